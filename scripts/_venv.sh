@@ -1,0 +1,22 @@
+# Sourced by the scripts: make sure .venv in the checkout holds the project and its test tools.
+# A fresh machine needs only python3 and git; the venv is rebuilt when pyproject.toml changes.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+STAMP="$VENV/.wt-stamp"
+want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
+    echo "scripts: setting up $VENV (one time)" >&2
+    if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+        rm -rf "$VENV"
+        python3 -m pip install --quiet --user virtualenv >&2
+        python3 -m virtualenv --quiet "$VENV" >&2
+    fi
+    log="$VENV/.install.log"
+    if ! "$VENV/bin/python" -m pip install -e "$ROOT[test]" >"$log" 2>&1; then
+        cat "$log" >&2
+        echo "scripts: installing into $VENV failed (log above)" >&2
+        exit 1
+    fi
+    echo "$want" > "$STAMP"
+fi
+export PATH="$VENV/bin:$PATH"

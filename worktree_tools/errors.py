@@ -1,0 +1,96 @@
+"""Outcomes, their stable exit codes, and the typed errors that carry them.
+
+Core code raises these; `cli.py` is the one place that turns them into an exit code, a message
+and a JSON object. Agents branch on the exit codes, so they never change.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, ClassVar
+
+
+class Outcome(str, Enum):
+    COMMITTED = "committed"
+    UNCHANGED = "unchanged"
+    OK = "ok"
+    ERROR = "error"
+    INVALID = "invalid"
+    LOCK_TIMEOUT = "lock_timeout"
+    CONFLICT = "conflict"
+    HOOK_FAILED = "hook_failed"
+    REJECTED = "rejected"
+
+
+EXIT_CODES: dict[Outcome, int] = {
+    Outcome.COMMITTED: 0,
+    Outcome.UNCHANGED: 0,
+    Outcome.OK: 0,
+    Outcome.ERROR: 1,
+    Outcome.INVALID: 2,
+    Outcome.LOCK_TIMEOUT: 3,
+    Outcome.CONFLICT: 4,
+    Outcome.HOOK_FAILED: 5,
+    Outcome.REJECTED: 6,
+}
+
+
+def exit_code(outcome: Outcome) -> int:
+    return EXIT_CODES[outcome]
+
+
+class WtError(Exception):
+    """Base of every error the tool reports; `fix` names the command that repairs it."""
+
+    outcome: ClassVar[Outcome] = Outcome.ERROR
+
+    def __init__(self, message: str, *, fix: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+        self.details: dict[str, Any] = dict(details)
+
+
+class InvalidInput(WtError):
+    """Bad input: nothing was changed."""
+
+    outcome = Outcome.INVALID
+
+
+class PathRefused(InvalidInput):
+    """A path that wt-commit will not commit."""
+
+
+class LockTimeout(WtError):
+    outcome = Outcome.LOCK_TIMEOUT
+
+
+class RefMoved(WtError):
+    """The branch moved under us and the change cannot be replayed safely."""
+
+    outcome = Outcome.CONFLICT
+
+
+class HookFailed(WtError):
+    outcome = Outcome.HOOK_FAILED
+
+
+class Rejected(WtError):
+    """Git or a policy refused the change (signing failed, a ref update was refused...)."""
+
+    outcome = Outcome.REJECTED
+
+
+class GitError(WtError):
+    """A git command failed unexpectedly."""
+
+    def __init__(self, args: list[str], returncode: int, output: str) -> None:
+        shown = " ".join(args)
+        super().__init__(
+            f"`git {shown}` failed with exit code {returncode}: {output.strip()}",
+            command=["git", *args],
+            returncode=returncode,
+        )
+        self.args_list = args
+        self.returncode = returncode
+        self.output = output

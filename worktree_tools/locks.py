@@ -1,0 +1,138 @@
+"""The repository-wide lock and the per-worktree lock, each recording who holds it.
+
+Both are `flock`s through filelock, so a holder that dies frees the lock at once. The lock file is
+never unlinked (that would split waiters across inodes). Beside it, `<lock>.json` names the holder
+(agent, pid, host, when, command) so that a waiter that gives up can say who is in the way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import TracebackType
+
+from filelock import FileLock, Timeout
+
+from worktree_tools.errors import LockTimeout
+from worktree_tools.procs import HOST
+
+POLL_SECONDS = 0.002
+
+
+@dataclass(frozen=True)
+class Holder:
+    agent: str
+    pid: int
+    host: str
+    acquired_at: float
+    command: str
+
+    @classmethod
+    def me(cls, agent: str) -> Holder:
+        argv = [os.path.basename(sys.argv[0]), *sys.argv[1:]]
+        return cls(agent, os.getpid(), HOST, time.time(), " ".join(argv)[:300])
+
+    @classmethod
+    def parse(cls, text: str) -> Holder:
+        data = json.loads(text)
+        return cls(
+            agent=str(data["agent"]),
+            pid=int(data["pid"]),
+            host=str(data["host"]),
+            acquired_at=float(data["acquired_at"]),
+            command=str(data["command"]),
+        )
+
+    def describe(self, now: float) -> str:
+        held = max(0.0, now - self.acquired_at)
+        return (
+            f"agent {self.agent!r} (pid {self.pid} on {self.host}, "
+            f"held for {held:.1f}s, running: {self.command})"
+        )
+
+
+def read_holder(lock_path: Path) -> Holder | None:
+    try:
+        return Holder.parse(_record_path(lock_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _record_path(lock_path: Path) -> Path:
+    return lock_path.with_name(lock_path.name + ".json")
+
+
+class RecordedLock:
+    """`with RecordedLock(path, "repository lock", holder, deadline):` — wait until `deadline`
+    (a time.monotonic() value), then raise LockTimeout naming the holder."""
+
+    def __init__(self, path: Path, what: str, holder: Holder, deadline: float) -> None:
+        self.path = path
+        self.what = what
+        self.holder = holder
+        self.deadline = deadline
+        self.wait_ms = 0.0
+        self.hold_ms = 0.0
+        self._lock = FileLock(os.fspath(path))
+        self._acquired = 0.0
+
+    def __enter__(self) -> RecordedLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        start = time.monotonic()
+        try:
+            self._lock.acquire(
+                timeout=max(0.0, self.deadline - start), poll_interval=POLL_SECONDS
+            )
+        except Timeout:
+            self.wait_ms = (time.monotonic() - start) * 1000
+            raise self._timeout_error() from None
+        self._acquired = time.monotonic()
+        self.wait_ms = (self._acquired - start) * 1000
+        holder = Holder(
+            self.holder.agent, self.holder.pid, self.holder.host, time.time(), self.holder.command
+        )
+        # No fsync: the record is advisory (the flock is the truth) and sits on the hot path.
+        record = _record_path(self.path)
+        tmp = record.with_name(f"{record.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(asdict(holder)), encoding="utf-8")
+        os.replace(tmp, record)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            _record_path(self.path).unlink()
+        except FileNotFoundError:
+            pass
+        self._lock.release()
+        self.hold_ms = (time.monotonic() - self._acquired) * 1000
+
+    def _timeout_error(self) -> LockTimeout:
+        holder = read_holder(self.path)
+        now = time.time()
+        if holder is None:
+            who = "a holder that has not written its record yet"
+        else:
+            from worktree_tools.procs import alive_before
+
+            who = holder.describe(now)
+            if holder.host == HOST and not alive_before(holder.pid, holder.acquired_at):
+                who += " [that process is gone; the lock was taken over by a new holder]"
+        fix = "retry later"
+        if holder is not None and holder.host == HOST:
+            fix = f"retry later; if pid {holder.pid} is stuck, stop it: kill {holder.pid}"
+        return LockTimeout(
+            f"timed out waiting for the {self.what} ({self.path}); held by {who}",
+            fix=fix,
+            lock=os.fspath(self.path),
+            holder=asdict(holder) if holder else None,
+            lock_wait_ms=round(self.wait_ms, 3),
+        )
