@@ -29,8 +29,8 @@ from worktree_tools.errors import (
     HookFailed,
     InvalidInput,
     Outcome,
-    Rejected,
     RefMoved,
+    Rejected,
     WtError,
 )
 from worktree_tools.gitcmd import clean_env, nul_join
@@ -289,7 +289,14 @@ def _tracked(wt: Worktree, index: Path, rels: list[str]) -> set[str]:
     if not rels or not index.exists():
         return set()
     res = wt.git(
-        ["ls-files", "-z", "--cached", "--full-name", "--pathspec-from-file=-", "--pathspec-file-nul"],
+        [
+            "ls-files",
+            "-z",
+            "--cached",
+            "--full-name",
+            "--pathspec-from-file=-",
+            "--pathspec-file-nul",
+        ],
         index=index,
         input=nul_join(rels),
         literal=True,
@@ -315,7 +322,9 @@ def _hook(wt: Worktree, name: str, args: list[str], env: dict[str, str]) -> None
         )
 
 
-def _commit_tree(wt: Worktree, tree: str, parent: str | None, msg_file: Path, sign: str | None) -> str:
+def _commit_tree(
+    wt: Worktree, tree: str, parent: str | None, msg_file: Path, sign: str | None
+) -> str:
     args = ["commit-tree", tree, "-F", os.fspath(msg_file)]
     if parent:
         args += ["-p", parent]
@@ -333,7 +342,9 @@ def _commit_tree(wt: Worktree, tree: str, parent: str | None, msg_file: Path, si
             fix='git config user.name "NAME" && git config user.email "EMAIL"',
         )
     if "sign" in err.lower() or "gpg" in err.lower():
-        raise Rejected(f"signing the commit failed: {err}", fix="check gpg.program and user.signingkey")
+        raise Rejected(
+            f"signing the commit failed: {err}", fix="check gpg.program and user.signingkey"
+        )
     raise Rejected(f"git commit-tree failed: {err}")
 
 
@@ -430,7 +441,13 @@ def _differs(a: Path, b: Path) -> bool:
 
 
 def _cas(
-    wt: Worktree, ref: str, new: str, expected: str | None, reason: str, deadline: float, report: Any
+    wt: Worktree,
+    ref: str,
+    new: str,
+    expected: str | None,
+    reason: str,
+    deadline: float,
+    report: Any,
 ) -> None:
     """Move `ref` from `expected` (None: must not exist) to `new`, or raise _Moved."""
     while True:
@@ -508,7 +525,4 @@ def _finish_unchanged(
     result.commit = tip
     if tip is None:
         return
-    try:
-        _land_locked(wt, result, rels, ref, tip, None, deadline, tmp, "")
-    except _Moved:  # pragma: no cover - index-only sync never moves refs
-        pass
+    _land_locked(wt, result, rels, ref, tip, None, deadline, tmp, "")  # never moves a ref

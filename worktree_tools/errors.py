@@ -94,3 +94,7 @@ class GitError(WtError):
         self.args_list = args
         self.returncode = returncode
         self.output = output
+
+
+class JournalViolation(Rejected):
+    """A change breaks the append-only journal rules (exit code of `rejected`)."""

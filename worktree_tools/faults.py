@@ -13,5 +13,5 @@ _TARGET = os.environ.get("WT_FAULT", "")
 
 
 def point(name: str) -> None:
-    if _TARGET and _TARGET == name:
+    if _TARGET and name == _TARGET:
         os.kill(os.getpid(), signal.SIGKILL)

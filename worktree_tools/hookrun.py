@@ -43,9 +43,10 @@ def run(
         stderr=subprocess.STDOUT,
     )
     assert proc.stdout is not None
+    out = proc.stdout
     kept = bytearray()
     sink = sys.stderr.buffer
-    for chunk in iter(lambda: proc.stdout.read1(65536), b""):  # type: ignore[union-attr]
+    while chunk := os.read(out.fileno(), 65536):
         sink.write(chunk)
         sink.flush()
         kept += chunk

@@ -7,6 +7,7 @@ never unlinked (that would split waiters across inodes). Beside it, `<lock>.json
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -84,9 +85,7 @@ class RecordedLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         start = time.monotonic()
         try:
-            self._lock.acquire(
-                timeout=max(0.0, self.deadline - start), poll_interval=POLL_SECONDS
-            )
+            self._lock.acquire(timeout=max(0.0, self.deadline - start), poll_interval=POLL_SECONDS)
         except Timeout:
             self.wait_ms = (time.monotonic() - start) * 1000
             raise self._timeout_error() from None
@@ -108,10 +107,8 @@ class RecordedLock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             _record_path(self.path).unlink()
-        except FileNotFoundError:
-            pass
         self._lock.release()
         self.hold_ms = (time.monotonic() - self._acquired) * 1000
 

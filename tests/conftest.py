@@ -1,0 +1,145 @@
+"""Hermetic real-git fixtures: HOME, config, identity and dates pinned; the CLI run as a
+subprocess exactly as agents run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+WT_COMMIT = os.fspath(BIN / "wt-commit")
+GIT_WT = os.fspath(BIN / "git-wt")
+
+
+@pytest.fixture(autouse=True)
+def hermetic_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path_factory.mktemp("home")
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Test Agent\n\temail = agent@example.com\n"
+        "[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"
+    )
+    monkeypatch.setenv("HOME", os.fspath(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", os.fspath(home / ".config"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("PRE_COMMIT_HOME", os.fspath(home / "pre-commit-cache"))
+    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    for var in (
+        "WT_AGENT",
+        "WT_FAULT",
+        "WT_LOCK_TIMEOUT",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_AUTHOR_DATE",
+        "GIT_COMMITTER_DATE",
+    ):
+        monkeypatch.delenv(var, raising=False)
+
+
+def git(
+    cwd: Path,
+    *args: str,
+    input: bytes | None = None,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+) -> str:
+    """Run git; return stdout as text (surrogateescape for odd names)."""
+    proc = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr.decode()}")
+    return proc.stdout.decode("utf-8", "surrogateescape")
+
+
+def wt_commit(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, input: bytes | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [WT_COMMIT, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=input and input.decode(),
+        env={**os.environ, **(env or {})},
+        errors="surrogateescape",
+    )
+
+
+def git_wt(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [GIT_WT, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        errors="surrogateescape",
+    )
+
+
+def write(root: Path, rel: str, content: str | bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        content = content.encode()
+    path.write_bytes(content)
+    return path
+
+
+def committed_files(repo: Path, rev: str = "HEAD") -> list[str]:
+    """Paths changed by commit `rev` (against its first parent, or all for a root)."""
+    out = git(repo, "show", "--name-only", "-z", "--format=", "--no-renames", rev)
+    return sorted(p for p in out.split("\0") if p)
+
+
+def status(repo: Path) -> str:
+    return git(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all")
+
+
+def snapshot(repo: Path) -> tuple[str, bytes, str, str]:
+    """Everything bad input must leave alone: refs, the index bytes, status, the event log."""
+    gitdir = Path(git(repo, "rev-parse", "--absolute-git-dir").strip())
+    common = Path(git(repo, "rev-parse", "--path-format=absolute", "--git-common-dir").strip())
+    index = gitdir / "index"
+    refs = git(repo, "for-each-ref", "--format=%(refname) %(objectname)")
+    head = (gitdir / "HEAD").read_text()
+    return (
+        refs + head,
+        index.read_bytes() if index.exists() else b"",
+        status(repo),
+        (common / "wt" / "events.jsonl").read_text()
+        if (common / "wt" / "events.jsonl").exists()
+        else "",
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[Path]:
+    """A repository on `main` with one commit holding README and src/app.py."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    write(root, "README", "hello\n")
+    write(root, "src/app.py", "print('v1')\n")
+    git(root, "add", "README", "src/app.py")
+    git(root, "commit", "-qm", "initial")
+    yield root
+
+
+def head(repo: Path, rev: str = "HEAD") -> str:
+    return git(repo, "rev-parse", rev).strip()
+
+
+def run_all(procs: Sequence[subprocess.Popen[bytes]], timeout: float = 120) -> list[int]:
+    return [p.wait(timeout=timeout) for p in procs]

@@ -1,0 +1,34 @@
+"""Entry points. Each command group lives in its own module of this package; click is
+imported only here. Command modules import core code inside their functions, so `wt-commit`
+loads only what committing needs (no pygit2, no psutil)."""
+
+from __future__ import annotations
+
+import click
+
+from worktree_tools.cli._common import main
+
+
+def wt_commit_main() -> None:
+    """Console script `wt-commit`."""
+    from worktree_tools.cli.commit import commit_cmd
+
+    main(commit_cmd, "wt-commit")
+
+
+def build_group() -> click.Group:
+    from worktree_tools.cli.commit import commit_cmd
+    from worktree_tools.cli.log import log_cmd
+
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    def wt_group() -> None:
+        """git wt: many agents, one repository, nobody's work lost."""
+
+    wt_group.add_command(commit_cmd)
+    wt_group.add_command(log_cmd)
+    return wt_group
+
+
+def git_wt_main() -> None:
+    """Console script `git-wt`, so that `git wt ...` works."""
+    main(build_group(), "git wt")

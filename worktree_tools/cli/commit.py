@@ -1,0 +1,108 @@
+"""`wt-commit` / `git wt commit`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from worktree_tools.cli._common import emit, run_guarded
+from worktree_tools.errors import Outcome, exit_code
+
+
+def _reject_all(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        raise click.UsageError(
+            "wt-commit never commits everything: name the paths (`-- PATH...`); "
+            "to commit the whole worktree on purpose use --commit-whole-tree"
+        )
+    return value
+
+
+@click.command(
+    "commit",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option("-m", "--message", "messages", multiple=True, help="Message (repeat for paragraphs).")
+@click.option("-F", "--file", "message_file", help="Read the message from FILE ('-': stdin).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--lock-timeout",
+    type=float,
+    default=lambda: float(os.environ.get("WT_LOCK_TIMEOUT", "30")),
+    show_default="30, or $WT_LOCK_TIMEOUT",
+    help="Seconds to wait for the locks.",
+)
+@click.option("--agent", help="Acting agent (default: $WT_AGENT, the worktree's owner, user@host).")
+@click.option("-n", "--no-verify", is_flag=True, help="Skip the pre-commit and commit-msg hooks.")
+@click.option("-S", "--gpg-sign", "gpg_sign", is_flag=True, help="Sign the commit.")
+@click.option("--gpg-key", help="Sign with this key (implies --gpg-sign).")
+@click.option("--no-gpg-sign", is_flag=True, help="Do not sign, whatever commit.gpgSign says.")
+@click.option(
+    "--commit-whole-tree",
+    is_flag=True,
+    help="Allow a path that names the whole worktree ('.'). Off by default, on purpose.",
+)
+@click.option(
+    "-a", "--all", "all_", is_flag=True, hidden=True, callback=_reject_all, expose_value=False
+)
+@click.argument("paths", nargs=-1, type=click.UNPROCESSED)
+def commit_cmd(
+    messages: tuple[str, ...],
+    message_file: str | None,
+    as_json: bool,
+    lock_timeout: float,
+    agent: str | None,
+    no_verify: bool,
+    gpg_sign: bool,
+    gpg_key: str | None,
+    no_gpg_sign: bool,
+    commit_whole_tree: bool,
+    paths: tuple[str, ...],
+) -> int:
+    """Commit exactly PATHS from this worktree onto its branch, and nothing else.
+
+    \b
+    wt-commit -m "fix parser" -- src/parser.py tests/test_parser.py
+    """
+
+    def body() -> int:
+        from worktree_tools.commit import CommitRequest, run
+        from worktree_tools.errors import InvalidInput
+
+        if lock_timeout < 0:
+            raise InvalidInput("--lock-timeout must be zero or more seconds")
+        sign: str | None = None
+        if no_gpg_sign:
+            sign = "no"
+        elif gpg_key:
+            sign = gpg_key
+        elif gpg_sign:
+            sign = ""
+        req = CommitRequest(
+            paths=paths,
+            cwd=Path.cwd(),
+            messages=messages,
+            message_file=message_file,
+            agent=agent,
+            lock_timeout=lock_timeout,
+            no_verify=no_verify,
+            whole_tree=commit_whole_tree,
+            sign=sign,
+        )
+        result = run(req)
+        if result.outcome is Outcome.COMMITTED:
+            text = (
+                f"committed {result.commit and result.commit[:12]} on {result.branch}: "
+                f"{len(result.paths)} path(s) (lock wait {result.lock_wait_ms:.1f} ms, "
+                f"hold {result.lock_hold_ms:.1f} ms)"
+            )
+        else:
+            text = f"unchanged: {', '.join(result.paths)} already committed on {result.branch}"
+        for warning in result.warnings:
+            click.echo(f"wt-commit: warning: {warning}", err=True)
+        emit(result.to_json(), as_json, text)
+        return exit_code(result.outcome)
+
+    return run_guarded("wt-commit", as_json, body)
