@@ -209,7 +209,10 @@ def _commit_locked(
     msg_file.write_bytes(cleaned)
     reason = f"wt-commit ({result.agent}): {message.subject(cleaned)}"
 
-    new = _commit_tree(wt, tree, tip, msg_file, req.sign)
+    sign = req.sign
+    if sign is None and _truthy(config.get("commit.gpgsign", "")):
+        sign = ""  # commit-tree (plumbing) ignores commit.gpgSign; git commit honours it
+    new = _commit_tree(wt, tree, tip, msg_file, sign)
     faults.point("built")
     for attempt in range(MAX_REPLAYS + 1):
         try:
@@ -220,7 +223,7 @@ def _commit_locked(
                     f"{ref} kept moving while committing; gave up after {attempt} replays",
                     fix="retry the same wt-commit command",
                 ) from None
-            replayed = _replay(wt, tmp, rels, ref, tip, moved.current, new, msg_file, req.sign)
+            replayed = _replay(wt, tmp, rels, ref, tip, moved.current, new, msg_file, sign)
             result.replays += 1
             if replayed is None:  # the new tip already holds exactly our change
                 _finish_unchanged(wt, result, rels, ref, moved.current, deadline, tmp)
@@ -239,7 +242,8 @@ def _commit_locked(
 
 def _config(wt: Worktree) -> dict[str, str]:
     res = wt.git(
-        ["config", "-z", "--get-regexp", r"^(commit\.cleanup|core\.commentchar)$"], check=False
+        ["config", "-z", "--get-regexp", r"^(commit\.cleanup|commit\.gpgsign|core\.commentchar)$"],
+        check=False,
     )
     out: dict[str, str] = {}
     for item in res.out.split("\0"):
@@ -247,6 +251,10 @@ def _config(wt: Worktree) -> dict[str, str]:
             key, value = item.split("\n", 1)
             out[key.lower()] = value
     return out
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("true", "yes", "on", "1")
 
 
 def _fresh_tmp_dir(wt: Worktree) -> Path:
@@ -288,19 +296,8 @@ def _tracked(wt: Worktree, index: Path, rels: list[str]) -> set[str]:
     """Which of `rels` match at least one entry of `index` (a directory matches its files)."""
     if not rels or not index.exists():
         return set()
-    res = wt.git(
-        [
-            "ls-files",
-            "-z",
-            "--cached",
-            "--full-name",
-            "--pathspec-from-file=-",
-            "--pathspec-file-nul",
-        ],
-        index=index,
-        input=nul_join(rels),
-        literal=True,
-    )
+    # ls-files has no --pathspec-from-file in git 2.39; literal pathspecs after "--" instead.
+    res = wt.git(["ls-files", "-z", "--cached", "--", *rels], index=index, literal=True)
     entries = [os.fsdecode(e) for e in res.stdout.split(b"\0") if e]
     found: set[str] = set()
     for rel in rels:
