@@ -399,3 +399,55 @@ def test_hot_path_imports_only_what_it_uses(repo: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
     assert committed_files(repo) == ["a.txt"]
+
+
+MOVE_BRANCH_HOOK = """#!/bin/sh
+# Another actor moves the branch while our hooks run (plain git plumbing, its own index).
+[ -e "$GIT_DIR_MARK" ] && exit 0
+touch "$GIT_DIR_MARK"
+export GIT_INDEX_FILE="$(git rev-parse --git-dir)/other-index"
+git read-tree HEAD
+printf 'external\\n' > "$EXTERNAL_FILE.tmp"
+blob=$(git hash-object -w "$EXTERNAL_FILE.tmp")
+rm "$EXTERNAL_FILE.tmp"
+git update-index --add --cacheinfo 100644,$blob,"$EXTERNAL_PATH"
+tree=$(git write-tree)
+c=$(git commit-tree "$tree" -p HEAD -m external)
+git update-ref refs/heads/main "$c"
+"""
+
+
+def _install_mover(repo: Path, external_path: str) -> dict[str, str]:
+    _hook(repo, "pre-commit", MOVE_BRANCH_HOOK.removeprefix("#!/bin/sh\n"))
+    return {
+        "GIT_DIR_MARK": os.fspath(repo / ".git/moved-once"),
+        "EXTERNAL_FILE": os.fspath(repo / ".git/external"),
+        "EXTERNAL_PATH": external_path,
+    }
+
+
+def test_branch_moved_during_hooks_replays_when_paths_untouched(repo: Path) -> None:
+    env = _install_mover(repo, "other.txt")
+    write(repo, "mine.txt", "mine\n")
+    proc = wt_commit(repo, "--json", "-m", "mine", "--", "mine.txt", env=env)
+    assert proc.returncode == 0, proc.stderr
+    out = as_json(proc)
+    assert out["outcome"] == "committed" and out["replays"] == 1
+    assert git(repo, "log", "--format=%s", "-3").split("\n")[:3] == ["mine", "external", "initial"]
+    assert committed_files(repo) == ["mine.txt"]
+    assert git(repo, "show", "HEAD:other.txt") == "external\n"
+
+
+def test_branch_moved_during_hooks_on_same_path_is_a_conflict(repo: Path) -> None:
+    env = _install_mover(repo, "mine.txt")
+    write(repo, "mine.txt", "mine\n")
+    index_before = (repo / ".git/index").read_bytes()
+    proc = wt_commit(repo, "--json", "-m", "mine", "--", "mine.txt", env=env)
+    assert proc.returncode == 4, proc.stderr
+    out = as_json(proc)
+    assert out["outcome"] == "conflict"
+    assert "mine.txt" in str(out["error"]) and out["fix"]
+    assert git(repo, "log", "-1", "--format=%s").strip() == "external"  # theirs kept, not forced
+    assert (repo / "mine.txt").read_text() == "mine\n"  # our work is still on disk
+    assert (repo / ".git/index").read_bytes() == index_before
+    assert not (repo / ".git/index.lock").exists()
