@@ -222,13 +222,88 @@ def test_failing_pre_commit_hook_means_no_commit_and_output_shown(repo: Path) ->
     assert wt_commit(repo, "-n", "-m", "a", "--", "a.txt").returncode == 0
 
 
-def test_pre_commit_hook_sees_exactly_the_commit_being_made(repo: Path) -> None:
-    _hook(repo, "pre-commit", 'git diff --cached --name-only > "$(git rev-parse --git-dir)/seen"\n')
+@pytest.mark.parametrize("mode", ["isolated", "in-place"])
+def test_pre_commit_hook_sees_exactly_the_commit_being_made(repo: Path, mode: str) -> None:
+    _hook(repo, "pre-commit", 'git diff --cached --name-only > "$SEEN"\n')
     write(repo, "a.txt", "a\n")
     write(repo, "b.txt", "b\n")
     git(repo, "add", "b.txt")
-    assert wt_commit(repo, "-m", "a", "--", "a.txt").returncode == 0
-    assert (repo / ".git/seen").read_text() == "a.txt\n"
+    seen = repo.parent / "seen"
+    proc = wt_commit(repo, "--json", "--hooks", mode, "-m", "a", "--", "a.txt",
+                     env={"SEEN": os.fspath(seen)})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert as_json(proc)["hook_mode"] == mode
+    assert seen.read_text() == "a.txt\n"
+
+
+def test_isolated_hooks_never_touch_other_agents_files(repo: Path) -> None:
+    """A hook that rewrites every file it can see (like a careless formatter, or pre-commit's
+    stash-and-checkout) runs in the hook checkout: the live worktree is left alone."""
+    _hook(repo, "pre-commit", "for f in $(git ls-files); do echo clobbered > \"$f\"; done\n"
+          "git checkout -- . 2>/dev/null; exit 0\n")  # fmt: skip
+    write(repo, "README", "another agent's unsaved edit\n")
+    write(repo, "mine.txt", "mine\n")
+    proc = wt_commit(repo, "--json", "-m", "mine", "--", "mine.txt")
+    assert proc.returncode == 0, proc.stderr
+    assert as_json(proc)["hook_mode"] == "isolated"
+    assert (repo / "README").read_text() == "another agent's unsaved edit\n"
+    assert (repo / "src/app.py").read_text() == "print('v1')\n"
+    assert git(repo, "show", "HEAD:mine.txt") == "mine\n"
+
+
+FIXER = """for f in $(git diff --cached --name-only); do
+  if grep -q 'needs fix' "$f"; then sed -i 's/needs fix/fixed/' "$f"; changed=1; fi
+done
+[ -z "$changed" ]
+"""
+
+
+def test_auto_fixes_are_carried_back_only_where_safe(repo: Path) -> None:
+    _hook(repo, "pre-commit", FIXER)
+    write(repo, "a.txt", "a needs fix\n")
+    write(repo, "b.txt", "b needs fix\n")
+    write(repo, "bystander.txt", "bystander needs fix\n")
+    tip = head(repo)
+    proc = wt_commit(repo, "--json", "-m", "ab", "--", "a.txt", "b.txt")
+    assert proc.returncode == 5
+    out = as_json(proc)
+    assert sorted(out["fixes_written"]) == ["a.txt", "b.txt"]  # type: ignore[arg-type]
+    assert head(repo) == tip  # the commit failed, as git commit would
+    assert (repo / "a.txt").read_text() == "a fixed\n"
+    assert (repo / "bystander.txt").read_text() == "bystander needs fix\n"  # not named: untouched
+    # the fixed files now pass
+    assert wt_commit(repo, "-m", "ab", "--", "a.txt", "b.txt").returncode == 0
+
+
+def test_fix_is_not_written_over_a_live_file_that_changed_meanwhile(repo: Path) -> None:
+    # The hook fixes the file, then (standing for a concurrent editor) the live file changes.
+    _hook(repo, "pre-commit", FIXER.replace('[ -z "$changed" ]',
+          'printf "edited during hooks\\n" > "$LIVE"\n[ -z "$changed" ]'))  # fmt: skip
+    write(repo, "a.txt", "a needs fix\n")
+    proc = wt_commit(repo, "--json", "-m", "a", "--", "a.txt",
+                     env={"LIVE": os.fspath(repo / "a.txt")})  # fmt: skip
+    assert proc.returncode == 5
+    out = as_json(proc)
+    assert out["fixes_written"] == [] and out["fixes_not_written"] == ["a.txt"]
+    assert (repo / "a.txt").read_text() == "edited during hooks\n"
+
+
+def test_owner_runs_hooks_in_place_and_config_can_force_isolation(repo: Path) -> None:
+    _hook(repo, "pre-commit", 'pwd > "$WHERE"\n')
+    where = repo.parent / "where"
+    (repo / ".git/wt-owner").write_text("alice\n")
+    write(repo, "a.txt", "a\n")
+    proc = wt_commit(repo, "--json", "--agent", "alice", "-m", "a", "--", "a.txt",
+                     env={"WHERE": os.fspath(where)})  # fmt: skip
+    assert as_json(proc)["hook_mode"] == "in-place"
+    assert where.read_text().strip() == os.fspath(repo)
+    git(repo, "config", "wt.hooks", "isolated")
+    write(repo, "a.txt", "b\n")
+    proc = wt_commit(repo, "--json", "--agent", "alice", "-m", "b", "--", "a.txt",
+                     env={"WHERE": os.fspath(where)})  # fmt: skip
+    assert as_json(proc)["hook_mode"] == "isolated"
+    assert where.read_text().strip() != os.fspath(repo)
+    assert git(repo, "worktree", "list", "--porcelain").count("locked") >= 1
 
 
 def test_commit_msg_hooks_can_edit_and_reject(repo: Path) -> None:

@@ -1,23 +1,20 @@
 """wt-commit's core: commit exactly the named paths, never anyone else's work.
 
 The commit is built in a private index (HEAD's tree plus the named paths, staged with `git add
--A` so git's own filters, modes and ignore rules apply), hooks run against that index, and the
-commit object is made by `git commit-tree` (identity, signing and encoding as git does them).
-Only then are the locks taken for the mutation itself:
+-A` so git's own filters, modes and ignore rules apply); hooks run where they cannot touch other
+agents' files (see hookstage); the commit object is made by `git commit-tree` (identity, signing
+and encoding as git does them). Only then are the locks taken for the mutation itself (see land):
 
     worktree lock (held from the start: commits in one worktree never overlap, hooks included)
       -> index.lock (git's own lock, so no git process writes the index meanwhile)
         -> repository lock (shared by every worktree: held only for the mutation)
-
-The mutation writes the worktree's index first (the named paths set to the new commit, every
-other entry kept), then moves the branch by compare-and-swap. A crash between the two leaves the
-named paths staged, never a branch whose checkout shows the commit reverted.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,22 +22,14 @@ from typing import Any
 
 from worktree_tools import agent as agent_mod
 from worktree_tools import events, faults, hookrun, message, paths
-from worktree_tools.errors import (
-    HookFailed,
-    InvalidInput,
-    Outcome,
-    RefMoved,
-    Rejected,
-    WtError,
-)
-from worktree_tools.gitcmd import clean_env, nul_join
-from worktree_tools.gitlocks import GitFileLock, wait_until_free
+from worktree_tools.errors import InvalidInput, Outcome, RefMoved, Rejected, WtError
+from worktree_tools.gitcmd import nul_join
+from worktree_tools.land import Landing, Moved, land, replay
 from worktree_tools.locks import Holder, RecordedLock
-from worktree_tools.repo import EMPTY_TREE, ZERO_OID, Worktree, discover
+from worktree_tools.repo import EMPTY_TREE, Worktree, discover
 
 TMP_DIR = "wt-tmp"
 WORKTREE_LOCK = "wt-worktree.lock"
-REPO_LOCK = "repo.lock"
 MAX_REPLAYS = 5
 
 
@@ -55,6 +44,8 @@ class CommitRequest:
     no_verify: bool = False
     whole_tree: bool = False
     sign: str | None = None  # None: as configured; "": default key; "KEY"; "no": never
+    hooks: str | None = None  # auto | isolated | in-place; None: config wt.hooks, else auto
+    revalidate: bool = False  # re-run pre-commit when the commit is replayed on a moved branch
 
 
 @dataclass
@@ -70,7 +61,12 @@ class CommitResult:
     worktree_lock_wait_ms: float = 0.0
     duration_ms: float = 0.0
     replays: int = 0
+    hook_mode: str | None = None
     warnings: list[str] = field(default_factory=list)
+
+    def add_landing(self, landing: Landing) -> None:
+        self.lock_wait_ms += landing.wait_ms
+        self.lock_hold_ms += landing.hold_ms
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,17 +81,11 @@ class CommitResult:
             "worktree_lock_wait_ms": round(self.worktree_lock_wait_ms, 3),
             "duration_ms": round(self.duration_ms, 3),
             "replays": self.replays,
+            "hook_mode": self.hook_mode,
             "warnings": self.warnings,
             "error": None,
             "fix": None,
         }
-
-
-class _Moved(Exception):
-    """Internal: the branch is not where we built on (carries where it is now)."""
-
-    def __init__(self, current: str | None) -> None:
-        self.current = current
 
 
 def run(req: CommitRequest) -> CommitResult:
@@ -154,15 +144,38 @@ def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: Commit
     if busy:
         raise InvalidInput(f"{busy[0]} is in progress in this worktree", fix=busy[1])
     config = _config(wt)
+    from worktree_tools.hookstage import HookMode
+
+    mode = HookMode.parse(req.hooks or config.get("wt.hooks") or "auto")
     deadline = time.monotonic() + req.lock_timeout
     holder = Holder.me(result.agent)
     with RecordedLock(wt.gitdir / WORKTREE_LOCK, "worktree lock", holder, deadline) as wlock:
         result.worktree_lock_wait_ms = wlock.wait_ms
+        _reap_orphaned_hooks(wt, result.agent)
         tmp = _fresh_tmp_dir(wt)
         try:
-            _commit_locked(wt, req, raw_message, result, rels, ref, config, deadline, tmp)
+            _commit_locked(wt, req, raw_message, result, rels, ref, config, mode, deadline, tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _reap_orphaned_hooks(wt: Worktree, agent: str) -> None:
+    """A wt-commit killed mid-hook leaves its hook running (RACES R2): end it before we start.
+    We hold the worktree lock the dead committer held, so no live commit owns that hook."""
+    record = wt.gitdir / hookrun.RECORD_NAME
+    if not record.exists():
+        return
+    reaped = hookrun.reap_orphans(record)
+    if reaped is not None:
+        print(
+            f"wt: ended {len(reaped.pids)} orphaned {reaped.hook} hook process(es) "
+            f"of dead wt-commit pid {reaped.committer_pid}",
+            file=sys.stderr,
+        )
+        events.append(
+            wt.state_dir, "orphan_hook_ended", agent, hook=reaped.hook, pids=reaped.pids,
+            committer_pid=reaped.committer_pid,
+        )  # fmt: skip
 
 
 def _commit_locked(
@@ -173,9 +186,12 @@ def _commit_locked(
     rels: list[str],
     ref: str,
     config: dict[str, str],
+    mode: Any,
     deadline: float,
     tmp: Path,
 ) -> None:
+    from worktree_tools import hookstage
+
     base = wt.resolve(ref)
     tip, tip_tree = base if base else (None, EMPTY_TREE)
     priv = tmp / "index"
@@ -186,19 +202,22 @@ def _commit_locked(
         _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)
         return
 
-    hook_env = clean_env({"GIT_INDEX_FILE": os.fspath(priv), "GIT_EDITOR": ":"})
-    if not req.no_verify:
-        _hook(wt, "pre-commit", [], hook_env)
-        # Like git, re-read the index after pre-commit: a hook may have staged fixes.
-        tree = wt.git(["write-tree"], index=priv).out.strip()
+    stage = None
+    if hookstage.any_hook(wt):
+        stage = hookstage.prepare(wt, mode, result.agent, priv, tip, tree)
+        result.hook_mode = stage.mode.value
+    if stage is not None and not req.no_verify:
+        stage.run("pre-commit", [], tree=tree)
+        tree = stage.staged_tree()  # like git: a pre-commit hook may have staged fixes
         if tree == tip_tree:
             _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)
             return
     msg_file = tmp / "COMMIT_EDITMSG"
     msg_file.write_bytes(raw_message)
-    _hook(wt, "prepare-commit-msg", [os.fspath(msg_file), "message"], hook_env)
-    if not req.no_verify:
-        _hook(wt, "commit-msg", [os.fspath(msg_file)], hook_env)
+    if stage is not None:
+        stage.run("prepare-commit-msg", [os.fspath(msg_file), "message"])
+        if not req.no_verify:
+            stage.run("commit-msg", [os.fspath(msg_file)])
     cleaned = message.cleanup(
         msg_file.read_bytes(),
         config.get("commit.cleanup", "default"),
@@ -208,41 +227,69 @@ def _commit_locked(
         raise InvalidInput("aborting commit due to empty commit message")
     msg_file.write_bytes(cleaned)
     reason = f"wt-commit ({result.agent}): {message.subject(cleaned)}"
-
     sign = req.sign
     if sign is None and _truthy(config.get("commit.gpgsign", "")):
         sign = ""  # commit-tree (plumbing) ignores commit.gpgSign; git commit honours it
+
     new = _commit_tree(wt, tree, tip, msg_file, sign)
     faults.point("built")
     for attempt in range(MAX_REPLAYS + 1):
         try:
-            _land_locked(wt, result, rels, ref, tip, new, deadline, tmp, reason)
-        except _Moved as moved:
+            result.add_landing(land(wt, result.agent, rels, ref, tip, new, deadline, tmp, reason))
+        except Moved as moved:
+            result.add_landing(moved.landing)
             if attempt == MAX_REPLAYS:
                 raise RefMoved(
                     f"{ref} kept moving while committing; gave up after {attempt} replays",
                     fix="retry the same wt-commit command",
                 ) from None
-            replayed = _replay(wt, tmp, rels, ref, tip, moved.current, new, msg_file, sign)
+            replayed = replay(wt, tmp, rels, ref, tip, moved.current, new)
             result.replays += 1
             if replayed is None:  # the new tip already holds exactly our change
                 _finish_unchanged(wt, result, rels, ref, moved.current, deadline, tmp)
                 return
-            tip, new = moved.current, replayed
+            assert moved.current is not None
+            if req.revalidate and stage is not None and not req.no_verify:
+                stage = hookstage.prepare(wt, mode, result.agent, priv, moved.current, replayed)
+                _revalidate(stage, priv, moved.current, replayed, wt)
+            tip, new = moved.current, _commit_tree(wt, replayed, moved.current, msg_file, sign)
             continue
         break
     result.outcome = Outcome.COMMITTED
     result.commit = new
     result.parent = tip
     faults.point("landed")
-    post = hookrun.run(wt.hooks_dir, "post-commit", [], cwd=wt.toplevel, env=clean_env())
+    post = hookrun.run(wt.hooks_dir, "post-commit", [], cwd=wt.toplevel, env=_post_env())
     if post is not None and post.returncode != 0:
         result.warnings.append(f"post-commit hook exited {post.returncode}")
 
 
+def _revalidate(stage: Any, priv: Path, tip: str, tree: str, wt: Worktree) -> None:
+    """Run pre-commit again against the replayed tree; it must not change anything now."""
+    if stage.checkout is None:
+        wt.git(["read-tree", tree], index=priv)
+    stage.run("pre-commit", [], tree=tree)
+    if stage.staged_tree() != tree:
+        raise RefMoved(
+            "the pre-commit hook changed the replayed commit; nothing was committed",
+            fix="run the same wt-commit again",
+        )
+
+
+def _post_env() -> dict[str, str]:
+    from worktree_tools.gitcmd import clean_env
+
+    return clean_env()
+
+
 def _config(wt: Worktree) -> dict[str, str]:
     res = wt.git(
-        ["config", "-z", "--get-regexp", r"^(commit\.cleanup|commit\.gpgsign|core\.commentchar)$"],
+        [
+            "config",
+            "-z",
+            "--get-regexp",
+            r"^(commit\.cleanup|commit\.gpgsign|core\.commentchar|wt\.hooks)$",
+        ],
         check=False,
     )
     out: dict[str, str] = {}
@@ -307,18 +354,6 @@ def _tracked(wt: Worktree, index: Path, rels: list[str]) -> set[str]:
     return found
 
 
-def _hook(wt: Worktree, name: str, args: list[str], env: dict[str, str]) -> None:
-    ran = hookrun.run(wt.hooks_dir, name, args, cwd=wt.toplevel, env=env)
-    if ran is not None and ran.returncode != 0:
-        raise HookFailed(
-            f"the {name} hook failed (exit {ran.returncode}); nothing was committed",
-            fix="fix what the hook reports and run the same wt-commit again",
-            hook=name,
-            hook_exit=ran.returncode,
-            hook_output=ran.output[-4000:],
-        )
-
-
 def _commit_tree(
     wt: Worktree, tree: str, parent: str | None, msg_file: Path, sign: str | None
 ) -> str:
@@ -345,169 +380,6 @@ def _commit_tree(
     raise Rejected(f"git commit-tree failed: {err}")
 
 
-def _search_dirs(wt: Worktree) -> list[Path]:
-    return [wt.toplevel, wt.gitdir, wt.commondir]
-
-
-def _stale_reporter(wt: Worktree, agent: str) -> Any:
-    def report(info: dict[str, Any]) -> None:
-        import sys
-
-        print(f"wt: removed stale lock {info['lock']} ({info['why']})", file=sys.stderr)
-        events.append(wt.state_dir, "stale_lock_removed", agent, **info)
-
-    return report
-
-
-def _land_locked(
-    wt: Worktree,
-    result: CommitResult,
-    rels: list[str],
-    ref: str,
-    expected: str | None,
-    new: str | None,
-    deadline: float,
-    tmp: Path,
-    reason: str,
-) -> None:
-    """Under index.lock and the repository lock: sync the index, then CAS the branch.
-    With `new` None only the index is synced to `expected` (the idempotent-retry path)."""
-    report = _stale_reporter(wt, result.agent)
-    holder = Holder.me(result.agent)
-    with GitFileLock(wt.index_path, _search_dirs(wt), deadline, report):
-        with RecordedLock(wt.state_dir / REPO_LOCK, "repository lock", holder, deadline) as rl:
-            result.lock_wait_ms += rl.wait_ms
-            faults.point("locked")
-            _sync_and_swap(wt, rels, ref, expected, new, tmp, reason, deadline, report)
-        result.lock_hold_ms += rl.hold_ms
-
-
-def _sync_and_swap(
-    wt: Worktree,
-    rels: list[str],
-    ref: str,
-    expected: str | None,
-    new: str | None,
-    tmp: Path,
-    reason: str,
-    deadline: float,
-    report: Any,
-) -> None:
-    target = new or expected
-    index = wt.index_path
-    had_index = index.exists()
-    staged = tmp / "sync-index"
-    backup = tmp / "index-backup"
-    changed = True
-    if new is None:
-        now = wt.resolve(ref)
-        if (now[0] if now else None) != expected:
-            return  # the branch moved under a no-op retry: leave the index to its new owner
-    if target is not None:
-        if had_index:
-            shutil.copyfile(index, staged)
-        wt.git(
-            ["reset", "-q", target, "--pathspec-from-file=-", "--pathspec-file-nul"],
-            index=staged,
-            input=nul_join(rels),
-            literal=True,
-        )
-        changed = not had_index or _differs(index, staged)
-        if changed:
-            if had_index:
-                os.link(index, backup)
-            os.replace(staged, index)
-    faults.point("index-synced")
-    if new is None:
-        return
-    try:
-        _cas(wt, ref, new, expected, reason, deadline, report)
-    except _Moved:
-        if changed:  # we still hold index.lock: nobody wrote the index since we did
-            if had_index:
-                os.replace(backup, index)
-            else:
-                index.unlink()
-        raise
-
-
-def _differs(a: Path, b: Path) -> bool:
-    if a.stat().st_size != b.stat().st_size:
-        return True
-    return a.read_bytes() != b.read_bytes()
-
-
-def _cas(
-    wt: Worktree,
-    ref: str,
-    new: str,
-    expected: str | None,
-    reason: str,
-    deadline: float,
-    report: Any,
-) -> None:
-    """Move `ref` from `expected` (None: must not exist) to `new`, or raise _Moved."""
-    while True:
-        res = wt.git(["update-ref", "-m", reason, ref, new, expected or ZERO_OID], check=False)
-        if res.returncode == 0:
-            return
-        now = wt.resolve(ref)
-        current = now[0] if now else None
-        if current != expected:
-            raise _Moved(current)
-        lock = wt.commondir / (ref + ".lock")
-        if lock.exists():
-            wait_until_free(lock, _search_dirs(wt), deadline, report)
-            continue
-        raise Rejected(f"git refused to move {ref}: {res.err.strip()}")
-
-
-def _replay(
-    wt: Worktree,
-    tmp: Path,
-    rels: list[str],
-    ref: str,
-    base: str | None,
-    current: str | None,
-    ours: str,
-    msg_file: Path,
-    sign: str | None,
-) -> str | None:
-    """Rebuild our commit on `current` if none of our paths changed since `base`.
-    Returns the new commit, or None when `current` already has exactly our content."""
-    if current is None or base is None:
-        raise RefMoved(
-            f"{ref} was created or deleted while committing",
-            fix="inspect `git log` and run the same wt-commit again",
-        )
-    changed = wt.git(
-        ["diff-tree", "-r", "--name-only", "-z", base, current, "--", *rels], literal=True
-    )
-    if changed.stdout.strip(b"\0"):
-        names = [os.fsdecode(n) for n in changed.stdout.split(b"\0") if n]
-        raise RefMoved(
-            f"{ref} moved to {current[:12]} and that commit changed the same paths: "
-            + ", ".join(names[:10]),
-            fix=f"integrate {current[:12]} (git log {base[:12]}..{current[:12]} -- PATHS), "
-            "then run wt-commit again",
-            current=current,
-        )
-    priv = tmp / "replay-index"
-    wt.git(["read-tree", current], index=priv)
-    wt.git(
-        ["reset", "-q", ours, "--pathspec-from-file=-", "--pathspec-file-nul"],
-        index=priv,
-        input=nul_join(rels),
-        literal=True,
-    )
-    tree = wt.git(["write-tree"], index=priv).out.strip()
-    priv.unlink()
-    current_tree = wt.resolve(ref)
-    if current_tree and current_tree[1] == tree:
-        return None
-    return _commit_tree(wt, tree, current, msg_file, sign)
-
-
 def _finish_unchanged(
     wt: Worktree,
     result: CommitResult,
@@ -522,4 +394,4 @@ def _finish_unchanged(
     result.commit = tip
     if tip is None:
         return
-    _land_locked(wt, result, rels, ref, tip, None, deadline, tmp, "")  # never moves a ref
+    result.add_landing(land(wt, result.agent, rels, ref, tip, None, deadline, tmp, ""))

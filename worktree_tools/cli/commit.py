@@ -40,6 +40,18 @@ def _reject_all(ctx: click.Context, param: click.Parameter, value: bool) -> bool
 @click.option("--gpg-key", help="Sign with this key (implies --gpg-sign).")
 @click.option("--no-gpg-sign", is_flag=True, help="Do not sign, whatever commit.gpgSign says.")
 @click.option(
+    "--hooks",
+    "hooks_mode",
+    type=click.Choice(["auto", "isolated", "in-place"]),
+    help="Where hooks run: an isolated checkout, or in place (default auto: in place only in "
+    "a worktree the agent owns; config wt.hooks).",
+)
+@click.option(
+    "--revalidate",
+    is_flag=True,
+    help="When the branch moved during hooks, re-run pre-commit on the replayed commit.",
+)
+@click.option(
     "--commit-whole-tree",
     is_flag=True,
     help="Allow a path that names the whole worktree ('.'). Off by default, on purpose.",
@@ -58,6 +70,8 @@ def commit_cmd(
     gpg_sign: bool,
     gpg_key: str | None,
     no_gpg_sign: bool,
+    hooks_mode: str | None,
+    revalidate: bool,
     commit_whole_tree: bool,
     paths: tuple[str, ...],
 ) -> int:
@@ -90,6 +104,8 @@ def commit_cmd(
             no_verify=no_verify,
             whole_tree=commit_whole_tree,
             sign=sign,
+            hooks=hooks_mode,
+            revalidate=revalidate,
         )
         result = run(req)
         if result.outcome is Outcome.COMMITTED:

@@ -1,0 +1,127 @@
+"""Where a commit's hooks run, and which index they see.
+
+- isolated: in the hook checkout (see hookcheckout), synced to the tree being committed. No other
+  agent's live file is ever touched; auto-fixes are carried back only to committed paths whose
+  live file is unchanged.
+- in-place: in the live worktree with GIT_INDEX_FILE naming the private index, like
+  `git commit -- PATHS`. For a worktree owned by the committing agent: hook managers may stash
+  and restore its other files, but nobody else's.
+
+`auto` (the default) is in-place when the worktree's recorded owner is the committing agent, and
+isolated otherwise. A root commit (no parent to check out) always runs in place.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from worktree_tools import hookcheckout, hookrun
+from worktree_tools.agent import recorded_owner
+from worktree_tools.errors import HookFailed, InvalidInput
+from worktree_tools.gitcmd import clean_env
+from worktree_tools.repo import Worktree
+
+COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg")
+# Set for hooks wt-commit runs: the guard shim then knows the worktree lock is already held.
+HELD_ENV = "WT_HOOK_LOCK_HELD"
+
+
+class HookMode(str, Enum):
+    AUTO = "auto"
+    ISOLATED = "isolated"
+    IN_PLACE = "in-place"
+
+    @classmethod
+    def parse(cls, text: str) -> HookMode:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            raise InvalidInput(
+                f"unknown hook mode {text!r}: use auto, isolated or in-place"
+            ) from None
+
+
+@dataclass
+class HookStage:
+    wt: Worktree
+    mode: HookMode
+    cwd: Path
+    index: Path
+    env: dict[str, str]
+    checkout: Worktree | None = None
+    tip: str | None = None
+    ran: list[str] = field(default_factory=list)
+
+    def run(self, name: str, args: list[str], *, tree: str | None = None) -> None:
+        """Run one hook; HookFailed (with auto-fixes carried back) when it fails."""
+        ran = hookrun.run(
+            self.wt.hooks_dir,
+            name,
+            args,
+            cwd=self.cwd,
+            env=self.env,
+            record=self.wt.gitdir / hookrun.RECORD_NAME,
+        )
+        if ran is None:
+            return
+        self.ran.append(name)
+        if ran.returncode == 0:
+            return
+        details: dict[str, object] = {}
+        fix = "fix what the hook reports and run the same wt-commit again"
+        if self.checkout is not None and tree is not None:
+            carried = hookcheckout.carry_back_fixes(self.wt, self.checkout, self.tip, tree)
+            details = {"fixes_written": carried.written, "fixes_not_written": carried.not_written}
+            if carried.written:
+                print(
+                    "wt: the hook's fixes were written to: " + ", ".join(carried.written),
+                    file=sys.stderr,
+                )
+                fix = "review the hook's fixes, then run the same wt-commit again"
+            if carried.not_written:
+                print(
+                    "wt: fixes not written (the live file changed, or not a committed path): "
+                    + ", ".join(carried.not_written),
+                    file=sys.stderr,
+                )
+        raise HookFailed(
+            f"the {name} hook failed (exit {ran.returncode}); nothing was committed",
+            fix=fix,
+            hook=name,
+            hook_exit=ran.returncode,
+            hook_output=ran.output[-4000:],
+            hook_mode=self.mode.value,
+            **details,
+        )
+
+    def staged_tree(self) -> str:
+        """The tree as the hooks left it staged (git re-reads the index after pre-commit)."""
+        return self.wt.git(["write-tree"], index=self.index).out.strip()
+
+
+def any_hook(wt: Worktree, names: tuple[str, ...] = COMMIT_HOOKS) -> bool:
+    return any(hookrun.find(wt.hooks_dir, n) for n in names)
+
+
+def prepare(
+    wt: Worktree, mode: HookMode, agent: str, private_index: Path, tip: str | None, tree: str
+) -> HookStage:
+    """Set up where the hooks run for a commit of `tree` on `tip`."""
+    resolved = mode
+    if mode is HookMode.AUTO:
+        resolved = HookMode.IN_PLACE if recorded_owner(wt.gitdir) == agent else HookMode.ISOLATED
+    if tip is None:
+        resolved = HookMode.IN_PLACE
+    base_env = {"GIT_EDITOR": ":", HELD_ENV: str(os.getpid())}
+    if resolved is HookMode.IN_PLACE:
+        env = clean_env({"GIT_INDEX_FILE": os.fspath(private_index), **base_env})
+        return HookStage(wt, resolved, wt.toplevel, private_index, env, tip=tip)
+    assert tip is not None
+    hw = hookcheckout.ensure(wt, tip)
+    hookcheckout.sync(hw, tip, tree)
+    env = clean_env(base_env)
+    return HookStage(wt, resolved, hw.toplevel, hw.index_path, env, checkout=hw, tip=tip)

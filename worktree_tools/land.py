@@ -1,0 +1,206 @@
+"""Landing a commit: the short critical section, and what to do when the branch moved.
+
+Under git's index.lock and the repository lock: write the worktree's index (the named paths set
+to the new commit, every other entry kept), then move the branch by compare-and-swap. If the
+swap loses, the index is put back. Outside the locks, a commit whose base moved is replayed on the
+new tip when none of its paths changed there, and refused as a conflict otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from worktree_tools import events, faults
+from worktree_tools.errors import RefMoved, Rejected
+from worktree_tools.gitcmd import nul_join
+from worktree_tools.gitlocks import GitFileLock, StaleReport, wait_until_free
+from worktree_tools.locks import Holder, RecordedLock
+from worktree_tools.repo import ZERO_OID, Worktree
+
+REPO_LOCK = "repo.lock"
+
+
+@dataclass(frozen=True)
+class Landing:
+    """What one trip through the critical section cost."""
+
+    wait_ms: float
+    hold_ms: float
+
+
+class Moved(Exception):
+    """The branch is not where we built on (carries where it is now)."""
+
+    def __init__(self, current: str | None) -> None:
+        super().__init__(current)
+        self.current = current
+        self.landing = Landing(0.0, 0.0)
+
+
+def search_dirs(wt: Worktree) -> list[Path]:
+    return [wt.toplevel, wt.gitdir, wt.commondir]
+
+
+def stale_reporter(wt: Worktree, agent: str) -> StaleReport:
+    def report(info: dict[str, Any]) -> None:
+        print(f"wt: removed stale lock {info['lock']} ({info['why']})", file=sys.stderr)
+        events.append(wt.state_dir, "stale_lock_removed", agent, **info)
+
+    return report
+
+
+def land(
+    wt: Worktree,
+    agent: str,
+    rels: list[str],
+    ref: str,
+    expected: str | None,
+    new: str | None,
+    deadline: float,
+    tmp: Path,
+    reason: str,
+) -> Landing:
+    """Under index.lock and the repository lock: sync the index, then CAS the branch.
+    With `new` None only the index is synced to `expected` (the idempotent-retry path).
+    Raises Moved (after restoring the index) when the branch is no longer at `expected`."""
+    report = stale_reporter(wt, agent)
+    holder = Holder.me(agent)
+    with GitFileLock(wt.index_path, search_dirs(wt), deadline, report):
+        lock = RecordedLock(wt.state_dir / REPO_LOCK, "repository lock", holder, deadline)
+        try:
+            with lock:
+                faults.point("locked")
+                _sync_and_swap(wt, rels, ref, expected, new, tmp, reason, deadline, report)
+        except Moved as moved:
+            moved.landing = Landing(lock.wait_ms, lock.hold_ms)
+            raise
+    return Landing(lock.wait_ms, lock.hold_ms)
+
+
+def _sync_and_swap(
+    wt: Worktree,
+    rels: list[str],
+    ref: str,
+    expected: str | None,
+    new: str | None,
+    tmp: Path,
+    reason: str,
+    deadline: float,
+    report: StaleReport,
+) -> None:
+    target = new or expected
+    index = wt.index_path
+    had_index = index.exists()
+    staged = tmp / "sync-index"
+    backup = tmp / "index-backup"
+    changed = True
+    if new is None:
+        now = wt.resolve(ref)
+        if (now[0] if now else None) != expected:
+            return  # the branch moved under a no-op retry: leave the index to its new owner
+    if target is not None:
+        if had_index:
+            shutil.copyfile(index, staged)
+        wt.git(
+            ["reset", "-q", target, "--pathspec-from-file=-", "--pathspec-file-nul"],
+            index=staged,
+            input=nul_join(rels),
+            literal=True,
+        )
+        changed = not had_index or _differs(index, staged)
+        if changed:
+            if had_index:
+                os.link(index, backup)
+            os.replace(staged, index)
+    faults.point("index-synced")
+    if new is None:
+        return
+    try:
+        cas(wt, ref, new, expected, reason, deadline, report)
+    except Moved:
+        if changed:  # we still hold index.lock: nobody wrote the index since we did
+            if had_index:
+                os.replace(backup, index)
+            else:
+                index.unlink()
+        raise
+
+
+def _differs(a: Path, b: Path) -> bool:
+    if a.stat().st_size != b.stat().st_size:
+        return True
+    return a.read_bytes() != b.read_bytes()
+
+
+def cas(
+    wt: Worktree,
+    ref: str,
+    new: str,
+    expected: str | None,
+    reason: str,
+    deadline: float,
+    report: StaleReport,
+) -> None:
+    """Move `ref` from `expected` (None: must not exist) to `new`, or raise Moved."""
+    while True:
+        res = wt.git(["update-ref", "-m", reason, ref, new, expected or ZERO_OID], check=False)
+        if res.returncode == 0:
+            return
+        now = wt.resolve(ref)
+        current = now[0] if now else None
+        if current != expected:
+            raise Moved(current)
+        lock = wt.commondir / (ref + ".lock")
+        if lock.exists():
+            wait_until_free(lock, search_dirs(wt), deadline, report)
+            continue
+        raise Rejected(f"git refused to move {ref}: {res.err.strip()}")
+
+
+def replay(
+    wt: Worktree,
+    tmp: Path,
+    rels: list[str],
+    ref: str,
+    base: str | None,
+    current: str | None,
+    ours: str,
+) -> str | None:
+    """The tree of our commit replayed on `current`, if none of our paths changed since `base`.
+    None when `current` already has exactly our content; RefMoved (conflict) otherwise."""
+    if current is None or base is None:
+        raise RefMoved(
+            f"{ref} was created or deleted while committing",
+            fix="inspect `git log` and run the same wt-commit again",
+        )
+    changed = wt.git(
+        ["diff-tree", "-r", "--name-only", "-z", base, current, "--", *rels], literal=True
+    )
+    if changed.stdout.strip(b"\0"):
+        names = [os.fsdecode(n) for n in changed.stdout.split(b"\0") if n]
+        raise RefMoved(
+            f"{ref} moved to {current[:12]} and that commit changed the same paths: "
+            + ", ".join(names[:10]),
+            fix=f"integrate {current[:12]} (git log {base[:12]}..{current[:12]} -- PATHS), "
+            "then run wt-commit again",
+            current=current,
+        )
+    priv = tmp / "replay-index"
+    wt.git(["read-tree", current], index=priv)
+    wt.git(
+        ["reset", "-q", ours, "--pathspec-from-file=-", "--pathspec-file-nul"],
+        index=priv,
+        input=nul_join(rels),
+        literal=True,
+    )
+    tree = wt.git(["write-tree"], index=priv).out.strip()
+    priv.unlink()
+    now = wt.resolve(ref)
+    if now and now[0] == current and now[1] == tree:
+        return None
+    return tree
