@@ -18,7 +18,9 @@ def wt_commit_main() -> None:
 
 def build_group() -> click.Group:
     from worktree_tools.cli.commit import commit_cmd
+    from worktree_tools.cli.journal import journal_group
     from worktree_tools.cli.log import log_cmd
+    from worktree_tools.cli.worktrees import COMMANDS as worktree_commands
 
     @click.group(context_settings={"help_option_names": ["-h", "--help"]})
     def wt_group() -> None:
@@ -26,6 +28,9 @@ def build_group() -> click.Group:
 
     wt_group.add_command(commit_cmd)
     wt_group.add_command(log_cmd)
+    wt_group.add_command(journal_group)
+    for command in worktree_commands:
+        wt_group.add_command(command)
     return wt_group
 
 

@@ -1,0 +1,119 @@
+"""git wt alloc: placement, ownership, git's lock, idempotence, concurrency, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from conftest import GIT_WT, git, git_wt, run_all, snapshot, write, wt_commit
+
+from .helpers import alloc, kill, record_path, spawn_owner, wt_json
+
+
+def test_alloc_creates_a_locked_owned_worktree(repo: Path) -> None:
+    owner = spawn_owner()
+    try:
+        data = wt_json(repo, "alloc", "a1", "--task", "fix parser", "--owner-pid", str(owner.pid))
+    finally:
+        kill(owner)
+    path = Path(data["path"])
+    assert path == repo / ".git" / "wt" / "trees" / "a1"
+    assert (path / "src" / "app.py").read_text() == "print('v1')\n"
+    assert git(path, "symbolic-ref", "HEAD").strip() == "refs/heads/wt/a1"
+    assert data["base"] == "main" and data["task"] == "fix parser"
+    assert data["owner"]["pid"] == owner.pid and data["owner"]["started"] > 0
+    listing = git(repo, "worktree", "list", "--porcelain")
+    assert f"worktree {path}\n" in listing and "locked git wt: owned by a1" in listing
+    # git's own housekeeping cannot take it, even with its directory gone for a moment
+    os.rename(path, path.with_name("moved"))
+    git(repo, "worktree", "prune")
+    os.rename(path.with_name("moved"), path)
+    assert str(path) in git(repo, "worktree", "list")
+    # wt-commit in that worktree acts as its owner by default
+    admin = Path(data["admin_dir"])
+    assert (admin / "wt-owner").read_text().strip() == "a1"
+    write(path, "new.txt", "x\n")
+    assert wt_commit(path, "-m", "add", "--", "new.txt").returncode == 0
+    events = (repo / ".git" / "wt" / "events.jsonl").read_text().splitlines()
+    assert json.loads(events[-1])["agent"] == "a1"
+    # the record is plain JSON in the common git dir
+    assert json.loads(record_path(repo, "a1").read_text())["state"] == "active"
+    # git status of the main worktree does not see the placement
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_alloc_is_idempotent_and_prints_one_line(repo: Path) -> None:
+    first = git_wt(repo, "alloc", "a1", "--owner-pid", "0")
+    second = git_wt(repo, "alloc", "a1", "--owner-pid", "0")
+    assert first.returncode == second.returncode == 0
+    assert first.stdout == second.stdout and first.stdout.count("\n") == 1
+    assert len(git(repo, "worktree", "list").splitlines()) == 2
+    again = wt_json(repo, "alloc", "a1", "--owner-pid", "0")
+    assert again["reused"] is True
+
+
+def test_alloc_options_and_placement_setting(repo: Path, tmp_path: Path) -> None:
+    git(repo, "branch", "feature")
+    git(repo, "config", "wt.worktreeDir", "../trees")
+    path = alloc(repo, "b1", "--base", "feature", "--branch", "topic/b1", "--ttl", "60")
+    assert path == (tmp_path / "trees" / "b1")
+    data = wt_json(repo, "status", "b1")["worktrees"][0]
+    assert data["branch"] == "topic/b1" and data["base"] == "feature" and data["ttl"] == 60
+    explicit = alloc(repo, "b2", "--path", str(tmp_path / "elsewhere"))
+    assert explicit == tmp_path / "elsewhere"
+
+
+def test_sixteen_concurrent_allocs(repo: Path) -> None:
+    procs = [
+        subprocess.Popen(
+            [GIT_WT, "alloc", f"agent{i}", "--owner-pid", "0", "--json"],
+            cwd=repo,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(16)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    codes = run_all(procs)
+    errors = [err.decode() for _, err in outs]
+    assert codes == [0] * 16, errors
+    assert not any("lock" in e for e in errors), errors
+    paths = {json.loads(out)["path"] for out, _ in outs}
+    assert len(paths) == 16
+    listed = git(repo, "worktree", "list", "--porcelain")
+    assert all(f"worktree {p}\n" in listed for p in paths)
+    assert len(wt_json(repo, "list")["worktrees"]) == 17
+
+
+def test_bad_input_is_refused_without_change(repo: Path) -> None:
+    alloc(repo, "a1")
+    (repo.parent / "occupied").mkdir()
+    write(repo.parent / "occupied", "keep.txt", "mine\n")
+    before = snapshot(repo)
+    cases = [
+        (["alloc", "../evil"], "invalid agent name"),
+        (["alloc", "a/b"], "invalid agent name"),
+        (["alloc", "-x"], ""),
+        (["alloc", "a2", "--base", "no-such-ref"], "does not name a commit"),
+        (["alloc", "a2", "--path", str(repo.parent / "occupied")], "already exists"),
+        (["alloc", "a2", "--branch", "bad..name"], "invalid branch name"),
+        (["alloc", "a2", "--ttl", "0"], "--ttl"),
+        (["alloc", "a1", "--path", str(repo.parent / "other")], "already owns"),
+    ]
+    for args, message in cases:
+        res = git_wt(repo, *args, "--owner-pid", "0")
+        assert res.returncode == 2, (args, res.stderr)
+        assert message in res.stderr, (args, res.stderr)
+    res = git_wt(repo, "alloc", "a2", "--base", "nope", "--json")
+    assert res.returncode == 2 and json.loads(res.stdout)["outcome"] == "invalid"
+    assert snapshot(repo) == before
+    assert (repo.parent / "occupied" / "keep.txt").read_text() == "mine\n"
+    assert not (repo / ".git" / "wt" / "worktrees" / "a2").exists()
+    assert "wt/a2" not in git(repo, "branch", "--list")
+
+
+def test_alloc_on_an_existing_branch_checked_out_elsewhere_is_refused(repo: Path) -> None:
+    res = git_wt(repo, "alloc", "a1", "--branch", "main", "--owner-pid", "0")
+    assert res.returncode == 2 and "already checked out" in res.stderr

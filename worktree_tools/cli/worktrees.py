@@ -1,0 +1,295 @@
+"""`git wt alloc|list|status|heartbeat|release|show|adopt|gc|rescue`: per-agent worktrees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from worktree_tools.cli._common import emit, run_guarded
+
+PREFIX = "wt:"  # stderr lines that say how to undo something
+
+
+def _json_opt(f: Any) -> Any:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(f)
+
+
+def _repo(actor: str | None = None) -> Any:
+    from worktree_tools.worktrees.common import open_repo
+
+    return open_repo(Path.cwd(), actor)
+
+
+def _say(line: str) -> None:
+    click.echo(line, err=True)
+
+
+@click.command("alloc")
+@click.argument("agent")
+@click.option("--base", help="Commit the new branch starts from (default: the main worktree's).")
+@click.option("--branch", help="Branch name (default: wt/AGENT, or wt.branchPrefix + AGENT).")
+@click.option("--path", "path", help="Directory (default: wt.worktreeDir/AGENT or .git/wt/trees).")
+@click.option("--task", help="What the agent is working on (shown by list and handoffs).")
+@click.option("--owner-pid", type=int, help="Owner process (default: the calling agent; 0: none).")
+@click.option("--ttl", type=float, help="Lease length in seconds (default: wt.leaseTtl or 3600).")
+@_json_opt
+def alloc_cmd(
+    agent: str,
+    base: str | None,
+    branch: str | None,
+    path: str | None,
+    task: str | None,
+    owner_pid: int | None,
+    ttl: float | None,
+    as_json: bool,
+) -> int:
+    """Create AGENT's worktree (or return its existing one) and print its path."""
+
+    def body() -> int:
+        from worktree_tools.worktrees.alloc import AllocRequest, alloc
+
+        req = AllocRequest(agent, Path.cwd(), base, branch, path, task, owner_pid, ttl)
+        result = alloc(_repo(agent), req)
+        emit(result.to_json(), as_json, result.record.path)
+        return 0
+
+    return run_guarded("git wt alloc", as_json, body)
+
+
+def _list_body(agent: str | None, as_json: bool) -> int:
+    from worktree_tools.errors import exit_code
+    from worktree_tools.worktrees.inspect import rows, table
+
+    items, bad = rows(_repo(), agent)
+    if agent is not None and not items:
+        from worktree_tools.worktrees.records import require
+
+        require(_repo().state_dir, agent)  # raises: unknown agent
+    payload = {
+        "outcome": "invalid" if bad else "ok",
+        "worktrees": [r.to_json() for r in items],
+        "errors": [e.message for e in bad],
+    }
+    emit(payload, as_json, table(items))
+    for err in bad:
+        _say(f"git wt: invalid: {err.message}")
+    return exit_code(bad[0].outcome) if bad else 0
+
+
+@click.command("list")
+@_json_opt
+def list_cmd(as_json: bool) -> int:
+    """One row per worktree: owner, lease, heartbeat age, dirt, commits ahead, handoff."""
+    return run_guarded("git wt list", as_json, lambda: _list_body(None, as_json))
+
+
+@click.command("status")
+@click.argument("agent", required=False)
+@_json_opt
+def status_cmd(agent: str | None, as_json: bool) -> int:
+    """Like list; with AGENT, only that agent's worktree."""
+    return run_guarded("git wt status", as_json, lambda: _list_body(agent, as_json))
+
+
+@click.command("heartbeat")
+@click.argument("agent")
+@click.option("--ttl", type=float, help="Also change the lease length (seconds).")
+@click.option("--owner-pid", type=int, help="Also change the owner process.")
+@_json_opt
+def heartbeat_cmd(agent: str, ttl: float | None, owner_pid: int | None, as_json: bool) -> int:
+    """Renew AGENT's lease."""
+
+    def body() -> int:
+        from worktree_tools.agent import check_name
+        from worktree_tools.worktrees.lease import expires_at, heartbeat
+
+        rec, before = heartbeat(_repo(agent), check_name(agent), ttl=ttl, owner_pid=owner_pid)
+        text = f"{agent}: lease renewed for {rec.ttl:.0f}s (was {before.value})"
+        payload = {"outcome": "ok", "before": before.value, "expires_at": expires_at(rec)}
+        emit({**payload, **rec.to_json()}, as_json, text)
+        return 0
+
+    return run_guarded("git wt heartbeat", as_json, body)
+
+
+@click.command("release")
+@click.argument("agent")
+@click.option(
+    "--state",
+    type=click.Choice(["done", "blocked", "handoff"]),
+    default="handoff",
+    show_default=True,
+    help="done: gc may remove it; blocked: waits on a human; handoff: for another agent.",
+)
+@click.option("--note", help="What remains to be done.")
+@click.option("--next", "next_step", help="The concrete next step.")
+@click.option("--blocker", "blockers", multiple=True, help="What blocks (repeatable).")
+@click.option("--assume", "assumptions", multiple=True, help="An assumption made (repeatable).")
+@_json_opt
+def release_cmd(
+    agent: str,
+    state: str,
+    note: str | None,
+    next_step: str | None,
+    blockers: tuple[str, ...],
+    assumptions: tuple[str, ...],
+    as_json: bool,
+) -> int:
+    """Release AGENT's worktree, leaving a handoff record for whoever comes next."""
+
+    def body() -> int:
+        from worktree_tools.worktrees.handoff import ReleaseRequest, release
+        from worktree_tools.worktrees.records import RecordState
+
+        req = ReleaseRequest(agent, RecordState(state), note, next_step, blockers, assumptions)
+        rec, handoff = release(_repo(agent), req)
+        emit(
+            {"outcome": "ok", "record": rec.to_json(), "handoff": handoff.to_json()},
+            as_json,
+            f"{agent}: released ({state}); {len(handoff.commits)} commit(s), "
+            f"{len(handoff.uncommitted)} uncommitted path(s)",
+        )
+        return 0
+
+    return run_guarded("git wt release", as_json, body)
+
+
+@click.command("show")
+@click.argument("agent")
+@_json_opt
+def show_cmd(agent: str, as_json: bool) -> int:
+    """Print AGENT's ownership record and handoff."""
+
+    def body() -> int:
+        from worktree_tools.worktrees.handoff import show
+        from worktree_tools.worktrees.render import handoff_text
+
+        rec, state, handoff = show(_repo(), agent)
+        payload = {
+            "outcome": "ok",
+            "lease": state.value,
+            "record": rec.to_json(),
+            "handoff": handoff.to_json() if handoff else None,
+        }
+        emit(payload, as_json, handoff_text(rec, state, handoff))
+        return 0
+
+    return run_guarded("git wt show", as_json, body)
+
+
+@click.command("adopt")
+@click.argument("agent")
+@click.option("--as", "new", required=True, help="The agent taking over.")
+@click.option("--force", is_flag=True, help="Take over even a live lease (recorded as forced).")
+@click.option("--owner-pid", type=int, help="The new owner process (default: the caller).")
+@click.option("--ttl", type=float, help="Lease length in seconds (default: the old one).")
+@_json_opt
+def adopt_cmd(
+    agent: str, new: str, force: bool, owner_pid: int | None, ttl: float | None, as_json: bool
+) -> int:
+    """Take over AGENT's released, expired or dead-owner worktree as NEW; print its handoff."""
+
+    def body() -> int:
+        from worktree_tools.worktrees.handoff import adopt
+        from worktree_tools.worktrees.records import LeaseState
+        from worktree_tools.worktrees.render import handoff_text
+
+        done = adopt(_repo(new), agent, new, force=force, owner_pid=owner_pid, ttl=ttl)
+        if done.forced:
+            _say(
+                f"{PREFIX} forcibly took over {agent}'s live worktree {done.record.path} "
+                f"(owner pid {done.previous.owner.pid} on {done.previous.owner.host} may still "
+                "write there); recorded in the event log as forced"
+            )
+        text = handoff_text(done.record, LeaseState.ACTIVE, done.handoff)
+        emit(done.to_json(), as_json, text)
+        return 0
+
+    return run_guarded("git wt adopt", as_json, body)
+
+
+@click.command("gc")
+@click.option("--dry-run", "-n", is_flag=True, help="Only say what would be done.")
+@_json_opt
+def gc_cmd(dry_run: bool, as_json: bool) -> int:
+    """Remove dead, expired and done worktrees, rescuing their work first."""
+
+    def body() -> int:
+        from worktree_tools.errors import LockTimeout
+        from worktree_tools.worktrees.gc import gc
+        from worktree_tools.worktrees.render import gc_text
+
+        result = gc(_repo(), dry_run=dry_run, say=_say)
+        busy = result.busy
+        if busy:
+            if not as_json:
+                click.echo(gc_text(result))
+            names = ", ".join(f"{i.agent} ({i.reason})" for i in busy)
+            raise LockTimeout(
+                f"skipped, nothing changed for: {names}",
+                fix="retry git wt gc when the commit has finished",
+                **result.to_json(),
+            )
+        emit(result.to_json(), as_json, gc_text(result))
+        return 0
+
+    return run_guarded("git wt gc", as_json, body)
+
+
+@click.group("rescue")
+def rescue_group() -> None:
+    """Work that gc saved before removing a worktree."""
+
+
+@rescue_group.command("list")
+@_json_opt
+def rescue_list_cmd(as_json: bool) -> int:
+    """List rescue refs (id, agent, branch, what was saved)."""
+
+    def body() -> int:
+        from worktree_tools.worktrees.render import rescue_table
+        from worktree_tools.worktrees.rescue import list_all
+
+        items = list_all(_repo())
+        emit(
+            {"outcome": "ok", "rescues": [r.to_json() for r in items]}, as_json, rescue_table(items)
+        )
+        return 0
+
+    return run_guarded("git wt rescue list", as_json, body)
+
+
+@rescue_group.command("restore")
+@click.argument("rescue_id")
+@click.option("--to", "to", type=click.Path(path_type=Path), help="New worktree directory.")
+@_json_opt
+def rescue_restore_cmd(rescue_id: str, to: Path | None, as_json: bool) -> int:
+    """Recreate a rescued worktree byte for byte (default: where it was)."""
+
+    def body() -> int:
+        from worktree_tools.worktrees.rescue import restore
+
+        dest = Path.cwd() / to if to is not None else None
+        item, path, branch = restore(_repo(), rescue_id, dest)
+        payload = {"outcome": "ok", "path": str(path), "branch": branch, **item.to_json()}
+        emit(payload, as_json, str(path))
+        if branch is None:
+            _say(f"{PREFIX} restored {item.id} at {path} on a detached HEAD ({item.head[:12]})")
+        return 0
+
+    return run_guarded("git wt rescue restore", as_json, body)
+
+
+COMMANDS = [
+    alloc_cmd,
+    list_cmd,
+    status_cmd,
+    heartbeat_cmd,
+    release_cmd,
+    show_cmd,
+    adopt_cmd,
+    gc_cmd,
+    rescue_group,
+]

@@ -1,0 +1,201 @@
+"""`git wt alloc`: give an agent its own worktree and branch, or its existing one back."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from worktree_tools import events
+from worktree_tools.agent import OWNER_FILE, check_name
+from worktree_tools.errors import InvalidInput
+from worktree_tools.worktrees import gitinfo, lease, records
+from worktree_tools.worktrees.common import Repo
+from worktree_tools.worktrees.records import Record, RecordState
+
+
+@dataclass(frozen=True)
+class AllocRequest:
+    agent: str
+    cwd: Path
+    base: str | None = None
+    branch: str | None = None
+    path: str | None = None
+    task: str | None = None
+    owner_pid: int | None = None
+    ttl: float | None = None
+
+
+@dataclass(frozen=True)
+class AllocResult:
+    record: Record
+    created: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"outcome": "ok", **self.record.to_json(), "reused": not self.created}
+
+
+def lock_reason(agent: str) -> str:
+    return f"git wt: owned by {agent}"
+
+
+def write_owner_file(admin_dir: Path, agent: str) -> None:
+    """`<worktree gitdir>/wt-owner`: wt-commit's default agent in that worktree."""
+    target = admin_dir / OWNER_FILE
+    tmp = admin_dir / f".{OWNER_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(agent + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def alloc(repo: Repo, req: AllocRequest) -> AllocResult:
+    """Create (or return) AGENT's worktree. Bad input raises InvalidInput before any change."""
+    agent = check_name(req.agent)
+    if req.ttl is not None and req.ttl <= 0:
+        raise InvalidInput("--ttl must be a positive number of seconds")
+    with repo.agent_lock(agent):
+        with repo.repo_lock():
+            existing = records.load(repo.state_dir, agent)
+        if existing is not None:
+            return AllocResult(_reuse(repo, existing, req), created=False)
+        return AllocResult(_create(repo, agent, req), created=True)
+
+
+def _resolve_base(repo: Repo, base: str | None) -> tuple[str, str]:
+    if base is None:
+        main = gitinfo.worktree_list(repo.wt)[0]
+        base = main.branch or main.head or "HEAD"
+    oid = gitinfo.rev(repo.wt, base)
+    if oid is None:
+        raise InvalidInput(
+            f"base {base!r} does not name a commit", fix="git branch -a lists the branches"
+        )
+    return base, oid
+
+
+def _check_branch(repo: Repo, branch: str) -> None:
+    res = repo.wt.git(["check-ref-format", "--branch", branch], check=False)
+    if res.returncode != 0 or branch.startswith("-"):
+        raise InvalidInput(f"invalid branch name {branch!r}")
+
+
+def _target_path(repo: Repo, agent: str, raw: str | None, cwd: Path) -> Path:
+    if raw is None:
+        return repo.placement() / agent
+    return Path(os.path.normpath(cwd / os.path.expanduser(raw)))
+
+
+def _create(repo: Repo, agent: str, req: AllocRequest) -> Record:
+    base, base_oid = _resolve_base(repo, req.base)
+    branch = req.branch or f"{repo.branch_prefix()}{agent}"
+    _check_branch(repo, branch)
+    path = _target_path(repo, agent, req.path, req.cwd)
+    ttl = req.ttl or repo.default_ttl()
+    owner = lease.owner_for(req.owner_pid)
+    reason = lock_reason(agent)
+    recovered = False
+    if os.path.lexists(path):
+        admin = gitinfo.admin_dir_of(path)
+        # A crash after `git worktree add` and before the record: finish that allocation.
+        recovered = admin is not None and _locked_reason(admin) == reason
+        if not recovered:
+            raise InvalidInput(
+                f"{path} already exists and is not {agent}'s worktree; nothing was changed",
+                fix="choose another --path, or move that directory away",
+            )
+    if not recovered:
+        _add(repo, path, branch, base_oid, reason)
+    admin = gitinfo.admin_dir_of(path)
+    if admin is None:
+        raise InvalidInput(f"git did not create a worktree at {path}")
+    write_owner_file(admin, agent)
+    stamp = records.now_iso()
+    rec = Record(
+        agent=agent,
+        path=os.fspath(path),
+        admin_dir=os.fspath(admin),
+        branch=branch,
+        base=base,
+        base_oid=base_oid,
+        owner=owner,
+        created=stamp,
+        heartbeat=stamp,
+        ttl=ttl,
+        state=RecordState.ACTIVE,
+        task=req.task,
+    )
+    with repo.repo_lock():
+        records.save(repo.state_dir, rec)
+        events.append(repo.state_dir, "alloc", agent, created=True, record=rec.to_json())
+    _checkout_if_needed(repo, rec)
+    return rec
+
+
+def _add(repo: Repo, path: Path, branch: str, base_oid: str, reason: str) -> None:
+    exists = gitinfo.rev(repo.wt, f"refs/heads/{branch}") is not None
+    # --lock: locked from the first moment, so git's prune can never take it;
+    # --no-checkout: the slow part (checkout) runs after the admin lock is released.
+    args = ["worktree", "add", "--no-checkout", "--lock", "--reason", reason, "--quiet"]
+    with repo.admin_lock():
+        if exists:
+            used = [w for w in gitinfo.worktree_list(repo.wt) if w.branch == branch]
+            if used:
+                raise InvalidInput(
+                    f"branch {branch!r} is already checked out at {used[0].path}",
+                    fix="choose another --branch",
+                )
+            args += ["--", os.fspath(path), branch]
+        else:
+            args += ["--no-track", "-b", branch, "--", os.fspath(path), base_oid]
+        res = repo.wt.git(args, check=False)
+    if res.returncode != 0:
+        raise InvalidInput(f"git worktree add refused: {res.err.strip()}")
+
+
+def _locked_reason(admin: Path) -> str | None:
+    try:
+        return (admin / "locked").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+
+
+def _checkout_if_needed(repo: Repo, rec: Record) -> None:
+    tree = repo.tree(rec)
+    if not tree.index_path.exists() and gitinfo.rev(tree, "HEAD") is not None:
+        tree.git(["read-tree", "--reset", "-u", "HEAD"])
+
+
+def _reuse(repo: Repo, rec: Record, req: AllocRequest) -> Record:
+    """Idempotence: the same agent gets its worktree back (reactivated if it had released)."""
+    if req.path is not None and _target_path(repo, rec.agent, req.path, req.cwd) != Path(rec.path):
+        raise InvalidInput(
+            f"{rec.agent!r} already owns a worktree at {rec.path}",
+            fix=f"git wt release {rec.agent} first, or use another agent name",
+        )
+    if req.branch is not None and req.branch != rec.branch:
+        raise InvalidInput(f"{rec.agent!r} already works on branch {rec.branch!r}")
+    if gitinfo.admin_dir_of(Path(rec.path)) is None:
+        raise InvalidInput(
+            f"{rec.agent!r}'s worktree {rec.path} is missing (removed by hand?)",
+            fix="git wt gc (keeps its branch and rescues its commits), then alloc again",
+        )
+    with repo.repo_lock():
+        rec = records.require(repo.state_dir, rec.agent)
+        before = lease.state_of(rec)
+        changes: dict[str, Any] = {"heartbeat": records.now_iso()}
+        if req.owner_pid is not None or lease.owner_alive(rec.owner) is False:
+            changes["owner"] = lease.owner_for(req.owner_pid)
+        if rec.state is not RecordState.ACTIVE:
+            changes.update(state=RecordState.ACTIVE, released_at=None)
+        if req.ttl is not None:
+            changes["ttl"] = req.ttl
+        if req.task is not None:
+            changes["task"] = req.task
+        rec = rec.with_changes(**changes)
+        records.save(repo.state_dir, rec)
+        events.append(
+            repo.state_dir, "alloc", rec.agent, created=False, before=before.value, path=rec.path
+        )
+    write_owner_file(Path(rec.admin_dir), rec.agent)
+    _checkout_if_needed(repo, rec)
+    return rec

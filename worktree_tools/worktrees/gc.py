@@ -1,0 +1,264 @@
+"""`git wt gc`: remove worktrees nobody owns any more, and never lose a byte doing it.
+
+A worktree is collected when its owner is provably dead, its lease expired (and its owner is
+not provably alive here), or it was released as done. Before removal, uncommitted work and
+unmerged commits go to a rescue ref; the branch is deleted only when its work is integrated
+into the base. A worktree whose wt-commit lock is held (a commit in progress) or in which git
+holds index.lock is skipped, untouched. Worktrees without a record are never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from worktree_tools import events
+from worktree_tools.errors import LockTimeout
+from worktree_tools.gitlocks import holders
+from worktree_tools.locks import Holder, RecordedLock
+from worktree_tools.worktrees import gitinfo, lease, records, rescue
+from worktree_tools.worktrees.common import Repo
+from worktree_tools.worktrees.records import LeaseState, Record, RecordState
+
+Say = Callable[[str], None]
+WORKTREE_LOCK = "wt-worktree.lock"  # wt-commit holds it for a whole commit (commit.py)
+
+
+@dataclass
+class GcItem:
+    agent: str
+    path: str
+    branch: str
+    lease: str
+    action: str  # removed, would-remove, kept, skipped
+    reason: str
+    rescue: str | None = None
+    branch_action: str | None = None  # deleted, kept
+    branch_oid: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class GcResult:
+    dry_run: bool
+    items: list[GcItem] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+
+    @property
+    def busy(self) -> list[GcItem]:
+        return [i for i in self.items if i.action == "skipped"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "outcome": "ok",
+            "dry_run": self.dry_run,
+            "worktrees": [i.to_json() for i in self.items],
+            "pruned": self.pruned,
+        }
+
+
+def why_collectable(rec: Record, now: float) -> tuple[LeaseState, str | None]:
+    """(lease state, reason to collect) — reason None means keep."""
+    state = lease.state_of(rec, now)
+    if state is LeaseState.OWNER_DEAD:
+        return state, f"owner pid {rec.owner.pid} is dead"
+    if state is LeaseState.EXPIRED:
+        if lease.owner_alive(rec.owner):
+            return state, None  # never reap a running agent: it may still write there
+        return state, f"lease expired {now - lease.expires_at(rec):.0f}s ago"
+    if state is LeaseState.RELEASED and rec.state is RecordState.DONE:
+        return state, "released as done"
+    return state, None
+
+
+def _keep_reason(rec: Record, state: LeaseState) -> str:
+    if state is LeaseState.EXPIRED:
+        return f"lease expired but owner pid {rec.owner.pid} is alive on this host"
+    if state is LeaseState.RELEASED:
+        return f"released for {rec.state.value}: waiting to be adopted"
+    return str(state.value)
+
+
+def gc(repo: Repo, *, dry_run: bool = False, say: Say | None = None) -> GcResult:
+    """Collect what can be collected; `say(line)` receives the undo hints for stderr."""
+    say = say or (lambda _line: None)
+    recs, bad = records.load_all(repo.state_dir)
+    if bad:
+        raise bad[0]  # never guess about a record we cannot read
+    result = GcResult(dry_run=dry_run)
+    now = time.time()
+    for rec in recs:
+        state, why = why_collectable(rec, now)
+        item = GcItem(rec.agent, rec.path, rec.branch, state.value, "kept", why or "")
+        result.items.append(item)
+        if why is None:
+            item.reason = _keep_reason(rec, state)
+        elif dry_run:
+            _plan(repo, rec, item)
+        else:
+            _collect(repo, rec, item, say)
+    result.pruned = _prune(repo, dry_run)
+    return result
+
+
+def _plan(repo: Repo, rec: Record, item: GcItem) -> None:
+    item.action = "would-remove"
+    tree = repo.tree(rec)
+    base = gitinfo.base_commit(repo.wt, rec.base, rec.base_oid)
+    head = gitinfo.rev(tree, "HEAD") if Path(rec.path).exists() else None
+    head = head or gitinfo.rev(repo.wt, f"refs/heads/{rec.branch}")
+    dirt = gitinfo.dirt(tree) if Path(rec.path).exists() else None
+    dirty = dirt is not None and dirt.dirty + dirt.untracked > 0
+    unmerged = head is not None and not gitinfo.integrated(repo.wt, head, base)
+    if dirty or unmerged:
+        item.rescue = "(would rescue)"
+    item.branch_action = "keep" if unmerged else "delete"
+
+
+def _collect(repo: Repo, rec: Record, item: GcItem, say: Say) -> None:
+    with repo.agent_lock(rec.agent):
+        present = os.path.isdir(rec.path)
+        wlock = RecordedLock(
+            Path(rec.admin_dir) / WORKTREE_LOCK,
+            "worktree lock",
+            Holder.me(repo.actor),
+            time.monotonic(),  # never wait: an owner mid-commit is simply skipped
+        )
+        try:
+            if present:
+                wlock.__enter__()
+        except LockTimeout:
+            item.action, item.reason = "skipped", "a wt-commit is in progress in it"
+            return
+        try:
+            _collect_locked(repo, rec, item, say, present)
+        finally:
+            if present:
+                # its directory may be gone with the worktree
+                with contextlib.suppress(OSError):
+                    wlock.__exit__(None, None, None)
+
+
+def _collect_locked(repo: Repo, rec: Record, item: GcItem, say: Say, present: bool) -> None:
+    # Check, lock, check again: the owner may have renewed or reactivated meanwhile.
+    with repo.repo_lock():
+        fresh = records.load(repo.state_dir, rec.agent)
+    if fresh is None or fresh != rec:
+        item.action, item.reason = "kept", "its record changed while gc ran"
+        return
+    tree = repo.tree(rec)
+    if present:
+        held, who = holders(tree.gitdir / "index.lock", [tree.toplevel, tree.gitdir])
+        if held:
+            item.action, item.reason = "skipped", f"git is running in it ({who})"
+            return
+    base = gitinfo.base_commit(repo.wt, rec.base, rec.base_oid)
+    tip = gitinfo.rev(repo.wt, f"refs/heads/{rec.branch}")
+    if present:
+        cap = rescue.capture(repo, tree)
+    elif tip is not None:
+        tip_tree = repo.wt.git(["rev-parse", f"{tip}^{{tree}}"]).out.strip()
+        cap = rescue.Capture(tip, tip_tree, tip_tree, tip_tree, False)
+        item.notes.append("its directory was removed by hand: only its commits could be saved")
+    else:
+        cap = None
+    unmerged = cap is not None and not gitinfo.integrated(repo.wt, cap.head, base)
+    if cap is not None and (cap.dirty or unmerged):
+        saved = rescue.save(
+            repo,
+            cap,
+            rec.agent,
+            {
+                "reason": item.reason,
+                "path": rec.path,
+                "branch": rec.branch,
+                "base": rec.base,
+                "task": rec.task,
+                "uncommitted": cap.dirty,
+                "unmerged": unmerged,
+            },
+        )
+        item.rescue = saved.id
+        say(
+            f"wt: rescued {rec.agent}'s work ({'uncommitted changes' if cap.dirty else ''}"
+            f"{' and ' if cap.dirty and unmerged else ''}{'unmerged commits' if unmerged else ''})"
+            f" as {saved.ref}; restore with: git wt rescue restore {saved.id}"
+        )
+    _remove(repo, rec, present)
+    item.action = "removed"
+    say(f"wt: removed worktree {rec.path} of {rec.agent} ({item.reason})")
+    _settle_branch(repo, rec, item, base, say)
+    with repo.repo_lock():
+        handoff = records.load_handoff(repo.state_dir, rec.agent)
+        records.delete(repo.state_dir, rec.agent)
+        events.append(
+            repo.state_dir,
+            "gc_remove",
+            rec.agent,
+            reason=item.reason,
+            rescue=item.rescue,
+            branch=rec.branch,
+            branch_action=item.branch_action,
+            branch_oid=item.branch_oid,
+            record=rec.to_json(),
+            handoff=handoff.to_json() if handoff else None,
+        )
+
+
+def _remove(repo: Repo, rec: Record, present: bool) -> None:
+    with repo.admin_lock():
+        repo.wt.git(["worktree", "unlock", rec.path], check=False)
+        if present:
+            res = repo.wt.git(["worktree", "remove", "--force", rec.path], check=False)
+            if res.returncode != 0 and os.path.isdir(rec.path):
+                from worktree_tools.worktrees.alloc import lock_reason
+
+                repo.wt.git(
+                    ["worktree", "lock", "--reason", lock_reason(rec.agent), rec.path], check=False
+                )
+                raise LockTimeout(
+                    f"git could not remove {rec.path}: {res.err.strip()}; it was rescued first",
+                    fix="retry git wt gc",
+                )
+        repo.wt.git(["worktree", "prune"], check=False)
+
+
+def _settle_branch(repo: Repo, rec: Record, item: GcItem, base: str, say: Say) -> None:
+    ref = f"refs/heads/{rec.branch}"
+    tip = gitinfo.rev(repo.wt, ref)
+    item.branch_oid = tip
+    if tip is None:
+        return
+    used = any(w.branch == rec.branch for w in gitinfo.worktree_list(repo.wt))
+    if used or not gitinfo.integrated(repo.wt, tip, base):
+        item.branch_action = "kept"
+        if not used:
+            say(f"wt: kept branch {rec.branch} ({tip[:12]}): its work is not in {rec.base}")
+        return
+    res = repo.wt.git(
+        ["update-ref", "-m", f"git wt gc ({rec.agent}): integrated", "-d", ref, tip], check=False
+    )
+    if res.returncode == 0:
+        item.branch_action = "deleted"
+        say(
+            f"wt: deleted branch {rec.branch} (was {tip[:12]}; its work is in {rec.base}); "
+            f"undo with: git branch {rec.branch} {tip}"
+        )
+    else:
+        item.branch_action = "kept"
+
+
+def _prune(repo: Repo, dry_run: bool) -> list[str]:
+    """Drop git's registry entries of directories removed by hand (unlocked ones: ours are
+    locked and were handled above)."""
+    with repo.admin_lock():
+        res = repo.wt.git(["worktree", "prune", "-v", *(["-n"] if dry_run else [])], check=False)
+    return [line for line in (res.out + res.err).splitlines() if line.strip()]

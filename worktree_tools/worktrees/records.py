@@ -1,0 +1,337 @@
+"""Ownership and handoff records: what they hold, how they are validated, read and written.
+
+One directory per agent under `<commondir>/wt/worktrees/`; `owner.json` is the ownership record
+(and the lease), `handoff.json` the handoff left by `release`. Every write goes to a temporary
+file that is fsynced and renamed over the target, so a crash never leaves half a record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from worktree_tools.errors import InvalidInput
+
+VERSION = 1
+RECORDS_DIR = "worktrees"
+OWNER_JSON = "owner.json"
+HANDOFF_JSON = "handoff.json"
+
+
+class CorruptRecord(InvalidInput):
+    """A record on disk cannot be parsed: nothing is changed until a person looks at it."""
+
+
+class RecordState(str, Enum):
+    """What the owner last declared (stored); the lease state is derived from it."""
+
+    ACTIVE = "active"
+    DONE = "done"
+    HANDOFF = "handoff"
+    BLOCKED = "blocked"
+
+
+class LeaseState(str, Enum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    OWNER_DEAD = "owner-dead"
+    RELEASED = "released"
+    BLOCKED = "blocked"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def parse_time(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+@dataclass(frozen=True)
+class Owner:
+    pid: int  # 0: no process is tracked; the lease is judged by its TTL alone
+    started: float | None
+    host: str
+
+    @classmethod
+    def parse(cls, data: Any) -> Owner:
+        if not isinstance(data, dict):
+            raise ValueError("owner is not an object")
+        started = data.get("started")
+        return cls(
+            pid=_int(data["pid"]),
+            started=None if started is None else float(started),
+            host=_str(data["host"]),
+        )
+
+
+@dataclass(frozen=True)
+class Record:
+    """The ownership record of one agent's worktree."""
+
+    agent: str
+    path: str
+    admin_dir: str
+    branch: str
+    base: str
+    base_oid: str
+    owner: Owner
+    created: str
+    heartbeat: str
+    ttl: float
+    state: RecordState
+    task: str | None = None
+    released_at: str | None = None
+    adopted_from: str | None = None
+    forced: bool = False
+    version: int = VERSION
+
+    @classmethod
+    def parse(cls, data: Any, where: Path) -> Record:
+        """Validate a decoded record; raise CorruptRecord naming the file otherwise."""
+        try:
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            if data.get("version") != VERSION:
+                raise ValueError(f"unknown version {data.get('version')!r}")
+            rec = cls(
+                agent=_str(data["agent"]),
+                path=_str(data["path"]),
+                admin_dir=_str(data["admin_dir"]),
+                branch=_str(data["branch"]),
+                base=_str(data["base"]),
+                base_oid=_str(data["base_oid"]),
+                owner=Owner.parse(data["owner"]),
+                created=_str(data["created"]),
+                heartbeat=_str(data["heartbeat"]),
+                ttl=float(data["ttl"]),
+                state=RecordState(data["state"]),
+                task=_opt_str(data.get("task")),
+                released_at=_opt_str(data.get("released_at")),
+                adopted_from=_opt_str(data.get("adopted_from")),
+                forced=bool(data.get("forced", False)),
+            )
+            parse_time(rec.created)
+            parse_time(rec.heartbeat)
+            if rec.ttl <= 0:
+                raise ValueError("ttl must be positive")
+        except (KeyError, ValueError, TypeError) as exc:
+            raise _corrupt(where, exc) from None
+        if rec.agent != where.parent.name:
+            raise _corrupt(where, ValueError(f"names agent {rec.agent!r}"))
+        return rec
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["state"] = self.state.value
+        return data
+
+    def with_changes(self, **changes: Any) -> Record:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """What an owner leaves for the next one: computed facts plus the owner's own words."""
+
+    agent: str
+    state: RecordState
+    created: str
+    branch: str
+    base: str
+    head: str | None
+    merge_base: str | None
+    commits: list[dict[str, str]] = field(default_factory=list)
+    files: list[dict[str, str]] = field(default_factory=list)
+    uncommitted: list[dict[str, str]] = field(default_factory=list)
+    remaining: str | None = None
+    next_step: str | None = None
+    blockers: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    task: str | None = None
+    adopted_by: list[dict[str, Any]] = field(default_factory=list)
+    version: int = VERSION
+
+    @classmethod
+    def parse(cls, data: Any, where: Path) -> Handoff:
+        try:
+            if not isinstance(data, dict) or data.get("version") != VERSION:
+                raise ValueError("not a version-1 handoff object")
+            return cls(
+                agent=_str(data["agent"]),
+                state=RecordState(data["state"]),
+                created=_str(data["created"]),
+                branch=_str(data["branch"]),
+                base=_str(data["base"]),
+                head=_opt_str(data.get("head")),
+                merge_base=_opt_str(data.get("merge_base")),
+                commits=_list_of_dicts(data.get("commits", [])),
+                files=_list_of_dicts(data.get("files", [])),
+                uncommitted=_list_of_dicts(data.get("uncommitted", [])),
+                remaining=_opt_str(data.get("remaining")),
+                next_step=_opt_str(data.get("next_step")),
+                blockers=[_str(b) for b in data.get("blockers", [])],
+                assumptions=[_str(a) for a in data.get("assumptions", [])],
+                task=_opt_str(data.get("task")),
+                adopted_by=[dict(a) for a in data.get("adopted_by", [])],
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise _corrupt(where, exc) from None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["state"] = self.state.value
+        return data
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, got {type(value).__name__}")
+    return value
+
+
+def _list_of_dicts(value: Any) -> list[dict[str, str]]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    return [{str(k): str(v) for k, v in dict(item).items()} for item in value]
+
+
+def _corrupt(where: Path, exc: Exception) -> CorruptRecord:
+    return CorruptRecord(
+        f"record {where} is corrupt ({type(exc).__name__}: {exc}); nothing was changed",
+        fix=f"inspect it (git wt log shows its history), then repair or move away {where}",
+        record=os.fspath(where),
+    )
+
+
+# ---- storage ----------------------------------------------------------------------------------
+
+
+def records_root(state_dir: Path) -> Path:
+    return state_dir / RECORDS_DIR
+
+
+def agent_dir(state_dir: Path, agent: str) -> Path:
+    return records_root(state_dir) / agent
+
+
+def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write `data` to `path` so that readers see the old or the new file, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    payload = (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _corrupt(path, exc) from None
+
+
+def load(state_dir: Path, agent: str) -> Record | None:
+    path = agent_dir(state_dir, agent) / OWNER_JSON
+    data = _load_json(path)
+    return None if data is None else Record.parse(data, path)
+
+
+def require(state_dir: Path, agent: str) -> Record:
+    rec = load(state_dir, agent)
+    if rec is None:
+        raise InvalidInput(
+            f"unknown agent {agent!r}: it owns no worktree",
+            fix="git wt list shows the agents that own worktrees",
+            agent=agent,
+        )
+    return rec
+
+
+def save(state_dir: Path, rec: Record) -> None:
+    atomic_write_json(agent_dir(state_dir, rec.agent) / OWNER_JSON, rec.to_json())
+
+
+def load_handoff(state_dir: Path, agent: str) -> Handoff | None:
+    path = agent_dir(state_dir, agent) / HANDOFF_JSON
+    data = _load_json(path)
+    return None if data is None else Handoff.parse(data, path)
+
+
+def save_handoff(state_dir: Path, handoff: Handoff) -> None:
+    atomic_write_json(agent_dir(state_dir, handoff.agent) / HANDOFF_JSON, handoff.to_json())
+
+
+def agents(state_dir: Path) -> list[str]:
+    root = records_root(state_dir)
+    try:
+        names = sorted(
+            p.name
+            for p in root.iterdir()
+            if not p.name.startswith(".") and (p / OWNER_JSON).exists()
+        )
+    except FileNotFoundError:
+        return []
+    return names
+
+
+def load_all(state_dir: Path) -> tuple[list[Record], list[CorruptRecord]]:
+    """Every record, and the errors of those that cannot be read."""
+    good: list[Record] = []
+    bad: list[CorruptRecord] = []
+    for name in agents(state_dir):
+        try:
+            rec = load(state_dir, name)
+        except CorruptRecord as err:
+            bad.append(err)
+            continue
+        if rec is not None:
+            good.append(rec)
+    return good, bad
+
+
+def rename(state_dir: Path, old: str, new: str) -> None:
+    """Move an agent's records to a new name (the caller holds both agents' locks)."""
+    os.rename(agent_dir(state_dir, old), agent_dir(state_dir, new))
+
+
+def delete(state_dir: Path, agent: str) -> None:
+    """Drop an agent's records. Renamed aside first, so a crash leaves no half-deleted record."""
+    src = agent_dir(state_dir, agent)
+    trash = records_root(state_dir) / f".deleted-{agent}-{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        os.rename(src, trash)
+    shutil.rmtree(trash, ignore_errors=True)

@@ -1,0 +1,208 @@
+"""Rescue refs: a worktree's whole state saved as commits before anything removes it.
+
+A rescue is a commit W (the working tree: tracked, staged and untracked files, binary ones too,
+as `git add -A` sees them) whose first parent is the worktree's HEAD (so unmerged commits stay
+reachable) and whose second parent I holds the index (what was staged), like `git stash -u`
+but without touching the worktree. It lives at `refs/wt/rescue/<agent>/<UTC stamp>`; its
+message carries the metadata as JSON. `restore` rebuilds the worktree byte for byte: files as W,
+index as I, HEAD as W^1. Ignored files are not saved (build output, caches).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from worktree_tools.errors import InvalidInput
+from worktree_tools.gitcmd import GitResult, git
+from worktree_tools.repo import ZERO_OID, Worktree
+from worktree_tools.worktrees import gitinfo
+from worktree_tools.worktrees.common import Repo
+
+PREFIX = "refs/wt/rescue/"
+_IDENTITY = {
+    "GIT_AUTHOR_NAME": "git wt rescue",
+    "GIT_AUTHOR_EMAIL": "git-wt@localhost",
+    "GIT_COMMITTER_NAME": "git wt rescue",
+    "GIT_COMMITTER_EMAIL": "git-wt@localhost",
+}
+
+
+@dataclass(frozen=True)
+class Capture:
+    """The trees of a worktree's HEAD, index and working tree at one moment."""
+
+    head: str
+    head_tree: str
+    index_tree: str
+    work_tree: str
+    conflicted_index: bool
+
+    @property
+    def dirty(self) -> bool:
+        return self.work_tree != self.head_tree or self.index_tree != self.head_tree
+
+
+@dataclass(frozen=True)
+class Rescue:
+    id: str
+    ref: str
+    commit: str
+    head: str
+    index_commit: str
+    meta: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "ref": self.ref,
+            "commit": self.commit,
+            "head": self.head,
+            "index_commit": self.index_commit,
+            **{k: v for k, v in self.meta.items() if k not in ("id", "ref")},
+        }
+
+
+def _run(
+    tree: Worktree, args: list[str], *, check: bool = True, env: dict[str, str] | None = None
+) -> GitResult:
+    return git(args, cwd=tree.toplevel, env=tree.env(**(env or {})), check=check)
+
+
+def capture(repo: Repo, tree: Worktree) -> Capture:
+    """Snapshot trees of `tree` without writing its index or taking its index.lock."""
+    head = gitinfo.rev(tree, "HEAD")
+    if head is None:
+        raise InvalidInput(f"worktree {tree.toplevel} has no HEAD commit")
+    head_tree = _run(tree, ["rev-parse", f"{head}^{{tree}}"]).out.strip()
+    scratch = Path(tempfile.mkdtemp(prefix="rescue-", dir=_tmp_root(repo)))
+    try:
+        idx = scratch / "index"
+        if tree.index_path.exists():
+            shutil.copyfile(tree.index_path, idx)
+        else:
+            _run(tree, ["read-tree", head], env={"GIT_INDEX_FILE": os.fspath(idx)})
+        res = _run(tree, ["write-tree"], check=False, env={"GIT_INDEX_FILE": os.fspath(idx)})
+        conflicted = res.returncode != 0
+        index_tree = head_tree if conflicted else res.out.strip()
+        _run(tree, ["add", "-A", "--", "."], env={"GIT_INDEX_FILE": os.fspath(idx)})
+        work_tree = _run(tree, ["write-tree"], env={"GIT_INDEX_FILE": os.fspath(idx)}).out.strip()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return Capture(head, head_tree, index_tree, work_tree, conflicted)
+
+
+def _tmp_root(repo: Repo) -> Path:
+    root = repo.state_dir / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def save(repo: Repo, cap: Capture, agent: str, meta: dict[str, Any]) -> Rescue:
+    """Write the rescue commits and create the rescue ref (never overwriting one)."""
+    # Objects are shared: commit from the repository, so a worktree whose directory is gone
+    # (removed by hand) can still have its commits saved.
+    base = repo.wt
+    index_commit = _run(
+        base, ["commit-tree", cap.index_tree, "-p", cap.head, "-m", "index"], env=_IDENTITY
+    ).out.strip()
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    rid = f"{agent}/{stamp}"
+    full = {
+        "id": rid,
+        "agent": agent,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "head": cap.head,
+        "dirty": cap.dirty,
+        "conflicted_index": cap.conflicted_index,
+        **meta,
+    }
+    message = f"wt rescue: {agent}'s work ({meta.get('reason', 'saved')})\n\n{json.dumps(full)}\n"
+    commit = _run(
+        base,
+        ["commit-tree", cap.work_tree, "-p", cap.head, "-p", index_commit, "-m", message],
+        env=_IDENTITY,
+    ).out.strip()
+    ref = PREFIX + rid
+    repo.wt.git(["update-ref", "-m", f"git wt rescue ({agent})", ref, commit, ZERO_OID])
+    return Rescue(rid, ref, commit, cap.head, index_commit, full)
+
+
+def list_all(repo: Repo) -> list[Rescue]:
+    fmt = "%(refname)%00%(objectname)%00%(parent)%00%(contents:body)%1e"
+    out = repo.wt.git(["for-each-ref", f"--format={fmt}", PREFIX]).out
+    result = []
+    for chunk in out.split("\x1e"):
+        chunk = chunk.lstrip("\n")
+        if not chunk:
+            continue
+        ref, oid, parents, body = [*chunk.split("\0"), "", "", ""][:4]
+        result.append(_parse(ref, oid, parents.split(), body))
+    return result
+
+
+def _parse(ref: str, oid: str, parents: list[str], body: str) -> Rescue:
+    rid = ref[len(PREFIX) :]
+    try:
+        meta = json.loads(body.strip())
+        if not isinstance(meta, dict):
+            raise ValueError
+    except ValueError:
+        meta = {"agent": rid.split("/", 1)[0], "unreadable_metadata": True}
+    head = parents[0] if parents else ""
+    index_commit = parents[1] if len(parents) > 1 else head
+    return Rescue(rid, ref, oid, head, index_commit, meta)
+
+
+def find(repo: Repo, rid: str) -> Rescue:
+    rid = rid.removeprefix(PREFIX)
+    for item in list_all(repo):
+        if item.id == rid:
+            return item
+    raise InvalidInput(
+        f"no rescue {rid!r}", fix="git wt rescue list shows the rescues and their ids"
+    )
+
+
+def restore(repo: Repo, rid: str, to: Path | None) -> tuple[Rescue, Path, str | None]:
+    """Recreate the rescued worktree at `to` (default: where it was). Returns the rescue, the
+    new worktree's path and the branch it is on (None: detached at the rescued HEAD)."""
+    item = find(repo, rid)
+    if len(item.commit) != 40 or not item.head:
+        raise InvalidInput(f"rescue {rid!r} is not a rescue commit")
+    dest = to or Path(str(item.meta.get("path") or ""))
+    if not str(dest):
+        raise InvalidInput("the rescue does not record a path", fix="pass --to DIR")
+    if os.path.lexists(dest) and not (dest.is_dir() and not any(dest.iterdir())):
+        raise InvalidInput(f"{dest} already exists; nothing was changed", fix="pass --to NEW-DIR")
+    branch = item.meta.get("branch")
+    attach = False
+    with repo.admin_lock():
+        if isinstance(branch, str) and gitinfo.rev(repo.wt, f"refs/heads/{branch}") == item.head:
+            attach = not any(w.branch == branch for w in gitinfo.worktree_list(repo.wt))
+        args = ["worktree", "add", "--no-checkout", "--quiet"]
+        if attach:
+            args += ["--", os.fspath(dest), str(branch)]
+        else:
+            args += ["--detach", "--", os.fspath(dest), item.head]
+        res = repo.wt.git(
+            args,
+            check=False,
+        )
+    if res.returncode != 0:
+        raise InvalidInput(f"git worktree add refused: {res.err.strip()}")
+    admin = gitinfo.admin_dir_of(dest)
+    if admin is None:
+        raise InvalidInput(f"git did not create a worktree at {dest}")
+    tree = Worktree(dest, admin, repo.commondir, repo.wt.hooks_dir)
+    # Files exactly as W, then the index as I (no -u: the working tree keeps W's bytes).
+    _run(tree, ["read-tree", "--reset", "-u", f"{item.commit}^{{tree}}"])
+    _run(tree, ["read-tree", f"{item.index_commit}^{{tree}}"])
+    _run(tree, ["update-index", "-q", "--refresh"], check=False)
+    return item, dest, branch if attach else None
