@@ -1,0 +1,605 @@
+"""Benchmarks for wt-commit on a throwaway repository (run it as `scripts/bench`).
+
+Sections:
+  latency      one small file per commit: wt-commit beside `git commit -- PATH` and beside
+               `python -c 'import pygit2'` (the floor for a Python tool on pygit2), plus the
+               repository-lock hold and wait times wt-commit reports.
+  concurrency  aggregate commits/s with 1, 4 and 8 agents, each in its own worktree on its
+               own branch, committing distinct files; failures are counted.
+
+Within a section every kind of measurement is taken round-robin in one run, so the noise of a
+shared machine hits them alike: quote the ratios, not the milliseconds.
+
+To add a section write `def bench_x(ctx: Context) -> Section`, decorate it with
+`@benchmark("x", "Title")`; `--only x` selects it and both renderers (this table and
+scripts/gen_benchmarks.py) show it without further changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from _scratch import PYTHON, WT_COMMIT, git, hermetic_env, init_repo, write
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class Target:
+    """A figure and what it should be; `limit` None means reported for information only.
+    A missed `gate` (correctness, never timing) makes the run exit 1."""
+
+    name: str
+    value: float
+    unit: str
+    op: str = "<="
+    limit: float | None = None
+    gate: bool = False
+
+    @property
+    def met(self) -> bool | None:
+        if self.limit is None:
+            return None
+        return {
+            "<": self.value < self.limit,
+            "<=": self.value <= self.limit,
+            "==": self.value == self.limit,
+        }[self.op]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": round(self.value, 3),
+            "unit": self.unit,
+            "op": self.op,
+            "limit": self.limit,
+            "met": self.met,
+            "gate": self.gate,
+        }
+
+
+@dataclass
+class Section:
+    name: str
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    figures: dict[str, Any]
+    targets: list[Target] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "columns": self.columns,
+            "rows": self.rows,
+            "figures": self.figures,
+            "targets": [t.to_json() for t in self.targets],
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class Context:
+    root: Path
+    env: dict[str, str]
+    rounds: int
+    passes: int
+    commits: int
+    quick: bool
+
+    def new_repo(self, name: str, files: dict[str, str]) -> Path:
+        return init_repo(self.root / name, files, self.env)
+
+    def run(self, argv: Sequence[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
+        """Run `argv`; return (wall milliseconds, the finished process)."""
+        start = time.perf_counter()
+        proc = subprocess.run(
+            list(argv), cwd=cwd, env=self.env, capture_output=True, text=True, errors="replace"
+        )
+        return (time.perf_counter() - start) * 1000, proc
+
+
+Bench = Callable[[Context], Section]
+BENCHMARKS: dict[str, tuple[str, Bench]] = {}
+
+
+def benchmark(name: str, title: str) -> Callable[[Bench], Bench]:
+    def register(fn: Bench) -> Bench:
+        BENCHMARKS[name] = (title, fn)
+        return fn
+
+    return register
+
+
+class BenchFailed(Exception):
+    """A measurement could not be taken (a tool failed where it must not)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics
+
+
+def pct(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (no interpolation: with few samples it is an observed value)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def stats(values: Sequence[float]) -> dict[str, float]:
+    if not values:
+        return {"n": 0, "median": math.nan, "p95": math.nan, "min": math.nan, "max": math.nan}
+    return {
+        "n": len(values),
+        "median": round(statistics.median(values), 3),
+        "p95": round(pct(values, 95), 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+    }
+
+
+def ms(value: float) -> str:
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def rotate(items: Sequence[Any], by: int) -> list[Any]:
+    k = by % len(items)
+    return [*items[k:], *items[:k]]
+
+
+def wt_json(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    try:
+        value = json.loads(proc.stdout)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise BenchFailed(
+            f"wt-commit exited {proc.returncode} without a JSON object: "
+            f"{proc.stdout[-500:]} {proc.stderr[-500:]}"
+        )
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Benchmarks
+
+
+@benchmark("latency", "Commit latency, one small file per commit")
+def bench_latency(ctx: Context) -> Section:
+    repo = ctx.new_repo("latency", {"wt/a.txt": "0\n", "git/b.txt": "0\n"})
+    walls: dict[str, list[float]] = {}
+    holds: list[float] = []
+    waits: list[float] = []
+    inside: list[float] = []
+
+    def wt_commit(i: int) -> float:
+        write(repo, "wt/a.txt", f"{i}\n")
+        wall, proc = ctx.run(
+            [WT_COMMIT, "--json", "--agent", "bench", "-m", f"wt {i}", "--", "wt/a.txt"], repo
+        )
+        res = wt_json(proc)
+        if proc.returncode != 0 or res.get("outcome") != "committed":
+            raise BenchFailed(f"wt-commit: {res}")
+        holds.append(float(res["lock_hold_ms"]))
+        waits.append(float(res["lock_wait_ms"]))
+        inside.append(float(res["duration_ms"]))
+        return wall
+
+    def git_commit(i: int) -> float:
+        write(repo, "git/b.txt", f"{i}\n")
+        wall, proc = ctx.run(["git", "commit", "-q", "-m", f"git {i}", "--", "git/b.txt"], repo)
+        if proc.returncode != 0:
+            raise BenchFailed(f"git commit exited {proc.returncode}: {proc.stderr}")
+        return wall
+
+    def python_cmd(code: str) -> Callable[[int], float]:
+        def run(_i: int) -> float:
+            wall, proc = ctx.run([PYTHON, "-c", code], repo)
+            if proc.returncode != 0:
+                raise BenchFailed(f"python -c {code!r}: {proc.stderr}")
+            return wall
+
+        return run
+
+    kinds: dict[str, Callable[[int], float]] = {
+        "wt-commit": wt_commit,
+        "git commit -- PATH": git_commit,
+        "python -c 'import pygit2'": python_cmd("import pygit2"),
+        "python -c pass": python_cmd("pass"),
+    }
+    for run in kinds.values():  # warm the page cache; not recorded
+        run(-1)
+    holds.clear()
+    waits.clear()
+    inside.clear()
+    walls = {k: [] for k in kinds}
+    names = list(kinds)
+    for i in range(ctx.rounds):
+        for name in rotate(names, i):
+            walls[name].append(kinds[name](i))
+
+    figures: dict[str, Any] = {f"wall_ms[{k}]": stats(v) for k, v in walls.items()}
+    figures["wt_commit_duration_ms"] = stats(inside)
+    figures["lock_hold_ms"] = stats(holds)
+    figures["lock_wait_ms"] = stats(waits)
+    rows = []
+    for label, values in (
+        *walls.items(),
+        ("wt-commit, inside the process (duration_ms)", inside),
+        (
+            "wt-commit, start-up and imports (wall - duration_ms)",
+            [w - d for w, d in zip(walls["wt-commit"], inside, strict=True)],
+        ),
+        ("repository lock held (lock_hold_ms)", holds),
+        ("repository lock wait (lock_wait_ms)", waits),
+    ):
+        s = stats(values)
+        rows.append([label, ms(s["median"]), ms(s["p95"]), ms(s["min"]), str(s["n"])])
+
+    wt = statistics.median(walls["wt-commit"])
+    floor = statistics.median(walls["python -c 'import pygit2'"])
+    plain = statistics.median(walls["git commit -- PATH"])
+    startup = statistics.median(walls["python -c pass"])
+    figures["ratio_wt_over_import_floor"] = round(wt / floor, 3)
+    figures["ratio_wt_over_git_commit"] = round(wt / plain, 3)
+    figures["ratio_wt_over_python_startup"] = round(wt / startup, 3)
+    return Section(
+        name="latency",
+        title=BENCHMARKS["latency"][0],
+        columns=["measurement", "median ms", "p95 ms", "min ms", "n"],
+        rows=rows,
+        figures=figures,
+        targets=[
+            Target("wt-commit / import-pygit2 floor (median wall)", wt / floor, "x", "<=", 1.5),
+            Target(
+                "repository lock hold, median (no hooks)", statistics.median(holds), "ms", "<", 10
+            ),
+            Target("repository lock hold, p95 (no hooks)", pct(holds, 95), "ms"),
+            Target("wt-commit / git commit (median wall)", wt / plain, "x"),
+        ],
+        notes=[
+            f"{ctx.rounds} rounds; each round runs the four commands once, in rotating order, "
+            "on one repository (tracked files, one line changed per commit); no hooks.",
+            "The import floor is the venv's python running `import pygit2`, the floor for a "
+            "Python tool on pygit2; `python -c pass` is interpreter start-up alone.",
+        ],
+    )
+
+
+@dataclass
+class _Level:
+    agents: int
+    rates: list[float] = field(default_factory=list)  # commits/s, one per pass
+    walls: list[float] = field(default_factory=list)  # per commit, ms
+    holds: list[float] = field(default_factory=list)
+    waits: list[float] = field(default_factory=list)
+    commits: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+@benchmark("concurrency", "Concurrent agents, each in its own worktree and branch")
+def bench_concurrency(ctx: Context) -> Section:
+    levels = [_Level(n) for n in (1, 4, 8)]
+    most = max(lv.agents for lv in levels)
+    repo = ctx.new_repo("concurrency", {"README": "bench\n"})
+    trees: list[Path] = []
+    for i in range(most):
+        path = ctx.root / f"concurrency-agent-{i}"
+        git(repo, "worktree", "add", "-q", "-b", f"agent-{i}", os.fspath(path), env=ctx.env)
+        trees.append(path)
+    succeeded = [0] * most
+    for p in range(ctx.passes):
+        for level in rotate(levels, p):
+            _run_level(ctx, level, trees, p, succeeded)
+    # Every reported success must be on its branch: count what landed.
+    landed = [
+        int(git(repo, "rev-list", "--count", f"main..agent-{i}", env=ctx.env)) for i in range(most)
+    ]
+    missing = sum(max(0, s - n) for s, n in zip(succeeded, landed, strict=True))
+
+    base = statistics.median(levels[0].rates)
+    rows = []
+    figures: dict[str, Any] = {}
+    for lv in levels:
+        rate = statistics.median(lv.rates)
+        hold, wait, wall = stats(lv.holds), stats(lv.waits), stats(lv.walls)
+        rows.append(
+            [
+                str(lv.agents),
+                str(lv.commits),
+                f"{rate:.1f}",
+                " / ".join(f"{r:.1f}" for r in lv.rates),
+                f"{rate / base:.2f}x",
+                f"{ms(wall['median'])} / {ms(wall['p95'])}",
+                f"{ms(hold['median'])} / {ms(hold['p95'])}",
+                f"{ms(wait['median'])} / {ms(wait['p95'])}",
+                str(len(lv.failures)),
+            ]
+        )
+        figures[f"agents={lv.agents}"] = {
+            "commits": lv.commits,
+            "commits_per_s_median": round(rate, 3),
+            "commits_per_s_per_pass": [round(r, 3) for r in lv.rates],
+            "speedup_vs_1": round(rate / base, 3),
+            "wall_ms": wall,
+            "lock_hold_ms": hold,
+            "lock_wait_ms": wait,
+            "failures": len(lv.failures),
+            "failure_samples": lv.failures[:5],
+        }
+    failures = sum(len(lv.failures) for lv in levels)
+    figures["failures"] = failures
+    samples = [f for lv in levels for f in lv.failures][:3]
+    figures["reported_but_not_landed"] = missing
+    top = levels[-1]
+    return Section(
+        name="concurrency",
+        title=BENCHMARKS["concurrency"][0],
+        columns=[
+            "agents",
+            "commits",
+            "commits/s (median)",
+            "commits/s per pass",
+            "vs 1 agent",
+            "latency ms med / p95",
+            "lock hold ms med / p95",
+            "lock wait ms med / p95",
+            "failures",
+        ],
+        rows=rows,
+        figures=figures,
+        targets=[
+            Target("failed commits, all levels", failures, "", "==", 0, gate=True),
+            Target("commits reported but not on their branch", missing, "", "==", 0, gate=True),
+            Target(
+                f"repository lock hold, median, {top.agents} agents",
+                statistics.median(top.holds) if top.holds else math.nan,
+                "ms",
+            ),
+        ],
+        notes=[
+            f"{ctx.passes} passes over the levels in rotating order; each agent makes "
+            f"{ctx.commits} commits per pass, one new file each, as fast as it can.",
+            "Each agent is a thread that runs one wt-commit process after another in its own "
+            "worktree; commits/s = commits landed / wall time of the level.",
+            f"The machine has {os.cpu_count()} CPUs: beyond that, agents share cores, so "
+            "throughput measures the lock's overhead, not parallel speed-up.",
+            *(f"failure: {f}" for f in samples),
+        ],
+    )
+
+
+def _run_level(
+    ctx: Context, level: _Level, trees: list[Path], pass_no: int, succeeded: list[int]
+) -> None:
+    gate = threading.Barrier(level.agents + 1)
+    guard = threading.Lock()
+
+    def agent(i: int) -> None:
+        tree, name = trees[i], f"agent-{i}"
+        gate.wait()
+        for k in range(ctx.commits):
+            rel = f"{name}/n{level.agents}-p{pass_no}-k{k}.txt"
+            write(tree, rel, f"{name} {k}\n")
+            wall, proc = ctx.run(
+                [WT_COMMIT, "--json", "--agent", name, "-m", f"{name}: {rel}", "--", rel], tree
+            )
+            try:
+                res = wt_json(proc)
+            except BenchFailed as err:
+                res = {"outcome": None, "error": str(err)}
+            with guard:
+                if proc.returncode != 0 or res.get("outcome") != "committed":
+                    level.failures.append(
+                        f"{name}: exit {proc.returncode} {res.get('outcome')} {res.get('error')}"
+                    )
+                    continue
+                level.commits += 1
+                succeeded[i] += 1
+                level.walls.append(wall)
+                level.holds.append(float(res["lock_hold_ms"]))
+                level.waits.append(float(res["lock_wait_ms"]))
+
+    threads = [threading.Thread(target=agent, args=(i,)) for i in range(level.agents)]
+    for t in threads:
+        t.start()
+    before = level.commits
+    gate.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    level.rates.append((level.commits - before) / (time.perf_counter() - start))
+
+
+# ---------------------------------------------------------------------------------------------
+# Machine, report, CLI
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith(("model name", "hardware", "cpu model")):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    git_version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
+    pygit2 = subprocess.run(
+        [PYTHON, "-c", "import pygit2; print(pygit2.__version__, pygit2.LIBGIT2_VERSION)"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "git": git_version.strip().removeprefix("git version "),
+        "pygit2": pygit2[0] if pygit2 else "?",
+        "libgit2": pygit2[1] if len(pygit2) > 1 else "?",
+        "os": platform.platform(),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def source() -> dict[str, Any]:
+    """Which code was measured: the checkout's HEAD and any uncommitted package changes."""
+    here = Path(__file__).resolve().parent.parent
+
+    def read(*args: str) -> str:
+        proc = subprocess.run(
+            ["git", "--no-optional-locks", *args], cwd=here, capture_output=True, text=True
+        )
+        return proc.stdout.rstrip("\n") if proc.returncode == 0 else ""
+
+    changed = read("status", "--porcelain", "--", "worktree_tools").splitlines()
+    head = read("rev-parse", "--short", "HEAD") or "?"
+    return {"head": head, "dirty": [line[3:] for line in changed]}
+
+
+def source_text(src: dict[str, Any]) -> str:
+    text = f"worktree_tools at {src['head']}"
+    if src["dirty"]:
+        text += " plus uncommitted changes to " + ", ".join(src["dirty"])
+    return text
+
+
+def render_text(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    out = [
+        f"command: {report['command']}",
+        f"date:    {report['date']}",
+        f"code:    {source_text(report['source'])}",
+        f"machine: {m['nproc']} CPUs, {m['cpu']}; python {m['python']}, git {m['git']}, "
+        f"pygit2 {m['pygit2']} (libgit2 {m['libgit2']}); load average at start "
+        f"{' '.join(str(x) for x in m['loadavg_at_start'])}",
+    ]
+    for sec in report["sections"]:
+        out += ["", f"== {sec['title']} ({sec['name']})", *_table(sec["columns"], sec["rows"])]
+        if sec["targets"]:
+            out.append("")
+            for t in sec["targets"]:
+                out.append(f"  {verdict(t):<8} {t['name']}: {target_text(t)}")
+        out += [f"  note: {n}" for n in sec["notes"]]
+    met = [t["met"] for sec in report["sections"] for t in sec["targets"] if t["met"] is not None]
+    out += ["", f"targets met: {sum(met)}/{len(met)}"]
+    return "\n".join(out)
+
+
+def verdict(t: dict[str, Any]) -> str:
+    return {True: "MET", False: "MISSED", None: "info"}[t["met"]]
+
+
+def target_text(t: dict[str, Any]) -> str:
+    value = f"{t['value']:.2f}{t['unit']}" if t["unit"] else f"{t['value']:g}"
+    if t["limit"] is None:
+        return value
+    limit = f"{t['limit']:g}{t['unit']}"
+    return f"{value} (target {t['op']} {limit})"
+
+
+def _table(columns: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = (c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))
+        return "  " + "  ".join([first, *rest])
+
+    return [line(columns), "  " + "  ".join("-" * w for w in widths), *map(line, rows)]
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        prog="scripts/bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    ap.add_argument("--quick", action="store_true", help="few iterations (smoke test)")
+    ap.add_argument("--rounds", type=int, help="latency rounds (default 40; --quick 5)")
+    ap.add_argument("--passes", type=int, help="concurrency passes (default 3; --quick 1)")
+    ap.add_argument("--commits", type=int, help="commits per agent per pass (default 6; quick 2)")
+    ap.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(BENCHMARKS),
+        help="run only this section (repeatable)",
+    )
+    ap.add_argument("--json", metavar="FILE", help="also write the raw figures to FILE")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    args = ap.parse_args(argv)
+    for name, full, quick in (("rounds", 40, 5), ("passes", 3, 1), ("commits", 6, 2)):
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
+        elif getattr(args, name) < 1:
+            ap.error(f"--{name} must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str]) -> int:
+    args = parse(argv)
+    command = shlex.join(["scripts/bench", *argv])
+    root = Path(tempfile.mkdtemp(prefix="wt-bench-"))
+    ctx = Context(
+        root=root,
+        env=hermetic_env(root / "home"),
+        rounds=args.rounds,
+        passes=args.passes,
+        commits=args.commits,
+        quick=args.quick,
+    )
+    report: dict[str, Any] = {
+        "command": command,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "source": source(),
+        "sections": [],
+    }
+    print(f"scripts/bench: running in {root}", file=sys.stderr)
+    try:
+        for name in args.only or list(BENCHMARKS):
+            title, fn = BENCHMARKS[name]
+            print(f"scripts/bench: {title} ...", file=sys.stderr)
+            started = time.perf_counter()
+            section = fn(ctx)
+            section.figures["section_seconds"] = round(time.perf_counter() - started, 1)
+            report["sections"].append(section.to_json())
+    except BenchFailed as err:
+        print(f"scripts/bench: failed: {err}", file=sys.stderr)
+        return 1
+    finally:
+        if args.keep:
+            print(f"scripts/bench: kept {root}", file=sys.stderr)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    print(render_text(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    broken = [
+        t["name"] for s in report["sections"] for t in s["targets"] if t["gate"] and not t["met"]
+    ]
+    if broken:
+        print(f"scripts/bench: correctness failed: {'; '.join(broken)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
