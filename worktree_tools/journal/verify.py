@@ -1,0 +1,182 @@
+"""`git wt journal verify [OLD..NEW]`: every commit of a range against every one of its
+parents (a root commit against the empty tree), for CI and the pre-push hook.
+
+A range that cannot be proven is a failure, never a pass: a shallow clone, an OLD that is
+missing, an OLD that is not an ancestor of NEW (a rewritten history, a force push).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from worktree_tools.errors import InvalidInput, WtError
+from worktree_tools.journal.config import JournalConfig, load
+from worktree_tools.journal.rules import Kind, Violation, violation_error
+from worktree_tools.repo import ZERO_OID
+
+
+@dataclass
+class VerifyResult:
+    old: str | None
+    new: str
+    commits: int = 0
+    merges: int = 0
+    skipped: int = 0
+    config: str = "defaults"
+    checkpoint: dict[str, Any] | None = None
+    violations: list[Violation] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "outcome": "ok" if not self.violations else "rejected",
+            "old": self.old,
+            "new": self.new,
+            "commits": self.commits,
+            "merges": self.merges,
+            "unchanged_journal": self.skipped,
+            "config": self.config,
+            "checkpoint": self.checkpoint,
+            "violations": [v.to_json() for v in self.violations],
+        }
+
+
+def open_repo(cwd: Path) -> Any:
+    import pygit2
+
+    try:
+        path = pygit2.discover_repository(str(cwd))
+    except Exception:  # pygit2 raises a plain KeyError/GitError depending on version
+        path = None
+    if path is None:
+        raise InvalidInput(f"not inside a git repository: {cwd}")
+    return pygit2.Repository(path)
+
+
+def parse_range(spec: str | None) -> tuple[str | None, str]:
+    """`OLD..NEW`, `OLD..` (NEW = HEAD), or `NEW` alone (its whole history)."""
+    if spec is None or spec == "":
+        return None, "HEAD"
+    if "..." in spec:
+        raise InvalidInput(f"not a range: {spec!r}; use OLD..NEW (two dots)")
+    if ".." in spec:
+        old, _, new = spec.partition("..")
+        if not old:
+            raise InvalidInput(f"range {spec!r} has no OLD; use OLD..NEW or NEW alone")
+        return old, new or "HEAD"
+    return None, spec
+
+
+def resolve(repo: Any, rev: str, what: str) -> Any | None:
+    import pygit2
+
+    try:
+        obj = repo.revparse_single(rev)
+        commit = obj.peel(pygit2.Commit)
+    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        return None
+    return commit.id
+
+
+def verify(
+    cwd: Path,
+    spec: str | None,
+    *,
+    use_checkpoint: bool = True,
+    config: JournalConfig | None = None,
+) -> VerifyResult:
+    """Raise JournalViolation for any violation in the range; return what was checked."""
+    repo = open_repo(cwd)
+    old_rev, new_rev = parse_range(spec)
+    if repo.is_shallow:
+        raise WtError(
+            "this clone is shallow: the journal history cannot be verified",
+            fix="git fetch --unshallow (in CI: actions/checkout with fetch-depth: 0)",
+        )
+    new = resolve(repo, new_rev, "NEW")
+    if new is None:
+        raise InvalidInput(f"NEW {new_rev!r} is not a commit in this repository")
+    old = None
+    if old_rev is not None and old_rev.strip("0") != "":
+        old = resolve(repo, old_rev, "OLD")
+        if old is None:
+            raise WtError(
+                f"OLD {old_rev!r} cannot be found: the range cannot be verified "
+                "(an unfetched or force-pushed-away tip?)",
+                fix=f"git fetch origin {old_rev} (a tip that no remote has any more means "
+                "history was rewritten)",
+            )
+    elif old_rev is not None and old_rev != ZERO_OID:
+        raise InvalidInput(f"OLD {old_rev!r} is not a revision")
+    cfg = config or load(Path(repo.workdir or repo.path), str(old if old else new))
+    result = VerifyResult(old=str(old) if old else None, new=str(new), config=cfg.source)
+    if old is not None and old != new and not repo.descendant_of(new, old):
+        result.violations.append(not_ancestor(old, new))
+    else:
+        walk_range(repo, cfg, new, [old] if old is not None else [], result)
+    finish(repo, cfg, result, use_checkpoint, f"in {_describe(old, new)}")
+    return result
+
+
+def not_ancestor(old: Any, new: Any) -> Violation:
+    return Violation(
+        "(history)",
+        Kind.NOT_ANCESTOR,
+        f"OLD {str(old)[:12]} is not an ancestor of NEW {str(new)[:12]}",
+        commit=str(new),
+        parent=str(old),
+    )
+
+
+def finish(
+    repo: Any, cfg: JournalConfig, result: VerifyResult, use_checkpoint: bool, what: str
+) -> None:
+    """Add the checkpoint check, then raise if anything was found."""
+    if use_checkpoint:
+        from worktree_tools.journal import checkpoint
+
+        result.checkpoint, extra = checkpoint.check_extends(repo, cfg, result.new)
+        result.violations += extra
+    if result.violations:
+        raise violation_error(result.violations, what, **_summary(result))
+
+
+def walk_range(repo: Any, cfg: JournalConfig, new: Any, hide: list[Any], result: Any) -> None:
+    """Check every commit reachable from `new` and from none of `hide` against every parent."""
+    from pygit2.enums import SortMode
+
+    from worktree_tools.journal.treediff import TreeDiffer
+
+    differ = TreeDiffer(repo, cfg)
+    walker = repo.walk(new, SortMode.NONE)
+    for oid in hide:
+        walker.hide(oid)
+    commits = [(c.id, c.tree_id, c.parent_ids) for c in walker]
+    trees = {cid: tree for cid, tree, _parents in commits}
+    for cid, tree, parents in commits:
+        result.commits += 1
+        if len(parents) > 1:
+            result.merges += 1
+        if not parents:
+            found = [v.at(str(cid), None) for v in differ.diff(None, tree)]
+            result.violations += found
+            continue
+        for pid in parents:
+            ptree = trees.get(pid)
+            if ptree is None:
+                ptree = repo[pid].tree_id
+                trees[pid] = ptree
+            if ptree == tree or differ.start_entries(ptree) == differ.start_entries(tree):
+                result.skipped += 1
+                continue
+            result.violations += [v.at(str(cid), str(pid)) for v in differ.diff(ptree, tree)]
+
+
+def _describe(old: Any | None, new: Any) -> str:
+    return f"{str(old)[:12]}..{str(new)[:12]}" if old else f"the history of {str(new)[:12]}"
+
+
+def _summary(result: VerifyResult) -> dict[str, Any]:
+    data = result.to_json()
+    return {k: data[k] for k in ("old", "new", "commits", "merges", "config", "checkpoint")}
