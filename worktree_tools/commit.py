@@ -204,7 +204,7 @@ def _commit_locked(
 
     stage = None
     if hookstage.any_hook(wt):
-        stage = hookstage.prepare(wt, mode, result.agent, priv, tip, tree)
+        stage = hookstage.prepare(wt, mode, result.agent, priv, tip, tree, deadline)
         result.hook_mode = stage.mode.value
     if stage is not None and not req.no_verify:
         stage.run("pre-commit", [], tree=tree)
@@ -250,7 +250,9 @@ def _commit_locked(
                 return
             assert moved.current is not None
             if req.revalidate and stage is not None and not req.no_verify:
-                stage = hookstage.prepare(wt, mode, result.agent, priv, moved.current, replayed)
+                stage = hookstage.prepare(
+                    wt, mode, result.agent, priv, moved.current, replayed, deadline
+                )
                 _revalidate(stage, priv, moved.current, replayed, wt)
             tip, new = moved.current, _commit_tree(wt, replayed, moved.current, msg_file, sign)
             continue

@@ -20,6 +20,7 @@ class Outcome(str, Enum):
     CONFLICT = "conflict"
     HOOK_FAILED = "hook_failed"
     REJECTED = "rejected"
+    ATTENTION = "attention"
 
 
 EXIT_CODES: dict[Outcome, int] = {
@@ -32,6 +33,7 @@ EXIT_CODES: dict[Outcome, int] = {
     Outcome.CONFLICT: 4,
     Outcome.HOOK_FAILED: 5,
     Outcome.REJECTED: 6,
+    Outcome.ATTENTION: 7,
 }
 
 

@@ -23,9 +23,14 @@ from worktree_tools import hookcheckout, hookrun
 from worktree_tools.agent import recorded_owner
 from worktree_tools.errors import HookFailed, InvalidInput
 from worktree_tools.gitcmd import clean_env
+from worktree_tools.locks import Holder, RecordedLock
 from worktree_tools.repo import Worktree
 
 COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg")
+# Held while any commit hook runs in a worktree, by wt-commit and by the guard shim that plain
+# `git commit` runs. wt-commit never holds it while waiting for index.lock (plain git takes
+# index.lock first, then this lock): the two orders can never form a cycle.
+HOOK_LOCK = "wt-hooks.lock"
 # Set for hooks wt-commit runs: the guard shim then knows the worktree lock is already held.
 HELD_ENV = "WT_HOOK_LOCK_HELD"
 
@@ -52,20 +57,26 @@ class HookStage:
     cwd: Path
     index: Path
     env: dict[str, str]
+    agent: str = ""
+    deadline: float = 0.0
     checkout: Worktree | None = None
     tip: str | None = None
     ran: list[str] = field(default_factory=list)
 
     def run(self, name: str, args: list[str], *, tree: str | None = None) -> None:
         """Run one hook; HookFailed (with auto-fixes carried back) when it fails."""
-        ran = hookrun.run(
-            self.wt.hooks_dir,
-            name,
-            args,
-            cwd=self.cwd,
-            env=self.env,
-            record=self.wt.gitdir / hookrun.RECORD_NAME,
-        )
+        if hookrun.find(self.wt.hooks_dir, name) is None:
+            return
+        holder = Holder.me(self.agent)
+        with RecordedLock(self.wt.gitdir / HOOK_LOCK, "hook lock", holder, self.deadline):
+            ran = hookrun.run(
+                self.wt.hooks_dir,
+                name,
+                args,
+                cwd=self.cwd,
+                env=self.env,
+                record=self.wt.gitdir / hookrun.RECORD_NAME,
+            )
         if ran is None:
             return
         self.ran.append(name)
@@ -108,7 +119,13 @@ def any_hook(wt: Worktree, names: tuple[str, ...] = COMMIT_HOOKS) -> bool:
 
 
 def prepare(
-    wt: Worktree, mode: HookMode, agent: str, private_index: Path, tip: str | None, tree: str
+    wt: Worktree,
+    mode: HookMode,
+    agent: str,
+    private_index: Path,
+    tip: str | None,
+    tree: str,
+    deadline: float,
 ) -> HookStage:
     """Set up where the hooks run for a commit of `tree` on `tip`."""
     resolved = mode
@@ -119,9 +136,14 @@ def prepare(
     base_env = {"GIT_EDITOR": ":", HELD_ENV: str(os.getpid())}
     if resolved is HookMode.IN_PLACE:
         env = clean_env({"GIT_INDEX_FILE": os.fspath(private_index), **base_env})
-        return HookStage(wt, resolved, wt.toplevel, private_index, env, tip=tip)
+        return HookStage(
+            wt, resolved, wt.toplevel, private_index, env, agent=agent, deadline=deadline, tip=tip
+        )
     assert tip is not None
     hw = hookcheckout.ensure(wt, tip)
     hookcheckout.sync(hw, tip, tree)
     env = clean_env(base_env)
-    return HookStage(wt, resolved, hw.toplevel, hw.index_path, env, checkout=hw, tip=tip)
+    return HookStage(
+        wt, resolved, hw.toplevel, hw.index_path, env,
+        agent=agent, deadline=deadline, checkout=hw, tip=tip,
+    )  # fmt: skip

@@ -85,8 +85,11 @@ class Worktree:
         return None
 
 
-def discover(cwd: Path) -> Worktree:
-    """The worktree containing `cwd`, as git sees it (GIT_DIR, core.hooksPath and all)."""
+def discover(cwd: Path, *, tolerate_missing_toplevel: bool = False) -> Worktree:
+    """The worktree containing `cwd`, as git sees it (GIT_DIR, core.hooksPath and all).
+
+    A top level that does not exist (core.worktree leaked into the shared config) is refused,
+    unless the caller is the repair tool, which then works from `cwd`."""
     res = git(
         [
             "rev-parse",
@@ -108,6 +111,14 @@ def discover(cwd: Path) -> Worktree:
             fix="cd into a worktree of the repository (git worktree list)",
         )
     gitdir, commondir, toplevel, hooks = (Path(line) for line in lines)
+    if not toplevel.is_dir():
+        if not tolerate_missing_toplevel:
+            raise InvalidInput(
+                f"git says this worktree is at {toplevel}, which does not exist "
+                "(core.worktree in the shared config?)",
+                fix="git wt doctor --fix",
+            )
+        toplevel = cwd
     return Worktree(toplevel=toplevel, gitdir=gitdir, commondir=commondir, hooks_dir=hooks)
 
 

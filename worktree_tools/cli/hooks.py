@@ -1,0 +1,160 @@
+"""`git wt hooks install|uninstall|status|run` and `git wt doctor`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from worktree_tools.cli._common import emit, run_guarded
+
+
+@click.group("hooks")
+def hooks_group() -> None:
+    """Install the hook shims (chaining existing hooks), inspect or remove them."""
+
+
+@hooks_group.command("install")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--chain-unknown",
+    is_flag=True,
+    help="Also chain hooks it cannot read as a script (binaries, symlinks, tracked files).",
+)
+def install_cmd(as_json: bool, chain_unknown: bool) -> int:
+    """Install the pre-commit and pre-push shims into the hooks directory."""
+
+    def body() -> int:
+        from worktree_tools import events, hookinstall
+        from worktree_tools.agent import resolve
+        from worktree_tools.repo import discover
+
+        wt = discover(Path.cwd())
+        changes = hookinstall.install(wt, chain_unknown=chain_unknown)
+        events.append(
+            wt.state_dir,
+            "hooks_install",
+            resolve(None, wt.gitdir)[0],
+            hooks_dir=os.fspath(wt.hooks_dir),
+            changes=[c.__dict__ for c in changes],
+        )
+        lines = [
+            f"{c.hook}: {c.action}{' (' + c.detail + ')' if c.detail else ''}" for c in changes
+        ]
+        lines.append(f"hooks directory: {wt.hooks_dir}; undo with: git wt hooks uninstall")
+        emit(
+            {"outcome": "ok", "hooks_dir": os.fspath(wt.hooks_dir),
+             "changes": [c.__dict__ for c in changes]},
+            as_json,
+            "\n".join(lines),
+        )  # fmt: skip
+        return 0
+
+    return run_guarded("git wt hooks install", as_json, body)
+
+
+@hooks_group.command("uninstall")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def uninstall_cmd(as_json: bool) -> int:
+    """Remove the shims and put back exactly the hooks they chained."""
+
+    def body() -> int:
+        from worktree_tools import events, hookinstall
+        from worktree_tools.agent import resolve
+        from worktree_tools.repo import discover
+
+        wt = discover(Path.cwd())
+        changes = hookinstall.uninstall(wt)
+        events.append(
+            wt.state_dir,
+            "hooks_uninstall",
+            resolve(None, wt.gitdir)[0],
+            hooks_dir=os.fspath(wt.hooks_dir),
+            changes=[c.__dict__ for c in changes],
+        )
+        text = "\n".join(f"{c.hook}: {c.action} {c.detail}".rstrip() for c in changes)
+        emit({"outcome": "ok", "changes": [c.__dict__ for c in changes]}, as_json, text)
+        return 0
+
+    return run_guarded("git wt hooks uninstall", as_json, body)
+
+
+@hooks_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def status_cmd(as_json: bool) -> int:
+    """Show, per managed hook, whether the shim is installed and what it chains."""
+
+    def body() -> int:
+        import shutil
+
+        from worktree_tools import hookinstall
+        from worktree_tools.repo import discover
+
+        wt = discover(Path.cwd())
+        slots = [hookinstall.inspect(wt, n) for n in hookinstall.MANAGED]
+        on_path = shutil.which(os.environ.get("WT_GIT_WT", "git-wt"))
+        lines = [f"hooks directory: {wt.hooks_dir}", f"git-wt on PATH: {on_path or 'NO'}"]
+        for s in slots:
+            chained = f", chains {s.manager}" if s.state.value == "installed" and s.chained else ""
+            other = f" ({s.manager})" if s.state.value != "installed" and s.manager else ""
+            lines.append(f"{s.name}: {s.state.value}{other}{chained}")
+        emit(
+            {"outcome": "ok", "hooks_dir": os.fspath(wt.hooks_dir), "git_wt": on_path,
+             "hooks": [s.to_json() for s in slots]},
+            as_json,
+            "\n".join(lines),
+        )  # fmt: skip
+        return 0
+
+    return run_guarded("git wt hooks status", as_json, body)
+
+
+@hooks_group.command("run", hidden=True)
+@click.argument("name")
+@click.option("--hooks-dir", type=click.Path(path_type=Path), required=True)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def run_cmd(name: str, hooks_dir: Path, args: tuple[str, ...]) -> int:
+    """What an installed shim runs: the guard, then the chained hook."""
+
+    def body() -> int:
+        from worktree_tools.hookguard import run_hook
+
+        return run_hook(name, hooks_dir, list(args), Path.cwd())
+
+    return run_guarded(f"wt {name} hook", False, body)
+
+
+@click.command("doctor")
+@click.option("--fix", is_flag=True, help="Repair what can be repaired safely.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def doctor_cmd(fix: bool, as_json: bool) -> int:
+    """Find stale locks, stranded pre-commit patches, leaked config and orphaned hooks."""
+
+    def body() -> int:
+        from worktree_tools import doctor
+        from worktree_tools.agent import resolve
+        from worktree_tools.errors import Outcome, exit_code
+        from worktree_tools.repo import discover
+
+        wt = discover(Path.cwd(), tolerate_missing_toplevel=True)
+        findings = doctor.examine(wt, fix=fix, agent=resolve(None, wt.gitdir)[0])
+        open_ = [f for f in findings if not f.fixed]
+        outcome = Outcome.OK if not open_ else Outcome.ATTENTION
+        lines = [
+            f"{'fixed' if f.fixed else 'found'}: {f.kind}: {f.subject}: {f.detail}"
+            + (f"\n{doctor.PREFIX} undo with: {f.undo}" if f.fixed and f.undo else "")
+            for f in findings
+        ]
+        if not findings:
+            lines.append("healthy: nothing to repair")
+        elif open_ and not fix and any(f.fixable for f in open_):
+            lines.append("repair with: git wt doctor --fix")
+        emit(
+            {"outcome": outcome.value, "findings": [f.to_json() for f in findings]},
+            as_json,
+            "\n".join(lines),
+        )
+        return exit_code(outcome)
+
+    return run_guarded("git wt doctor", as_json, body)

@@ -1,0 +1,228 @@
+"""`git wt doctor`: find, and with --fix safely repair, what crashes and careless tools leave.
+
+Every repair is logged to the event log and none discards a byte: a stale lock is removed only
+on proof that no live process holds it; a stranded pre-commit patch is re-applied only when it
+applies cleanly, and is kept (copied under the common git dir) either way; a leaked setting's
+old value is printed with the command that puts it back.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from worktree_tools import events, gitlocks, hookrun
+from worktree_tools.repo import Worktree
+
+PREFIX = "wt:"
+
+
+@dataclass
+class Finding:
+    kind: str  # stale_lock | stranded_patch | leaked_config | orphan_hook | live_lock
+    subject: str
+    detail: str
+    fixable: bool
+    fixed: bool = False
+    undo: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "subject": self.subject,
+            "detail": self.detail,
+            "fixable": self.fixable,
+            "fixed": self.fixed,
+            "undo": self.undo,
+            **self.extra,
+        }
+
+
+def worktree_dirs(wt: Worktree) -> list[tuple[Path, Path]]:
+    """(toplevel, gitdir) of every worktree of the repository, hook checkouts included."""
+    res = wt.git(["worktree", "list", "--porcelain", "-z"])
+    out: list[tuple[Path, Path]] = []
+    for record in res.out.split("\0\0"):
+        for line in record.split("\0"):
+            if line.startswith("worktree "):
+                top = Path(line[len("worktree ") :])
+                git_file = top / ".git"
+                if git_file.is_file():
+                    text = git_file.read_text(encoding="utf-8").strip()
+                    gitdir = Path(text.removeprefix("gitdir: "))
+                    if not gitdir.is_absolute():
+                        gitdir = (top / gitdir).resolve()
+                else:
+                    gitdir = wt.commondir
+                out.append((top, gitdir))
+    return out
+
+
+def examine(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
+    findings: list[Finding] = []
+    dirs = worktree_dirs(wt)
+    findings += _locks(wt, dirs, fix=fix, agent=agent)
+    findings += _orphans(wt, dirs, fix=fix, agent=agent)
+    findings += _patches(wt, dirs, fix=fix, agent=agent)
+    findings += _config(wt, fix=fix, agent=agent)
+    return findings
+
+
+def _lock_candidates(wt: Worktree, dirs: list[tuple[Path, Path]]) -> list[tuple[Path, list[Path]]]:
+    found: list[tuple[Path, list[Path]]] = []
+    for top, gitdir in dirs:
+        for name in ("index.lock", "HEAD.lock"):
+            if (gitdir / name).exists():
+                found.append((gitdir / name, [top, gitdir, wt.commondir]))
+    for name in ("config.lock", "packed-refs.lock", "shallow.lock"):
+        if (wt.commondir / name).exists():
+            found.append((wt.commondir / name, [d for pair in dirs for d in pair]))
+    refs = wt.commondir / "refs"
+    for path in refs.rglob("*.lock"):
+        found.append((path, [d for pair in dirs for d in pair]))
+    return found
+
+
+def _locks(wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str) -> list[Finding]:
+    out: list[Finding] = []
+    for lock, search in _lock_candidates(wt, dirs):
+        held, who = gitlocks.holders(lock, search)
+        if held:
+            out.append(Finding("live_lock", os.fspath(lock), f"held by {who}", fixable=False))
+            continue
+        finding = Finding("stale_lock", os.fspath(lock), f"stale: {who}", fixable=True)
+        if fix:
+
+            def report(info: dict[str, Any]) -> None:
+                events.append(wt.state_dir, "stale_lock_removed", agent, by="doctor", **info)
+
+            finding.fixed = gitlocks.remove_if_stale(lock, search, report)
+        out.append(finding)
+    return out
+
+
+def _orphans(
+    wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str
+) -> list[Finding]:
+    out: list[Finding] = []
+    for _top, gitdir in dirs:
+        record = gitdir / hookrun.RECORD_NAME
+        orphans = hookrun.find_orphans(record) if record.exists() else None
+        if orphans is None or not orphans.pids:
+            continue
+        finding = Finding(
+            "orphan_hook",
+            os.fspath(record),
+            f"{orphans.hook} hook processes {orphans.pids} of dead wt-commit "
+            f"pid {orphans.committer_pid}",
+            fixable=True,
+            extra={"pids": orphans.pids},
+        )
+        if fix:
+            ended = hookrun.reap_orphans(record)
+            finding.fixed = True
+            events.append(
+                wt.state_dir, "orphan_hook_ended", agent, by="doctor", hook=orphans.hook,
+                pids=ended.pids if ended else [],
+            )  # fmt: skip
+        out.append(finding)
+    return out
+
+
+def pre_commit_cache() -> Path:
+    if os.environ.get("PRE_COMMIT_HOME"):
+        return Path(os.environ["PRE_COMMIT_HOME"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pre-commit"
+
+
+def _patches(
+    wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str
+) -> list[Finding]:
+    """pre-commit's `patch<epoch>-<pid>` files whose changes are missing from a worktree of
+    ours: they apply cleanly there and are not applied already (RACES R3)."""
+    cache = pre_commit_cache()
+    if not cache.is_dir():
+        return []
+    out: list[Finding] = []
+    hook_root = wt.state_dir / "hook-worktrees"
+    for patch in sorted(cache.glob("patch*")):
+        for top, _gitdir in dirs:
+            if hook_root in top.parents:
+                continue  # hook checkouts are reset before every use
+            applies = _apply(wt, top, patch, check=True)
+            applied = _apply(wt, top, patch, check=True, reverse=True)
+            if not applies or applied:
+                continue
+            keep = wt.state_dir / "rescued-patches" / patch.name
+            finding = Finding(
+                "stranded_patch",
+                os.fspath(patch),
+                f"unstaged changes saved by pre-commit and never restored in {top}",
+                fixable=True,
+                undo=f"git -C {top} apply -R {keep}",
+                extra={"worktree": os.fspath(top)},
+            )
+            if fix:
+                keep.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(patch, keep)
+                finding.fixed = _apply(wt, top, patch, check=False)
+                events.append(
+                    wt.state_dir, "stranded_patch_restored", agent, patch=os.fspath(patch),
+                    kept=os.fspath(keep), worktree=os.fspath(top), ok=finding.fixed,
+                )  # fmt: skip
+            out.append(finding)
+            break
+    return out
+
+
+def _apply(wt: Worktree, top: Path, patch: Path, *, check: bool, reverse: bool = False) -> bool:
+    from worktree_tools.gitcmd import clean_env, git
+
+    args = ["apply", "--whitespace=nowarn"]
+    if check:
+        args.append("--check")
+    if reverse:
+        args.append("-R")
+    res = git([*args, os.fspath(patch)], cwd=top, env=clean_env(), check=False)
+    return res.returncode == 0
+
+
+def _config(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
+    out: list[Finding] = []
+    common = os.fspath(wt.commondir / "config")
+    res = wt.git(["config", "--file", common, "--get", "core.worktree"], check=False)
+    value = res.out.strip()
+    has_linked = len(worktree_dirs(wt)) > 1
+    if value and has_linked:
+        finding = Finding(
+            "leaked_config",
+            "core.worktree",
+            f"core.worktree={value} in the shared config points every worktree at one directory",
+            fixable=True,
+            undo=f"git config --file {common} core.worktree {value}",
+        )
+        if fix:
+            wt.git(["config", "--file", common, "--unset", "core.worktree"])
+            finding.fixed = True
+            events.append(wt.state_dir, "config_repaired", agent, key="core.worktree", old=value)
+        out.append(finding)
+    if has_linked:
+        for key in ("user.name", "user.email"):
+            got = wt.git(["config", "--file", common, "--get", key], check=False).out.strip()
+            if got:
+                out.append(
+                    Finding(
+                        "leaked_config",
+                        key,
+                        f"{key}={got} is in the repository's shared config, so every worktree "
+                        "commits as it; per-agent identity belongs in GIT_AUTHOR_*/"
+                        "GIT_COMMITTER_* or `git config --worktree` (extensions.worktreeConfig)",
+                        fixable=False,
+                    )
+                )
+    return out
