@@ -55,7 +55,8 @@ class Checkpoint:
             digest=trailers.get("Journal-Digest", ""),
             previous=trailers.get("Previous-Digest", NO_DIGEST),
             manifest=bytes(manifest),
-            parent=str(commit.parent_ids[0]) if commit.parent_ids else None,
+            # parents: [previous checkpoint, verified commit], or [verified commit] for the first
+            parent=str(commit.parent_ids[0]) if len(commit.parent_ids) == 2 else None,
         )
 
     def entries(self) -> list[tuple[str, int, str]]:
