@@ -500,6 +500,54 @@ def test_a_holder_killed_mid_hook_frees_the_lock(repo: Path, tmp_path: Path) -> 
         block.with_name("block.release").touch()
 
 
+INDEX_LEFT_STAGED = (
+    "core bug: land._sync_and_swap writes the worktree's index before the compare-and-swap and "
+    "puts it back only when the branch moved (Moved); when the swap fails otherwise (LockTimeout "
+    "on the branch's ref lock, Rejected, GitError) wt-commit exits non-zero but leaves its paths "
+    "staged in the shared index, where the next plain `git commit` picks them up"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=INDEX_LEFT_STAGED)
+def test_timeout_on_the_branch_lock_names_git_and_leaves_the_index(repo: Path) -> None:
+    write(repo, "theirs.txt", "staged by another agent\n")
+    git(repo, "add", "theirs.txt")
+    write(repo, "mine.txt", "mine\n")
+    base = head(repo)
+    entries = git(repo, "ls-files", "-s")
+    # A live git holding refs/heads/main.lock: a prepared ref transaction waits for its commit.
+    holder = subprocess.Popen(
+        ["git", "update-ref", "--stdin"],
+        cwd=repo,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        holder.stdin.write(f"start\nupdate refs/heads/main {base} {base}\nprepare\n")
+        holder.stdin.flush()
+        assert [holder.stdout.readline(), holder.stdout.readline()] == [
+            "start: ok\n",
+            "prepare: ok\n",
+        ]
+        res = subprocess.run(
+            [WT_COMMIT, "--json", "--lock-timeout", "1", "-m", "mine", "--", "mine.txt"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+        )
+        assert res.returncode == 3, res.stdout + res.stderr
+        out = json.loads(res.stdout)
+        assert out["outcome"] == "lock_timeout"
+        assert "refs/heads/main.lock" in out["error"]
+        assert f"pid {holder.pid} " in out["error"]
+        assert head(repo) == base
+        assert git(repo, "ls-files", "-s") == entries  # mine.txt must not be left staged
+    finally:
+        holder.communicate("abort\n", timeout=30)
+
+
 # --- the event log -------------------------------------------------------------------------
 
 
