@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
 from pathlib import Path
@@ -38,6 +37,8 @@ def recorded_owner(gitdir: Path) -> str | None:
 
 
 def fallback() -> str:
+    import getpass
+
     try:
         user = getpass.getuser()
     except (KeyError, OSError):

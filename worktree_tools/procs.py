@@ -7,11 +7,11 @@ Anything we cannot read counts as alive: a lock is judged stale only on proof.
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-HOST = socket.gethostname()
+# What socket.gethostname() returns, without importing socket on the commit hot path.
+HOST = os.uname().nodename
 
 
 def start_time(pid: int) -> float | None:
