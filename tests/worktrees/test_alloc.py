@@ -75,10 +75,16 @@ def test_sixteen_concurrent_allocs(repo: Path) -> None:
         )
         for i in range(16)
     ]
+    # status polls running meanwhile must neither fail nor make an alloc fail
+    polls = [
+        subprocess.Popen([GIT_WT, "list", "--json"], cwd=repo, stdout=subprocess.PIPE)
+        for _ in range(4)
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.wait(timeout=120) for p in polls] == [0] * 4
     codes = run_all(procs)
     errors = [err.decode() for _, err in outs]
-    assert codes == [0] * 16, errors
+    assert codes == [0] * 16, [(c, o, e) for c, (o, e) in zip(codes, outs, strict=True) if c]
     assert not any("lock" in e for e in errors), errors
     paths = {json.loads(out)["path"] for out, _ in outs}
     assert len(paths) == 16

@@ -63,8 +63,10 @@ def alloc(repo: Repo, req: AllocRequest) -> AllocResult:
 
 def _resolve_base(repo: Repo, base: str | None) -> tuple[str, str]:
     if base is None:
-        main = gitinfo.worktree_list(repo.wt)[0]
-        base = main.branch or main.head or "HEAD"
+        # The main worktree's HEAD, read from its file: `git worktree list` would read other
+        # worktrees' metadata, which a concurrent `git worktree add` may have half written.
+        head = (repo.commondir / "HEAD").read_text(encoding="utf-8").strip()
+        base = head[5:].strip().removeprefix("refs/heads/") if head.startswith("ref: ") else head
     oid = gitinfo.rev(repo.wt, base)
     if oid is None:
         raise InvalidInput(

@@ -237,7 +237,8 @@ def _settle_branch(repo: Repo, rec: Record, item: GcItem, base: str, say: Say) -
     item.branch_oid = tip
     if tip is None:
         return
-    used = any(w.branch == rec.branch for w in gitinfo.worktree_list(repo.wt))
+    with repo.admin_lock():
+        used = any(w.branch == rec.branch for w in gitinfo.worktree_list(repo.wt))
     if used or not gitinfo.integrated(repo.wt, tip, base):
         item.branch_action = "kept"
         if not used:

@@ -26,6 +26,8 @@ class Listed:
 
 
 def worktree_list(wt: Worktree) -> list[Listed]:
+    """Git's worktree registry. Callers hold the worktree-admin lock: git fails to list while
+    another `git worktree add` is half done."""
     out = wt.git(["worktree", "list", "--porcelain", "-z"]).out
     result: list[Listed] = []
     fields: dict[str, str] = {}

@@ -59,7 +59,9 @@ def rows(repo: Repo, agent: str | None = None) -> tuple[list[Row], list[CorruptR
     now = time.time()
     out: list[Row] = []
     seen: set[str] = set()
-    for listed in gitinfo.worktree_list(repo.wt):
+    with repo.admin_lock():
+        registry = gitinfo.worktree_list(repo.wt)
+    for listed in registry:
         key = os.path.normpath(listed.path)
         seen.add(key)
         rec = by_path.get(key)
