@@ -342,22 +342,13 @@ def test_hooks_of_one_worktree_never_overlap(repo: Path, tmp_path: Path) -> None
     assert max_inside(events) == 1
 
 
-SHARED_HOOK_CHECKOUT = (
-    "core bug: the isolated hook checkout is keyed by the worktree's git dir name, and the main "
-    "worktree's key is 'main'; a linked worktree at a directory named 'main' (git dir "
-    ".git/worktrees/main) gets the same checkout (.git/wt/hook-worktrees/main), so concurrent "
-    "commits in the two worktrees sync one checkout over the other and commit each other's tree"
-)
-
-
 @pytest.mark.parametrize(
     "layout",
     [
         "two-linked",
-        pytest.param(
-            "main-and-linked-named-main",
-            marks=pytest.mark.xfail(strict=True, reason=SHARED_HOOK_CHECKOUT),
-        ),
+        # Regression: the main worktree's hook checkout and that of a linked worktree named
+        # "main" once shared one path, and concurrent commits swapped each other's trees.
+        "main-and-linked-named-main",
     ],
 )
 def test_hooks_of_different_worktrees_overlap(repo: Path, tmp_path: Path, layout: str) -> None:
@@ -500,15 +491,8 @@ def test_a_holder_killed_mid_hook_frees_the_lock(repo: Path, tmp_path: Path) -> 
         block.with_name("block.release").touch()
 
 
-INDEX_LEFT_STAGED = (
-    "core bug: land._sync_and_swap writes the worktree's index before the compare-and-swap and "
-    "puts it back only when the branch moved (Moved); when the swap fails otherwise (LockTimeout "
-    "on the branch's ref lock, Rejected, GitError) wt-commit exits non-zero but leaves its paths "
-    "staged in the shared index, where the next plain `git commit` picks them up"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=INDEX_LEFT_STAGED)
+# Regression: a swap that failed other than by losing the race (a timeout on the branch's ref
+# lock, a refusal) once left the commit's paths staged in the shared index.
 def test_timeout_on_the_branch_lock_names_git_and_leaves_the_index(repo: Path) -> None:
     write(repo, "theirs.txt", "staged by another agent\n")
     git(repo, "add", "theirs.txt")

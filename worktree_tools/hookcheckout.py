@@ -23,7 +23,8 @@ UNBORN_REF = "refs/wt/hook-unborn"
 
 
 def checkout_path(wt: Worktree) -> Path:
-    key = "main" if wt.is_main else wt.gitdir.name
+    # Distinct namespaces: a linked worktree may well be *named* "main".
+    key = "main" if wt.is_main else f"linked-{wt.gitdir.name}"
     return wt.state_dir / HOOK_WORKTREES / key
 
 

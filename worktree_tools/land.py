@@ -122,8 +122,11 @@ def _sync_and_swap(
         return
     try:
         cas(wt, ref, new, expected, reason, deadline, report)
-    except Moved:
-        if changed:  # we still hold index.lock: nobody wrote the index since we did
+    except BaseException:
+        # Lost the race, timed out on the ref lock, refused...: the branch did not move, so
+        # the index must not show the commit staged. We still hold index.lock: nobody wrote
+        # the index since we did.
+        if changed:
             if had_index:
                 os.replace(backup, index)
             else:
