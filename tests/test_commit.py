@@ -526,3 +526,12 @@ def test_branch_moved_during_hooks_on_same_path_is_a_conflict(repo: Path) -> Non
     assert (repo / "mine.txt").read_text() == "mine\n"  # our work is still on disk
     assert (repo / ".git/index").read_bytes() == index_before
     assert not (repo / ".git/index.lock").exists()
+
+
+def test_bad_hook_mode_in_config_is_refused_before_anything_changes(repo: Path) -> None:
+    git(repo, "config", "wt.hooks", "sometimes")
+    write(repo, "a.txt", "a\n")
+    before = snapshot(repo)[:3]
+    proc = wt_commit(repo, "--json", "-m", "a", "--", "a.txt")
+    assert proc.returncode == 2 and "sometimes" in str(as_json(proc)["error"])
+    assert snapshot(repo)[:3] == before

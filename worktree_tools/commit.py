@@ -31,6 +31,7 @@ from worktree_tools.repo import EMPTY_TREE, Worktree, discover
 TMP_DIR = "wt-tmp"
 WORKTREE_LOCK = "wt-worktree.lock"
 MAX_REPLAYS = 5
+HOOK_MODES = ("auto", "isolated", "in-place")  # hookstage.HookMode, without importing it
 
 
 @dataclass(frozen=True)
@@ -144,9 +145,9 @@ def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: Commit
     if busy:
         raise InvalidInput(f"{busy[0]} is in progress in this worktree", fix=busy[1])
     config = _config(wt)
-    from worktree_tools.hookstage import HookMode
-
-    mode = HookMode.parse(req.hooks or config.get("wt.hooks") or "auto")
+    mode = req.hooks or config.get("wt.hooks") or "auto"
+    if mode not in HOOK_MODES:
+        raise InvalidInput(f"unknown hook mode {mode!r} (wt.hooks): use {', '.join(HOOK_MODES)}")
     deadline = time.monotonic() + req.lock_timeout
     holder = Holder.me(result.agent)
     with RecordedLock(wt.gitdir / WORKTREE_LOCK, "worktree lock", holder, deadline) as wlock:
@@ -186,12 +187,10 @@ def _commit_locked(
     rels: list[str],
     ref: str,
     config: dict[str, str],
-    mode: Any,
+    mode: str,
     deadline: float,
     tmp: Path,
 ) -> None:
-    from worktree_tools import hookstage
-
     base = wt.resolve(ref)
     tip, tip_tree = base if base else (None, EMPTY_TREE)
     priv = tmp / "index"
@@ -203,8 +202,12 @@ def _commit_locked(
         return
 
     stage = None
-    if hookstage.any_hook(wt):
-        stage = hookstage.prepare(wt, mode, result.agent, priv, tip, tree, deadline)
+    if any(hookrun.find(wt.hooks_dir, n) for n in hookrun.COMMIT_HOOKS):
+        from worktree_tools import hookstage  # only a commit with hooks pays for it
+
+        stage = hookstage.prepare(
+            wt, hookstage.HookMode.parse(mode), result.agent, priv, tip, tree, deadline
+        )
         result.hook_mode = stage.mode.value
     if stage is not None and not req.no_verify:
         stage.run("pre-commit", [], tree=tree)
@@ -251,7 +254,7 @@ def _commit_locked(
             assert moved.current is not None
             if req.revalidate and stage is not None and not req.no_verify:
                 stage = hookstage.prepare(
-                    wt, mode, result.agent, priv, moved.current, replayed, deadline
+                    wt, stage.mode, result.agent, priv, moved.current, replayed, deadline
                 )
                 _revalidate(stage, priv, moved.current, replayed, wt)
             tip, new = moved.current, _commit_tree(wt, replayed, moved.current, msg_file, sign)

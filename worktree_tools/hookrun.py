@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 KEEP_OUTPUT_BYTES = 64 * 1024
+COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg")
 RECORD_NAME = "wt-hooks.json"
 
 

@@ -26,7 +26,6 @@ from worktree_tools.gitcmd import clean_env
 from worktree_tools.locks import Holder, RecordedLock
 from worktree_tools.repo import Worktree
 
-COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg")
 # Held while any commit hook runs in a worktree, by wt-commit and by the guard shim that plain
 # `git commit` runs. wt-commit never holds it while waiting for index.lock (plain git takes
 # index.lock first, then this lock): the two orders can never form a cycle.
@@ -112,10 +111,6 @@ class HookStage:
     def staged_tree(self) -> str:
         """The tree as the hooks left it staged (git re-reads the index after pre-commit)."""
         return self.wt.git(["write-tree"], index=self.index).out.strip()
-
-
-def any_hook(wt: Worktree, names: tuple[str, ...] = COMMIT_HOOKS) -> bool:
-    return any(hookrun.find(wt.hooks_dir, n) for n in names)
 
 
 def prepare(
