@@ -123,3 +123,13 @@ def test_bad_input_is_refused_without_change(repo: Path) -> None:
 def test_alloc_on_an_existing_branch_checked_out_elsewhere_is_refused(repo: Path) -> None:
     res = git_wt(repo, "alloc", "a1", "--branch", "main", "--owner-pid", "0")
     assert res.returncode == 2 and "already checked out" in res.stderr
+
+
+def test_alloc_killed_after_git_made_the_worktree_is_finished_by_a_retry(repo: Path) -> None:
+    crashed = git_wt(repo, "alloc", "a1", "--owner-pid", "0", env={"WT_FAULT": "wt-alloc-added"})
+    assert crashed.returncode == -9
+    assert not record_path(repo, "a1").exists()
+    path = alloc(repo, "a1")
+    assert (path / "README").read_text() == "hello\n"
+    assert git(path, "status", "--porcelain") == ""
+    assert wt_json(repo, "status", "a1")["worktrees"][0]["lease"] == "active"

@@ -8,6 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from conftest import WT_COMMIT, git, git_wt, snapshot, write, wt_commit
 
 from .helpers import (
@@ -224,3 +225,62 @@ def test_dry_run_changes_nothing_and_active_worktrees_stay(repo: Path) -> None:
         assert (alive / "x.txt").read_text() == "x\n"
     finally:
         kill(owner)
+
+
+def test_gc_killed_at_any_point_loses_nothing_and_a_rerun_finishes(repo: Path) -> None:
+    for point in ("wt-gc-rescued", "wt-gc-removed"):
+        owner = spawn_owner()
+        path = alloc(repo, "a1", owner=owner.pid)
+        write(path, "src/app.py", "print('mine')\n")
+        write(path, "new.bin", BINARY)
+        write(path, "f.txt", "committed\n")
+        assert wt_commit(path, "-m", "f", "--", "f.txt").returncode == 0
+        before = files_of(path)
+        kill(owner)
+        crashed = git_wt(repo, "gc", env={"WT_FAULT": point})
+        assert crashed.returncode == -9, crashed.stderr
+        res = git_wt(repo, "gc", "--json")
+        assert res.returncode == 0, res.stderr
+        assert not path.exists() and not record_path(repo, "a1").exists()
+        assert "f.txt" in git(repo, "show", "--name-only", "--format=", "wt/a1")
+        # the crashed run's rescue holds all of it; a rerun's holds what was left to save
+        saved = sorted(rescues(repo), key=lambda r: str(r["id"]))
+        assert len(saved) == 2
+        for i, item in enumerate(saved):
+            dest = repo.parent / f"{point}-{i}"
+            out = wt_json(repo, "rescue", "restore", str(item["id"]), "--to", str(dest))
+            assert Path(out["path"]) == dest
+            if i == 0 or point == "wt-gc-rescued":
+                assert files_of(dest) == before
+            else:
+                assert files_of(dest)["f.txt"] == before["f.txt"]
+            git(repo, "worktree", "remove", "--force", str(dest))
+            git(repo, "update-ref", "-d", str(item["ref"]))
+        git(repo, "branch", "-D", "wt/a1")
+
+
+def test_a_write_racing_gc_is_saved_too(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An owner that is not proven dead (here: released as done, no pid) may still write while
+    gc saves: gc looks again and saves what changed before it removes anything."""
+    from worktree_tools.worktrees import gc, rescue
+    from worktree_tools.worktrees.common import open_repo
+
+    path = alloc(repo, "a1")
+    write(path, "first.txt", "1\n")
+    wt_json(repo, "release", "a1", "--state", "done")
+    real = rescue.capture
+    calls = []
+
+    def capture_then_write(*args: object) -> rescue.Capture:
+        cap = real(*args)  # type: ignore[arg-type]
+        calls.append(cap)
+        if len(calls) == 1:
+            write(path, "late.txt", "written while gc was saving\n")
+        return cap
+
+    monkeypatch.setattr(rescue, "capture", capture_then_write)
+    result = gc.gc(open_repo(repo))
+    assert result.items[0].action == "removed" and len(calls) == 3
+    newest = max(rescues(repo), key=lambda r: str(r["id"]))
+    assert git(repo, "show", f"{newest['ref']}:late.txt") == "written while gc was saving\n"
+    assert git(repo, "show", f"{newest['ref']}:first.txt") == "1\n"

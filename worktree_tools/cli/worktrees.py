@@ -273,7 +273,14 @@ def rescue_restore_cmd(rescue_id: str, to: Path | None, as_json: bool) -> int:
 
         dest = Path.cwd() / to if to is not None else None
         item, path, branch = restore(_repo(), rescue_id, dest)
-        payload = {"outcome": "ok", "path": str(path), "branch": branch, **item.to_json()}
+        payload = {
+            **item.to_json(),
+            "outcome": "ok",
+            "original_path": item.meta.get("path"),
+            "path": str(path),
+            "original_branch": item.meta.get("branch"),
+            "branch": branch,
+        }
         emit(payload, as_json, str(path))
         if branch is None:
             _say(f"{PREFIX} restored {item.id} at {path} on a detached HEAD ({item.head[:12]})")

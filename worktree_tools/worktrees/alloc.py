@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools import events
+from worktree_tools import events, faults
 from worktree_tools.agent import OWNER_FILE, check_name
 from worktree_tools.errors import InvalidInput
 from worktree_tools.worktrees import gitinfo, lease, records
@@ -107,6 +107,7 @@ def _create(repo: Repo, agent: str, req: AllocRequest) -> Record:
             )
     if not recovered:
         _add(repo, path, branch, base_oid, reason)
+        faults.point("wt-alloc-added")
     admin = gitinfo.admin_dir_of(path)
     if admin is None:
         raise InvalidInput(f"git did not create a worktree at {path}")

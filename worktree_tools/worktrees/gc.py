@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worktree_tools import events
+from worktree_tools import events, faults
 from worktree_tools.errors import LockTimeout
 from worktree_tools.gitlocks import holders
 from worktree_tools.locks import Holder, RecordedLock
@@ -170,29 +170,20 @@ def _collect_locked(repo: Repo, rec: Record, item: GcItem, say: Say, present: bo
         item.notes.append("its directory was removed by hand: only its commits could be saved")
     else:
         cap = None
-    unmerged = cap is not None and not gitinfo.integrated(repo.wt, cap.head, base)
-    if cap is not None and (cap.dirty or unmerged):
-        saved = rescue.save(
-            repo,
-            cap,
-            rec.agent,
-            {
-                "reason": item.reason,
-                "path": rec.path,
-                "branch": rec.branch,
-                "base": rec.base,
-                "task": rec.task,
-                "uncommitted": cap.dirty,
-                "unmerged": unmerged,
-            },
-        )
-        item.rescue = saved.id
-        say(
-            f"wt: rescued {rec.agent}'s work ({'uncommitted changes' if cap.dirty else ''}"
-            f"{' and ' if cap.dirty and unmerged else ''}{'unmerged commits' if unmerged else ''})"
-            f" as {saved.ref}; restore with: git wt rescue restore {saved.id}"
-        )
+    if cap is not None:
+        _rescue_if_needed(repo, rec, item, cap, base, say)
+        # An owner not proven dead (another host, an expired lease) may still be writing:
+        # look again, and save again whatever changed, until two looks agree.
+        for _ in range(3 if present and item.lease != LeaseState.OWNER_DEAD.value else 0):
+            again = rescue.capture(repo, tree)
+            if again == cap:
+                break
+            item.notes.append("the worktree changed while gc saved it: saved again")
+            cap = again
+            _rescue_if_needed(repo, rec, item, cap, base, say)
+    faults.point("wt-gc-rescued")
     _remove(repo, rec, present)
+    faults.point("wt-gc-removed")
     item.action = "removed"
     say(f"wt: removed worktree {rec.path} of {rec.agent} ({item.reason})")
     _settle_branch(repo, rec, item, base, say)
@@ -211,6 +202,36 @@ def _collect_locked(repo: Repo, rec: Record, item: GcItem, say: Say, present: bo
             record=rec.to_json(),
             handoff=handoff.to_json() if handoff else None,
         )
+
+
+def _rescue_if_needed(
+    repo: Repo, rec: Record, item: GcItem, cap: rescue.Capture, base: str, say: Say
+) -> None:
+    unmerged = not gitinfo.integrated(repo.wt, cap.head, base)
+    if not (cap.dirty or unmerged):
+        return
+    saved = rescue.save(
+        repo,
+        cap,
+        rec.agent,
+        {
+            "reason": item.reason,
+            "path": rec.path,
+            "branch": rec.branch,
+            "base": rec.base,
+            "task": rec.task,
+            "uncommitted": cap.dirty,
+            "unmerged": unmerged,
+        },
+    )
+    item.rescue = saved.id
+    what = " and ".join(
+        w for w, on in (("uncommitted changes", cap.dirty), ("unmerged commits", unmerged)) if on
+    )
+    say(
+        f"wt: rescued {rec.agent}'s work ({what}) as {saved.ref}; "
+        f"restore with: git wt rescue restore {saved.id}"
+    )
 
 
 def _remove(repo: Repo, rec: Record, present: bool) -> None:
