@@ -1,0 +1,267 @@
+"""Leases on hot resources (a shared branch, a deploy, a generated artifact).
+
+    acquire  free, released or expired -> held by me with token = previous token + 1
+             held by someone else      -> RefMoved (outcome conflict, exit 4), naming the holder
+             held by me already        -> renewed, same token (idempotent)
+    renew    held (or expired but not taken over) by me, token unchanged -> renewed_at = now
+    release  held by me -> a record marked released (the token history stays; the ref is kept)
+    list     every lease with its state
+
+Every change is one compare-and-swap of the lease ref (see store). A lost swap means someone
+else changed the lease first: read it again and decide again, a bounded number of times.
+Expiry is judged by the reader's wall clock against the writer's `renewed_at + ttl`: machines'
+clocks must agree to well within a TTL.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from worktree_tools import events
+from worktree_tools.errors import InvalidInput, RefMoved, Rejected
+from worktree_tools.procs import HOST
+from worktree_tools.remote import records
+from worktree_tools.remote.records import LeaseRecord, LeaseState
+from worktree_tools.remote.store import LeaseStore, check_name
+from worktree_tools.repo import Worktree
+
+MAX_ROUNDS = 12
+MAX_TTL = 7 * 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class LeaseView:
+    """One lease as a command reports it."""
+
+    name: str
+    where: str
+    state: LeaseState
+    oid: str | None
+    record: LeaseRecord | None
+    now: float
+    action: str | None = None
+    took_over_from: str | None = None  # the holder of the expired lease we replaced
+    already_held: bool = False
+
+    @property
+    def token(self) -> int | None:
+        return self.record.token if self.record else None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "name": self.name,
+            "where": self.where,
+            "state": self.state.value,
+            "token": self.token,
+            "record": self.oid,
+            "holder": None,
+            "host": None,
+            "pid": None,
+            "acquired_at": None,
+            "renewed_at": None,
+            "ttl": None,
+            "expires_at": None,
+            "expires_in": None,
+        }
+        if self.record is not None:
+            rec = self.record.to_json(self.now)
+            for key in ("holder", "host", "pid", "acquired_at", "renewed_at", "ttl"):
+                data[key] = rec[key]
+            data["expires_at"] = rec["expires_at"]
+            data["expires_in"] = rec["expires_in"]
+        if self.action is not None:
+            data["action"] = self.action
+            data["took_over_from"] = self.took_over_from
+            data["already_held"] = self.already_held
+        return data
+
+
+def state_of(record: LeaseRecord | None, now: float) -> LeaseState:
+    return LeaseState.FREE if record is None else record.state(now)
+
+
+def view(store: LeaseStore, name: str, *, now: float | None = None) -> LeaseView:
+    oid, record = store.read(check_name(name))
+    t = time.time() if now is None else now
+    return LeaseView(name, store.where, state_of(record, t), oid, record, t)
+
+
+def list_leases(store: LeaseStore) -> list[LeaseView]:
+    found = store.names()
+    store.fetch(list(found.values()))
+    now = time.time()
+    out = []
+    for name, oid in sorted(found.items()):
+        record = store.record(oid)
+        out.append(LeaseView(name, store.where, state_of(record, now), oid, record, now))
+    return out
+
+
+def _check_ttl(ttl: float) -> float:
+    if not (0 < ttl <= MAX_TTL):
+        raise InvalidInput(f"--ttl must be more than 0 and at most {MAX_TTL:.0f} seconds")
+    return ttl
+
+
+def _held_by_other(view_: LeaseView, agent: str) -> RefMoved:
+    rec = view_.record
+    assert rec is not None
+    return RefMoved(
+        f"lease {view_.name} ({view_.where}) is held by {rec.holder!r} (pid {rec.pid} on "
+        f"{rec.host}, token {rec.token}) for {max(0.0, rec.expires_at - view_.now):.1f}s more",
+        fix=f"wait for it to be released or to expire, then `git wt lease acquire {view_.name}`"
+        " again",
+        lease=view_.to_json(),
+        agent=agent,
+    )
+
+
+def _backoff(round_: int) -> None:
+    # Jitter spreads machines that lost the same swap, so they do not collide again in step.
+    time.sleep(random.uniform(0, min(0.2, 0.005 * (2**round_))))
+
+
+def acquire(wt: Worktree, store: LeaseStore, name: str, *, agent: str, ttl: float) -> LeaseView:
+    """Take lease `name` for `ttl` seconds; see the module docstring for every case."""
+    check_name(name)
+    _check_ttl(ttl)
+    for round_ in range(MAX_ROUNDS):
+        oid, record = store.read(name)
+        now = time.time()
+        state = state_of(record, now)
+        took_over: str | None = None
+        if record is not None and state is LeaseState.HELD:
+            if record.holder != agent:
+                raise _held_by_other(LeaseView(name, store.where, state, oid, record, now), agent)
+            new_record = _renewed(record, now, ttl)
+            action = "renewed"
+        else:
+            if record is not None and state is LeaseState.EXPIRED:
+                took_over = record.holder
+            token = (record.token + 1) if record is not None else 1
+            new_record = LeaseRecord(
+                name, agent, HOST, _owner_pid(), now, now, ttl, token, released=False
+            )
+            action = "acquired"
+        new = records.write(wt, new_record, oid)
+        if store.swap(name, oid, new):
+            result = LeaseView(
+                name, store.where, LeaseState.HELD, new, new_record, now, action="acquire",
+                took_over_from=took_over, already_held=action == "renewed",
+            )  # fmt: skip
+            _log(wt, "lease_acquire", agent, result)
+            return result
+        _backoff(round_)
+    raise RefMoved(
+        f"lease {name} ({store.where}) kept changing; gave up after {MAX_ROUNDS} attempts",
+        fix="retry the same command",
+    )
+
+
+def renew(
+    wt: Worktree,
+    store: LeaseStore,
+    name: str,
+    *,
+    agent: str,
+    ttl: float | None = None,
+    token: int | None = None,
+) -> LeaseView:
+    """Extend my lease from now; its token stays. Refused once anyone else has taken it."""
+    check_name(name)
+    for round_ in range(MAX_ROUNDS):
+        oid, record = store.read(name)
+        now = time.time()
+        current = LeaseView(name, store.where, state_of(record, now), oid, record, now)
+        _must_hold(current, agent, token, "renew")
+        assert record is not None
+        new_record = _renewed(record, now, _check_ttl(ttl) if ttl is not None else record.ttl)
+        new = records.write(wt, new_record, oid)
+        if store.swap(name, oid, new):
+            result = LeaseView(
+                name, store.where, LeaseState.HELD, new, new_record, now, action="renew"
+            )
+            _log(wt, "lease_renew", agent, result)
+            return result
+        _backoff(round_)
+    raise RefMoved(f"lease {name} kept changing; gave up", fix="retry the same command")
+
+
+def release(
+    wt: Worktree, store: LeaseStore, name: str, *, agent: str, token: int | None = None
+) -> LeaseView:
+    """Mark my lease released (the ref and its token history stay). Releasing a lease that is
+    already released or free is a no-op."""
+    check_name(name)
+    for round_ in range(MAX_ROUNDS):
+        oid, record = store.read(name)
+        now = time.time()
+        current = LeaseView(name, store.where, state_of(record, now), oid, record, now)
+        if current.state in (LeaseState.FREE, LeaseState.RELEASED):
+            return LeaseView(
+                name, store.where, current.state, oid, record, now, action="release",
+                already_held=False,
+            )  # fmt: skip
+        _must_hold(current, agent, token, "release")
+        assert record is not None
+        new_record = LeaseRecord(
+            record.name, record.holder, record.host, record.pid, record.acquired_at, now,
+            record.ttl, record.token, released=True,
+        )  # fmt: skip
+        new = records.write(wt, new_record, oid)
+        if store.swap(name, oid, new):
+            result = LeaseView(
+                name, store.where, LeaseState.RELEASED, new, new_record, now, action="release"
+            )
+            _log(wt, "lease_release", agent, result)
+            return result
+        _backoff(round_)
+    raise RefMoved(f"lease {name} kept changing; gave up", fix="retry the same command")
+
+
+def _must_hold(current: LeaseView, agent: str, token: int | None, verb: str) -> None:
+    rec = current.record
+    if rec is None or current.state is LeaseState.RELEASED:
+        raise Rejected(
+            f"cannot {verb} lease {current.name} ({current.where}): it is {current.state.value}",
+            fix=f"git wt lease acquire {current.name} --ttl SECONDS",
+            lease=current.to_json(),
+        )
+    if rec.holder != agent:
+        if current.state is LeaseState.HELD:
+            raise _held_by_other(current, agent)
+        raise Rejected(
+            f"cannot {verb} lease {current.name}: it expired and belongs to {rec.holder!r}",
+            fix=f"git wt lease acquire {current.name} --ttl SECONDS (takes it over)",
+            lease=current.to_json(),
+        )
+    if token is not None and token != rec.token:
+        raise Rejected(
+            f"cannot {verb} lease {current.name}: token {token} is stale (current {rec.token})",
+            fix=f"git wt lease acquire {current.name} --ttl SECONDS",
+            lease=current.to_json(),
+        )
+
+
+def _renewed(record: LeaseRecord, now: float, ttl: float) -> LeaseRecord:
+    return LeaseRecord(
+        record.name, record.holder, HOST, _owner_pid(), record.acquired_at, now, ttl,
+        record.token, released=False,
+    )  # fmt: skip
+
+
+def _owner_pid() -> int:
+    # The agent behind git-wt, not git-wt itself (it exits at once): informational only.
+    return os.getppid()
+
+
+def _log(wt: Worktree, action: str, agent: str, result: LeaseView) -> None:
+    events.append(
+        wt.state_dir, action, agent, lease=result.name, where=result.where,
+        token=result.token, record=result.oid, took_over_from=result.took_over_from,
+        ttl=result.record.ttl if result.record else None,
+    )  # fmt: skip

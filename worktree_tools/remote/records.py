@@ -1,0 +1,123 @@
+"""Lease records: small JSON in a commit object, one commit per change of a lease.
+
+Each record's parent is the record it replaced, so `git log refs/wt/leases/NAME` is the lease's
+whole history and the token never goes back: a new acquisition takes the previous token + 1,
+even after a release or a takeover. The commit has the empty tree and a fixed identity, so
+writing one needs no user.name and touches no worktree.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any
+
+from worktree_tools.errors import Rejected
+from worktree_tools.gitcmd import git
+from worktree_tools.repo import EMPTY_TREE, Worktree
+
+LEASE_PREFIX = "refs/wt/leases/"
+_IDENTITY = {
+    "GIT_AUTHOR_NAME": "worktree-tools lease",
+    "GIT_AUTHOR_EMAIL": "wt-lease@localhost",
+    "GIT_COMMITTER_NAME": "worktree-tools lease",
+    "GIT_COMMITTER_EMAIL": "wt-lease@localhost",
+}
+
+
+class LeaseState(str, Enum):
+    FREE = "free"  # never acquired
+    HELD = "held"
+    EXPIRED = "expired"  # held, but not renewed within its TTL: anyone may take it over
+    RELEASED = "released"
+
+    @classmethod
+    def parse(cls, text: str) -> LeaseState:
+        try:
+            return cls(text)
+        except ValueError:
+            raise ValueError(f"unknown lease state {text!r}") from None
+
+
+@dataclass(frozen=True)
+class LeaseRecord:
+    name: str
+    holder: str  # the agent
+    host: str
+    pid: int
+    acquired_at: float  # epoch seconds (wall clock of the writer)
+    renewed_at: float
+    ttl: float
+    token: int
+    released: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> LeaseRecord:
+        """From the JSON a record commit carries; ValueError when it is not a lease record."""
+        try:
+            data = json.loads(text)
+            record = cls(
+                name=str(data["name"]),
+                holder=str(data["holder"]),
+                host=str(data["host"]),
+                pid=int(data["pid"]),
+                acquired_at=float(data["acquired_at"]),
+                renewed_at=float(data["renewed_at"]),
+                ttl=float(data["ttl"]),
+                token=int(data["token"]),
+                released=bool(data.get("released", False)),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"not a lease record: {exc}") from None
+        if record.token < 1 or record.ttl <= 0:
+            raise ValueError("not a lease record: token and ttl must be positive")
+        return record
+
+    @property
+    def expires_at(self) -> float:
+        return self.renewed_at + self.ttl
+
+    def state(self, now: float) -> LeaseState:
+        if self.released:
+            return LeaseState.RELEASED
+        return LeaseState.HELD if now < self.expires_at else LeaseState.EXPIRED
+
+    def to_json(self, now: float) -> dict[str, Any]:
+        data: dict[str, Any] = asdict(self)
+        data["state"] = self.state(now).value
+        data["expires_at"] = self.expires_at
+        data["expires_in"] = round(self.expires_at - now, 3)
+        return data
+
+
+def lease_ref(name: str) -> str:
+    return LEASE_PREFIX + name
+
+
+def write(wt: Worktree, record: LeaseRecord, parent: str | None) -> str:
+    """Store `record` as a commit whose parent is the record it replaces; its id."""
+    wt.git(["mktree"], input=b"")  # the empty tree must exist as an object to be pushed
+    state = "released" if record.released else "held"
+    subject = f"wt lease {record.name}: {state} by {record.holder}, token {record.token}"
+    body = json.dumps(asdict(record), sort_keys=True)
+    args = ["commit-tree", EMPTY_TREE, "-F", "-"]
+    if parent:
+        args += ["-p", parent]
+    message = f"{subject}\n\n{body}\n".encode()
+    return git(args, cwd=wt.toplevel, env=wt.env(**_IDENTITY), input=message).out.strip()
+
+
+def read(wt: Worktree, oid: str) -> LeaseRecord:
+    """The record stored in commit `oid`; Rejected when it is not one (someone else's ref)."""
+    res = wt.git(["cat-file", "commit", oid], check=False)
+    text = res.out.partition("\n\n")[2].partition("\n\n")[2]
+    try:
+        if res.returncode != 0:
+            raise ValueError(res.err.strip())
+        return LeaseRecord.parse(text)
+    except ValueError as exc:
+        raise Rejected(
+            f"{oid[:12]} is not a readable lease record ({exc})",
+            fix=f"inspect it: git cat-file -p {oid}",
+        ) from None

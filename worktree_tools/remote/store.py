@@ -1,0 +1,157 @@
+"""Where lease records live, behind one compare-and-swap.
+
+RemoteStore: `refs/wt/leases/NAME` on a remote, swapped by `git push --atomic
+--force-with-lease=REF:EXPECTED` (the server's ref lock and old-value check are the only arbiter,
+so two machines can never both win). LocalStore: the same ref in the local repository, swapped
+by `git update-ref REF NEW OLD` under the repository lock, for agents on one machine.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from worktree_tools import agent as agent_mod
+from worktree_tools.errors import Rejected
+from worktree_tools.land import REPO_LOCK
+from worktree_tools.locks import Holder, RecordedLock
+from worktree_tools.remote import records, transport
+from worktree_tools.remote.records import LEASE_PREFIX, LeaseRecord
+from worktree_tools.remote.transport import PushStatus
+from worktree_tools.repo import ZERO_OID, Worktree
+
+READ_ATTEMPTS = 5
+
+
+class LeaseStore(Protocol):
+    where: str
+
+    def read(self, name: str) -> tuple[str | None, LeaseRecord | None]:
+        """(record oid, record) of lease `name`; (None, None) when it was never acquired."""
+
+    def swap(self, name: str, expected: str | None, new: str) -> bool:
+        """Point lease `name` at `new` if it still holds `expected`; False when it did not."""
+
+    def names(self) -> dict[str, str]:
+        """{lease name: record oid} for every lease."""
+
+    def fetch(self, oids: list[str]) -> None:
+        """Make sure the record objects are here to read."""
+
+    def record(self, oid: str) -> LeaseRecord:
+        """The record in commit `oid` (fetched already)."""
+
+
+def check_name(name: str) -> str:
+    return agent_mod.check_name(name, "lease name")
+
+
+class LocalStore:
+    """Leases of one machine: refs in the local repository (shared by all its worktrees)."""
+
+    where = "local"
+
+    def __init__(self, wt: Worktree, agent: str, lock_timeout: float) -> None:
+        self.wt = wt
+        self.agent = agent
+        self.lock_timeout = lock_timeout
+
+    def read(self, name: str) -> tuple[str | None, LeaseRecord | None]:
+        oid = self.wt.git(
+            ["rev-parse", "-q", "--verify", records.lease_ref(name)], check=False
+        ).out.strip()
+        if not oid:
+            return None, None
+        return oid, records.read(self.wt, oid)
+
+    def swap(self, name: str, expected: str | None, new: str) -> bool:
+        deadline = time.monotonic() + self.lock_timeout
+        lock = RecordedLock(
+            self.wt.state_dir / REPO_LOCK, "repository lock", Holder.me(self.agent), deadline
+        )
+        ref = records.lease_ref(name)
+        with lock:
+            res = self.wt.git(
+                ["update-ref", "-m", f"wt lease ({self.agent})", ref, new, expected or ZERO_OID],
+                check=False,
+            )
+        if res.returncode == 0:
+            return True
+        current, _ = self.read(name)
+        if current != expected:
+            return False
+        raise Rejected(f"git refused to update {ref}: {res.err.strip()}")
+
+    def names(self) -> dict[str, str]:
+        res = self.wt.git(["for-each-ref", "--format=%(objectname) %(refname)", LEASE_PREFIX])
+        out: dict[str, str] = {}
+        for line in res.out.splitlines():
+            oid, _, ref = line.partition(" ")
+            out[ref.removeprefix(LEASE_PREFIX)] = oid
+        return out
+
+    def fetch(self, oids: list[str]) -> None:
+        return None
+
+    def record(self, oid: str) -> LeaseRecord:
+        return records.read(self.wt, oid)
+
+
+class RemoteStore:
+    """Leases shared by every machine that can push to `remote`."""
+
+    def __init__(self, wt: Worktree, remote: str) -> None:
+        self.wt = wt
+        self.remote = transport.check_remote(remote)
+        self.where = f"remote:{remote}"
+
+    def read(self, name: str) -> tuple[str | None, LeaseRecord | None]:
+        ref = records.lease_ref(name)
+        for _ in range(READ_ATTEMPTS):
+            oid = transport.ls_remote(self.wt, self.remote, ref).get(ref)
+            if oid is None:
+                return None, None
+            if transport.fetch_oids(self.wt, self.remote, [oid]):
+                return oid, records.read(self.wt, oid)
+            # The record was replaced between reading the ref and fetching it: read again.
+        raise Rejected(
+            f"lease {name} on {self.remote} kept changing while it was read",
+            fix="retry the same command",
+        )
+
+    def swap(self, name: str, expected: str | None, new: str) -> bool:
+        ref = records.lease_ref(name)
+        report = transport.push(
+            self.wt,
+            self.remote,
+            [f"{new}:{ref}"],
+            leases={ref: expected},
+            atomic=True,
+            verify=False,  # pre-push hooks guard branches, not lease records
+        )
+        status = report.status(ref)
+        if status is PushStatus.OK:
+            return True
+        if status in (PushStatus.MOVED, PushStatus.BUSY):
+            return False
+        raise Rejected(
+            f"{self.remote} refused to update {ref}: {report.summaries.get(ref) or report.output}",
+            fix="check that the server accepts pushes to refs/wt/* (receive.denyNonFastForwards "
+            "is fine; a hook or a protected-ref rule is not)",
+        )
+
+    def names(self) -> dict[str, str]:
+        refs = transport.ls_remote(self.wt, self.remote, LEASE_PREFIX + "*")
+        return {ref.removeprefix(LEASE_PREFIX): oid for ref, oid in refs.items()}
+
+    def fetch(self, oids: list[str]) -> None:
+        transport.fetch_oids(self.wt, self.remote, oids)
+
+    def record(self, oid: str) -> LeaseRecord:
+        return records.read(self.wt, oid)
+
+
+def open_store(wt: Worktree, remote: str | None, agent: str, lock_timeout: float) -> LeaseStore:
+    if remote is None:
+        return LocalStore(wt, agent, lock_timeout)
+    return RemoteStore(wt, remote)

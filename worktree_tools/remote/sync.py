@@ -1,0 +1,203 @@
+"""`git wt sync`: the safe pull.
+
+For the current worktree (or, with all_worktrees, every worktree of the repository): read the
+remote branch of the same name, and move the local branch to it only when that loses nothing:
+
+    up_to_date      the local branch is the remote branch
+    fast_forwarded  the local branch was behind; it, the index and the files moved (see advance)
+    ahead           the local branch has commits the remote lacks: reported, not touched
+    diverged        both sides have commits of their own: reported, not touched
+    dirty           behind, but the worktree has uncommitted changes: reported, not touched
+    blocked         git refused to update a file (an untracked file in the way): not touched
+    detached        HEAD is not on a branch
+    no_remote_branch
+
+Never an autostash, never a merge commit, never a rebase. One exception to "behind": local
+commits that are already on the remote as replays (`git cherry` marks them `-`, as wt-commit
+--push leaves them when it could not move the branch) count as pushed, so the branch moves to the
+remote. Every move happens under the repository lock.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from worktree_tools import events
+from worktree_tools.errors import Outcome
+from worktree_tools.remote import transport
+from worktree_tools.remote.advance import Advance, advance
+from worktree_tools.repo import Worktree, discover
+
+
+class SyncState(str, Enum):
+    UP_TO_DATE = "up_to_date"
+    FAST_FORWARDED = "fast_forwarded"
+    AHEAD = "ahead"
+    DIVERGED = "diverged"
+    DIRTY = "dirty"
+    BLOCKED = "blocked"
+    DETACHED = "detached"
+    NO_REMOTE_BRANCH = "no_remote_branch"
+
+    @classmethod
+    def parse(cls, text: str) -> SyncState:
+        return cls(text)
+
+    @property
+    def fine(self) -> bool:
+        return self in _FINE
+
+
+_FINE = {
+    SyncState.UP_TO_DATE,
+    SyncState.FAST_FORWARDED,
+    SyncState.AHEAD,
+    SyncState.NO_REMOTE_BRANCH,
+}
+
+
+@dataclass(frozen=True)
+class WorktreeSync:
+    worktree: str
+    branch: str | None
+    state: SyncState
+    before: str | None = None
+    after: str | None = None
+    remote_tip: str | None = None
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "worktree": self.worktree,
+            "branch": self.branch,
+            "state": self.state.value,
+            "before": self.before,
+            "after": self.after,
+            "remote_tip": self.remote_tip,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class SyncResult:
+    remote: str
+    worktrees: list[WorktreeSync] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> Outcome:
+        return Outcome.OK if all(w.state.fine for w in self.worktrees) else Outcome.ATTENTION
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome.value,
+            "remote": self.remote,
+            "worktrees": [w.to_json() for w in self.worktrees],
+        }
+
+
+def default_remote(wt: Worktree) -> str:
+    """branch.<current>.remote, else `origin`."""
+    ref = wt.head_ref()
+    if ref is not None:
+        short = ref.removeprefix("refs/heads/")
+        res = wt.git(["config", "--get", f"branch.{short}.remote"], check=False)
+        if res.returncode == 0 and res.out.strip() and res.out.strip() != ".":
+            return res.out.strip()
+    return "origin"
+
+
+def sync(
+    wt: Worktree, *, remote: str, agent: str, all_worktrees: bool, lock_timeout: float
+) -> SyncResult:
+    """Fast-forward this worktree (or every one) to the remote where that is safe."""
+    transport.check_remote(remote)
+    result = SyncResult(remote)
+    targets = _worktrees(wt) if all_worktrees else [wt]
+    for target in targets:
+        one = _sync_one(target, remote, agent, time.monotonic() + lock_timeout)
+        result.worktrees.append(one)
+        events.append(
+            wt.state_dir, "sync", agent, remote=remote, **one.to_json()
+        )  # every worktree examined, touched or not
+    return result
+
+
+def _worktrees(wt: Worktree) -> list[Worktree]:
+    res = wt.git(["worktree", "list", "--porcelain", "-z"])
+    out: list[Worktree] = []
+    for block in res.out.split("\0\0"):
+        fields = [f for f in block.split("\0") if f]
+        if not fields or not fields[0].startswith("worktree ") or "bare" in fields:
+            continue
+        path = Path(fields[0].removeprefix("worktree "))
+        if path.is_dir():
+            out.append(discover(path))
+    return out
+
+
+def _dirty(wt: Worktree) -> list[str]:
+    res = wt.git(["status", "--porcelain=v1", "-z", "--untracked-files=no"])
+    return [e[3:] for e in res.out.split("\0") if len(e) > 3 and e[2] == " "]
+
+
+def _sync_one(wt: Worktree, remote: str, agent: str, deadline: float) -> WorktreeSync:
+    where = str(wt.toplevel)
+    ref = wt.head_ref()
+    if ref is None or not ref.startswith("refs/heads/"):
+        return WorktreeSync(where, None, SyncState.DETACHED, detail="HEAD is not on a branch")
+    branch = ref.removeprefix("refs/heads/")
+    now = wt.resolve(ref)
+    local = now[0] if now else None
+    tip = transport.remote_tip(wt, remote, ref)
+    if tip is None:
+        return WorktreeSync(where, branch, SyncState.NO_REMOTE_BRANCH, local, local)
+    _track(wt, remote, branch, tip)
+
+    def report(state: SyncState, detail: str = "", after: str | None = local) -> WorktreeSync:
+        return WorktreeSync(where, branch, state, local, after, tip, detail)
+
+    if local == tip:
+        return report(SyncState.UP_TO_DATE)
+    if local is not None and _is_ancestor(wt, tip, local):
+        n = wt.git(["rev-list", "--count", f"{tip}..{local}"]).out.strip()
+        return report(SyncState.AHEAD, f"{n} local commit(s) not on {remote}/{branch}")
+    if local is not None and not _is_ancestor(wt, local, tip):
+        unpushed = [
+            line[2:] for line in wt.git(["cherry", tip, local]).out.splitlines() if line[:1] == "+"
+        ]
+        if unpushed:
+            return report(
+                SyncState.DIVERGED,
+                f"{len(unpushed)} local commit(s) not on {remote}/{branch} and "
+                f"{remote}/{branch} has commits the local branch lacks",
+            )
+    dirty = _dirty(wt)
+    if dirty:
+        return report(
+            SyncState.DIRTY,
+            f"{len(dirty)} uncommitted change(s), e.g. {dirty[0]}: commit them first",
+        )
+    if local is None:
+        return report(SyncState.BLOCKED, f"{ref} does not exist yet (unborn branch)")
+    res = advance(
+        wt, ref, local, tip, agent=agent, deadline=deadline,
+        reason=f"git wt sync ({agent}): fast-forward to {remote}/{branch}",
+    )  # fmt: skip
+    if res.status is Advance.MOVED:
+        return report(SyncState.FAST_FORWARDED, after=tip)
+    return report(SyncState.BLOCKED, res.detail)
+
+
+def _track(wt: Worktree, remote: str, branch: str, tip: str) -> None:
+    """Keep refs/remotes/REMOTE/BRANCH current for `git status` (best effort, a named remote)."""
+    if wt.git(["config", "--get", f"remote.{remote}.url"], check=False).returncode != 0:
+        return
+    wt.git(["update-ref", "-m", "git wt sync", f"refs/remotes/{remote}/{branch}", tip], check=False)
+
+
+def _is_ancestor(wt: Worktree, a: str, b: str) -> bool:
+    return wt.git(["merge-base", "--is-ancestor", a, b], check=False).returncode == 0
