@@ -284,3 +284,21 @@ def test_a_write_racing_gc_is_saved_too(repo: Path, monkeypatch: pytest.MonkeyPa
     newest = max(rescues(repo), key=lambda r: str(r["id"]))
     assert git(repo, "show", f"{newest['ref']}:late.txt") == "written while gc was saving\n"
     assert git(repo, "show", f"{newest['ref']}:first.txt") == "1\n"
+
+
+def test_unmanaged_worktrees_are_collected_only_when_asked(repo: Path, tmp_path: Path) -> None:
+    git(repo, "worktree", "add", "-q", str(tmp_path / "mine"))
+    write(tmp_path / "mine", "keep.txt", "keep\n")
+    git(repo, "worktree", "add", "-q", "--lock", str(tmp_path / "theirs"))
+    managed = alloc(repo, "a1")
+    assert wt_json(repo, "gc")["worktrees"][0]["action"] == "kept"
+    assert (tmp_path / "mine").is_dir()
+    res = git_wt(repo, "gc", "--include-unmanaged", "--json")
+    assert res.returncode == 0, res.stderr
+    items = {Path(i["path"]).name: i for i in json.loads(res.stdout)["worktrees"]}
+    assert items["mine"]["action"] == "removed" and items["mine"]["rescue"]
+    assert items["theirs"]["action"] == "kept" and "locked" in items["theirs"]["reason"]
+    assert items["a1"]["action"] == "kept" and managed.is_dir()
+    assert not (tmp_path / "mine").exists() and (tmp_path / "theirs").is_dir()
+    out = wt_json(repo, "rescue", "restore", items["mine"]["rescue"], "--to", str(tmp_path / "r"))
+    assert (Path(out["path"]) / "keep.txt").read_text() == "keep\n"

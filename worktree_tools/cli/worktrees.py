@@ -212,8 +212,13 @@ def adopt_cmd(
 
 @click.command("gc")
 @click.option("--dry-run", "-n", is_flag=True, help="Only say what would be done.")
+@click.option(
+    "--include-unmanaged",
+    is_flag=True,
+    help="Also collect linked worktrees git wt did not create (unless git-locked).",
+)
 @_json_opt
-def gc_cmd(dry_run: bool, as_json: bool) -> int:
+def gc_cmd(dry_run: bool, include_unmanaged: bool, as_json: bool) -> int:
     """Remove dead, expired and done worktrees, rescuing their work first."""
 
     def body() -> int:
@@ -221,7 +226,7 @@ def gc_cmd(dry_run: bool, as_json: bool) -> int:
         from worktree_tools.worktrees.gc import gc
         from worktree_tools.worktrees.render import gc_text
 
-        result = gc(_repo(), dry_run=dry_run, say=_say)
+        result = gc(_repo(), dry_run=dry_run, include_unmanaged=include_unmanaged, say=_say)
         busy = result.busy
         if busy:
             if not as_json:

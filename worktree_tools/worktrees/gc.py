@@ -87,8 +87,11 @@ def _keep_reason(rec: Record, state: LeaseState) -> str:
     return str(state.value)
 
 
-def gc(repo: Repo, *, dry_run: bool = False, say: Say | None = None) -> GcResult:
-    """Collect what can be collected; `say(line)` receives the undo hints for stderr."""
+def gc(
+    repo: Repo, *, dry_run: bool = False, include_unmanaged: bool = False, say: Say | None = None
+) -> GcResult:
+    """Collect what can be collected; `say(line)` receives the undo hints for stderr.
+    `include_unmanaged`: also worktrees git wt did not create (never locked ones)."""
     say = say or (lambda _line: None)
     recs, bad = records.load_all(repo.state_dir)
     if bad:
@@ -105,6 +108,19 @@ def gc(repo: Repo, *, dry_run: bool = False, say: Say | None = None) -> GcResult
             _plan(repo, rec, item)
         else:
             _collect(repo, rec, item, say)
+    if include_unmanaged:
+        from worktree_tools.worktrees.unmanaged import unmanaged_records
+
+        for rec, locked in unmanaged_records(repo, {r.path for r in recs}):
+            item = GcItem(rec.agent, rec.path, rec.branch, "unmanaged", "kept", "unmanaged")
+            result.items.append(item)
+            if locked is not None:
+                item.reason = f"locked by someone else ({locked or 'no reason given'})"
+            elif dry_run:
+                _plan(repo, rec, item)
+            else:
+                item.reason = "unmanaged worktree, collected on request (--include-unmanaged)"
+                _collect(repo, rec, item, say, managed=False)
     result.pruned = _prune(repo, dry_run)
     return result
 
@@ -123,7 +139,7 @@ def _plan(repo: Repo, rec: Record, item: GcItem) -> None:
     item.branch_action = "keep" if unmerged else "delete"
 
 
-def _collect(repo: Repo, rec: Record, item: GcItem, say: Say) -> None:
+def _collect(repo: Repo, rec: Record, item: GcItem, say: Say, *, managed: bool = True) -> None:
     with repo.agent_lock(rec.agent):
         present = os.path.isdir(rec.path)
         wlock = RecordedLock(
@@ -139,7 +155,7 @@ def _collect(repo: Repo, rec: Record, item: GcItem, say: Say) -> None:
             item.action, item.reason = "skipped", "a wt-commit is in progress in it"
             return
         try:
-            _collect_locked(repo, rec, item, say, present)
+            _collect_locked(repo, rec, item, say, present, managed)
         finally:
             if present:
                 # its directory may be gone with the worktree
@@ -147,10 +163,12 @@ def _collect(repo: Repo, rec: Record, item: GcItem, say: Say) -> None:
                     wlock.__exit__(None, None, None)
 
 
-def _collect_locked(repo: Repo, rec: Record, item: GcItem, say: Say, present: bool) -> None:
+def _collect_locked(
+    repo: Repo, rec: Record, item: GcItem, say: Say, present: bool, managed: bool
+) -> None:
     # Check, lock, check again: the owner may have renewed or reactivated meanwhile.
     with repo.repo_lock():
-        fresh = records.load(repo.state_dir, rec.agent)
+        fresh = records.load(repo.state_dir, rec.agent) if managed else rec
     if fresh is None or fresh != rec:
         item.action, item.reason = "kept", "its record changed while gc ran"
         return
@@ -188,8 +206,9 @@ def _collect_locked(repo: Repo, rec: Record, item: GcItem, say: Say, present: bo
     say(f"wt: removed worktree {rec.path} of {rec.agent} ({item.reason})")
     _settle_branch(repo, rec, item, base, say)
     with repo.repo_lock():
-        handoff = records.load_handoff(repo.state_dir, rec.agent)
-        records.delete(repo.state_dir, rec.agent)
+        handoff = records.load_handoff(repo.state_dir, rec.agent) if managed else None
+        if managed:
+            records.delete(repo.state_dir, rec.agent)
         events.append(
             repo.state_dir,
             "gc_remove",
@@ -199,7 +218,9 @@ def _collect_locked(repo: Repo, rec: Record, item: GcItem, say: Say, present: bo
             branch=rec.branch,
             branch_action=item.branch_action,
             branch_oid=item.branch_oid,
-            record=rec.to_json(),
+            record=rec.to_json() if managed else None,
+            managed=managed,
+            path=rec.path,
             handoff=handoff.to_json() if handoff else None,
         )
 
@@ -253,6 +274,8 @@ def _remove(repo: Repo, rec: Record, present: bool) -> None:
 
 
 def _settle_branch(repo: Repo, rec: Record, item: GcItem, base: str, say: Say) -> None:
+    if not rec.branch:
+        return  # a detached HEAD: the rescue holds it
     ref = f"refs/heads/{rec.branch}"
     tip = gitinfo.rev(repo.wt, ref)
     item.branch_oid = tip
