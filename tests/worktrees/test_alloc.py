@@ -107,6 +107,8 @@ def test_bad_input_is_refused_without_change(repo: Path) -> None:
         (["alloc", "a2", "--branch", "bad..name"], "invalid branch name"),
         (["alloc", "a2", "--ttl", "0"], "--ttl"),
         (["alloc", "a1", "--path", str(repo.parent / "other")], "already owns"),
+        (["alloc", "a2", "--path", str(repo / ".git/wt/trees/a1")], "not a2's worktree"),
+        (["alloc", "a2", "--path", str(repo)], "not a2's worktree"),
     ]
     for args, message in cases:
         res = git_wt(repo, *args, "--owner-pid", "0")

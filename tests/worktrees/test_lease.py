@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from conftest import git_wt, snapshot
@@ -101,3 +104,24 @@ def test_a_corrupt_record_is_reported_and_nothing_changes(repo: Path) -> None:
     assert snapshot(repo) == before
     assert path.is_dir()
     assert record.read_text() == '{"version": 1, "agent": "a1", "pa'
+
+
+def test_the_default_owner_is_the_agent_behind_git_and_the_shell(repo: Path) -> None:
+    out = repo.parent / "alloc.json"
+    script = (
+        "import subprocess, sys, time\n"
+        "subprocess.run(['sh', '-c', "
+        f"'git wt alloc a1 --json > {out}.tmp && mv {out}.tmp {out}'])\n"
+        "time.sleep(3600)\n"
+    )
+    agent = subprocess.Popen([sys.executable, "-c", script], cwd=repo)
+    try:
+        while not out.exists():
+            assert agent.poll() is None
+            time.sleep(0.02)
+        data = json.loads(out.read_text())
+        assert data["owner"]["pid"] == agent.pid
+        assert lease_of(repo, "a1") == "active"
+    finally:
+        kill(agent)
+    assert lease_of(repo, "a1") == "owner-dead"
