@@ -1,0 +1,84 @@
+"""git wt sync: fast-forward only, under the repository lock; everything else is reported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import git, git_wt, head, snapshot, status, write
+
+from .server import clone
+
+
+def sync(cwd: Path, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    proc = git_wt(cwd, "sync", "--json", *args)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def advance_remote(url: str, where: Path, rel: str, content: str) -> str:
+    """Another machine pushes a commit changing `rel`; the new remote tip."""
+    other = where if where.exists() else clone(url, where)
+    git(other, "pull", "-q", "--ff-only")
+    write(other, rel, content)
+    git(other, "add", "--", rel)
+    git(other, "commit", "-qm", f"other: {rel}")
+    git(other, "push", "-q", "origin", "main")
+    return head(other)
+
+
+def test_behind_is_fast_forwarded_with_index_and_files(origin: str, tmp_path: Path) -> None:
+    a = clone(origin, tmp_path / "a")
+    write(a, "scratch.txt", "untracked\n")
+    before = head(a)
+    tip = advance_remote(origin, tmp_path / "b", "new.txt", "from b\n")
+    code, data = sync(a)
+    assert code == 0 and data["outcome"] == "ok"
+    row = data["worktrees"][0]
+    assert (row["state"], row["before"], row["after"]) == ("fast_forwarded", before, tip)
+    assert head(a) == tip and (a / "new.txt").read_text() == "from b\n"
+    assert status(a) == "?? scratch.txt\0"
+    assert git(a, "rev-parse", "origin/main").strip() == tip  # tracking ref kept current
+    code, data = sync(a)
+    assert code == 0 and data["worktrees"][0]["state"] == "up_to_date"
+
+
+def test_dirty_ahead_and_diverged_are_reported_not_touched(origin: str, tmp_path: Path) -> None:
+    a = clone(origin, tmp_path / "a")
+    advance_remote(origin, tmp_path / "b", "README", "b's readme\n")
+    write(a, "src/app.py", "print('uncommitted')\n")
+    frozen, before = snapshot(a), head(a)
+    code, data = sync(a)
+    assert code == 7 and data["worktrees"][0]["state"] == "dirty"
+    # The branch, the index bytes and the status are untouched (only origin/main was fetched).
+    assert snapshot(a)[1:3] == frozen[1:3] and head(a) == before
+    # A local commit on top of the remote's tip: ahead, fine, not touched.
+    git(a, "pull", "-q", "--ff-only")
+    git(a, "commit", "-qam", "local work")
+    code, data = sync(a)
+    assert code == 0 and data["worktrees"][0]["state"] == "ahead"
+    # The remote moves too: diverged, reported, not touched (no merge, no rebase).
+    local = head(a)
+    advance_remote(origin, tmp_path / "b", "new.txt", "b again\n")
+    code, data = sync(a)
+    assert code == 7 and data["worktrees"][0]["state"] == "diverged"
+    assert head(a) == local and status(a) == ""
+
+
+def test_all_worktrees(origin: str, tmp_path: Path) -> None:
+    a = clone(origin, tmp_path / "a")
+    git(a, "push", "-q", "origin", "main:side")
+    git(a, "worktree", "add", "-q", "-b", "side", str(tmp_path / "a-side"), "main")
+    git(a, "worktree", "add", "-q", "-b", "local-only", str(tmp_path / "a-local"), "main")
+    b = clone(origin, tmp_path / "b")
+    write(b, "README", "b\n")
+    git(b, "commit", "-qam", "b")
+    git(b, "push", "-q", "origin", "main", "main:side")
+    code, data = sync(a, "--all")
+    states = {Path(w["worktree"]).name: w["state"] for w in data["worktrees"]}
+    assert states == {
+        "a": "fast_forwarded",
+        "a-side": "fast_forwarded",
+        "a-local": "no_remote_branch",
+    }
+    assert code == 0
+    assert (tmp_path / "a-side" / "README").read_text() == "b\n"
