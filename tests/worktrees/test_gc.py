@@ -302,3 +302,23 @@ def test_unmanaged_worktrees_are_collected_only_when_asked(repo: Path, tmp_path:
     assert not (tmp_path / "mine").exists() and (tmp_path / "theirs").is_dir()
     out = wt_json(repo, "rescue", "restore", items["mine"]["rescue"], "--to", str(tmp_path / "r"))
     assert (Path(out["path"]) / "keep.txt").read_text() == "keep\n"
+
+
+def test_a_nested_repository_is_never_removed(repo: Path) -> None:
+    """A clone inside a worktree would be saved as a bare commit id: gc keeps the worktree."""
+    owner = spawn_owner()
+    path = alloc(repo, "a1", owner=owner.pid)
+    nested = path / "vendor" / "lib"
+    nested.mkdir(parents=True)
+    git(nested, "init", "-q")
+    write(nested, "only-here.txt", "precious\n")
+    git(nested, "add", "only-here.txt")
+    git(nested, "commit", "-qm", "nested")
+    kill(owner)
+    before = snapshot(repo)
+    res = git_wt(repo, "gc", "--json")
+    assert res.returncode == 1, res.stderr
+    assert "nested git repository" in res.stderr and "vendor/lib" in res.stderr
+    assert (nested / "only-here.txt").read_text() == "precious\n"
+    assert record_path(repo, "a1").exists() and rescues(repo) == []
+    assert snapshot(repo)[0] == before[0]

@@ -227,6 +227,18 @@ def gc_cmd(dry_run: bool, include_unmanaged: bool, as_json: bool) -> int:
         from worktree_tools.worktrees.render import gc_text
 
         result = gc(_repo(), dry_run=dry_run, include_unmanaged=include_unmanaged, say=_say)
+        failed = result.failed
+        if failed:
+            if not as_json:
+                click.echo(gc_text(result))
+            from worktree_tools.errors import WtError
+
+            names = ", ".join(f"{i.agent} ({i.reason})" for i in failed)
+            raise WtError(
+                f"not removed, nothing changed for: {names}",
+                fix="resolve what the message names, then run git wt gc again",
+                **result.to_json(),
+            )
         busy = result.busy
         if busy:
             if not as_json:

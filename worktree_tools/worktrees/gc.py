@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools import events, faults
-from worktree_tools.errors import LockTimeout
+from worktree_tools.errors import LockTimeout, WtError
 from worktree_tools.gitlocks import holders
 from worktree_tools.locks import Holder, RecordedLock
 from worktree_tools.worktrees import gitinfo, lease, records, rescue
@@ -55,6 +55,10 @@ class GcResult:
     @property
     def busy(self) -> list[GcItem]:
         return [i for i in self.items if i.action == "skipped"]
+
+    @property
+    def failed(self) -> list[GcItem]:
+        return [i for i in self.items if i.action == "failed"]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -156,11 +160,18 @@ def _collect(repo: Repo, rec: Record, item: GcItem, say: Say, *, managed: bool =
             return
         try:
             _collect_locked(repo, rec, item, say, present, managed)
+        except _NotRemoved as err:
+            item.action, item.reason = "failed", str(err)
+            say(f"wt: kept {rec.path} of {rec.agent}: {err}")
         finally:
             if present:
                 # its directory may be gone with the worktree
                 with contextlib.suppress(OSError):
                     wlock.__exit__(None, None, None)
+
+
+class _NotRemoved(Exception):
+    """This worktree cannot be collected safely; it is left as it was."""
 
 
 def _collect_locked(
@@ -181,7 +192,17 @@ def _collect_locked(
     base = gitinfo.base_commit(repo.wt, rec.base, rec.base_oid)
     tip = gitinfo.rev(repo.wt, f"refs/heads/{rec.branch}")
     if present:
-        cap = rescue.capture(repo, tree)
+        try:
+            cap = rescue.capture(repo, tree)
+        except WtError as err:  # an unreadable file, say: then it cannot be saved
+            raise _NotRemoved(f"its work could not be saved: {err.message}") from None
+        nested = rescue.nested_repositories(repo, cap)
+        if nested:
+            raise _NotRemoved(
+                "it holds a nested git repository whose content a rescue cannot keep: "
+                + ", ".join(nested[:5])
+                + " (move it out or commit it, then run gc again)"
+            )
     elif tip is not None:
         tip_tree = repo.wt.git(["rev-parse", f"{tip}^{{tree}}"]).out.strip()
         cap = rescue.Capture(tip, tip_tree, tip_tree, tip_tree, False)
@@ -200,7 +221,7 @@ def _collect_locked(
             cap = again
             _rescue_if_needed(repo, rec, item, cap, base, say)
     faults.point("wt-gc-rescued")
-    _remove(repo, rec, present)
+    _remove(repo, rec, present, managed)
     faults.point("wt-gc-removed")
     item.action = "removed"
     say(f"wt: removed worktree {rec.path} of {rec.agent} ({item.reason})")
@@ -255,7 +276,7 @@ def _rescue_if_needed(
     )
 
 
-def _remove(repo: Repo, rec: Record, present: bool) -> None:
+def _remove(repo: Repo, rec: Record, present: bool, managed: bool) -> None:
     with repo.admin_lock():
         repo.wt.git(["worktree", "unlock", rec.path], check=False)
         if present:
@@ -263,13 +284,12 @@ def _remove(repo: Repo, rec: Record, present: bool) -> None:
             if res.returncode != 0 and os.path.isdir(rec.path):
                 from worktree_tools.worktrees.alloc import lock_reason
 
-                repo.wt.git(
-                    ["worktree", "lock", "--reason", lock_reason(rec.agent), rec.path], check=False
-                )
-                raise LockTimeout(
-                    f"git could not remove {rec.path}: {res.err.strip()}; it was rescued first",
-                    fix="retry git wt gc",
-                )
+                if managed:
+                    repo.wt.git(
+                        ["worktree", "lock", "--reason", lock_reason(rec.agent), rec.path],
+                        check=False,
+                    )
+                raise _NotRemoved(f"git could not remove it: {res.err.strip()}")
         repo.wt.git(["worktree", "prune"], check=False)
 
 

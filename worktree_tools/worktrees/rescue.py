@@ -98,6 +98,18 @@ def capture(repo: Repo, tree: Worktree) -> Capture:
     return Capture(head, head_tree, index_tree, work_tree, conflicted)
 
 
+def nested_repositories(repo: Repo, cap: Capture) -> list[str]:
+    """Paths the working-tree snapshot holds as gitlinks (nested repositories, submodules):
+    a rescue keeps only their commit id, not their files, so removing them would lose work."""
+    res = repo.wt.git(["diff-tree", "-r", "-z", "--raw", cap.head_tree, cap.work_tree])
+    items = res.out.split("\0")
+    found = []
+    for meta, path in zip(items[::2], items[1::2], strict=False):
+        if meta.startswith(":") and meta.split()[1] == "160000":
+            found.append(path)
+    return found
+
+
 def _tmp_root(repo: Repo) -> Path:
     root = repo.state_dir / "tmp"
     root.mkdir(parents=True, exist_ok=True)
