@@ -65,58 +65,78 @@ def land(
     tmp: Path,
     reason: str,
 ) -> Landing:
-    """Under index.lock and the repository lock: sync the index, then CAS the branch.
-    With `new` None only the index is synced to `expected` (the idempotent-retry path).
-    Raises Moved (after restoring the index) when the branch is no longer at `expected`."""
+    """Sync the index, then CAS the branch. With `new` None only the index is synced to
+    `expected` (the idempotent-retry path). Raises Moved (after restoring the index) when the
+    branch is no longer at `expected`.
+
+    The new index is prepared under index.lock alone (nobody can write the index meanwhile);
+    the repository lock covers only putting it in place and the compare-and-swap, so the
+    fleet-wide critical section runs one git process, not two."""
     report = stale_reporter(wt, agent)
     holder = Holder.me(agent)
     with GitFileLock(wt.index_path, search_dirs(wt), deadline, report):
+        prepared = _prepare_index(wt, rels, new or expected, tmp)
         lock = RecordedLock(wt.state_dir / REPO_LOCK, "repository lock", holder, deadline)
         try:
             with lock:
                 faults.point("locked")
-                _sync_and_swap(wt, rels, ref, expected, new, tmp, reason, deadline, report)
+                _swap(wt, ref, expected, new, prepared, reason, deadline, report)
         except Moved as moved:
             moved.landing = Landing(lock.wait_ms, lock.hold_ms)
             raise
     return Landing(lock.wait_ms, lock.hold_ms)
 
 
-def _sync_and_swap(
+@dataclass(frozen=True)
+class _Prepared:
+    """A copy of the worktree's index with the named paths set to the target commit."""
+
+    staged: Path | None  # None: the index already says exactly that
+    had_index: bool
+    backup: Path
+
+
+def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path) -> _Prepared:
+    index = wt.index_path
+    had_index = index.exists()
+    backup = tmp / "index-backup"
+    if target is None:
+        return _Prepared(None, had_index, backup)
+    staged = tmp / "sync-index"
+    if had_index:
+        shutil.copyfile(index, staged)
+    wt.git(
+        ["reset", "-q", target, "--pathspec-from-file=-", "--pathspec-file-nul"],
+        index=staged,
+        input=nul_join(rels),
+        literal=True,
+    )
+    if had_index and not _differs(index, staged):
+        staged.unlink()
+        return _Prepared(None, had_index, backup)
+    return _Prepared(staged, had_index, backup)
+
+
+def _swap(
     wt: Worktree,
-    rels: list[str],
     ref: str,
     expected: str | None,
     new: str | None,
-    tmp: Path,
+    prepared: _Prepared,
     reason: str,
     deadline: float,
     report: StaleReport,
 ) -> None:
-    target = new or expected
+    """Under the repository lock: the index first, then the branch; undo the index on failure."""
     index = wt.index_path
-    had_index = index.exists()
-    staged = tmp / "sync-index"
-    backup = tmp / "index-backup"
-    changed = True
     if new is None:
         now = wt.resolve(ref)
         if (now[0] if now else None) != expected:
             return  # the branch moved under a no-op retry: leave the index to its new owner
-    if target is not None:
-        if had_index:
-            shutil.copyfile(index, staged)
-        wt.git(
-            ["reset", "-q", target, "--pathspec-from-file=-", "--pathspec-file-nul"],
-            index=staged,
-            input=nul_join(rels),
-            literal=True,
-        )
-        changed = not had_index or _differs(index, staged)
-        if changed:
-            if had_index:
-                os.link(index, backup)
-            os.replace(staged, index)
+    if prepared.staged is not None:
+        if prepared.had_index:
+            os.link(index, prepared.backup)
+        os.replace(prepared.staged, index)
     faults.point("index-synced")
     if new is None:
         return
@@ -126,9 +146,9 @@ def _sync_and_swap(
         # Lost the race, timed out on the ref lock, refused...: the branch did not move, so
         # the index must not show the commit staged. We still hold index.lock: nobody wrote
         # the index since we did.
-        if changed:
-            if had_index:
-                os.replace(backup, index)
+        if prepared.staged is not None:
+            if prepared.had_index:
+                os.replace(prepared.backup, index)
             else:
                 index.unlink()
         raise
