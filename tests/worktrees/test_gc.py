@@ -52,6 +52,8 @@ def test_plain_git_loses_work_that_gc_rescues(repo: Path, tmp_path: Path) -> Non
     owner = spawn_owner()
     path = alloc(repo, "a1", owner=owner.pid)
     _make_mess(path)
+    write(path, ".gitignore", "build/\n")
+    write(path, "build/out.o", "generated\n")
     before_files = files_of(path)
     before_index = index_state(path)
     before_head = git(path, "rev-parse", "HEAD")
@@ -62,6 +64,8 @@ def test_plain_git_loses_work_that_gc_rescues(repo: Path, tmp_path: Path) -> Non
     assert item["action"] == "removed" and item["lease"] == "owner-dead"
     assert not path.exists()
     assert f"restore with: git wt rescue restore {item['rescue']}" in res.stderr
+    assert "not saved (ignored by .gitignore): 1 path(s)" in res.stderr and "build/" in res.stderr
+    del before_files["build/out.o"]
     assert not record_path(repo, "a1").parent.exists()
     [saved] = rescues(repo)
     assert saved["id"] == item["rescue"] and saved["uncommitted"] is True

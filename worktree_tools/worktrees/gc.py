@@ -220,6 +220,15 @@ def _collect_locked(
             item.notes.append("the worktree changed while gc saved it: saved again")
             cap = again
             _rescue_if_needed(repo, rec, item, cap, base, say)
+    if present:
+        left_out = gitinfo.ignored(tree)
+        if left_out:
+            item.notes.append(f"ignored paths not saved: {', '.join(left_out[:20])}")
+            say(
+                f"wt: not saved (ignored by .gitignore): {len(left_out)} path(s) in {rec.path}: "
+                + ", ".join(left_out[:5])
+                + (" ..." if len(left_out) > 5 else "")
+            )
     faults.point("wt-gc-rescued")
     _remove(repo, rec, present, managed)
     faults.point("wt-gc-removed")

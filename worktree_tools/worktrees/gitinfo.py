@@ -126,6 +126,12 @@ def status_entries(tree: Worktree) -> list[dict[str, str]]:
     return entries
 
 
+def ignored(tree: Worktree) -> list[str]:
+    """Ignored paths (a wholly ignored directory as one entry): what a rescue leaves out."""
+    res = _status(tree, ["--porcelain=v1", "--ignored=matching"])
+    return [item[3:] for item in res.out.split("\0") if item.startswith("!! ")]
+
+
 def rev(wt: Worktree, name: str) -> str | None:
     """The commit `name` names, or None."""
     res = wt.git(
