@@ -4,8 +4,9 @@
 repository's pre-commit hook takes 0.3 s (`sleep 0.3`). Measured in one run, on two identical
 repositories, one after the other:
 
-  wt-commit      `wt-commit --json --agent NAME -m M -- PATH` (hooks in the isolated hook checkout,
-                 the default for a worktree without a recorded owner)
+  wt-commit      each agent's worktree made by `git wt alloc NAME` (so the agent is its recorded
+                 owner and its hooks run in place, as for any allocated worktree), then
+                 `wt-commit --json --agent NAME -m M -- PATH`
   flock wrapper  `flock <common git dir>/wrapper.lock git commit -q -m M -- PATH`, the usual way
                  to keep agents from committing over each other: the hook runs under the lock
 
@@ -37,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from _scratch import WT_COMMIT, git, hermetic_env, init_repo, write
+
+GIT_WT = os.path.join(os.path.dirname(WT_COMMIT), "git-wt")
 
 HOOK_SECONDS = 0.3
 HOOK = f"#!/bin/sh\nsleep {HOOK_SECONDS}\n"
@@ -94,9 +97,11 @@ def flock_argv(common: Path, _agent: str, msg: str, rel: str) -> list[str]:
     ]
 
 
-def _setup(root: Path, name: str, agents: int, env: dict[str, str]) -> tuple[Path, list[Path]]:
+def _setup(
+    root: Path, name: str, agents: int, env: dict[str, str], *, allocate: bool
+) -> tuple[Path, list[Path]]:
     """A repository with the slow hook and one worktree per agent, each with its own tracked
-    file (so `git commit -- PATH` works too)."""
+    file (so `git commit -- PATH` works too). `allocate`: made by `git wt alloc` (owned)."""
     files = {"README": "fleet\n", **{f"agent-{i}.txt": "0\n" for i in range(agents)}}
     repo = init_repo(root / name, files, env)
     hook = repo / ".git" / "hooks" / "pre-commit"
@@ -105,7 +110,14 @@ def _setup(root: Path, name: str, agents: int, env: dict[str, str]) -> tuple[Pat
     trees = []
     for i in range(agents):
         tree = root / f"{name}-agent-{i}"
-        git(repo, "worktree", "add", "-q", "-b", f"agent-{i}", os.fspath(tree), env=env)
+        if allocate:
+            subprocess.run(
+                [GIT_WT, "alloc", f"agent-{i}", "--branch", f"agent-{i}", "--path",
+                 os.fspath(tree), "--owner-pid", "0"],
+                cwd=repo, env=env, check=True, capture_output=True,
+            )  # fmt: skip
+        else:
+            git(repo, "worktree", "add", "-q", "-b", f"agent-{i}", os.fspath(tree), env=env)
         trees.append(tree)
     return repo, trees
 
@@ -146,7 +158,7 @@ def _run_fleet(
     root: Path, tool: str, argv: Argv, agents: int, commits: int, env: dict[str, str]
 ) -> Fleet:
     fleet = Fleet(tool, agents, commits, succeeded=[0] * agents)
-    repo, trees = _setup(root, tool.replace(" ", "-"), agents, env)
+    repo, trees = _setup(root, tool.replace(" ", "-"), agents, env, allocate=tool == "wt-commit")
     common = repo / ".git"
     guard = threading.Lock()
     # One unmeasured commit per agent first: wt-commit creates each worktree's hook checkout on
