@@ -1,7 +1,7 @@
 """Property-based, in the style of transparency-log tests: random histories of valid appends
 (new entries, appends, empty commits, merges of disjoint entries) always verify; any single
 tampering on top of one is always caught, at the tampering commit. Both rule engines (the
-pygit2 history walk and wt-commit's plumbing gate) agree on every commit."""
+history walk (diff-tree streams) and wt-commit's gate (flat listings)) agree on every commit."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from worktree_tools.errors import JournalViolation
 from worktree_tools.journal.config import JournalConfig
 from worktree_tools.journal.gate import check_trees
-from worktree_tools.journal.treediff import TreeDiffer
+from worktree_tools.journal.history import check_pair
 from worktree_tools.journal.verify import verify
 from worktree_tools.repo import discover
 
@@ -82,12 +82,11 @@ def violations(path: Path, spec: str | None = None) -> list[dict[str, Any]]:
 def engines_agree(h: History, commits: list[Any]) -> None:
     wt = discover(h.path)
     cfg = JournalConfig()
-    differ = TreeDiffer(h.repo, cfg)
     for oid in commits:
         c = h.repo[oid]
         for parent in c.parents or [None]:
-            ptree = parent.tree_id if parent is not None else None
-            walk = {(v.path, v.kind) for v in differ.diff(ptree, c.tree_id)}
+            pid = str(parent.id) if parent is not None else None
+            walk = {(v.path, v.kind) for v in check_pair(h.repo, cfg, str(oid), pid)}
             flat = {
                 (v.path, v.kind)
                 for v in check_trees(wt, [str(parent.id)] if parent else [], str(c.tree_id), cfg)

@@ -35,6 +35,7 @@ class Pattern:
 
     text: str
     segments: tuple[str, ...]
+    deep: str | None = None  # "journal" for journal/**: everything below it matches
 
     @classmethod
     def parse(cls, text: str) -> Pattern:
@@ -44,7 +45,10 @@ class Pattern:
             raise InvalidInput(f"invalid journal path pattern {text!r}")
         if not any(_GLOB.search(s) for s in segs):
             segs = (*segs, "**")
-        return cls(text=text, segments=segs)
+        deep = None
+        if segs[-1] == "**" and not any(_GLOB.search(s) for s in segs[:-1]):
+            deep = "/".join(segs[:-1])
+        return cls(text=text, segments=segs, deep=deep)
 
     @property
     def prefix(self) -> str:
@@ -57,7 +61,15 @@ class Pattern:
         return "/".join(lit)
 
     def matches(self, path: str) -> bool:
+        if self.deep is not None:  # the common case, without fnmatch
+            return path.startswith(self.deep + "/") if self.deep else bool(path)
         return _match(self.segments, tuple(path.split("/")))
+
+    def covers(self, directory: str) -> bool:
+        """Whether every path below `directory` matches."""
+        if self.deep is None:
+            return False
+        return not self.deep or directory == self.deep or directory.startswith(self.deep + "/")
 
     def may_contain(self, directory: str) -> bool:
         """Whether some path below `directory` could match."""
@@ -132,6 +144,9 @@ class JournalConfig:
 
     def may_contain(self, directory: str) -> bool:
         return any(p.may_contain(directory) for p in self.patterns)
+
+    def covers(self, directory: str) -> bool:
+        return any(p.covers(directory) for p in self.patterns)
 
     def starts(self) -> list[str]:
         """Where walks start: each pattern's literal prefix, nested ones dropped."""

@@ -61,21 +61,27 @@ def check_trees(
     blobs = _read_blobs(wt, wanted)
     out: list[Violation] = []
     for parent, old in olds:
-        out += [v.at(None, parent) for v in diff_listings(old, new, blobs, cfg)]
+        found = diff_listings(old, new, lambda oid: blobs.get(oid, b""), cfg)
+        out += [v.at(None, parent) for v in found]
     return out
 
 
 def diff_listings(
-    old: Listing, new: Listing, blobs: dict[str, bytes], cfg: JournalConfig
+    old: Listing,
+    new: Listing,
+    read: Callable[[str], bytes],
+    cfg: JournalConfig,
+    collisions: bool = True,
 ) -> list[Violation]:
-    """The rules between two flat listings of journal paths."""
+    """The rules between two listings of journal paths: full listings, or only the changed
+    paths (then `collisions` must be checked by the caller, who can see the siblings)."""
     out: list[Violation] = []
     deleted: list[tuple[str, str]] = []
     added: dict[str, str] = {}
     new_dirs = {p.rsplit("/", 1)[0] for p in new if "/" in p}
 
     def reader(oid: str) -> Callable[[], bytes]:
-        return lambda: blobs.get(oid, b"")
+        return lambda: read(oid)
 
     for path in sorted(old.keys() | new.keys()):
         o, n = old.get(path), new.get(path)
@@ -92,7 +98,8 @@ def diff_listings(
             out += check_added(path, n[0], reader(n[1]), cfg)
         elif o is not None and n is not None:
             out += check_changed(path, o[0], n[0], reader(o[1]), reader(n[1]), o[1] == n[1])
-    out += _collisions(old, new, cfg)
+    if collisions:
+        out += _collisions(old, new, cfg)
     return out + mark_renames(deleted, added)
 
 

@@ -1,5 +1,5 @@
 """The append-only rules for one journal path between a parent and a child: pure functions on
-modes and bytes, no git. The tree walkers (`treediff` for history, `gate` for wt-commit) find
+modes and bytes, no git. The walkers (`history` for a range, `gate` for one commit) find
 the changed paths and call these."""
 
 from __future__ import annotations
@@ -94,6 +94,8 @@ class Violation:
 
 def fold(name: str) -> str:
     """The key under which two names count as the same: NFC, then case-folded."""
+    if name.isascii():
+        return name.lower()
     return unicodedata.normalize("NFC", name).casefold()
 
 

@@ -144,33 +144,13 @@ def finish(
 
 def walk_range(repo: Any, cfg: JournalConfig, new: Any, hide: list[Any], result: Any) -> None:
     """Check every commit reachable from `new` and from none of `hide` against every parent."""
-    from pygit2.enums import SortMode
+    from worktree_tools.journal.history import walk
 
-    from worktree_tools.journal.treediff import TreeDiffer
-
-    differ = TreeDiffer(repo, cfg)
-    walker = repo.walk(new, SortMode.NONE)
-    for oid in hide:
-        walker.hide(oid)
-    commits = [(c.id, c.tree_id, c.parent_ids) for c in walker]
-    trees = {cid: tree for cid, tree, _parents in commits}
-    for cid, tree, parents in commits:
-        result.commits += 1
-        if len(parents) > 1:
-            result.merges += 1
-        if not parents:
-            found = [v.at(str(cid), None) for v in differ.diff(None, tree)]
-            result.violations += found
-            continue
-        for pid in parents:
-            ptree = trees.get(pid)
-            if ptree is None:
-                ptree = repo[pid].tree_id
-                trees[pid] = ptree
-            if ptree == tree or differ.start_entries(ptree) == differ.start_entries(tree):
-                result.skipped += 1
-                continue
-            result.violations += [v.at(str(cid), str(pid)) for v in differ.diff(ptree, tree)]
+    walked = walk(repo, cfg, str(new), [str(h) for h in hide])
+    result.commits += walked.commits
+    result.merges += walked.merges
+    result.skipped += walked.pairs - walked.changed_pairs
+    result.violations += walked.violations
 
 
 def _describe(old: Any | None, new: Any) -> str:
