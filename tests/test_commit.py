@@ -535,3 +535,19 @@ def test_bad_hook_mode_in_config_is_refused_before_anything_changes(repo: Path) 
     proc = wt_commit(repo, "--json", "-m", "a", "--", "a.txt")
     assert proc.returncode == 2 and "sometimes" in str(as_json(proc)["error"])
     assert snapshot(repo)[:3] == before
+
+
+def test_wt_commit_applies_the_journal_rules(repo: Path) -> None:
+    write(repo, "journal/2026/a.md", "day one\n")
+    assert wt_commit(repo, "-m", "j1", "--", "journal").returncode == 0
+    tip = head(repo)
+    write(repo, "journal/2026/a.md", "day one, edited\n")
+    proc = wt_commit(repo, "--json", "-m", "rewrite", "--", "journal")  # a directory path too
+    assert proc.returncode == 6, proc.stderr
+    out = as_json(proc)
+    assert out["outcome"] == "rejected" and "journal append" in str(out["fix"])
+    assert head(repo) == tip
+    (repo / "journal/2026/a.md").unlink()
+    assert wt_commit(repo, "-m", "delete", "--", "journal/2026/a.md").returncode == 6
+    write(repo, "journal/2026/a.md", "day one\nday two\n")
+    assert wt_commit(repo, "-m", "append", "--", "journal/2026/a.md").returncode == 0

@@ -215,6 +215,7 @@ def _commit_locked(
         if tree == tip_tree:
             _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)
             return
+    _journal_gate(wt, tip, tree, rels)
     msg_file = tmp / "COMMIT_EDITMSG"
     msg_file.write_bytes(raw_message)
     if stage is not None:
@@ -257,6 +258,7 @@ def _commit_locked(
                     wt, stage.mode, result.agent, priv, moved.current, replayed, deadline
                 )
                 _revalidate(stage, priv, moved.current, replayed, wt)
+            _journal_gate(wt, moved.current, replayed, rels)
             tip, new = moved.current, _commit_tree(wt, replayed, moved.current, msg_file, sign)
             continue
         break
@@ -267,6 +269,14 @@ def _commit_locked(
     post = hookrun.run(wt.hooks_dir, "post-commit", [], cwd=wt.toplevel, env=_post_env())
     if post is not None and post.returncode != 0:
         result.warnings.append(f"post-commit hook exited {post.returncode}")
+
+
+def _journal_gate(wt: Worktree, tip: str | None, tree: str, rels: list[str]) -> None:
+    """The append-only journal rules (`.wtjournal`, default `journal/**`), as the pre-commit
+    check applies them; one git call when the commit cannot touch the journal."""
+    from worktree_tools.journal.gate import check_staged_tree
+
+    check_staged_tree(wt, [tip] if tip else [], tree, rels)
 
 
 def _revalidate(stage: Any, priv: Path, tip: str, tree: str, wt: Worktree) -> None:
