@@ -238,3 +238,26 @@ def test_doctor_ends_hooks_orphaned_by_a_killed_commit(repo: Path) -> None:
     else:
         raise AssertionError("orphaned hook still running")
     assert head(repo) == git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_installed_hooks_enforce_the_journal_on_plain_git(repo: Path, tmp_path: Path) -> None:
+    assert git_wt(repo, "hooks", "install").returncode == 0
+    write(repo, "journal/a.md", "first\n")
+    git(repo, "add", "journal/a.md")
+    git(repo, "commit", "-qm", "entry")
+    write(repo, "journal/a.md", "rewritten\n")
+    git(repo, "add", "journal/a.md")
+    proc = subprocess.run(
+        ["git", "commit", "-qm", "edit"], cwd=repo, capture_output=True, text=True
+    )
+    assert proc.returncode != 0 and "journal" in proc.stderr
+    # pre-push: a violation committed with --no-verify is refused at push time
+    git(repo, "commit", "-qm", "edit", "--no-verify")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", os.fspath(remote))
+    git(repo, "remote", "add", "origin", os.fspath(remote))
+    push = subprocess.run(
+        ["git", "push", "origin", "main"], cwd=repo, capture_output=True, text=True
+    )
+    assert push.returncode != 0 and "journal" in push.stderr
+    assert git(remote, "for-each-ref") == ""  # nothing reached the remote

@@ -4,7 +4,9 @@ For pre-commit, take the worktree's hook lock first (the lock wt-commit holds wh
 hook), so two hook runs in one worktree never overlap even when people or agents use plain
 `git commit` (RACES R6). wt-commit marks the hooks it runs (WT_HOOK_LOCK_HELD), and then the
 shim does not wait for a lock its own committer holds. Then run the chained hook, if any, with
-the same arguments and standard input.
+the same arguments and standard input, and finally the append-only journal rules: the staged
+change at pre-commit (skipped under wt-commit, which applies them itself) and the pushed ranges
+at pre-push.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ DEFAULT_GUARD_TIMEOUT = 600.0
 
 def run_hook(name: str, hooks_dir: Path, args: list[str], cwd: Path) -> int:
     stdin = sys.stdin.buffer.read() if name == "pre-push" else b""
-    if name in GUARDED and not os.environ.get(HELD_ENV):
+    under_wt_commit = bool(os.environ.get(HELD_ENV))
+    if name in GUARDED and not under_wt_commit:
         from worktree_tools import agent as agent_mod
 
         wt = discover(cwd)
@@ -35,8 +38,22 @@ def run_hook(name: str, hooks_dir: Path, args: list[str], cwd: Path) -> int:
         holder = Holder.me(who)
         with RecordedLock(wt.gitdir / HOOK_LOCK, "hook lock", holder, time.monotonic() + timeout):
             env = {**os.environ, HELD_ENV: str(os.getpid())}
-            return _chained(name, hooks_dir, args, stdin, env)
-    return _chained(name, hooks_dir, args, stdin, dict(os.environ))
+            rc = _chained(name, hooks_dir, args, stdin, env)
+    else:
+        rc = _chained(name, hooks_dir, args, stdin, dict(os.environ))
+    if rc != 0:
+        return rc
+    if name == "pre-commit" and not under_wt_commit:
+        from worktree_tools.journal import staged
+
+        staged.check(discover(cwd), cwd)  # raises JournalViolation
+    elif name == "pre-push":
+        from worktree_tools.journal import prepush
+
+        lines = [ln for ln in stdin.decode("utf-8", "replace").splitlines() if ln.strip()]
+        remote = args[0] if args else "origin"
+        prepush.check_push(cwd, remote, [prepush.RefUpdate.parse(ln) for ln in lines])
+    return 0
 
 
 def _chained(name: str, hooks_dir: Path, args: list[str], stdin: bytes, env: dict[str, str]) -> int:

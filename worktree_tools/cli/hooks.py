@@ -122,7 +122,7 @@ def run_cmd(name: str, hooks_dir: Path, args: tuple[str, ...]) -> int:
 
         return run_hook(name, hooks_dir, list(args), Path.cwd())
 
-    return run_guarded(f"wt {name} hook", False, body)
+    return run_guarded(f"wt {name} hook", False, body)  # JournalViolation -> exit 6
 
 
 @click.command("doctor")
