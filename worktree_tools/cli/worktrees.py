@@ -193,6 +193,7 @@ def adopt_cmd(
 
     def body() -> int:
         from worktree_tools.worktrees.handoff import adopt
+        from worktree_tools.worktrees.lease import owner_alive
         from worktree_tools.worktrees.records import LeaseState
         from worktree_tools.worktrees.render import handoff_text
 
@@ -202,6 +203,11 @@ def adopt_cmd(
                 f"{PREFIX} forcibly took over {agent}'s live worktree {done.record.path} "
                 f"(owner pid {done.previous.owner.pid} on {done.previous.owner.host} may still "
                 "write there); recorded in the event log as forced"
+            )
+        elif owner_alive(done.previous.owner):
+            _say(
+                f"{PREFIX} note: {agent}'s lease had {done.before.value}, but its owner pid "
+                f"{done.previous.owner.pid} is still running and may still write there"
             )
         text = handoff_text(done.record, LeaseState.ACTIVE, done.handoff)
         emit(done.to_json(), as_json, text)

@@ -146,6 +146,9 @@ def _plan(repo: Repo, rec: Record, item: GcItem) -> None:
 def _collect(repo: Repo, rec: Record, item: GcItem, say: Say, *, managed: bool = True) -> None:
     with repo.agent_lock(rec.agent):
         present = os.path.isdir(rec.path)
+        # Lock only a live admin dir: RecordedLock would create a missing one, and git would
+        # then see a broken worktree entry.
+        lockable = present and os.path.isdir(rec.admin_dir)
         wlock = RecordedLock(
             Path(rec.admin_dir) / WORKTREE_LOCK,
             "worktree lock",
@@ -153,7 +156,7 @@ def _collect(repo: Repo, rec: Record, item: GcItem, say: Say, *, managed: bool =
             time.monotonic(),  # never wait: an owner mid-commit is simply skipped
         )
         try:
-            if present:
+            if lockable:
                 wlock.__enter__()
         except LockTimeout:
             item.action, item.reason = "skipped", "a wt-commit is in progress in it"
@@ -164,7 +167,7 @@ def _collect(repo: Repo, rec: Record, item: GcItem, say: Say, *, managed: bool =
             item.action, item.reason = "failed", str(err)
             say(f"wt: kept {rec.path} of {rec.agent}: {err}")
         finally:
-            if present:
+            if lockable:
                 # its directory may be gone with the worktree
                 with contextlib.suppress(OSError):
                     wlock.__exit__(None, None, None)
