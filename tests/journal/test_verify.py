@@ -236,6 +236,8 @@ def test_case_twin_directory_is_caught(tmp_path: Path) -> None:
     h = History(tmp_path / "r")
     s1 = with_file(BASE, "journal/Notes/x.md", b"x\n")
     s2 = with_file(s1, "journal/notes/y.md", b"y\n")
-    linear(h, [s1, s2])
+    oids = linear(h, [s1, s2])
     rc, payload = verify(h.path)
+    assert rc == 6 and kinds(payload) == {("journal/notes", "case_collision")}
+    rc, payload = verify(h.path, f"{oids[0]}..{oids[1]}")  # the twin predates the range
     assert rc == 6 and kinds(payload) == {("journal/notes", "case_collision")}

@@ -247,21 +247,33 @@ class RangeChecker:
         return data
 
     def seed(self, commits: set[str]) -> None:
-        """Index the journal paths of commits the range starts from."""
+        """Index the entries of the directories names were added to, as they are in the
+        commits the range starts from (a twin may have been there before the range)."""
         if not self._added:
             return  # nothing was added: no twin can have appeared
-        starts = [s for s in self.starts if s] if "" not in self.starts else []
+        dirs = {p.rpartition("/")[0] for _c, _p, path in self._added for p in self._levels(path)}
+        specs = sorted(d + "/" for d in dirs if d)
+        if "" in dirs or len(specs) > 1000:
+            specs = [s + "/" for s in self.starts if s] if "" not in self.starts else []
+            recursive = True
+        else:
+            recursive = False
         for commit in commits - self._seeded:
             self._seeded.add(commit)
+            args = ["ls-tree", "-z", "--full-tree", *(["-r", "-t"] if recursive else [])]
             res = git(
-                ["ls-tree", "-r", "-z", "--name-only", "--full-tree", commit, "--", *starts],
+                [*args, commit, "--", *specs],
                 cwd=Path(self.repo.path),
                 env=_env(self.repo, GIT_LITERAL_PATHSPECS="1"),
             )
-            for raw in res.stdout.split(b"\0"):
+            for item in res.stdout.split(b"\0"):
+                meta, _, raw = item.partition(b"\t")
                 path = raw.decode("utf-8", "surrogateescape")
-                if path and self.cfg.matches(path):
-                    self._index(path)
+                if not path:
+                    continue
+                is_tree = meta.split(b" ")[1:2] == [b"tree"]
+                if self.cfg.may_contain(path) if is_tree else self.cfg.matches(path):
+                    self._index_one(path)
 
     def collisions(self) -> list[Violation]:
         """Names new in their directory that equal a sibling's but for case or Unicode
@@ -296,8 +308,11 @@ class RangeChecker:
 
     def _index(self, path: str) -> None:
         for prefix in self._levels(path):
-            directory, _, name = prefix.rpartition("/")
-            self._names[(directory, fold(name))].add(name)
+            self._index_one(prefix)
+
+    def _index_one(self, path: str) -> None:
+        directory, _, name = path.rpartition("/")
+        self._names[(directory, fold(name))].add(name)
 
 
 def check_pair(repo: Any, cfg: JournalConfig, commit: str, parent: str | None) -> list[Violation]:
