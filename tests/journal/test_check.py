@@ -142,3 +142,13 @@ def test_gate_never_imports_pygit2(jrepo: Path) -> None:
         [sys.executable, "-c", code], cwd=jrepo, capture_output=True, text=True, env=os.environ
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_configuration_that_does_not_parse_is_refused(jrepo: Path) -> None:
+    write(jrepo, ".wtjournal", "[journal\n\tpath = x\n")
+    git(jrepo, "add", ".wtjournal")
+    rc, payload = check(jrepo)
+    assert rc == 2 and "does not parse" in payload["error"]
+    write(jrepo, ".wtjournal", "[journal]\n\tpath = notes/**\n")
+    git(jrepo, "add", ".wtjournal")
+    assert check(jrepo)[0] == 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from worktree_tools.journal.config import JournalConfig, load
+from worktree_tools.journal.config import CONFIG_FILE, JournalConfig, load
 from worktree_tools.journal.rules import (
     Kind,
     Violation,
@@ -37,8 +37,11 @@ def check_staged_tree(
     rules. `touched`: the repo-relative paths being committed (a directory stands for all
     below it, "." for everything)."""
     cfg = config_for(wt, parents, new_tree)
+    touched = list(touched)
     if not any(cfg.touches(t) for t in touched):
         return
+    if parents and any(t in (".", "", CONFIG_FILE) for t in touched):
+        load(wt.toplevel, new_tree)  # a configuration that does not parse is refused now
     found = check_trees(wt, parents, new_tree, cfg)
     if found:
         raise violation_error(found, "in the staged change", tree=new_tree, parents=parents)
