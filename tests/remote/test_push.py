@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from conftest import git, git_wt, head, status, write
@@ -135,3 +136,28 @@ def test_four_machines_push_at_once(origin: str, server: Server, tmp_path: Path)
 
 def is_ancestor(cwd: Path, a: str, b: str) -> bool:
     return subprocess.run(["git", "merge-base", "--is-ancestor", a, b], cwd=cwd).returncode == 0
+
+
+def test_out_of_retries_keeps_the_commit_and_a_rerun_pushes_it(origin: str, tmp_path: Path) -> None:
+    a, b = clone(origin, tmp_path / "a"), clone(origin, tmp_path / "b")
+    write(b, "README", "from b\n")
+    assert push(b, "b readme", "README")["exit"] == 0
+    write(a, "src/app.py", "print('a')\n")
+    data = push(a, "a app", "src/app.py", extra=("--retries", "0"))
+    assert data["exit"] == 4 and "gave up after 1 pushes" in data["error"]
+    local = head(a)
+    assert git(a, "show", "HEAD:src/app.py") == "print('a')\n"
+    # The same command again: nothing new to commit, and the commit already made is pushed.
+    again = push(a, "a app", "src/app.py")
+    assert again["exit"] == 0 and again["outcome"] == "unchanged"
+    assert again["push"]["commit"] == local and again["push"]["replayed"]
+    assert remote_head(a) == again["push"]["pushed"] == head(a)
+
+
+def test_push_and_fence_modules_keep_the_hot_path_light() -> None:
+    code = (
+        "import sys, worktree_tools.remote.push, worktree_tools.remote.fence;"
+        "print(sorted(m for m in ('pygit2', 'psutil', 'click') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

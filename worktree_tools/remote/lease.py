@@ -140,7 +140,7 @@ def acquire(wt: Worktree, store: LeaseStore, name: str, *, agent: str, ttl: floa
             new_record = _renewed(record, now, ttl)
             action = "renewed"
         else:
-            if record is not None and state is LeaseState.EXPIRED:
+            if record is not None and state is LeaseState.EXPIRED and record.holder != agent:
                 took_over = record.holder
             token = (record.token + 1) if record is not None else 1
             new_record = LeaseRecord(

@@ -33,7 +33,8 @@ class PushStatus(str, Enum):
         if flag != "!":
             raise ValueError(f"unknown push flag {flag!r}")
         text = summary.lower()
-        if any(s in text for s in ("non-fast-forward", "fetch first", "stale info", "already")):
+        moved = ("non-fast-forward", "fetch first", "stale info", "already", "incorrect old value")
+        if any(s in text for s in moved):
             return cls.MOVED
         if any(s in text for s in ("lock", "failed to update ref", "atomic")):
             return cls.BUSY
