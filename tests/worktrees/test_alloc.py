@@ -138,3 +138,38 @@ def test_alloc_killed_after_git_made_the_worktree_is_finished_by_a_retry(repo: P
     assert (path / "README").read_text() == "hello\n"
     assert git(path, "status", "--porcelain") == ""
     assert wt_json(repo, "status", "a1")["worktrees"][0]["lease"] == "active"
+
+
+def test_gc_racing_allocs_never_prunes_a_worktree_being_created(repo: Path) -> None:
+    """RACES.md R14: `git worktree prune` racing `git worktree add` can drop the half-made
+    entry. Through git wt both run under one admin lock, and alloc's worktrees are locked from
+    their first moment."""
+    procs = [
+        subprocess.Popen([GIT_WT, *args], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for i in range(8)
+        for args in (["alloc", f"r{i}", "--owner-pid", "0"], ["gc", "--json"])
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 16, [e for _, e in outs]
+    listed = git(repo, "worktree", "list", "--porcelain")
+    for i in range(8):
+        assert f"worktree {repo / '.git/wt/trees' / f'r{i}'}\n" in listed
+        assert (repo / ".git/wt/trees" / f"r{i}" / "README").exists()
+
+
+def test_a_worktree_removed_by_hand_comes_back_on_its_branch_after_gc(repo: Path) -> None:
+    """R14: a directory removed by hand keeps its branch "already used" until prune."""
+    import shutil
+
+    owner = spawn_owner()
+    path = alloc(repo, "a1", owner=owner.pid)
+    write(path, "f.txt", "committed\n")
+    assert wt_commit(path, "-m", "f", "--", "f.txt").returncode == 0
+    shutil.rmtree(path)
+    res = git_wt(repo, "alloc", "a1", "--owner-pid", "0")
+    assert res.returncode == 2 and "missing" in res.stderr and "git wt gc" in res.stderr
+    kill(owner)
+    assert git_wt(repo, "gc").returncode == 0
+    again = alloc(repo, "a1")
+    assert again == path and (path / "f.txt").read_text() == "committed\n"
+    assert git(path, "symbolic-ref", "--short", "HEAD").strip() == "wt/a1"
