@@ -1,0 +1,89 @@
+"""`git wt watch`: a read-only monitoring loop (or one scan with --once)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from worktree_tools.cli._common import emit, run_guarded
+
+
+@click.command("watch")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per event.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=5.0,
+    show_default=True,
+    help="Seconds between scans.",
+)
+@click.option("--once", is_flag=True, help="Print the current findings and exit (7: attention).")
+@click.option(
+    "--lock-threshold",
+    type=click.FloatRange(min=0.0),
+    default=60.0,
+    show_default=True,
+    help="Report a lock held longer than this many seconds.",
+)
+@click.option("--cycles", type=click.IntRange(min=0), default=0, help="Stop after N scans.")
+@click.option("--no-journal", is_flag=True, help="Do not verify the journal rules on branches.")
+def watch_cmd(
+    as_json: bool,
+    interval: float,
+    once: bool,
+    lock_threshold: float,
+    cycles: int,
+    no_journal: bool,
+) -> int:
+    """Watch the fleet and print one event per change; never changes anything.
+
+    \b
+    Events: lease_expired, owner_dead, lock_held_long, stale_git_lock, blocked_on_human,
+    journal_violation, stranded_patch (also orphan_hook, leaked_config, corrupt_record),
+    each `raised` when it appears and `cleared` when it goes away.
+
+    \b
+    git wt watch                      # a line per event, every 5 s
+    git wt watch --json --interval 1  # JSON Lines for a dashboard or an alerting agent
+    git wt watch --once               # cron/CI: exit 0 healthy, 7 something needs attention
+    """
+
+    def body() -> int:
+        from worktree_tools.errors import Outcome, exit_code
+        from worktree_tools.repo import discover
+        from worktree_tools.watch import Event, Options, Scanner, watch
+
+        wt = discover(Path.cwd(), tolerate_missing_toplevel=True)
+        options = Options(lock_threshold=lock_threshold, journal=not no_journal)
+        if once:
+            scanner = Scanner(wt, options)
+            findings = scanner.scan()
+            outcome = Outcome.ATTENTION if findings else Outcome.OK
+            for err in scanner.errors:
+                click.echo(f"git wt watch: could not check {err}", err=True)
+            lines = [f"{f.kind.value}: {f.subject}: {f.detail}" for f in findings]
+            emit(
+                {
+                    "outcome": outcome.value,
+                    "findings": [f.to_json() for f in findings],
+                    "errors": scanner.errors,
+                },
+                as_json,
+                "\n".join(lines) or "healthy: nothing needs attention",
+            )
+            return exit_code(outcome)
+        for item in watch(wt, interval, options, cycles=cycles):
+            if isinstance(item, Event):
+                click.echo(
+                    json.dumps(item.to_json(), ensure_ascii=False) if as_json else item.line()
+                )
+            else:
+                for err in item:
+                    click.echo(f"git wt watch: could not check {err}", err=True)
+            sys.stdout.flush()
+        return 0
+
+    return run_guarded("git wt watch", as_json, body)
