@@ -11,6 +11,7 @@ import pygit2
 FILE = 0o100644
 EXEC = 0o100755
 LINK = 0o120000
+GITLINK = 0o160000
 
 Files = dict[str, tuple[int, bytes]]
 
@@ -29,7 +30,9 @@ class History:
         builder = self.repo.TreeBuilder()
         subdirs: dict[str, dict[tuple[str, ...], tuple[int, bytes]]] = {}
         for parts, (mode, data) in files.items():
-            if len(parts) == 1:
+            if len(parts) == 1 and mode == GITLINK:  # data: the submodule commit's hex id
+                builder.insert(parts[0], pygit2.Oid(hex=data.decode()), mode)
+            elif len(parts) == 1:
                 builder.insert(parts[0], self.repo.create_blob(data), mode)
             else:
                 subdirs.setdefault(parts[0], {})[parts[1:]] = (mode, data)

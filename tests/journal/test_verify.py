@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import git, git_wt
 
-from ._history import EXEC, FILE, LINK, Files, History, linear
+from ._history import EXEC, FILE, GITLINK, LINK, Files, History, linear
 
 BASE: Files = {
     "README": (FILE, b"hi\n"),
@@ -56,6 +56,13 @@ TAMPERS: list[tuple[str, Files, str, str]] = [
     ("append a NUL", with_file(BASE, A, OLD_A + b"a\0b\n"), A, "nul_byte"),
     ("append bad UTF-8", with_file(BASE, A, OLD_A + b"\xff\n"), A, "not_utf8"),
     ("append a BOM", with_file(BASE, A, OLD_A + b"\xef\xbb\xbfx\n"), A, "bom"),
+    (
+        "new submodule",
+        with_file(BASE, "journal/sub", b"1" * 40, GITLINK),
+        "journal/sub",
+        "submodule",
+    ),
+    ("entry to submodule", with_file(BASE, A, b"2" * 40, GITLINK), A, "type_changed"),
     ("new symlink", with_file(BASE, "journal/l.md", b"a", LINK), "journal/l.md", "symlink"),
     ("new executable", with_file(BASE, "journal/x.md", b"x\n", EXEC), "journal/x.md", "executable"),
     (

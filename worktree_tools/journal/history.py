@@ -49,7 +49,8 @@ def walk(repo: Any, cfg: JournalConfig, new: str, hide: list[str]) -> Walked:
     args = [
         "-c", "log.showRoot=true", "-c", "log.follow=false", "-c", "log.showSignature=false",
         "log", "--full-history", "--sparse", "--raw", "--no-renames", "-z", "--no-abbrev",
-        "--no-ext-diff", "--no-textconv", "--no-color", "--format=%H %P",
+        "--no-ext-diff", "--no-textconv", "--no-color", "--ignore-submodules=none",
+        "--format=%H %P",
         new, "--not", *hide, "--", *_pathspec(cfg),
     ]  # fmt: skip
     headers: list[str] = []
@@ -95,7 +96,8 @@ def _pairs(
     if not pairs:
         return
     args = ["diff-tree", "--stdin", "--always", "-r", "--root", "--raw", "--no-renames", "-z"]
-    args += ["--no-abbrev", "--no-ext-diff", "--no-textconv", "--", *_pathspec(cfg)]
+    args += ["--no-abbrev", "--no-ext-diff", "--no-textconv", "--ignore-submodules=none"]
+    args += ["--", *_pathspec(cfg)]
     feed = "".join(f"{c} {p}\n" if p else f"{c}\n" for c, p in pairs).encode()
     for index, (_header, changes) in enumerate(_sections(repo, cfg, args, feed)):
         if changes is not None:
@@ -336,4 +338,5 @@ def _exists(tree: Any, path: str) -> bool:
 
 
 def _env(repo: Any, **extra: str) -> dict[str, str]:
-    return clean_env({"GIT_DIR": str(Path(repo.path)), **extra})
+    # Replace refs would let a local ref stand in for the commits and trees being verified.
+    return clean_env({"GIT_DIR": str(Path(repo.path)), "GIT_NO_REPLACE_OBJECTS": "1", **extra})
