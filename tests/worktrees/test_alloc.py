@@ -173,3 +173,10 @@ def test_a_worktree_removed_by_hand_comes_back_on_its_branch_after_gc(repo: Path
     again = alloc(repo, "a1")
     assert again == path and (path / "f.txt").read_text() == "committed\n"
     assert git(path, "symbolic-ref", "--short", "HEAD").strip() == "wt/a1"
+
+
+def test_alloc_runs_the_post_checkout_hook_like_git_worktree_add(repo: Path) -> None:
+    hook = write(repo, ".git/hooks/post-checkout", '#!/bin/sh\necho "$1 $3" > hook-ran\n')
+    hook.chmod(0o755)
+    path = alloc(repo, "a1")
+    assert (path / "hook-ran").read_text() == "0000000000000000000000000000000000000000 1\n"

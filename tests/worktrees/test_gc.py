@@ -326,3 +326,14 @@ def test_a_nested_repository_is_never_removed(repo: Path) -> None:
     assert (nested / "only-here.txt").read_text() == "precious\n"
     assert record_path(repo, "a1").exists() and rescues(repo) == []
     assert snapshot(repo)[0] == before[0]
+
+
+def test_rescue_does_not_depend_on_commit_signing(repo: Path) -> None:
+    git(repo, "config", "commit.gpgSign", "true")
+    git(repo, "config", "gpg.program", "false")  # any signing attempt fails
+    path = alloc(repo, "a1")
+    write(path, "wip.txt", "wip\n")
+    wt_json(repo, "release", "a1", "--state", "done")
+    item = wt_json(repo, "gc")["worktrees"][0]
+    assert item["action"] == "removed" and item["rescue"]
+    assert git(repo, "show", f"refs/wt/rescue/{item['rescue']}:wip.txt") == "wip\n"

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools import events, faults
+from worktree_tools import events, faults, hookrun
 from worktree_tools.agent import OWNER_FILE, check_name
 from worktree_tools.errors import InvalidInput
+from worktree_tools.gitcmd import clean_env
+from worktree_tools.repo import ZERO_OID
 from worktree_tools.worktrees import gitinfo, lease, records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import Record, RecordState
@@ -163,9 +165,21 @@ def _locked_reason(admin: Path) -> str | None:
 
 
 def _checkout_if_needed(repo: Repo, rec: Record) -> None:
+    """The checkout `git worktree add --no-checkout` left out, and its post-checkout hook."""
     tree = repo.tree(rec)
-    if not tree.index_path.exists() and gitinfo.rev(tree, "HEAD") is not None:
-        tree.git(["read-tree", "--reset", "-u", "HEAD"])
+    head = gitinfo.rev(tree, "HEAD")
+    if tree.index_path.exists() or head is None:
+        return
+    tree.git(["read-tree", "--reset", "-u", "HEAD"])
+    # As `git worktree add` runs it (old HEAD the null id, new HEAD, branch checkout); its exit
+    # status is ignored there too.
+    hookrun.run(
+        repo.wt.hooks_dir,
+        "post-checkout",
+        [ZERO_OID, head, "1"],
+        cwd=tree.toplevel,
+        env=clean_env(),
+    )
 
 
 def _reuse(repo: Repo, rec: Record, req: AllocRequest) -> Record:

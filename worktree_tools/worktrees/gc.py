@@ -264,20 +264,19 @@ def _rescue_if_needed(
     unmerged = not gitinfo.integrated(repo.wt, cap.head, base)
     if not (cap.dirty or unmerged):
         return
-    saved = rescue.save(
-        repo,
-        cap,
-        rec.agent,
-        {
-            "reason": item.reason,
-            "path": rec.path,
-            "branch": rec.branch,
-            "base": rec.base,
-            "task": rec.task,
-            "uncommitted": cap.dirty,
-            "unmerged": unmerged,
-        },
-    )
+    meta = {
+        "reason": item.reason,
+        "path": rec.path,
+        "branch": rec.branch,
+        "base": rec.base,
+        "task": rec.task,
+        "uncommitted": cap.dirty,
+        "unmerged": unmerged,
+    }
+    try:
+        saved = rescue.save(repo, cap, rec.agent, meta)
+    except WtError as err:
+        raise _NotRemoved(f"its work could not be saved: {err.message}") from None
     item.rescue = saved.id
     what = " and ".join(
         w for w, on in (("uncommitted changes", cap.dirty), ("unmerged commits", unmerged)) if on

@@ -122,7 +122,9 @@ def save(repo: Repo, cap: Capture, agent: str, meta: dict[str, Any]) -> Rescue:
     # (removed by hand) can still have its commits saved.
     base = repo.wt
     index_commit = _run(
-        base, ["commit-tree", cap.index_tree, "-p", cap.head, "-m", "index"], env=_IDENTITY
+        base,
+        ["commit-tree", "--no-gpg-sign", cap.index_tree, "-p", cap.head, "-m", "index"],
+        env=_IDENTITY,
     ).out.strip()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     rid = f"{agent}/{stamp}"
@@ -138,7 +140,18 @@ def save(repo: Repo, cap: Capture, agent: str, meta: dict[str, Any]) -> Rescue:
     message = f"wt rescue: {agent}'s work ({meta.get('reason', 'saved')})\n\n{json.dumps(full)}\n"
     commit = _run(
         base,
-        ["commit-tree", cap.work_tree, "-p", cap.head, "-p", index_commit, "-m", message],
+        # never signed: a rescue must not depend on a signing agent being reachable
+        [
+            "commit-tree",
+            "--no-gpg-sign",
+            cap.work_tree,
+            "-p",
+            cap.head,
+            "-p",
+            index_commit,
+            "-m",
+            message,
+        ],
         env=_IDENTITY,
     ).out.strip()
     ref = PREFIX + rid
