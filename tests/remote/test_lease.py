@@ -165,3 +165,16 @@ def test_fence_argument_is_validated() -> None:
     for bad in ("deploy", "deploy:", ":3", "deploy:-1", "deploy:x", "a/b:1", "deploy:0"):
         with pytest.raises(InvalidInput):
             Fence.parse(bad)
+
+
+def test_local_fence_refuses_a_stale_token_and_accepts_the_current_one(repo: Path) -> None:
+    assert lease(repo, "acquire", "gen", "--ttl", INSTANT)["token"] == 1
+    assert lease(repo, "acquire", "gen", "--ttl", "600", agent="a2")["token"] == 2
+    before = head(repo)
+    write(repo, "src/app.py", "print('late')\n")
+    stale = driver(repo, "--fence", "gen:1", "-m", "late", "src/app.py")
+    assert stale.returncode == 6 and head(repo) == before
+    assert json.loads(stale.stdout)["outcome"] == "rejected"
+    fresh = driver(repo, "--fence", "gen:2", "-m", "current", "src/app.py")
+    assert fresh.returncode == 0, fresh.stderr
+    assert git(repo, "log", "-1", "--format=%s") == "current\n"

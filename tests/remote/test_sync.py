@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
-from conftest import git, git_wt, head, snapshot, status, write
+from conftest import GIT_WT, WT_COMMIT, git, git_wt, head, snapshot, status, write
 
 from .server import clone
 
@@ -82,3 +83,37 @@ def test_all_worktrees(origin: str, tmp_path: Path) -> None:
     }
     assert code == 0
     assert (tmp_path / "a-side" / "README").read_text() == "b\n"
+
+
+def test_sync_racing_a_wt_commit_in_the_same_worktree_loses_nothing(
+    origin: str, tmp_path: Path
+) -> None:
+    """Sync moves the branch while wt-commit lands on it: whichever goes first, the other copes
+    (wt-commit replays onto the moved branch; sync reports the new local commit), and the
+    worktree never shows a reversal."""
+    for n in range(4):
+        a = clone(origin, tmp_path / f"a{n}")
+        tip = advance_remote(origin, tmp_path / "b", f"b{n}.txt", f"b{n}\n")
+        write(a, f"a{n}.txt", f"a{n}\n")
+        commit_argv = [WT_COMMIT, "--json", "-m", f"a{n}", "--", f"a{n}.txt"]
+        procs = [
+            subprocess.Popen([GIT_WT, "sync", "--json"], cwd=a, stdout=subprocess.PIPE, text=True),
+            subprocess.Popen(
+                # Odd rounds start the commit a little later, so both orders get exercised
+                # (the assertions hold whichever order happens).
+                ["sh", "-c", f'sleep {0.3 * (n % 2)}; exec "$0" "$@"', *commit_argv],
+                cwd=a,
+                stdout=subprocess.PIPE,
+                text=True,
+            ),
+        ]
+        outs = [p.communicate(timeout=120)[0] for p in procs]
+        synced, committed = (json.loads(o) for o in outs)
+        assert committed["outcome"] == "committed", committed
+        state = synced["worktrees"][0]["state"]
+        assert state in ("fast_forwarded", "diverged"), synced
+        assert git(a, "show", f"HEAD:a{n}.txt") == f"a{n}\n"
+        if state == "fast_forwarded":
+            assert git(a, "show", f"HEAD:b{n}.txt") == f"b{n}\n"
+            assert committed["replays"] == 1 or committed["parent"] == tip
+        assert status(a) == ""  # index == HEAD and files == index: nothing reversed

@@ -65,7 +65,8 @@ def sync_cmd(
 
     def body() -> int:
         from worktree_tools.errors import exit_code
-        from worktree_tools.remote.sync import default_remote, sync
+        from worktree_tools.remote.sync import sync
+        from worktree_tools.remote.transport import default_remote
 
         wt, name = _setup(agent)
         result = sync(

@@ -32,6 +32,8 @@ from worktree_tools.remote import transport
 from worktree_tools.remote.advance import Advance, advance
 from worktree_tools.repo import Worktree, discover
 
+MOVE_ATTEMPTS = 3
+
 
 class SyncState(str, Enum):
     UP_TO_DATE = "up_to_date"
@@ -99,17 +101,6 @@ class SyncResult:
         }
 
 
-def default_remote(wt: Worktree) -> str:
-    """branch.<current>.remote, else `origin`."""
-    ref = wt.head_ref()
-    if ref is not None:
-        short = ref.removeprefix("refs/heads/")
-        res = wt.git(["config", "--get", f"branch.{short}.remote"], check=False)
-        if res.returncode == 0 and res.out.strip() and res.out.strip() != ".":
-            return res.out.strip()
-    return "origin"
-
-
 def sync(
     wt: Worktree, *, remote: str, agent: str, all_worktrees: bool, lock_timeout: float
 ) -> SyncResult:
@@ -150,12 +141,29 @@ def _sync_one(wt: Worktree, remote: str, agent: str, deadline: float) -> Worktre
     if ref is None or not ref.startswith("refs/heads/"):
         return WorktreeSync(where, None, SyncState.DETACHED, detail="HEAD is not on a branch")
     branch = ref.removeprefix("refs/heads/")
-    now = wt.resolve(ref)
-    local = now[0] if now else None
     tip = transport.remote_tip(wt, remote, ref)
     if tip is None:
+        now = wt.resolve(ref)
+        local = now[0] if now else None
         return WorktreeSync(where, branch, SyncState.NO_REMOTE_BRANCH, local, local)
     _track(wt, remote, branch, tip)
+    for _ in range(MOVE_ATTEMPTS):
+        result = _try_move(wt, where, ref, tip, remote, agent, deadline)
+        if result is not None:
+            return result
+        # The branch moved between our look and the move (a commit landed): look again.
+    return WorktreeSync(
+        where, branch, SyncState.BLOCKED, detail=f"{ref} kept moving; try again", remote_tip=tip
+    )
+
+
+def _try_move(
+    wt: Worktree, where: str, ref: str, tip: str, remote: str, agent: str, deadline: float
+) -> WorktreeSync | None:
+    """Classify and, if behind and clean, fast-forward; None when the branch moved meanwhile."""
+    branch = ref.removeprefix("refs/heads/")
+    now = wt.resolve(ref)
+    local = now[0] if now else None
 
     def report(state: SyncState, detail: str = "", after: str | None = local) -> WorktreeSync:
         return WorktreeSync(where, branch, state, local, after, tip, detail)
@@ -189,6 +197,8 @@ def _sync_one(wt: Worktree, remote: str, agent: str, deadline: float) -> Worktre
     )  # fmt: skip
     if res.status is Advance.MOVED:
         return report(SyncState.FAST_FORWARDED, after=tip)
+    if res.status is Advance.NOT_AT_OLD and wt.head_ref() == ref:
+        return None
     return report(SyncState.BLOCKED, res.detail)
 
 

@@ -66,6 +66,17 @@ class PushReport:
         return PushStatus.OK if self.statuses else PushStatus.BUSY
 
 
+def default_remote(wt: Worktree) -> str:
+    """branch.<current>.remote, else `origin`."""
+    ref = wt.head_ref()
+    if ref is not None:
+        short = ref.removeprefix("refs/heads/")
+        res = wt.git(["config", "--get", f"branch.{short}.remote"], check=False)
+        if res.returncode == 0 and res.out.strip() and res.out.strip() != ".":
+            return res.out.strip()
+    return "origin"
+
+
 def check_remote(remote: str) -> str:
     if not remote or remote.startswith("-") or any(c in remote for c in "\0\n"):
         raise InvalidInput(f"invalid remote {remote!r}: name a configured remote or a URL")
