@@ -152,3 +152,15 @@ def test_a_configuration_that_does_not_parse_is_refused(jrepo: Path) -> None:
     write(jrepo, ".wtjournal", "[journal]\n\tpath = notes/**\n")
     git(jrepo, "add", ".wtjournal")
     assert check(jrepo)[0] == 0
+
+
+def test_check_does_not_need_the_index_lock(jrepo: Path) -> None:
+    """Another agent's git holding index.lock must not make the check fail."""
+    write(jrepo, ENTRY, "first\nsecond\n")
+    git(jrepo, "add", ENTRY)
+    lock = jrepo / ".git" / "index.lock"
+    lock.write_bytes(b"")
+    try:
+        assert check(jrepo)[0] == 0
+    finally:
+        lock.unlink()

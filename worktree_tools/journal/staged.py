@@ -4,6 +4,8 @@ MERGE_HEAD during a merge), as the pre-commit hook sees it."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,13 @@ def staged_index(wt: Worktree, cwd: Path) -> Path:
 def check(wt: Worktree, cwd: Path) -> CheckResult:
     """Raise JournalViolation when committing the staged index would break the rules."""
     index = staged_index(wt, cwd)
-    res = wt.git(["write-tree"], index=index, check=False)
+    # write-tree locks the index it reads; a private copy never blocks (or is blocked by)
+    # another agent's git process holding index.lock.
+    with tempfile.TemporaryDirectory(prefix="wt-journal-", dir=wt.gitdir) as tmp:
+        private = Path(tmp) / "index"
+        if index.exists():
+            shutil.copyfile(index, private)
+        res = wt.git(["write-tree"], index=private, check=False)
     if res.returncode != 0:
         raise InvalidInput(
             f"the index cannot be written as a tree: {res.err.strip()}",
