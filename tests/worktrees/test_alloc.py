@@ -50,6 +50,9 @@ def test_alloc_is_idempotent_and_prints_one_line(repo: Path) -> None:
     assert first.returncode == second.returncode == 0
     assert first.stdout == second.stdout and first.stdout.count("\n") == 1
     assert len(git(repo, "worktree", "list").splitlines()) == 2
+    mine = wt_json(Path(first.stdout.strip()) / "src", "status")["worktrees"]
+    assert [r["agent"] for r in mine] == ["a1"]
+    assert len(wt_json(repo, "status")["worktrees"]) == 2
     table = git_wt(repo, "list").stdout.splitlines()
     assert table[0].split()[:3] == ["AGENT", "LEASE", "HEARTBEAT"]
     assert table[2].split()[:2] == ["a1", "active"] and len(table) == 3

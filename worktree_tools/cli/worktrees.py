@@ -58,15 +58,21 @@ def alloc_cmd(
     return run_guarded("git wt alloc", as_json, body)
 
 
-def _list_body(agent: str | None, as_json: bool) -> int:
+def _list_body(agent: str | None, as_json: bool, *, here: bool = False) -> int:
+    from worktree_tools.agent import check_name, recorded_owner
     from worktree_tools.errors import exit_code
     from worktree_tools.worktrees.inspect import rows, table
 
-    items, bad = rows(_repo(), agent)
+    repo = _repo()
+    if agent is None and here:
+        agent = recorded_owner(repo.wt.gitdir)  # inside an agent's worktree: that agent
+    if agent is not None:
+        check_name(agent)
+    items, bad = rows(repo, agent)
     if agent is not None and not items:
         from worktree_tools.worktrees.records import require
 
-        require(_repo().state_dir, agent)  # raises: unknown agent
+        require(repo.state_dir, agent)  # raises: unknown agent
     payload = {
         "outcome": "invalid" if bad else "ok",
         "worktrees": [r.to_json() for r in items],
@@ -89,8 +95,8 @@ def list_cmd(as_json: bool) -> int:
 @click.argument("agent", required=False)
 @_json_opt
 def status_cmd(agent: str | None, as_json: bool) -> int:
-    """Like list; with AGENT, only that agent's worktree."""
-    return run_guarded("git wt status", as_json, lambda: _list_body(agent, as_json))
+    """Like list, for one agent: AGENT, or the owner of the worktree you are in."""
+    return run_guarded("git wt status", as_json, lambda: _list_body(agent, as_json, here=True))
 
 
 @click.command("heartbeat")
