@@ -140,15 +140,15 @@ def test_fenced_push_is_atomic_with_the_lease(
     )
     calls: list[Fence] = []
 
-    def stale_then_real(store: RemoteStore, fence: Fence) -> object:
+    def stale_then_real(store: RemoteStore, fence: Fence, *, then: str) -> object:
         calls.append(fence)
-        return checked if len(calls) == 1 else verify(store, fence)
+        return checked if len(calls) == 1 else verify(store, fence, then=then)
 
     monkeypatch.setattr(push_mod, "verify", stale_then_real)
     before = git(a, "ls-remote", "origin", "refs/heads/main").split()[0]
     write(a, "src/app.py", "print('fenced')\n")
     result = run(CommitRequest(paths=("src/app.py",), cwd=a, messages=("m",), agent="a1"))
-    with pytest.raises(StaleFence):
+    with pytest.raises(StaleFence, match="intact and not pushed"):
         push_mod.push_commit(
             wt, result, remote="origin", retries=3, agent="a1", fence=Fence("main", 1)
         )

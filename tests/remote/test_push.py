@@ -161,3 +161,16 @@ def test_push_and_fence_modules_keep_the_hot_path_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_replayed_deletion_stays_a_deletion(origin: str, tmp_path: Path) -> None:
+    a, b = clone(origin, tmp_path / "a"), clone(origin, tmp_path / "b")
+    write(b, "src/app.py", "print('b')\n")
+    assert push(b, "b app", "src/app.py")["exit"] == 0
+    (a / "README").unlink()
+    data = push(a, "drop readme", "README")
+    assert data["exit"] == 0 and data["push"]["replayed"], data
+    tree = git(a, "ls-tree", "-r", "--name-only", data["push"]["pushed"]).split()
+    assert tree == ["src/app.py"]
+    assert git(a, "show", f"{data['push']['pushed']}:src/app.py") == "print('b')\n"
+    assert head(a) == data["push"]["pushed"] and status(a) == ""

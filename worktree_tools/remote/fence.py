@@ -56,15 +56,21 @@ class FenceCheck:
     where: str
 
 
-def verify(store: LeaseStore, fence: Fence, *, now: float | None = None) -> FenceCheck:
+def verify(
+    store: LeaseStore,
+    fence: Fence,
+    *,
+    now: float | None = None,
+    then: str = "nothing was committed",
+) -> FenceCheck:
     """The current record if it carries `fence.token` and is held (not released, not expired);
-    StaleFence otherwise."""
+    StaleFence otherwise (its message ends with `then`: what the refusal left behind)."""
     oid, record = store.read(fence.name)
     t = time.time() if now is None else now
     if record is None or oid is None:
         raise StaleFence(
             f"lease {fence.name} ({store.where}) does not exist; token {fence.token} is not "
-            "current",
+            f"current; {then}",
             fix=f"git wt lease acquire {fence.name} --ttl SECONDS",
             lease=fence.name,
             token=fence.token,
@@ -77,7 +83,7 @@ def verify(store: LeaseStore, fence: Fence, *, now: float | None = None) -> Fenc
             why = f"the lease is {state.value}"
         raise StaleFence(
             f"fencing token {fence.token} for lease {fence.name} ({store.where}) is stale: {why}; "
-            "nothing was committed",
+            f"{then}",
             fix=f"git wt lease acquire {fence.name} --ttl SECONDS, then commit with the new token",
             lease=fence.name,
             token=fence.token,

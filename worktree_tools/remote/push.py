@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools import events
-from worktree_tools.errors import InvalidInput, RefMoved, Rejected
+from worktree_tools.errors import InvalidInput, LockTimeout, RefMoved, Rejected, WtError
 from worktree_tools.gitcmd import git, nul_join
 from worktree_tools.remote import records, transport
 from worktree_tools.remote.advance import Advance, advance
@@ -110,10 +110,32 @@ def push_branch(
     transport.check_remote(remote)
     if retries < 0:
         raise InvalidInput("--retries must be 0 or more")
+    try:
+        return _push(wt, commit, branch, remote, retries, agent, fence, lock_timeout)
+    except WtError as err:
+        events.append(
+            wt.state_dir, "push", agent, outcome=err.outcome.value, remote=remote,
+            branch=branch, commit=commit, error=err.message,
+        )  # fmt: skip
+        err.details.setdefault("commit", commit)
+        raise
+
+
+def _push(
+    wt: Worktree,
+    commit: str,
+    branch: str,
+    remote: str,
+    retries: int,
+    agent: str,
+    fence: Fence | None,
+    lock_timeout: float,
+) -> PushOutcome:
     ref = f"refs/heads/{branch}"
+    then = f"the local commit {commit[:12]} is intact and not pushed"
     parent = _parent(wt, commit)
     store = RemoteStore(wt, remote) if fence is not None else None
-    check = verify(store, fence) if store is not None and fence is not None else None
+    check = verify(store, fence, then=then) if store is not None and fence is not None else None
     candidate, pushes, replays = commit, 0, 0
     for attempt in range(retries + 1):
         if attempt:
@@ -133,7 +155,8 @@ def push_branch(
         if check is not None and store is not None:
             lstatus = report.status(records.lease_ref(check.fence.name))
             if lstatus is PushStatus.MOVED:
-                check = verify(store, check.fence)  # StaleFence when someone else took it
+                # StaleFence when someone else took it; else we renewed it elsewhere: go on.
+                check = verify(store, check.fence, then=then)
                 continue
         status = report.status(ref)
         if status is PushStatus.REFUSED:
@@ -157,10 +180,6 @@ def push_branch(
                            lock_timeout)  # fmt: skip
         candidate = replayed
         replays += 1
-    events.append(
-        wt.state_dir, "push", agent, outcome="conflict", remote=remote, branch=branch,
-        commit=commit, pushes=pushes, replays=replays,
-    )  # fmt: skip
     raise RefMoved(
         f"{remote}/{branch} kept moving; gave up after {pushes} pushes; the local commit "
         f"{commit[:12]} is intact and not pushed",
@@ -188,16 +207,19 @@ def _landed(
     note: str | None = None
     moved = False
     if pushed != commit:
-        res = advance(
-            wt, ref, commit, pushed, agent=agent, deadline=time.monotonic() + lock_timeout,
-            reason=f"wt-commit --push ({agent}): replayed onto {remote}/{branch}",
-        )  # fmt: skip
-        moved = res.status is Advance.MOVED
+        try:
+            res = advance(
+                wt, ref, commit, pushed, agent=agent, deadline=time.monotonic() + lock_timeout,
+                reason=f"wt-commit --push ({agent}): replayed onto {remote}/{branch}",
+            )  # fmt: skip
+            why = res.detail.splitlines()[0] if res.detail else res.status.value
+            moved = res.status is Advance.MOVED
+        except LockTimeout as err:  # the push landed: a busy lock must not read as a failure
+            why, moved = err.message, False
         if not moved:
             note = (
                 f"{remote}/{branch} has {pushed[:12]}, your commit {commit[:12]} replayed on "
-                f"the remote's new changes; the local branch stays at {commit[:12]} "
-                f"({res.detail.splitlines()[0] if res.detail else res.status.value}). "
+                f"the remote's new changes; the local branch stays at {commit[:12]} ({why}). "
                 "Run `git wt sync` once those paths are committed or clean."
             )
     now = wt.resolve(ref)
