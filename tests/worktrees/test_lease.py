@@ -125,3 +125,15 @@ def test_the_default_owner_is_the_agent_behind_git_and_the_shell(repo: Path) -> 
     finally:
         kill(agent)
     assert lease_of(repo, "a1") == "owner-dead"
+
+
+def test_a_crash_while_writing_a_record_leaves_the_old_one_whole(repo: Path) -> None:
+    alloc(repo, "a1")
+    edit_record(repo, "a1", heartbeat=LONG_AGO)
+    before = record_path(repo, "a1").read_bytes()
+    crashed = git_wt(repo, "heartbeat", "a1", env={"WT_FAULT": "wt-record-written"})
+    assert crashed.returncode == -9
+    assert record_path(repo, "a1").read_bytes() == before
+    assert lease_of(repo, "a1") == "expired"
+    assert wt_json(repo, "heartbeat", "a1")["before"] == "expired"
+    assert lease_of(repo, "a1") == "active"

@@ -17,6 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from worktree_tools import faults
 from worktree_tools.errors import InvalidInput
 
 VERSION = 1
@@ -245,6 +246,7 @@ def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+    faults.point("wt-record-written")
     os.replace(tmp, path)
     dfd = os.open(path.parent, os.O_RDONLY)
     try:
