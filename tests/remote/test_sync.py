@@ -117,3 +117,21 @@ def test_sync_racing_a_wt_commit_in_the_same_worktree_loses_nothing(
             assert git(a, "show", f"HEAD:b{n}.txt") == f"b{n}\n"
             assert committed["replays"] == 1 or committed["parent"] == tip
         assert status(a) == ""  # index == HEAD and files == index: nothing reversed
+
+
+def test_unreachable_remote_is_rejected_and_nothing_changes(repo: Path) -> None:
+    frozen = snapshot(repo)
+    nowhere = "git://127.0.0.1:1/nothing.git"  # port 1: connection refused at once
+    for argv in (["sync", "--remote", nowhere], ["lease", "list", "--remote", nowhere]):
+        proc = git_wt(repo, *argv, "--json")
+        assert proc.returncode == 6, proc.stderr
+        assert json.loads(proc.stdout)["outcome"] == "rejected"
+    assert snapshot(repo)[:3] == frozen[:3]
+
+
+def test_text_output(origin: str, tmp_path: Path) -> None:
+    a = clone(origin, tmp_path / "a")
+    out = git_wt(a, "sync").stdout
+    assert out.startswith("up_to_date: main in ")
+    out = git_wt(a, "lease", "acquire", "deploy", "--ttl", "60", "--agent", "a1").stdout
+    assert out.startswith("deploy: held by a1 on ") and "token 1" in out

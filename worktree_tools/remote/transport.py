@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from worktree_tools.errors import InvalidInput, Rejected
+from worktree_tools.gitcmd import GitResult, git
 from worktree_tools.repo import Worktree
 
 
@@ -77,6 +78,11 @@ def default_remote(wt: Worktree) -> str:
     return "origin"
 
 
+def _network(wt: Worktree, args: list[str]) -> GitResult:
+    """git talking to a remote: never stop to ask for a password (an agent cannot answer)."""
+    return git(args, cwd=wt.toplevel, env=wt.env(GIT_TERMINAL_PROMPT="0"), check=False)
+
+
 def check_remote(remote: str) -> str:
     if not remote or remote.startswith("-") or any(c in remote for c in "\0\n"):
         raise InvalidInput(f"invalid remote {remote!r}: name a configured remote or a URL")
@@ -85,7 +91,7 @@ def check_remote(remote: str) -> str:
 
 def ls_remote(wt: Worktree, remote: str, pattern: str) -> dict[str, str]:
     """{ref: oid} on the remote for refs matching `pattern` (an exact ref or a `*` glob)."""
-    res = wt.git(["ls-remote", "--refs", remote, pattern], check=False)
+    res = _network(wt, ["ls-remote", "--refs", remote, pattern])
     if res.returncode != 0:
         raise Rejected(
             f"cannot read {pattern} from remote {remote!r}: {res.err.strip()}",
@@ -109,7 +115,8 @@ def fetch_oids(wt: Worktree, remote: str, oids: list[str]) -> bool:
     missing = [oid for oid in dict.fromkeys(oids) if not have(wt, oid)]
     if not missing:
         return True
-    res = wt.git(
+    res = _network(
+        wt,
         [
             "fetch",
             "--quiet",
@@ -119,7 +126,6 @@ def fetch_oids(wt: Worktree, remote: str, oids: list[str]) -> bool:
             remote,
             *missing,
         ],
-        check=False,
     )
     return res.returncode == 0 and all(have(wt, oid) for oid in missing)
 
@@ -144,7 +150,7 @@ def push(
     for ref, expected in (leases or {}).items():
         args.append(f"--force-with-lease={ref}:{expected or ''}")
     args += [remote, *refspecs]
-    res = wt.git(args, check=False)
+    res = _network(wt, args)
     statuses: dict[str, PushStatus] = {}
     summaries: dict[str, str] = {}
     for line in res.out.splitlines():
