@@ -53,19 +53,19 @@ def walk(repo: Any, cfg: JournalConfig, new: str, hide: list[str]) -> Walked:
         "--format=%H %P",
         new, "--not", *hide, "--", *_pathspec(cfg),
     ]  # fmt: skip
-    headers: list[str] = []
-    for header, changes in _sections(repo, cfg, args, None):
+    quiet: list[str] = []  # one-parent commits that did not touch the journal
+    seen: list[str] = []  # every other commit, kept for a range's boundary
+    for header, changes in _sections(repo, cfg, args, None, quiet=quiet):
         if hide:
-            headers.append(header)  # for the range's boundary, below
+            seen.append(header)
+        out.commits += 1
         if len(header) == 81:  # the common case: "<commit> <parent>" (SHA-1)
-            out.commits += 1
             out.pairs += 1
             if changes is not None:
                 out.changed_pairs += 1
                 out.violations += checker.check(header[:40], header[41:], changes)
             continue
         commit, *parents = header.split()
-        out.commits += 1
         out.pairs += len(parents) or 1
         if len(parents) > 1:
             out.merges += 1
@@ -73,10 +73,13 @@ def walk(repo: Any, cfg: JournalConfig, new: str, hide: list[str]) -> Walked:
         elif changes is not None:
             out.changed_pairs += 1
             out.violations += checker.check(commit, parents[0] if parents else None, changes)
+    out.commits += len(quiet)
+    out.pairs += len(quiet)
     for commit, parent, changes in _pairs(repo, cfg, merges):
         out.changed_pairs += 1
         out.violations += checker.check(commit, parent, changes)
-    if headers:  # a range: twins may come from the commits it starts from
+    if hide:  # a range: twins may come from the commits it starts from
+        headers = quiet + seen
         inside = {h.split(" ", 1)[0] for h in headers}
         checker.seed({p for h in headers for p in h.split()[1:]} - inside)
     out.violations += checker.collisions()
@@ -116,10 +119,15 @@ class Changes:
 
 
 def _sections(
-    repo: Any, cfg: JournalConfig, args: list[str], feed: bytes | None
+    repo: Any,
+    cfg: JournalConfig,
+    args: list[str],
+    feed: bytes | None,
+    quiet: list[str] | None = None,
 ) -> Iterator[tuple[str, Changes | None]]:
     """Run git (`feed` on its stdin, from a thread) and yield each header with the journal
-    changes under it (None: none), as they come: checking overlaps git's work."""
+    changes under it (None: none), as they come: checking overlaps git's work. With `quiet`,
+    a "<commit> <parent>" header without changes goes there instead (most of a history)."""
     proc = subprocess.Popen(
         ["git", *args],
         cwd=repo.path,
@@ -163,7 +171,10 @@ def _sections(
                 meta = tok.lstrip(b"\n")
             elif tok:
                 if header is not None:
-                    yield header, current if current else None
+                    if current is None and quiet is not None and len(header) == 81:
+                        quiet.append(header)
+                    else:
+                        yield header, current if current else None
                     current = None
                 header = tok.decode().strip()
     err = proc.stderr.read()
