@@ -131,7 +131,8 @@ def _worktrees(wt: Worktree) -> list[Worktree]:
 
 
 def _dirty(wt: Worktree) -> list[str]:
-    res = wt.git(["status", "--porcelain=v1", "-z", "--untracked-files=no"])
+    # --no-optional-locks: a look must not take index.lock from a concurrent `git add` (R13).
+    res = wt.git(["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=no"])
     return [e[3:] for e in res.out.split("\0") if len(e) > 3 and e[2] == " "]
 
 
