@@ -123,6 +123,7 @@ class Scanner:
     errors: list[str] = field(default_factory=list)
     _branches: dict[str, _BranchState] = field(default_factory=dict)
     _last: dict[str, list[Finding]] = field(default_factory=dict)
+    _stale: set[tuple[str, int, int]] = field(default_factory=set)  # git locks proven stale
 
     def scan(self) -> list[Finding]:
         """Every current finding. A source that fails (a git command racing a worktree being
@@ -244,12 +245,23 @@ class Scanner:
         from worktree_tools import doctor
 
         out: list[Finding] = []
+        stale_now: set[tuple[str, int, int]] = set()
         # fix=False: doctor only looks. The agent name is used for repairs' log lines only.
         for f in doctor.examine(self.wt, fix=False, agent="watch"):
             extra = {k: v for k, v in f.to_json().items() if k not in ("kind", "subject")}
-            if f.kind == "stale_lock":
+            ident = _identity(Path(f.subject)) if f.kind in ("stale_lock", "live_lock") else None
+            if f.kind == "stale_lock" or (
+                f.kind == "live_lock" and ident is not None and ident in self._stale
+            ):
+                # Once proven stale, the same lock file stays stale: the process scan behind
+                # "possibly held" counts any git process near the repository, which comes and
+                # goes, and would make the finding flap between stale and held.
+                if ident is not None:
+                    stale_now.add(ident)
                 out.append(Finding(Kind.STALE_GIT_LOCK, f.subject, f.detail, data=extra))
             elif f.kind == "live_lock" and self._only_us(Path(f.subject), f.detail):
+                if ident is not None:
+                    stale_now.add(ident)
                 detail = f"stale: only this watcher's own git process has it open ({f.detail})"
                 out.append(Finding(Kind.STALE_GIT_LOCK, f.subject, detail, data=extra))
             elif f.kind == "live_lock":
@@ -263,6 +275,7 @@ class Scanner:
                 out.append(Finding(Kind.ORPHAN_HOOK, f.subject, f.detail, data=extra))
             elif f.kind == "leaked_config":
                 out.append(Finding(Kind.LEAKED_CONFIG, f.subject, f.detail, data=extra))
+        self._stale = stale_now
         return out
 
     def _only_us(self, lock: Path, detail: str) -> bool:
@@ -358,6 +371,15 @@ def _ancestors() -> set[int]:
     except psutil.Error:
         pass
     return out
+
+
+def _identity(path: Path) -> tuple[str, int, int] | None:
+    """A lock file as one object: a new lock at the same path is a new finding."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (os.fspath(path), st.st_ino, st.st_mtime_ns)
 
 
 def _age(path: Path) -> float | None:
