@@ -131,7 +131,15 @@ def _create(repo: Repo, agent: str, req: AllocRequest) -> Record:
     )
     with repo.repo_lock():
         records.save(repo.state_dir, rec)
-        events.append(repo.state_dir, "alloc", agent, created=True, record=rec.to_json())
+        events.append(
+            repo.state_dir,
+            "alloc",
+            agent,
+            outcome="created",
+            branch=rec.branch,
+            path=rec.path,
+            record=rec.to_json(),
+        )
     _checkout_if_needed(repo, rec)
     return rec
 
@@ -211,7 +219,13 @@ def _reuse(repo: Repo, rec: Record, req: AllocRequest) -> Record:
         rec = rec.with_changes(**changes)
         records.save(repo.state_dir, rec)
         events.append(
-            repo.state_dir, "alloc", rec.agent, created=False, before=before.value, path=rec.path
+            repo.state_dir,
+            "alloc",
+            rec.agent,
+            outcome="reused",
+            before=before.value,
+            branch=rec.branch,
+            path=rec.path,
         )
     write_owner_file(Path(rec.admin_dir), rec.agent)
     _checkout_if_needed(repo, rec)

@@ -246,6 +246,8 @@ def _collect_locked(
             repo.state_dir,
             "gc_remove",
             rec.agent,
+            outcome="removed",
+            why=item.reason,
             reason=item.reason,
             rescue=item.rescue,
             branch=rec.branch,

@@ -81,6 +81,8 @@ def release(repo: Repo, req: ReleaseRequest) -> tuple[Record, Handoff]:
                 repo.state_dir,
                 "release",
                 req.agent,
+                outcome=req.state.value,
+                branch=rec.branch,
                 state=req.state.value,
                 handoff=handoff.to_json(),
             )
@@ -182,6 +184,9 @@ def adopt(
                 repo.state_dir,
                 "adopt",
                 new,
+                outcome="forced" if taken.forced else "adopted",
+                branch=rec.branch,
+                why=f"from {agent} ({before.value})",
                 adopted_from=agent,
                 forced=taken.forced,
                 lease_before=before.value,
