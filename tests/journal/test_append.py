@@ -79,3 +79,17 @@ def test_refuses_to_append_over_uncommitted_changes(repo: Path) -> None:
     (repo / first["path"]).write_text("one\nlocal edit\n")
     rc, payload = append(repo, "--agent", "ana", "two")
     assert rc == 2 and "uncommitted" in payload["error"]
+
+
+def test_a_failed_commit_puts_the_file_back(repo: Path) -> None:
+    rc, first = append(repo, "--agent", "ana", "one")
+    committed = (repo / first["path"]).read_bytes()
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
+    rc, payload = append(repo, "--agent", "ana", "two")
+    assert rc == 5 and payload["outcome"] == "hook_failed"
+    assert (repo / first["path"]).read_bytes() == committed
+    rc, payload = append(repo, "--agent", "ana", "--topic", "other", "new file")
+    assert rc == 5
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
