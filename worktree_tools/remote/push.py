@@ -40,7 +40,7 @@ from worktree_tools.remote.transport import PushStatus
 from worktree_tools.repo import Worktree
 
 BACKOFF_BASE = 0.02  # seconds; doubled per retry, jittered, capped
-BACKOFF_CAP = 0.5
+BACKOFF_CAP = 1.0
 
 
 @dataclass(frozen=True)
