@@ -164,3 +164,15 @@ def test_check_does_not_need_the_index_lock(jrepo: Path) -> None:
         assert check(jrepo)[0] == 0
     finally:
         lock.unlink()
+
+
+def test_blobs_are_checked_not_the_working_tree(jrepo: Path) -> None:
+    """With core.autocrlf the working tree holds CRLF while the blobs hold LF: the rules see
+    the blobs, so a clean append passes and nothing is mistaken for a rewrite."""
+    git(jrepo, "config", "core.autocrlf", "true")
+    write(jrepo, ENTRY, "first\r\nsecond\r\n")
+    git(jrepo, "add", ENTRY)
+    assert git(jrepo, "cat-file", "-p", f":{ENTRY}") == "first\nsecond\n"
+    assert check(jrepo)[0] == 0
+    git(jrepo, "commit", "-qm", "append")
+    assert git_wt(jrepo, "journal", "verify").returncode == 0
