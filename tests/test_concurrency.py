@@ -107,13 +107,14 @@ def changed_names(repo: Path, *args: str) -> list[str]:
 
 def assert_no_leftovers(repo: Path) -> None:
     """No git lock file, no holder record, no temporary file anywhere in the git dirs.
-    worktree-tools' own flocks (`wt/repo.lock`, `<git dir>/wt-*.lock`) stay: never unlinked."""
+    worktree-tools' own flocks (`wt/repo.lock`, `wt/worktree-admin.lock`,
+    `<git dir>/wt-*.lock`) stay: never unlinked."""
     common = common_dir(repo)
     git_dirs = {common, *common.glob("worktrees/*")}
     left = []
     for path in common.rglob("*"):
         name = path.name
-        flock = (path.parent == common / "wt" and name == "repo.lock") or (
+        flock = (path.parent == common / "wt" and name in ("repo.lock", "worktree-admin.lock")) or (
             path.parent in git_dirs and name.startswith("wt-") and name.endswith(".lock")
         )
         git_lock = name.endswith(".lock") and not flock

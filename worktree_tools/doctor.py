@@ -44,7 +44,18 @@ class Finding:
 
 def worktree_dirs(wt: Worktree) -> list[tuple[Path, Path]]:
     """(toplevel, gitdir) of every worktree of the repository, hook checkouts included."""
-    res = wt.git(["worktree", "list", "--porcelain", "-z"])
+    import time
+
+    from worktree_tools.locks import Holder, RecordedLock
+    from worktree_tools.worktrees.common import ADMIN_LOCK
+
+    # `git worktree list` fails on an entry another process is half-way through adding.
+    admin = RecordedLock(
+        wt.state_dir / ADMIN_LOCK, "worktree-admin lock", Holder.me("doctor"),
+        time.monotonic() + 30,
+    )  # fmt: skip
+    with admin:
+        res = wt.git(["worktree", "list", "--porcelain", "-z"])
     out: list[tuple[Path, Path]] = []
     for record in res.out.split("\0\0"):
         for line in record.split("\0"):

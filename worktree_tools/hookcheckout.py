@@ -16,6 +16,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from worktree_tools.errors import WtError
+from worktree_tools.locks import Holder, RecordedLock
 from worktree_tools.repo import EMPTY_TREE, Worktree, discover
 
 HOOK_WORKTREES = "hook-worktrees"
@@ -28,23 +30,31 @@ def checkout_path(wt: Worktree) -> Path:
     return wt.state_dir / HOOK_WORKTREES / key
 
 
-def ensure(wt: Worktree, tip: str) -> Worktree:
+def ensure(wt: Worktree, tip: str, agent: str, deadline: float) -> Worktree:
     """The hook checkout of `wt`, created on first use (caller holds wt's worktree lock)."""
     path = checkout_path(wt)
     if (path / ".git").is_file():
         try:
             return discover(path)
-        except Exception:
-            pass
+        except WtError:
+            pass  # damaged: recreated below
     path.parent.mkdir(parents=True, exist_ok=True)
-    # -f -f: re-register over a checkout whose directory was deleted while it was locked.
-    wt.git(
-        [
-            "worktree", "add", "-f", "-f", "--detach", "--no-checkout", "--lock",
-            "--reason", f"worktree-tools hook checkout for {wt.toplevel}",
-            os.fspath(path), tip,
-        ]
-    )  # fmt: skip
+    from worktree_tools.worktrees.common import ADMIN_LOCK
+
+    # Concurrent `git worktree add`s read each other's half-made entries: one at a time, under
+    # the lock `git wt alloc` takes too. -f -f: re-register over a checkout whose directory was
+    # deleted while it was locked.
+    admin = RecordedLock(
+        wt.state_dir / ADMIN_LOCK, "worktree-admin lock", Holder.me(agent), deadline
+    )
+    with admin:
+        wt.git(
+            [
+                "worktree", "add", "-f", "-f", "--detach", "--no-checkout", "--lock",
+                "--reason", f"worktree-tools hook checkout for {wt.toplevel}",
+                os.fspath(path), tip,
+            ]
+        )  # fmt: skip
     return discover(path)
 
 

@@ -135,7 +135,7 @@ def prepare(
             wt, resolved, wt.toplevel, private_index, env, agent=agent, deadline=deadline, tip=tip
         )
     assert tip is not None
-    hw = hookcheckout.ensure(wt, tip)
+    hw = hookcheckout.ensure(wt, tip, agent, deadline)
     hookcheckout.sync(hw, tip, tree)
     env = clean_env(base_env)
     return HookStage(

@@ -1,5 +1,6 @@
-"""Test-only stand-in for `wt-commit --push/--remote/--retries/--fence` until the CLI is wired:
-the same calls in the same order (fence check, commit, push), the same exit codes and JSON.
+"""Test-only loop driver: K commits with `--push` from one process (one "machine"), through the
+same core function as `wt-commit --push/--fence` (worktree_tools.remote.commit.commit_and_push).
+Single commits in the tests run the real `wt-commit --json` CLI (see server.driver).
 
     python driver.py [--remote R] [--push] [--retries N] [--fence NAME:TOKEN] [--agent A]
                      [--loop K --prefix P] -m MSG -- PATH...
@@ -34,26 +35,18 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
 
     def one(message: str) -> dict[str, Any]:
-        from worktree_tools import agent as agent_mod
-        from worktree_tools.commit import CommitRequest, run
-        from worktree_tools.remote.fence import Fence, check_fence
-        from worktree_tools.remote.push import push_commit
-        from worktree_tools.repo import discover
+        from worktree_tools.commit import CommitRequest
+        from worktree_tools.remote.commit import RemoteOptions, commit_and_push
 
-        cwd = Path.cwd()
-        wt = discover(cwd)
-        name, _ = agent_mod.resolve(args.agent, wt.gitdir)
-        remote = args.remote or ("origin" if args.push else None)
-        fence = Fence.parse(args.fence) if args.fence else None
-        if fence is not None:
-            check_fence(wt, fence.name, fence.token, remote=remote, agent=name)
-        result = run(CommitRequest(paths=tuple(args.paths), cwd=cwd, messages=(message,),
-                                   agent=args.agent))  # fmt: skip
+        req = CommitRequest(
+            paths=tuple(args.paths), cwd=Path.cwd(), messages=(message,), agent=args.agent
+        )
+        opts = RemoteOptions(
+            push=args.push, remote=args.remote, retries=args.retries, fence=args.fence
+        )
+        result, pushed = commit_and_push(req, opts)
         payload = result.to_json()
-        if args.push and remote is not None:
-            pushed = push_commit(
-                wt, result, remote=remote, retries=args.retries, agent=name, fence=fence
-            )
+        if pushed is not None:
             payload["push"] = pushed.to_json()
         return payload
 

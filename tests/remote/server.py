@@ -144,9 +144,10 @@ def ref_updates(bare: Path, ref: str) -> list[tuple[str, str]]:
 
 
 def driver(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """wt-commit with --push/--fence, as the lead will wire it (see driver.py)."""
+    """The real `wt-commit --json` with the given options (--push, --fence, ...)."""
+    wt_commit = os.fspath(Path(sys.executable).with_name("wt-commit"))
     return subprocess.run(
-        [sys.executable, DRIVER, *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [wt_commit, "--json", *args], cwd=cwd, capture_output=True, text=True, timeout=300
     )
 
 

@@ -59,6 +59,25 @@ def _reject_all(ctx: click.Context, param: click.Parameter, value: bool) -> bool
 @click.option(
     "-a", "--all", "all_", is_flag=True, hidden=True, callback=_reject_all, expose_value=False
 )
+@click.option(
+    "--push",
+    is_flag=True,
+    help="Then push to the remote branch of the same name (never forced; replayed onto a moved "
+    "remote when none of its paths changed there).",
+)
+@click.option("--remote", help="Remote for --push and --fence (default: the branch's, or origin).")
+@click.option(
+    "--retries",
+    type=int,
+    default=30,
+    show_default=True,
+    help="With --push: how many times to fetch, replay and push again.",
+)
+@click.option(
+    "--fence",
+    metavar="NAME:TOKEN",
+    help="Refuse unless TOKEN is lease NAME's current fencing token.",
+)
 @click.argument("paths", nargs=-1, type=click.UNPROCESSED)
 def commit_cmd(
     messages: tuple[str, ...],
@@ -73,6 +92,10 @@ def commit_cmd(
     hooks_mode: str | None,
     revalidate: bool,
     commit_whole_tree: bool,
+    push: bool,
+    remote: str | None,
+    retries: int,
+    fence: str | None,
     paths: tuple[str, ...],
 ) -> int:
     """Commit exactly PATHS from this worktree onto its branch, and nothing else.
@@ -107,7 +130,14 @@ def commit_cmd(
             hooks=hooks_mode,
             revalidate=revalidate,
         )
-        result = run(req)
+        pushed = None
+        if push or fence or remote is not None:
+            from worktree_tools.remote.commit import RemoteOptions, commit_and_push
+
+            opts = RemoteOptions(push=push, remote=remote, retries=retries, fence=fence)
+            result, pushed = commit_and_push(req, opts)
+        else:
+            result = run(req)
         if result.outcome is Outcome.COMMITTED:
             text = (
                 f"committed {result.commit and result.commit[:12]} on {result.branch}: "
@@ -118,7 +148,14 @@ def commit_cmd(
             text = f"unchanged: {', '.join(result.paths)} already committed on {result.branch}"
         for warning in result.warnings:
             click.echo(f"wt-commit: warning: {warning}", err=True)
-        emit(result.to_json(), as_json, text)
+        payload = result.to_json()
+        if pushed is not None:
+            payload["push"] = pushed.to_json()
+            how = f" (replayed, {pushed.retries} retries)" if pushed.pushed != pushed.commit else ""
+            text += f"; pushed {pushed.pushed[:12]} to {pushed.remote}/{pushed.branch}{how}"
+            if pushed.note:
+                click.echo(f"wt-commit: note: {pushed.note}", err=True)
+        emit(payload, as_json, text)
         return exit_code(result.outcome)
 
     return run_guarded("wt-commit", as_json, body)
