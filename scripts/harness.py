@@ -7,11 +7,12 @@ Each agent is a process (scripts/harness_worker.py) that allocates its own workt
 uncommitted edits and heartbeats, and finally releases its worktree (as done or handoff).
 Meanwhile the harness:
 
-  - kills processes with SIGKILL: a share (--kill-rate) of the agents' tool runs, each in one of
-    these ways: at a named point of wt-commit (`WT_FAULT` staged, built, locked = holding the
-    repository lock, index-synced, landed), in the middle of the pre-commit hook, or at a
-    random moment; a share of the agents themselves (their lease becomes owner-dead); a share
-    of the gc runs (at a random moment, or after a rescue / a removal);
+  - kills processes with SIGKILL, each with the probability --kill-rate: the agents' tool runs
+    (retries included), at a named point of wt-commit (`WT_FAULT` staged, built, locked =
+    holding the repository lock, index-synced, landed), in the middle of the pre-commit hook,
+    or at a random moment; allocs (also right after `git worktree add`); the agents themselves
+    (their lease becomes owner-dead); gc runs (at a random moment, or after a rescue / a
+    removal) and doctor --fix runs;
   - runs `git wt gc` and `git wt doctor --fix` in a loop, and `git wt watch` throughout;
   - leaves stale `index.lock` files (old, no holder) in agents' worktrees and the main one;
   - corrupts a state record (an agent's owner.json, restored after a while as a person would),
@@ -127,7 +128,14 @@ class Run:
         (self.run_dir / "marks").mkdir()
         self.plans, self.doomed = make_plan(args)
         (self.run_dir / "config.json").write_text(
-            json.dumps({"repo": os.fspath(self.repo), "seed": args.seed, "plans": self.plans})
+            json.dumps(
+                {
+                    "repo": os.fspath(self.repo),
+                    "seed": args.seed,
+                    "kill_rate": args.kill_rate,
+                    "plans": self.plans,
+                }
+            )
         )
         self.stop = threading.Event()
         self.lock = threading.Lock()
@@ -145,10 +153,10 @@ class Run:
         env = dict(self.env)
         if fault:
             env["WT_FAULT"] = fault
-        proc = subprocess.Popen(
-            [GIT_WT, *argv], cwd=self.repo, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        with open(self.run_dir / "tools.log", "ab") as log:  # the child keeps a copy
+            log.write(f"$ git-wt {' '.join(argv)} (fault {fault}, kill {kill_after})\n".encode())
+            log.flush()
+            proc = subprocess.Popen([GIT_WT, *argv], cwd=self.repo, env=env, stdout=log, stderr=log)
         self.count("harness_tool_runs")
         if kill_after is not None:
             try:
@@ -174,7 +182,10 @@ class Run:
                     fault = how
             rc = self.tool("gc", "--json", fault=fault, kill_after=kill_after)
             self.gc_exits[str(rc)] += 1
-            rc = self.tool("doctor", "--fix", "--json")
+            kill_after = None
+            if self.rng.random() < self.args.kill_rate:
+                kill_after = self.rng.uniform(0.0, 1.0)
+            rc = self.tool("doctor", "--fix", "--json", kill_after=kill_after)
             self.doctor_exits[str(rc)] += 1
             self.stop.wait(0.3)
 
@@ -255,6 +266,7 @@ class Run:
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGKILL)
                     self.count("killed[agent]")
+                proc.wait()  # reap it now: until then it is a zombie, which counts as alive
                 return
             time.sleep(0.01)
 

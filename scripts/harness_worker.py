@@ -26,6 +26,7 @@ WT_COMMIT = os.fspath(BIN / "wt-commit")
 GIT_WT = os.fspath(BIN / "git-wt")
 
 KILL_METHODS = ("staged", "built", "locked", "index-synced", "landed", "mid-hook", "random")
+ALLOC_KILLS = ("random", "wt-alloc-added")
 
 
 class Ledger:
@@ -45,6 +46,7 @@ class Agent:
         self.marks = run_dir / "marks"
         self.plan: list[dict[str, Any]] = cfg["plans"][index]
         self.rng = random.Random(f"{cfg['seed']}-{index}-timing")
+        self.kill_rate = float(cfg["kill_rate"])
         self.ledger = Ledger(run_dir / "ledgers" / f"{self.name}.jsonl")
         self.tree = self.repo
         self.committed: list[str] = []
@@ -52,11 +54,20 @@ class Agent:
     # ---- running tools, killing some ---------------------------------------------------
 
     def run(
-        self, argv: list[str], cwd: Path, op: int, kill: str | None = None
+        self,
+        argv: list[str],
+        cwd: Path,
+        op: int,
+        kill: str | None = None,
+        draw: tuple[str, ...] = (),
     ) -> tuple[int, dict[str, Any]]:
+        """Run a tool. `kill` is the planned way to kill it (the plan's first attempts);
+        otherwise (retries, alloc, release) it is killed at the kill rate in one of `draw`."""
         env = dict(os.environ)
         mark = self.marks / f"{self.name}-{op}-{self.rng.random():.9f}"
-        if kill in KILL_METHODS[:5]:
+        if kill is None and draw and self.rng.random() < self.kill_rate:
+            kill = self.rng.choice(draw)
+        if kill not in (None, "mid-hook", "random"):
             env["WT_FAULT"] = kill
         if kill == "mid-hook":
             env["HARNESS_HOOK_MARK"] = os.fspath(mark)
@@ -89,10 +100,10 @@ class Agent:
         """Run; after a kill or a lock timeout try again (wt-commit is idempotent)."""
         rc, data = self.run(argv, cwd, op, kill)
         tries = 0
-        while rc in (-9, 3) and tries < 4:
+        while rc in (-9, 3) and tries < 6:
             tries += 1
             time.sleep(0.05 * tries)
-            rc, data = self.run(argv, cwd, op)
+            rc, data = self.run(argv, cwd, op, draw=KILL_METHODS)
         return rc, data
 
     # ---- operations ----------------------------------------------------------------------
@@ -100,7 +111,7 @@ class Agent:
     def alloc(self) -> None:
         argv = [GIT_WT, "alloc", self.name, "--owner-pid", str(os.getpid()), "--json"]
         for attempt in range(10):
-            rc, data = self.run(argv, self.repo, -1)
+            rc, data = self.run(argv, self.repo, -1, draw=ALLOC_KILLS)
             if rc == 0:
                 self.tree = Path(data["path"])
                 self.ledger.write(ev="alloc", path=data["path"], branch=data["branch"])
@@ -118,14 +129,34 @@ class Agent:
             self.committed.append(rel)
 
     def journal(self, op: int, token: str, kill: str | None) -> None:
-        self.ledger.write(ev="written", op=op, token=token, kind="journal")
         argv = [GIT_WT, "journal", "append", "--json", "--agent", self.name]
         # No retry after a kill: the entry may have landed, and a second append would write
         # the text twice. What was written and not committed stays in the worktree.
         rc, data = self.run([*argv, "--topic", f"op-{op}", token], self.tree, op, kill)
         if rc == 3:
-            rc, data = self.run([*argv, "--topic", f"op-{op}", token], self.tree, op)
+            rc, data = self.run(
+                [*argv, "--topic", f"op-{op}", token], self.tree, op, draw=("random",)
+            )
+        # The tool writes the entry itself: a run killed early (or one that failed and put
+        # the file back) wrote nothing. Count the change as made only when it is visible.
+        if rc == 0 or self.visible(token):
+            self.ledger.write(ev="written", op=op, token=token, kind="journal")
+        else:
+            self.ledger.write(ev="never_written", op=op, token=token, kind="journal", rc=rc)
         self.report(op, token, rc, data)
+
+    def visible(self, token: str) -> bool:
+        """Is the text on disk under journal/ in the worktree, or in its branch?"""
+        for path in (self.tree / "journal").rglob("*.md"):
+            try:
+                if token in path.read_text(errors="replace"):
+                    return True
+            except OSError:
+                continue
+        res = subprocess.run(
+            ["git", "grep", "-q", "-F", token, "HEAD", "--", "journal"], cwd=self.tree
+        )
+        return res.returncode == 0
 
     def edit(self, op: int, token: str) -> None:
         """An uncommitted change: a new untracked file, or a line added to a committed one."""
@@ -144,7 +175,7 @@ class Agent:
         state = self.rng.choice(["done", "handoff"])
         argv = [GIT_WT, "release", self.name, "--state", state, "--note", "harness", "--json"]
         for attempt in range(20):
-            rc, _data = self.run(argv, self.repo, -2)
+            rc, _data = self.run(argv, self.repo, -2, draw=("random",))
             if rc == 0:
                 self.ledger.write(ev="released", state=state)
                 return

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,17 @@ def test_short_run_under_faults_loses_nothing(tmp_path: Path) -> None:
         "PASS  the journal verifies on every branch",
     ):
         assert line in proc.stdout
+    # BENCHMARKS.md renders the report: its command (without the scratch --json), the machine.
+    sys.path.insert(0, os.fspath(SCRIPTS))
+    from gen_benchmarks import render_markdown
+
+    bench = {k: r[k] for k in ("command", "date", "machine", "source")}
+    text = render_markdown({**bench, "command": "scripts/bench", "sections": []}, r)
+    assert "## Fault-injection harness" in text
+    assert "`scripts/harness --agents 4 --ops 8 --kill-rate 0.25 --seed 3`" in text
+    assert f"| **lost** | {r['lost']} |" in text
+    assert "✅ met | harness: changes lost (4 agents x 8 ops, 25% killed) | 0 |" in text
+    assert f"{r['machine']['nproc']} CPUs" in text
 
 
 def test_checker_reports_lost_commits(tmp_path: Path) -> None:
