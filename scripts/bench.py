@@ -434,6 +434,98 @@ def _run_level(
 # Machine, report, CLI
 
 
+# ---------------------------------------------------------------------------------------------
+# Sections measured by the other issues' benchmark modules (scripts/bench_*.py)
+
+
+def _section(data: dict[str, Any], targets: list[Target] | None = None) -> Section:
+    """A Section from a module's Section-shaped dict (its targets as dicts, if any)."""
+    fields = ("name", "value", "unit", "op", "limit", "gate")
+    got = [Target(**{k: t[k] for k in fields if k in t}) for t in data.get("targets", [])]
+    got += targets or []
+    return Section(
+        name=data["name"],
+        title=data["title"],
+        columns=data["columns"],
+        rows=data["rows"],
+        figures=data.get("figures", {}),
+        targets=[Target(t.name, t.value, t.unit, t.op, t.limit, t.gate) for t in got],
+        notes=data.get("notes", []),
+    )
+
+
+@benchmark("fleet", "Fleet: many agents in their own worktrees, a 0.3 s pre-commit hook")
+def bench_fleet(ctx: Context) -> Section:
+    import bench_fleet as mod
+
+    return _section(mod.run(ctx.quick))
+
+
+@benchmark("worktrees", "Per-agent worktrees: alloc beside git worktree add; gc")
+def bench_worktrees(ctx: Context) -> Section:
+    import bench_worktrees as mod
+
+    data = mod.run(quick=ctx.quick, root=ctx.root)
+    alloc, gc = data["figures"]["alloc"], data["figures"]["gc"]
+    return _section(
+        data,
+        [
+            Target("git wt alloc / git worktree add (median)", alloc["ratio_median"], "x"),
+            Target("gc: work at risk that was lost", gc["lost"], "", "==", 0, gate=True),
+            Target("gc: ms per worktree", gc["per_worktree_ms"], "ms"),
+        ],
+    )
+
+
+@benchmark("journal", "Journal verify over a synthetic history")
+def bench_journal(ctx: Context) -> Section:
+    import bench_journal as mod
+
+    f = mod.run(quick=ctx.quick, workdir=ctx.root)
+    rows = [
+        [f"git wt journal verify, whole history ({f['commits']:,} commits, {f['merges']:,} "
+         "merges)", f"{f['verify_s']:.3f}"],
+        ["baseline: git log -m --raw --no-renames -- journal/ | git cat-file --batch + checks",
+         f"{f['baseline_s']:.3f}"],
+        [f"verify OLD..NEW, {f['range_commits']:,} commits (in process)", f"{f['range_s']:.4f}"],
+        ["the same range from the command line (start-up included)", f"{f['range_cli_s']:.3f}"],
+        ["building the history (fast-import)", f"{f['build_s']:.3f}"],
+    ]  # fmt: skip
+    return Section(
+        name="journal",
+        title="Journal verify over a synthetic history",
+        columns=["measurement", "seconds"],
+        rows=rows,
+        figures=f,
+        targets=[
+            Target(
+                "journal verify / baseline (whole history)", f["verify_vs_baseline"], "x", "<=", 1.0
+            ),
+            Target("journal verify of a 1,000-commit range", f["range_s"], "s", "<", 1.0),
+            Target(
+                "journal verify exit on the valid history (CLI)",
+                f["range_cli_exit"],
+                "",
+                "==",
+                0,
+                gate=True,
+            ),
+        ],
+        notes=[
+            f"{f['journal_commits']:,} commits touch the journal ({f['journal_files']:,} files); "
+            "best of the alternating rounds (verify, baseline, verify, ...): "
+            f"verify {f['verify_runs_s']}, baseline {f['baseline_runs_s']}.",
+        ],
+    )
+
+
+@benchmark("remote", "Commits through one loopback git server: 2, 4 and 8 machines")
+def bench_remote(ctx: Context) -> Section:
+    import bench_remote as mod
+
+    return _section(mod.run(ctx.quick))
+
+
 def machine() -> dict[str, Any]:
     cpu = "unknown"
     try:
