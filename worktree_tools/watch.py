@@ -4,8 +4,9 @@ Watching and working are different loops: a scan is cheap and read-only (records
 records, git's lock files, refs and the journal rules are read; nothing is written, no lock is
 taken), so it can run every few seconds beside agents whose work is serialized by locks.
 
-Each scan yields the current findings; the watcher compares them with the previous scan and
-emits one event per change: a finding that appears is `raised`, one that goes away `cleared`.
+Each scan yields the current findings (the journal's come from `watch_journal`); the watcher
+compares them with the previous scan and emits one event per change: a finding that appears is
+`raised`, one that goes away `cleared`.
 A finding is identified by its kind, its subject and its instance (the owner pid, the lock
 holder, the heartbeat...), so a detail that merely ages (a lock held 61 s, then 62 s) is no new
 event, while a second owner dying on the same worktree is.
@@ -22,10 +23,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.errors import JournalViolation, WtError
+from worktree_tools.errors import WtError
 from worktree_tools.locks import read_holder
 from worktree_tools.procs import HOST, alive_before
 from worktree_tools.repo import Worktree
+from worktree_tools.watch_journal import JournalTracker
 
 DEFAULT_INTERVAL = 5.0
 DEFAULT_LOCK_THRESHOLD = 60.0
@@ -108,12 +110,6 @@ class Options:
 
 
 @dataclass
-class _BranchState:
-    tip: str
-    violations: list[dict[str, Any]]
-
-
-@dataclass
 class Scanner:
     """Read-only scans of one repository. Keeps what it verified of each branch, so a watch
     loop checks only the commits that are new since its last scan."""
@@ -121,9 +117,12 @@ class Scanner:
     wt: Worktree
     options: Options = field(default_factory=Options)
     errors: list[str] = field(default_factory=list)
-    _branches: dict[str, _BranchState] = field(default_factory=dict)
+    _journal_tracker: JournalTracker = field(init=False)
     _last: dict[str, list[Finding]] = field(default_factory=dict)
     _stale: set[tuple[str, int, int]] = field(default_factory=set)  # git locks proven stale
+
+    def __post_init__(self) -> None:
+        self._journal_tracker = JournalTracker(self.wt)
 
     def scan(self) -> list[Finding]:
         """Every current finding. A source that fails (a git command racing a worktree being
@@ -298,53 +297,19 @@ class Scanner:
     # ---- the journal, branch by branch ----------------------------------------------------
 
     def _journal(self) -> list[Finding]:
-        tips = self._branch_tips()
-        for gone in set(self._branches) - set(tips):
-            del self._branches[gone]
         out: list[Finding] = []
-        for branch, tip in sorted(tips.items()):
-            known = self._branches.get(branch)
-            if known is None or known.tip != tip:
-                known = self._verify_branch(branch, tip, known)
-                self._branches[branch] = known
-            for v in known.violations:
-                out.append(
-                    Finding(
-                        Kind.JOURNAL_VIOLATION,
-                        branch,
-                        f"{str(v.get('commit') or '')[:12]} {v.get('path')}: {v.get('kind')}: "
-                        f"{v.get('detail')}",
-                        instance=f"{v.get('commit')}:{v.get('path')}:{v.get('kind')}",
-                        data={"branch": branch, "violation": v},
-                    )
+        for branch, v in self._journal_tracker.violations():
+            out.append(
+                Finding(
+                    Kind.JOURNAL_VIOLATION,
+                    branch,
+                    f"{str(v.get('commit') or '')[:12]} {v.get('path')}: {v.get('kind')}: "
+                    f"{v.get('detail')}",
+                    instance=f"{v.get('commit')}:{v.get('path')}:{v.get('kind')}",
+                    data={"branch": branch, "violation": v},
                 )
+            )
         return out
-
-    def _branch_tips(self) -> dict[str, str]:
-        res = self.wt.git(["for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/"])
-        tips: dict[str, str] = {}
-        for line in res.out.splitlines():
-            ref, _, oid = line.rpartition(" ")
-            tips[ref.removeprefix("refs/heads/")] = oid
-        return tips
-
-    def _verify_branch(self, branch: str, tip: str, known: _BranchState | None) -> _BranchState:
-        from worktree_tools.journal.verify import verify
-
-        # Only what is new since the last scan, when the branch moved forward.
-        spec, carried = tip, []
-        if known is not None and self._is_ancestor(known.tip, tip):
-            spec, carried = f"{known.tip}..{tip}", known.violations
-        try:
-            verify(self.wt.toplevel, spec, use_checkpoint=False)
-            found: list[dict[str, Any]] = []
-        except JournalViolation as err:
-            found = list(err.details.get("violations", []))
-        return _BranchState(tip, carried + found)
-
-    def _is_ancestor(self, old: str, new: str) -> bool:
-        res = self.wt.git(["merge-base", "--is-ancestor", old, new], check=False)
-        return res.returncode == 0
 
 
 def _h(holder: Any) -> dict[str, Any]:
