@@ -251,3 +251,30 @@ def test_outside_a_repository_exits_2(tmp_path: Path) -> None:
     res = git_wt(tmp_path, "watch", "--once", "--json")
     assert res.returncode == 2
     assert json.loads(res.stdout)["outcome"] == "invalid"
+
+
+def test_a_running_watcher_never_passes_for_a_lock_holder(repo: Path) -> None:
+    """Lock-liveness scans count processes named git* working in the repository as possible
+    holders; a watcher that stayed in the repository would keep doctor from ever proving a
+    stale lock stale."""
+    proc = subprocess.Popen(
+        [GIT_WT, "watch", "--json", "--interval", "0.2", "--cycles", "500", "--no-journal"],
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        lock = repo / ".git" / "index.lock"
+        stale_lock(lock)
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())  # the watcher is up and has scanned
+        assert (first["event"], first["subject"]) == ("stale_git_lock", os.fspath(lock))
+        res = subprocess.run(
+            [GIT_WT, "doctor", "--fix", "--json"], cwd=repo, capture_output=True, text=True
+        )
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert not lock.exists()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait()

@@ -248,7 +248,10 @@ class Scanner:
         # fix=False: doctor only looks. The agent name is used for repairs' log lines only.
         for f in doctor.examine(self.wt, fix=False, agent="watch"):
             extra = {k: v for k, v in f.to_json().items() if k not in ("kind", "subject")}
-            ident = _identity(Path(f.subject)) if f.kind in ("stale_lock", "live_lock") else None
+            is_lock = f.kind in ("stale_lock", "live_lock")
+            ident = _identity(Path(f.subject)) if is_lock else None
+            if is_lock and ident is None:
+                continue  # released between doctor's listing and now: nothing to report
             if f.kind == "stale_lock" or (
                 f.kind == "live_lock" and ident is not None and ident in self._stale
             ):

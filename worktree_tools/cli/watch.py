@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -57,6 +58,10 @@ def watch_cmd(
         from worktree_tools.watch import Event, Options, Scanner, watch
 
         wt = discover(Path.cwd(), tolerate_missing_toplevel=True)
+        # Every path is absolute from here on. Leave the repository, so that the lock-liveness
+        # scans of doctor and wt-commit (which count processes named git* whose working
+        # directory is in the repository as possible holders) never take the watcher for one.
+        os.chdir("/")
         options = Options(lock_threshold=lock_threshold, journal=not no_journal)
         if once:
             scanner = Scanner(wt, options)
