@@ -551,3 +551,22 @@ def test_wt_commit_applies_the_journal_rules(repo: Path) -> None:
     assert wt_commit(repo, "-m", "delete", "--", "journal/2026/a.md").returncode == 6
     write(repo, "journal/2026/a.md", "day one\nday two\n")
     assert wt_commit(repo, "-m", "append", "--", "journal/2026/a.md").returncode == 0
+
+
+def test_hot_path_journal_shortcut_agrees_with_the_default_config() -> None:
+    from worktree_tools.commit import JOURNAL_CONFIG, _reaches_default_journal
+    from worktree_tools.journal.config import CONFIG_FILE, JournalConfig
+
+    assert JOURNAL_CONFIG == CONFIG_FILE
+    default = JournalConfig()
+    for rel in [".", "journal", "journal/a.md", "journal/2026/x.md", "journalx", "src/journal",
+                ".wtjournal", "README", "Journal/a.md", "docs/journal/a.md"]:  # fmt: skip
+        assert _reaches_default_journal(rel) == default.touches(rel), rel
+
+
+def test_a_committed_journal_config_is_honoured_for_other_paths(repo: Path) -> None:
+    write(repo, ".wtjournal", "[journal]\n\tpath = notes/**\n")
+    write(repo, "notes/a.md", "one\n")
+    assert wt_commit(repo, "-m", "cfg", "--", ".wtjournal", "notes").returncode == 0
+    write(repo, "notes/a.md", "changed\n")
+    assert wt_commit(repo, "-m", "edit", "--", "notes/a.md").returncode == 6

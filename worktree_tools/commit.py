@@ -32,6 +32,7 @@ TMP_DIR = "wt-tmp"
 WORKTREE_LOCK = "wt-worktree.lock"
 MAX_REPLAYS = 5
 HOOK_MODES = ("auto", "isolated", "in-place")  # hookstage.HookMode, without importing it
+JOURNAL_CONFIG = ".wtjournal"  # journal.config.CONFIG_FILE, without importing it
 
 
 @dataclass(frozen=True)
@@ -273,10 +274,21 @@ def _commit_locked(
 
 def _journal_gate(wt: Worktree, tip: str | None, tree: str, rels: list[str]) -> None:
     """The append-only journal rules (`.wtjournal`, default `journal/**`), as the pre-commit
-    check applies them; one git call when the commit cannot touch the journal."""
+    check applies them. The journal modules are imported only when the parent commits a
+    `.wtjournal` or a named path can reach the default journal: most commits pay one git call."""
+    if tip is not None:
+        res = wt.git(["config", "--blob", f"{tip}:{JOURNAL_CONFIG}", "--list"], check=False)
+        absent = res.returncode != 0 and "bad config" not in res.err  # as journal.config reads it
+        if absent and not any(_reaches_default_journal(r) for r in rels):
+            return
     from worktree_tools.journal.gate import check_staged_tree
 
     check_staged_tree(wt, [tip] if tip else [], tree, rels)
+
+
+def _reaches_default_journal(rel: str) -> bool:
+    """JournalConfig().touches(rel) for the default paths (journal/**), without importing it."""
+    return rel in (".", JOURNAL_CONFIG, "journal") or rel.startswith("journal/")
 
 
 def _revalidate(stage: Any, priv: Path, tip: str, tree: str, wt: Worktree) -> None:
