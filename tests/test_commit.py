@@ -570,3 +570,28 @@ def test_a_committed_journal_config_is_honoured_for_other_paths(repo: Path) -> N
     assert wt_commit(repo, "-m", "cfg", "--", ".wtjournal", "notes").returncode == 0
     write(repo, "notes/a.md", "changed\n")
     assert wt_commit(repo, "-m", "edit", "--", "notes/a.md").returncode == 6
+
+
+@pytest.mark.parametrize("mode", ["isolated", "in-place"])
+def test_a_hook_cannot_slip_unnamed_paths_into_the_commit(repo: Path, mode: str) -> None:
+    write(repo, "journal/x.md", "entry\n")
+    git(repo, "add", "journal/x.md")
+    git(repo, "commit", "-qm", "journal")
+    _hook(repo, "pre-commit", "echo v2 > version.txt; git add version.txt\n"
+          "git rm -q --cached journal/x.md\n")  # fmt: skip
+    write(repo, "a.txt", "a\n")
+    tip, index_before = head(repo), (repo / ".git/index").read_bytes()
+    proc = wt_commit(repo, "--json", "--hooks", mode, "-m", "a", "--", "a.txt")
+    assert proc.returncode == 5, proc.stderr
+    out = as_json(proc)
+    assert sorted(out["stray_paths"]) == ["journal/x.md", "version.txt"]  # type: ignore[arg-type]
+    assert head(repo) == tip
+    assert (repo / ".git/index").read_bytes() == index_before
+
+
+def test_a_hook_may_restage_the_named_paths(repo: Path) -> None:
+    _hook(repo, "pre-commit", "sed -i 's/needs fix/fixed/' a.txt 2>/dev/null; git add a.txt\n")
+    write(repo, "a.txt", "a needs fix\n")
+    proc = wt_commit(repo, "--hooks", "in-place", "-m", "a", "--", "a.txt")
+    assert proc.returncode == 0, proc.stderr
+    assert git(repo, "show", "HEAD:a.txt") == "a fixed\n"

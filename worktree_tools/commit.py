@@ -22,7 +22,7 @@ from typing import Any
 
 from worktree_tools import agent as agent_mod
 from worktree_tools import events, faults, hookrun, message, paths
-from worktree_tools.errors import InvalidInput, Outcome, RefMoved, Rejected, WtError
+from worktree_tools.errors import HookFailed, InvalidInput, Outcome, RefMoved, Rejected, WtError
 from worktree_tools.gitcmd import nul_join
 from worktree_tools.land import Landing, Moved, land, replay
 from worktree_tools.locks import Holder, RecordedLock
@@ -212,7 +212,10 @@ def _commit_locked(
         result.hook_mode = stage.mode.value
     if stage is not None and not req.no_verify:
         stage.run("pre-commit", [], tree=tree)
-        tree = stage.staged_tree()  # like git: a pre-commit hook may have staged fixes
+        restaged = stage.staged_tree()  # like git: a pre-commit hook may have staged fixes
+        if restaged != tree:
+            _only_named_paths_restaged(wt, tree, restaged, rels)
+        tree = restaged
         if tree == tip_tree:
             _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)
             return
@@ -289,6 +292,27 @@ def _journal_gate(wt: Worktree, tip: str | None, tree: str, rels: list[str]) -> 
 def _reaches_default_journal(rel: str) -> bool:
     """JournalConfig().touches(rel) for the default paths (journal/**), without importing it."""
     return rel in (".", JOURNAL_CONFIG, "journal") or rel.startswith("journal/")
+
+
+def _only_named_paths_restaged(wt: Worktree, before: str, after: str, rels: list[str]) -> None:
+    """A hook may restage the named paths (a formatter's fixes), nothing else: an unnamed path
+    would be committed unseen, skip the journal gate and stay staged as a reversal."""
+    res = wt.git(["diff-tree", "-r", "--name-only", "-z", before, after])
+    changed = [os.fsdecode(p) for p in res.stdout.split(b"\0") if p]
+    stray = [p for p in changed if not any(_covers(r, p) for r in rels)]
+    if stray:
+        raise HookFailed(
+            "the pre-commit hook staged paths you did not name: "
+            + ", ".join(stray[:10])
+            + "; nothing was committed",
+            fix="name those paths too, or fix the hook so that it stages only what it was given",
+            hook="pre-commit",
+            stray_paths=stray,
+        )
+
+
+def _covers(rel: str, path: str) -> bool:
+    return rel == "." or path == rel or path.startswith(rel + "/")
 
 
 def _revalidate(stage: Any, priv: Path, tip: str, tree: str, wt: Worktree) -> None:
