@@ -8,6 +8,7 @@ our pid, which is proof enough; for git's own we scan processes (psutil) and req
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -69,16 +70,32 @@ def holders(lock_path: Path, search_dirs: list[Path]) -> tuple[bool, str]:
 
 
 def remove_if_stale(lock_path: Path, search_dirs: list[Path], report: StaleReport) -> bool:
-    """Remove `lock_path` if (and only if) no live process can hold it. True if removed."""
+    """Remove `lock_path` if (and only if) no live process can hold it. True if it is gone.
+
+    The file judged must be the file removed: it is renamed aside first (atomic), and if what
+    was renamed is not the judged inode (someone replaced the lock meanwhile), it is put back."""
+    try:
+        before = lock_path.stat()
+    except FileNotFoundError:
+        return True
     held, who = holders(lock_path, search_dirs)
     if held:
         return False
+    aside = lock_path.with_name(f"{lock_path.name}.stale-{os.getpid()}")
     try:
-        st = lock_path.stat()
-        lock_path.unlink()
+        os.rename(lock_path, aside)
     except FileNotFoundError:
         return True
-    report({"lock": os.fspath(lock_path), "size": st.st_size, "mtime": st.st_mtime, "why": who})
+    moved = aside.stat()
+    if (moved.st_ino, moved.st_mtime_ns) != (before.st_ino, before.st_mtime_ns):
+        with contextlib.suppress(FileExistsError):  # a newer lock already stands there
+            os.link(aside, lock_path)  # a live lock: put it back
+        aside.unlink()
+        return False
+    aside.unlink()
+    report(
+        {"lock": os.fspath(lock_path), "size": before.st_size, "mtime": before.st_mtime, "why": who}
+    )
     return True
 
 
