@@ -35,9 +35,10 @@ def render_markdown(report: dict[str, Any], harness: dict[str, Any] | None = Non
         f"Regenerate with `scripts/gen-benchmarks` (it runs `{shown(report['command'])}`"
         + (f" after `{shown(harness['command'])}`" if harness else "")
         + ").",
-        "Every figure below comes from that one run, with the kinds of measurement taken "
+        "Every bench figure below comes from that one run, with the kinds of measurement taken "
         "round-robin so that the noise of a shared machine hits them alike: compare the ratios, "
-        "not the milliseconds.",
+        "not the milliseconds."
+        + (" The harness's figures come from its own run (see its section)." if harness else ""),
         "",
         f"- **Date:** {report['date']}",
         f"- **Code:** {source_text(report['source'])}",
@@ -82,13 +83,17 @@ def shown(command: str) -> str:
 def _target(
     name: str, value: float, unit: str = "", op: str = "==", limit: float | None = 0
 ) -> dict[str, Any]:
-    met = None if limit is None else {"==": value == limit, "<=": value <= limit}[op]
+    met = None
+    if limit is not None:
+        met = {"==": value == limit, "<=": value <= limit, ">=": value >= limit}[op]
     return {"name": name, "value": value, "unit": unit, "op": op, "limit": limit, "met": met}
 
 
 def harness_targets(h: dict[str, Any]) -> list[dict[str, Any]]:
-    size = f"{h['agents']} agents x {h['ops_per_agent']} ops, {100 * h['kill_rate']:g}% killed"
+    share = 100 * h["processes_killed"] / h["processes"] if h["processes"] else 0.0
+    size = f"{h['agents']} agents x {h['ops_per_agent']} ops, {share:.1f}% of processes killed"
     return [
+        _target("harness: share of processes killed", round(share, 1), "%", ">=", 10),
         _target(f"harness: changes lost ({size})", h["lost"]),
         _target("harness: changes in history more than once", h["duplicated"]),
         _target("harness: locks left held", h["locks_left"]),

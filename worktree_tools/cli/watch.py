@@ -80,15 +80,18 @@ def watch_cmd(
                 "\n".join(lines) or "healthy: nothing needs attention",
             )
             return exit_code(outcome)
-        for item in watch(wt, interval, options, cycles=cycles):
-            if isinstance(item, Event):
-                click.echo(
-                    json.dumps(item.to_json(), ensure_ascii=False) if as_json else item.line()
-                )
-            else:
-                for err in item:
-                    click.echo(f"git wt watch: could not check {err}", err=True)
-            sys.stdout.flush()
+        try:
+            for item in watch(wt, interval, options, cycles=cycles):
+                if isinstance(item, Event):
+                    click.echo(
+                        json.dumps(item.to_json(), ensure_ascii=False) if as_json else item.line()
+                    )
+                else:
+                    for err in item:
+                        click.echo(f"git wt watch: could not check {err}", err=True)
+                sys.stdout.flush()
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is how a watch ends
         return 0
 
     return run_guarded("git wt watch", as_json, body)
