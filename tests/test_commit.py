@@ -595,3 +595,12 @@ def test_a_hook_may_restage_the_named_paths(repo: Path) -> None:
     proc = wt_commit(repo, "--hooks", "in-place", "-m", "a", "--", "a.txt")
     assert proc.returncode == 0, proc.stderr
     assert git(repo, "show", "HEAD:a.txt") == "a fixed\n"
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "nan"])
+def test_a_bad_lock_timeout_in_the_environment_is_invalid_input(repo: Path, value: str) -> None:
+    write(repo, "a.txt", "a\n")
+    before = snapshot(repo)[:3]
+    proc = wt_commit(repo, "--json", "-m", "a", "--", "a.txt", env={"WT_LOCK_TIMEOUT": value})
+    assert proc.returncode == 2 and as_json(proc)["outcome"] == "invalid"
+    assert "Traceback" not in proc.stderr and snapshot(repo)[:3] == before

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from worktree_tools.hookinstall import CHAINED_SUFFIX
 from worktree_tools.hookstage import HELD_ENV, HOOK_LOCK
-from worktree_tools.locks import Holder, RecordedLock
+from worktree_tools.locks import Holder, RecordedLock, lock_timeout
 from worktree_tools.repo import discover
 
 GUARDED = ("pre-commit",)
@@ -34,7 +34,7 @@ def run_hook(name: str, hooks_dir: Path, args: list[str], cwd: Path) -> int:
 
         wt = discover(cwd)
         who, _ = agent_mod.resolve(None, wt.gitdir)
-        timeout = float(os.environ.get("WT_LOCK_TIMEOUT", DEFAULT_GUARD_TIMEOUT))
+        timeout = lock_timeout(None, DEFAULT_GUARD_TIMEOUT)
         holder = Holder.me(who)
         with RecordedLock(wt.gitdir / HOOK_LOCK, "hook lock", holder, time.monotonic() + timeout):
             env = {**os.environ, HELD_ENV: str(os.getpid())}

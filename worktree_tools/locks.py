@@ -18,10 +18,31 @@ from types import TracebackType
 
 from filelock import FileLock, Timeout
 
-from worktree_tools.errors import LockTimeout
+from worktree_tools.errors import InvalidInput, LockTimeout
 from worktree_tools.procs import HOST
 
 POLL_SECONDS = 0.002
+DEFAULT_TIMEOUT = 30.0
+TIMEOUT_ENV = "WT_LOCK_TIMEOUT"
+
+
+def lock_timeout(given: float | None, default: float = DEFAULT_TIMEOUT) -> float:
+    """Seconds to wait for a lock: `given` (an option), else $WT_LOCK_TIMEOUT, else `default`.
+    Not a number, or negative: InvalidInput (exit 2), never a traceback."""
+    if given is None:
+        text = os.environ.get(TIMEOUT_ENV)
+        if text is None or not text.strip():
+            return default
+        try:
+            given = float(text)
+        except ValueError:
+            raise InvalidInput(f"${TIMEOUT_ENV} is not a number of seconds: {text!r}") from None
+        source = f"${TIMEOUT_ENV}"
+    else:
+        source = "--lock-timeout"
+    if not given >= 0 or given == float("inf"):
+        raise InvalidInput(f"{source} must be zero or more seconds, not {given}")
+    return given
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,18 @@ def run_guarded(command: str, as_json: bool, body: Callable[[], int]) -> int:
         return fail(WtError(f"internal error: {type(exc).__name__}: {exc}"), as_json, command)
 
 
+def timeout_option(ctx: click.Context, param: click.Parameter, value: float | None) -> float:
+    """Callback for every --lock-timeout: the option, else $WT_LOCK_TIMEOUT, else 30 s; a bad
+    value is a usage error (exit 2, one JSON object under --json), never a traceback."""
+    from worktree_tools.errors import InvalidInput
+    from worktree_tools.locks import lock_timeout
+
+    try:
+        return lock_timeout(value)
+    except InvalidInput as err:
+        raise click.BadParameter(err.message) from None
+
+
 def main(cmd: click.Command, prog: str) -> None:
     """Run a click command so that usage errors also honour --json and exit 2."""
     argv = sys.argv[1:]

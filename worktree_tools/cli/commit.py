@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from worktree_tools.cli._common import emit, run_guarded
+from worktree_tools.cli._common import emit, run_guarded, timeout_option
 from worktree_tools.errors import Outcome, exit_code
 
 
@@ -30,7 +29,8 @@ def _reject_all(ctx: click.Context, param: click.Parameter, value: bool) -> bool
 @click.option(
     "--lock-timeout",
     type=float,
-    default=lambda: float(os.environ.get("WT_LOCK_TIMEOUT", "30")),
+    default=None,
+    callback=timeout_option,
     show_default="30, or $WT_LOCK_TIMEOUT",
     help="Seconds to wait for the locks.",
 )
@@ -106,10 +106,7 @@ def commit_cmd(
 
     def body() -> int:
         from worktree_tools.commit import CommitRequest, run
-        from worktree_tools.errors import InvalidInput
 
-        if lock_timeout < 0:
-            raise InvalidInput("--lock-timeout must be zero or more seconds")
         sign: str | None = None
         if no_gpg_sign:
             sign = "no"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from worktree_tools.cli._common import emit, run_guarded
+from worktree_tools.cli._common import emit, run_guarded, timeout_option
 
 
 def _json_opt(f: Any) -> Any:
@@ -25,7 +24,8 @@ def _timeout_opt(f: Any) -> Any:
     return click.option(
         "--lock-timeout",
         type=float,
-        default=lambda: float(os.environ.get("WT_LOCK_TIMEOUT", "30")),
+        default=None,
+        callback=timeout_option,
         show_default="30, or $WT_LOCK_TIMEOUT",
         help="Seconds to wait for the repository lock.",
     )(f)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from worktree_tools.errors import InvalidInput
 from worktree_tools.locks import Holder, RecordedLock
+from worktree_tools.locks import lock_timeout as resolve_timeout
 from worktree_tools.repo import Worktree, discover
 from worktree_tools.worktrees.records import Record
 
@@ -124,8 +125,7 @@ class Repo:
 
 def open_repo(cwd: Path, actor: str | None = None, lock_timeout: float | None = None) -> Repo:
     wt = discover(cwd)
-    if lock_timeout is None:
-        lock_timeout = float(os.environ.get("WT_LOCK_TIMEOUT", "30"))
+    lock_timeout = resolve_timeout(lock_timeout)
     return Repo(
         wt=wt, actor=actor or os.environ.get("WT_AGENT") or "git-wt", lock_timeout=lock_timeout
     )
