@@ -178,3 +178,24 @@ def test_local_fence_refuses_a_stale_token_and_accepts_the_current_one(repo: Pat
     fresh = driver(repo, "--fence", "gen:2", "-m", "current", "src/app.py")
     assert fresh.returncode == 0, fresh.stderr
     assert git(repo, "log", "-1", "--format=%s") == "current\n"
+
+
+def test_a_lease_needs_a_named_holder(repo: Path) -> None:
+    """Review finding: with the user@host fallback two processes were the same holder."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    git_wt = os.fspath(Path(sys.executable).with_name("git-wt"))
+    env = {k: v for k, v in os.environ.items() if k != "WT_AGENT"}
+    proc = subprocess.run(
+        [git_wt, "lease", "acquire", "deploy", "--ttl", "60", "--json"],
+        cwd=repo, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "--agent" in json.loads(proc.stdout)["fix"]
+    ok = subprocess.run(
+        [git_wt, "lease", "acquire", "deploy", "--ttl", "60", "--agent", "a", "--json"],
+        cwd=repo, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr

@@ -39,12 +39,22 @@ def _lease_remote_opt(f: Any) -> Any:
     )(f)
 
 
-def _setup(agent: str | None) -> tuple[Any, str]:
+def _setup(agent: str | None, *, holder: bool = False) -> tuple[Any, str]:
+    """The worktree and the acting agent. A lease `holder` must be named (--agent, $WT_AGENT or
+    the worktree's owner): with the user@host fallback every process here would be the same
+    holder, and two of them would both hold the lease."""
     from worktree_tools import agent as agent_mod
+    from worktree_tools.errors import InvalidInput
     from worktree_tools.repo import discover
 
     wt = discover(Path.cwd())
-    name, _ = agent_mod.resolve(agent, wt.gitdir)
+    name, source = agent_mod.resolve(agent, wt.gitdir)
+    if holder and source == "fallback":
+        raise InvalidInput(
+            "a lease needs a named holder, not the user@host fallback that every process here "
+            "shares",
+            fix="pass --agent NAME or set WT_AGENT",
+        )
     return wt, name
 
 
@@ -127,7 +137,7 @@ def acquire_cmd(
         from worktree_tools.remote.lease import acquire
         from worktree_tools.remote.store import open_store
 
-        wt, who = _setup(agent)
+        wt, who = _setup(agent, holder=True)
         result = acquire(wt, open_store(wt, remote, who, lock_timeout), name, agent=who, ttl=ttl)
         data = {"outcome": "ok", **result.to_json()}
         text = _lease_text(data)
@@ -162,7 +172,7 @@ def renew_cmd(
         from worktree_tools.remote.lease import renew
         from worktree_tools.remote.store import open_store
 
-        wt, who = _setup(agent)
+        wt, who = _setup(agent, holder=True)
         store = open_store(wt, remote, who, lock_timeout)
         result = renew(wt, store, name, agent=who, ttl=ttl, token=token)
         data = {"outcome": "ok", **result.to_json()}
@@ -193,7 +203,7 @@ def release_cmd(
         from worktree_tools.remote.lease import release
         from worktree_tools.remote.store import open_store
 
-        wt, who = _setup(agent)
+        wt, who = _setup(agent, holder=True)
         store = open_store(wt, remote, who, lock_timeout)
         result = release(wt, store, name, agent=who, token=token)
         data = {"outcome": "ok", **result.to_json()}
