@@ -178,21 +178,40 @@ def test_doctor_leaves_a_live_lock_alone(repo: Path) -> None:
     assert proc.wait(timeout=30) == 0
 
 
-def test_doctor_restores_a_stranded_pre_commit_patch(repo: Path, tmp_path: Path) -> None:
-    """R3: pre-commit saved unstaged work to its cache, then the commit was killed."""
+def test_doctor_secures_a_stranded_pre_commit_patch(repo: Path, tmp_path: Path) -> None:
+    """R3: pre-commit saved unstaged work to its cache, then the commit was killed. doctor
+    secures the patch and names the command; it never writes into the live worktree itself
+    (a restored-then-discarded patch looks the same)."""
     write(repo, "README", "hello\nunstaged work that only the patch holds\n")
     patch = git(repo, "diff", "--binary")
     git(repo, "checkout", "--", "README")  # what pre-commit's `git checkout -- .` did
     cache = Path(os.environ["PRE_COMMIT_HOME"])
     cache.mkdir(parents=True, exist_ok=True)
-    (cache / "patch1700000000-4242").write_text(patch)
+    dead_pid = 2**22 + 12345  # above any pid this machine hands out
+    name = f"patch1700000000-{dead_pid}"
+    (cache / name).write_text(patch)
     out = json.loads(git_wt(repo, "doctor", "--json").stdout)
     assert [f["kind"] for f in out["findings"]] == ["stranded_patch"]
-    out = json.loads(git_wt(repo, "doctor", "--fix", "--json").stdout)
-    assert out["findings"][0]["fixed"] and "apply -R" in out["findings"][0]["undo"]
+    fixed = git_wt(repo, "doctor", "--fix", "--json")
+    finding = json.loads(fixed.stdout)["findings"][0]
+    assert fixed.returncode == 0 and finding["fixed"]
+    assert (repo / "README").read_text() == "hello\n"  # the live tree is not touched
+    kept = repo / ".git/wt/rescued-patches" / name
+    assert kept.read_text() == patch
+    assert json.loads(git_wt(repo, "doctor", "--json").stdout)["findings"] == []  # secured
+    apply = finding["apply"].split()
+    subprocess.run(apply, check=True)  # the named command brings the work back
     assert "unstaged work that only the patch holds" in (repo / "README").read_text()
-    assert (repo / ".git/wt/rescued-patches/patch1700000000-4242").exists()
-    assert json.loads(git_wt(repo, "doctor", "--json").stdout)["findings"] == []  # applied now
+
+
+def test_doctor_skips_the_patch_of_a_running_pre_commit(repo: Path) -> None:
+    write(repo, "README", "hello\nmid-run\n")
+    patch = git(repo, "diff", "--binary")
+    git(repo, "checkout", "--", "README")
+    cache = Path(os.environ["PRE_COMMIT_HOME"])
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / f"patch1700000000-{os.getpid()}").write_text(patch)  # a live "pre-commit" pid
+    assert json.loads(git_wt(repo, "doctor", "--json").stdout)["findings"] == []
 
 
 def test_doctor_repairs_leaked_core_worktree(repo: Path, tmp_path: Path) -> None:

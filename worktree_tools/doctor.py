@@ -155,50 +155,72 @@ def _patches(
     wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str
 ) -> list[Finding]:
     """pre-commit's `patch<epoch>-<pid>` files whose changes are missing from a worktree of
-    ours: they apply cleanly there and are not applied already (RACES R3)."""
+    ours: they apply cleanly there and are not applied already (RACES R3).
+
+    A patch cannot tell "stranded by a killed commit" from "restored, then discarded on purpose"
+    (pre-commit never deletes its patches), so the repair never writes into a live worktree: it
+    secures the patch in the repository (the per-user cache is cleaned by `pre-commit clean`) and
+    names the command that applies it. A patch whose pre-commit run is still alive is skipped."""
     cache = pre_commit_cache()
     if not cache.is_dir():
         return []
     out: list[Finding] = []
     hook_root = wt.state_dir / "hook-worktrees"
+    kept_dir = wt.state_dir / "rescued-patches"
     for patch in sorted(cache.glob("patch*")):
+        if _writer_alive(patch.name):
+            continue  # a pre-commit run is between its stash and its restore right now
+        keep = kept_dir / patch.name
+        if keep.exists() and keep.read_bytes() == patch.read_bytes():
+            continue  # secured by an earlier --fix; the apply command was given then
         for top, _gitdir in dirs:
             if hook_root in top.parents:
                 continue  # hook checkouts are reset before every use
-            applies = _apply(wt, top, patch, check=True)
-            applied = _apply(wt, top, patch, check=True, reverse=True)
+            applies = _apply(top, patch, reverse=False)
+            applied = _apply(top, patch, reverse=True)
             if not applies or applied:
                 continue
-            keep = wt.state_dir / "rescued-patches" / patch.name
             finding = Finding(
                 "stranded_patch",
                 os.fspath(patch),
-                f"unstaged changes saved by pre-commit and never restored in {top}",
+                f"unstaged changes saved by pre-commit that are not in {top} (stranded by a "
+                "killed commit, or restored and discarded since: look before applying)",
                 fixable=True,
-                undo=f"git -C {top} apply -R {keep}",
-                extra={"worktree": os.fspath(top)},
+                undo=None,
+                extra={"worktree": os.fspath(top), "apply": f"git -C {top} apply {keep}"},
             )
             if fix:
-                keep.parent.mkdir(parents=True, exist_ok=True)
+                kept_dir.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(patch, keep)
-                finding.fixed = _apply(wt, top, patch, check=False)
+                finding.fixed = True
                 events.append(
-                    wt.state_dir, "stranded_patch_restored", agent, patch=os.fspath(patch),
-                    kept=os.fspath(keep), worktree=os.fspath(top), ok=finding.fixed,
+                    wt.state_dir, "stranded_patch_secured", agent, patch=os.fspath(patch),
+                    kept=os.fspath(keep), worktree=os.fspath(top),
                 )  # fmt: skip
             out.append(finding)
             break
     return out
 
 
-def _apply(wt: Worktree, top: Path, patch: Path, *, check: bool, reverse: bool = False) -> bool:
+def _writer_alive(name: str) -> bool:
+    """pre-commit names its patch `patch<epoch>-<pid>`: is that pid still running?"""
+    pid = name.rpartition("-")[2]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _apply(top: Path, patch: Path, *, reverse: bool) -> bool:
+    """Whether `patch` would apply (or, `reverse`, is applied already) in worktree `top`."""
     from worktree_tools.gitcmd import clean_env, git
 
-    args = ["apply", "--whitespace=nowarn"]
-    if check:
-        args.append("--check")
-    if reverse:
-        args.append("-R")
+    args = ["apply", "--check", "--whitespace=nowarn", *(["-R"] if reverse else [])]
     res = git([*args, os.fspath(patch)], cwd=top, env=clean_env(), check=False)
     return res.returncode == 0
 
