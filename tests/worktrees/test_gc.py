@@ -284,7 +284,8 @@ def test_a_write_racing_gc_is_saved_too(repo: Path, monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(rescue, "capture", capture_then_write)
     result = gc.gc(open_repo(repo))
-    assert result.items[0].action == "removed" and len(calls) == 3
+    # two looks, a third that agrees, and the check of the directory renamed aside
+    assert result.items[0].action == "removed" and len(calls) == 4
     newest = max(rescues(repo), key=lambda r: str(r["id"]))
     assert git(repo, "show", f"{newest['ref']}:late.txt") == "written while gc was saving\n"
     assert git(repo, "show", f"{newest['ref']}:first.txt") == "1\n"
@@ -337,3 +338,54 @@ def test_rescue_does_not_depend_on_commit_signing(repo: Path) -> None:
     item = wt_json(repo, "gc")["worktrees"][0]
     assert item["action"] == "removed" and item["rescue"]
     assert git(repo, "show", f"refs/wt/rescue/{item['rescue']}:wip.txt") == "wip\n"
+
+
+def test_a_worktree_that_keeps_changing_is_kept(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review finding: after the last look still differed, gc removed the worktree anyway."""
+    from worktree_tools.worktrees import gc, rescue
+    from worktree_tools.worktrees.common import open_repo
+
+    path = alloc(repo, "a1")
+    wt_json(repo, "release", "a1", "--state", "done")
+    real = rescue.capture
+    calls = []
+
+    def capture_then_write(*args: object) -> rescue.Capture:
+        cap = real(*args)  # type: ignore[arg-type]
+        calls.append(cap)
+        write(path, f"write-{len(calls)}.txt", "still writing\n")
+        return cap
+
+    monkeypatch.setattr(rescue, "capture", capture_then_write)
+    item = gc.gc(open_repo(repo)).items[0]
+    assert item.action == "failed" and "kept changing" in item.reason
+    assert path.is_dir() and (path / f"write-{len(calls)}.txt").exists()
+    assert rescues(repo)  # what was saved meanwhile stays saved
+
+
+def test_a_change_during_removal_puts_the_worktree_back(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer holding the directory open (its cwd) writes after the last look: the check of
+    the directory renamed aside sees it and gc puts the worktree back, untouched."""
+    from worktree_tools.worktrees import gc, rescue
+    from worktree_tools.worktrees.common import open_repo
+
+    path = alloc(repo, "a1")
+    write(path, "first.txt", "1\n")
+    wt_json(repo, "release", "a1", "--state", "done")
+    real = rescue.capture
+
+    def write_when_aside(repo_: object, tree: object) -> rescue.Capture:
+        top = tree.toplevel  # type: ignore[attr-defined]
+        if top != path:  # the directory renamed aside: a late write lands in it
+            (top / "late.txt").write_text("late\n")
+        return real(repo_, tree)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rescue, "capture", write_when_aside)
+    item = gc.gc(open_repo(repo)).items[0]
+    assert item.action == "failed" and "put back" in item.reason
+    assert (path / "late.txt").read_text() == "late\n" and (path / "first.txt").exists()
+    assert git(path, "status", "--porcelain")  # still a working git worktree

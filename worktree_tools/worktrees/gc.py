@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -216,13 +217,20 @@ def _collect_locked(
         _rescue_if_needed(repo, rec, item, cap, base, say)
         # An owner not proven dead (another host, an expired lease) may still be writing:
         # look again, and save again whatever changed, until two looks agree.
-        for _ in range(3 if present and item.lease != LeaseState.OWNER_DEAD.value else 0):
+        looks = 3 if present and item.lease != LeaseState.OWNER_DEAD.value else 0
+        for _ in range(looks):
             again = rescue.capture(repo, tree)
             if again == cap:
                 break
             item.notes.append("the worktree changed while gc saved it: saved again")
             cap = again
             _rescue_if_needed(repo, rec, item, cap, base, say)
+        else:
+            if looks:
+                raise _NotRemoved(
+                    "it kept changing while gc saved it (its owner may still be writing); "
+                    "what was saved stays under its rescue refs"
+                )
     if present:
         left_out = gitinfo.ignored(tree)
         if left_out:
@@ -233,7 +241,7 @@ def _collect_locked(
                 + (" ..." if len(left_out) > 5 else "")
             )
     faults.point("wt-gc-rescued")
-    _remove(repo, rec, present, managed)
+    _remove(repo, rec, present, managed, cap)
     faults.point("wt-gc-removed")
     item.action = "removed"
     say(f"wt: removed worktree {rec.path} of {rec.agent} ({item.reason})")
@@ -289,20 +297,33 @@ def _rescue_if_needed(
     )
 
 
-def _remove(repo: Repo, rec: Record, present: bool, managed: bool) -> None:
-    with repo.admin_lock():
-        repo.wt.git(["worktree", "unlock", rec.path], check=False)
-        if present:
-            res = repo.wt.git(["worktree", "remove", "--force", rec.path], check=False)
-            if res.returncode != 0 and os.path.isdir(rec.path):
-                from worktree_tools.worktrees.alloc import lock_reason
+def _remove(
+    repo: Repo, rec: Record, present: bool, managed: bool, saved: rescue.Capture | None
+) -> None:
+    """Remove the worktree without ever deleting bytes that were not saved.
 
-                if managed:
-                    repo.wt.git(
-                        ["worktree", "lock", "--reason", lock_reason(rec.agent), rec.path],
-                        check=False,
-                    )
-                raise _NotRemoved(f"git could not remove it: {res.err.strip()}")
+    The directory is first renamed aside (atomic; a writer using its path now fails instead of
+    writing into a directory about to vanish), captured once more and compared with what was
+    saved; only then is it deleted and git's registry pruned. If it differs, it is renamed back.
+    (`git worktree remove --force` is not atomic: it deletes files, then may fail.)"""
+    with repo.admin_lock():
+        if present:
+            path = Path(rec.path)
+            aside = path.with_name(f".{path.name}.wt-gc-{os.getpid()}")
+            os.rename(path, aside)
+            moved = repo.tree(rec)
+            moved = type(moved)(aside, moved.gitdir, moved.commondir, moved.hooks_dir)
+            try:
+                now = rescue.capture(repo, moved) if saved is not None else None
+            except WtError:
+                now = None
+            if saved is not None and now != saved:
+                os.rename(aside, path)
+                raise _NotRemoved("it changed while gc removed it; put back as it was")
+            repo.wt.git(["worktree", "unlock", rec.path], check=False)
+            shutil.rmtree(aside)
+        else:
+            repo.wt.git(["worktree", "unlock", rec.path], check=False)
         repo.wt.git(["worktree", "prune"], check=False)
 
 
