@@ -43,7 +43,9 @@ def test_bench_quick_prints_every_section(tmp_path: Path) -> None:
     assert "MET      failed commits, all levels: 0" in out
     assert "targets met: " in out
     report = json.loads(figures.read_text())
-    assert [s["name"] for s in report["sections"]] == ["latency", "concurrency"]
+    assert [s["name"] for s in report["sections"]] == [
+        "latency", "concurrency", "fleet", "worktrees", "journal", "remote",
+    ]  # fmt: skip
     concurrency = report["sections"][1]["figures"]
     assert concurrency["failures"] == 0
     assert concurrency["reported_but_not_landed"] == 0

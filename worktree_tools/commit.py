@@ -14,22 +14,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from worktree_tools import agent as agent_mod
-from worktree_tools import events, faults, hookrun, message, paths
-from worktree_tools.errors import HookFailed, InvalidInput, Outcome, RefMoved, Rejected, WtError
-from worktree_tools.gitcmd import nul_join
+from worktree_tools import events, faults, hookrun, message, notices, paths
+from worktree_tools.build import commit_tree, read_config, stage_paths, truthy
+from worktree_tools.errors import HookFailed, InvalidInput, Outcome, RefMoved, WtError
 from worktree_tools.land import Landing, Moved, land, replay
-from worktree_tools.locks import Holder, RecordedLock
+from worktree_tools.locks import WORKTREE_LOCK, Holder, RecordedLock
 from worktree_tools.repo import EMPTY_TREE, Worktree, discover
 
 TMP_DIR = "wt-tmp"
-WORKTREE_LOCK = "wt-worktree.lock"
 MAX_REPLAYS = 5
 HOOK_MODES = ("auto", "isolated", "in-place")  # hookstage.HookMode, without importing it
 JOURNAL_CONFIG = ".wtjournal"  # journal.config.CONFIG_FILE, without importing it
@@ -145,7 +143,7 @@ def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: Commit
     busy = wt.operation_in_progress()
     if busy:
         raise InvalidInput(f"{busy[0]} is in progress in this worktree", fix=busy[1])
-    config = _config(wt)
+    config = read_config(wt)
     mode = req.hooks or config.get("wt.hooks") or "auto"
     if mode not in HOOK_MODES:
         raise InvalidInput(f"unknown hook mode {mode!r} (wt.hooks): use {', '.join(HOOK_MODES)}")
@@ -169,10 +167,9 @@ def _reap_orphaned_hooks(wt: Worktree, agent: str) -> None:
         return
     reaped = hookrun.reap_orphans(record)
     if reaped is not None:
-        print(
-            f"wt: ended {len(reaped.pids)} orphaned {reaped.hook} hook process(es) "
-            f"of dead wt-commit pid {reaped.committer_pid}",
-            file=sys.stderr,
+        notices.say(
+            f"ended {len(reaped.pids)} orphaned {reaped.hook} hook process(es) "
+            f"of dead wt-commit pid {reaped.committer_pid}"
         )
         events.append(
             wt.state_dir, "orphan_hook_ended", agent, hook=reaped.hook, pids=reaped.pids,
@@ -195,7 +192,7 @@ def _commit_locked(
     base = wt.resolve(ref)
     tip, tip_tree = base if base else (None, EMPTY_TREE)
     priv = tmp / "index"
-    _stage(wt, priv, tip, rels)
+    stage_paths(wt, priv, tip, rels)
     tree = wt.git(["write-tree"], index=priv).out.strip()
     faults.point("staged")
     if tree == tip_tree:
@@ -236,10 +233,10 @@ def _commit_locked(
     msg_file.write_bytes(cleaned)
     reason = f"wt-commit ({result.agent}): {message.subject(cleaned)}"
     sign = req.sign
-    if sign is None and _truthy(config.get("commit.gpgsign", "")):
+    if sign is None and truthy(config.get("commit.gpgsign", "")):
         sign = ""  # commit-tree (plumbing) ignores commit.gpgSign; git commit honours it
 
-    new = _commit_tree(wt, tree, tip, msg_file, sign)
+    new = commit_tree(wt, tree, tip, msg_file, sign)
     faults.point("built")
     for attempt in range(MAX_REPLAYS + 1):
         try:
@@ -263,7 +260,7 @@ def _commit_locked(
                 )
                 _revalidate(stage, priv, moved.current, replayed, wt)
             _journal_gate(wt, moved.current, replayed, rels)
-            tip, new = moved.current, _commit_tree(wt, replayed, moved.current, msg_file, sign)
+            tip, new = moved.current, commit_tree(wt, replayed, moved.current, msg_file, sign)
             continue
         break
     result.outcome = Outcome.COMMITTED
@@ -333,102 +330,12 @@ def _post_env() -> dict[str, str]:
     return clean_env()
 
 
-def _config(wt: Worktree) -> dict[str, str]:
-    res = wt.git(
-        [
-            "config",
-            "-z",
-            "--get-regexp",
-            r"^(commit\.cleanup|commit\.gpgsign|core\.commentchar|wt\.hooks)$",
-        ],
-        check=False,
-    )
-    out: dict[str, str] = {}
-    for item in res.out.split("\0"):
-        if "\n" in item:
-            key, value = item.split("\n", 1)
-            out[key.lower()] = value
-    return out
-
-
-def _truthy(value: str) -> bool:
-    return value.strip().lower() in ("true", "yes", "on", "1")
-
-
 def _fresh_tmp_dir(wt: Worktree) -> Path:
     # We hold the worktree lock, so anything left here is from a wt-commit that was killed.
     tmp = wt.gitdir / TMP_DIR / str(os.getpid())
     shutil.rmtree(wt.gitdir / TMP_DIR, ignore_errors=True)
     tmp.mkdir(parents=True)
     return tmp
-
-
-def _stage(wt: Worktree, priv: Path, tip: str | None, rels: list[str]) -> None:
-    """Private index = HEAD's tree + the named paths as they are on disk."""
-    wt.git(["read-tree", tip] if tip else ["read-tree", "--empty"], index=priv)
-    on_disk = [r for r in rels if r == "." or paths.exists(wt.toplevel, r)]
-    missing = [r for r in rels if r not in on_disk]
-    in_head = _tracked(wt, priv, missing)
-    if missing:
-        in_index = _tracked(wt, wt.index_path, [m for m in missing if m not in in_head])
-        unknown = [m for m in missing if m not in in_head and m not in in_index]
-        if unknown:
-            raise InvalidInput(
-                "path neither exists nor is tracked: " + ", ".join(repr(u) for u in unknown)
-            )
-    to_add = on_disk + [m for m in missing if m in in_head]
-    if not to_add:
-        return
-    res = wt.git(
-        ["add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul"],
-        index=priv,
-        input=nul_join(to_add),
-        literal=True,
-        check=False,
-    )
-    if res.returncode != 0:
-        raise InvalidInput(f"git refused the paths: {res.err.strip()}")
-
-
-def _tracked(wt: Worktree, index: Path, rels: list[str]) -> set[str]:
-    """Which of `rels` match at least one entry of `index` (a directory matches its files)."""
-    if not rels or not index.exists():
-        return set()
-    # ls-files has no --pathspec-from-file in git 2.39; literal pathspecs after "--" instead.
-    res = wt.git(["ls-files", "-z", "--cached", "--", *rels], index=index, literal=True)
-    entries = [os.fsdecode(e) for e in res.stdout.split(b"\0") if e]
-    found: set[str] = set()
-    for rel in rels:
-        prefix = rel + "/"
-        if any(e == rel or e.startswith(prefix) for e in entries):
-            found.add(rel)
-    return found
-
-
-def _commit_tree(
-    wt: Worktree, tree: str, parent: str | None, msg_file: Path, sign: str | None
-) -> str:
-    args = ["commit-tree", tree, "-F", os.fspath(msg_file)]
-    if parent:
-        args += ["-p", parent]
-    if sign == "no":
-        args.append("--no-gpg-sign")
-    elif sign is not None:
-        args.append(f"-S{sign}")
-    res = wt.git(args, check=False)
-    if res.returncode == 0:
-        return res.out.strip()
-    err = res.err.strip()
-    if "tell me who you are" in err or "ident" in err.lower():
-        raise InvalidInput(
-            f"git has no usable identity: {err}",
-            fix='git config user.name "NAME" && git config user.email "EMAIL"',
-        )
-    if "sign" in err.lower() or "gpg" in err.lower():
-        raise Rejected(
-            f"signing the commit failed: {err}", fix="check gpg.program and user.signingkey"
-        )
-    raise Rejected(f"git commit-tree failed: {err}")
 
 
 def _finish_unchanged(

@@ -46,8 +46,7 @@ def worktree_dirs(wt: Worktree) -> list[tuple[Path, Path]]:
     """(toplevel, gitdir) of every worktree of the repository, hook checkouts included."""
     import time
 
-    from worktree_tools.locks import Holder, RecordedLock
-    from worktree_tools.worktrees.common import ADMIN_LOCK
+    from worktree_tools.locks import ADMIN_LOCK, Holder, RecordedLock
 
     # `git worktree list` fails on an entry another process is half-way through adding.
     admin = RecordedLock(

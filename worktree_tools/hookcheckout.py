@@ -39,7 +39,7 @@ def ensure(wt: Worktree, tip: str, agent: str, deadline: float) -> Worktree:
         except WtError:
             pass  # damaged: recreated below
     path.parent.mkdir(parents=True, exist_ok=True)
-    from worktree_tools.worktrees.common import ADMIN_LOCK
+    from worktree_tools.locks import ADMIN_LOCK
 
     # Concurrent `git worktree add`s read each other's half-made entries: one at a time, under
     # the lock `git wt alloc` takes too. -f -f: re-register over a checkout whose directory was

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from worktree_tools.hookinstall import CHAINED_SUFFIX
-from worktree_tools.hookstage import HELD_ENV, HOOK_LOCK
-from worktree_tools.locks import Holder, RecordedLock, lock_timeout
+from worktree_tools.hookstage import HELD_ENV
+from worktree_tools.locks import HOOK_LOCK, Holder, RecordedLock, lock_timeout
 from worktree_tools.repo import discover
 
 GUARDED = ("pre-commit",)

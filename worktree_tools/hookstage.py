@@ -14,22 +14,20 @@ isolated otherwise. A root commit (no parent to check out) always runs in place.
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from worktree_tools import hookcheckout, hookrun
+from worktree_tools import hookcheckout, hookrun, notices
 from worktree_tools.agent import recorded_owner
 from worktree_tools.errors import HookFailed, InvalidInput
 from worktree_tools.gitcmd import clean_env
-from worktree_tools.locks import Holder, RecordedLock
+from worktree_tools.locks import HOOK_LOCK, Holder, RecordedLock
 from worktree_tools.repo import Worktree
 
-# Held while any commit hook runs in a worktree, by wt-commit and by the guard shim that plain
-# `git commit` runs. wt-commit never holds it while waiting for index.lock (plain git takes
-# index.lock first, then this lock): the two orders can never form a cycle.
-HOOK_LOCK = "wt-hooks.lock"
+# HOOK_LOCK is held while any commit hook runs in a worktree, by wt-commit and by the guard
+# shim that plain `git commit` runs. wt-commit never holds it while waiting for index.lock
+# (plain git takes index.lock first, then this lock): the two orders can never form a cycle.
 # Set for hooks wt-commit runs: the guard shim then knows the worktree lock is already held.
 HELD_ENV = "WT_HOOK_LOCK_HELD"
 
@@ -87,16 +85,12 @@ class HookStage:
             carried = hookcheckout.carry_back_fixes(self.wt, self.checkout, self.tip, tree)
             details = {"fixes_written": carried.written, "fixes_not_written": carried.not_written}
             if carried.written:
-                print(
-                    "wt: the hook's fixes were written to: " + ", ".join(carried.written),
-                    file=sys.stderr,
-                )
+                notices.say("the hook's fixes were written to: " + ", ".join(carried.written))
                 fix = "review the hook's fixes, then run the same wt-commit again"
             if carried.not_written:
-                print(
-                    "wt: fixes not written (the live file changed, or not a committed path): "
-                    + ", ".join(carried.not_written),
-                    file=sys.stderr,
+                notices.say(
+                    "fixes not written (the live file changed, or not a committed path): "
+                    + ", ".join(carried.not_written)
                 )
         raise HookFailed(
             f"the {name} hook failed (exit {ran.returncode}); nothing was committed",

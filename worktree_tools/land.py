@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools import events, faults
+from worktree_tools import events, faults, notices
 from worktree_tools.errors import RefMoved, Rejected
 from worktree_tools.gitcmd import nul_join
 from worktree_tools.gitlocks import GitFileLock, StaleReport, wait_until_free
-from worktree_tools.locks import Holder, RecordedLock
+from worktree_tools.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.repo import ZERO_OID, Worktree
-
-REPO_LOCK = "repo.lock"
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,7 @@ def search_dirs(wt: Worktree) -> list[Path]:
 
 def stale_reporter(wt: Worktree, agent: str) -> StaleReport:
     def report(info: dict[str, Any]) -> None:
-        print(f"wt: removed stale lock {info['lock']} ({info['why']})", file=sys.stderr)
+        notices.say(f"removed stale lock {info['lock']} ({info['why']})")
         events.append(wt.state_dir, "stale_lock_removed", agent, **info)
 
     return report

@@ -22,6 +22,11 @@ from worktree_tools.errors import InvalidInput, LockTimeout
 from worktree_tools.procs import HOST
 
 POLL_SECONDS = 0.002
+# The lock files, named once. Lock files are never unlinked (that would split waiters).
+REPO_LOCK = "repo.lock"  # <common git dir>/wt/: the repository-wide mutation lock
+ADMIN_LOCK = "worktree-admin.lock"  # <common git dir>/wt/: git worktree add/remove/prune/list
+WORKTREE_LOCK = "wt-worktree.lock"  # <worktree git dir>/: held by wt-commit for a whole commit
+HOOK_LOCK = "wt-hooks.lock"  # <worktree git dir>/: held while a commit hook runs
 DEFAULT_TIMEOUT = 30.0
 TIMEOUT_ENV = "WT_LOCK_TIMEOUT"
 

@@ -44,6 +44,16 @@ def fail(err: WtError, as_json: bool, command: str) -> int:
 
 def run_guarded(command: str, as_json: bool, body: Callable[[], int]) -> int:
     try:
+        return _run(command, as_json, body)
+    finally:
+        from worktree_tools import notices
+
+        for line in notices.drain():
+            click.echo(line, err=True)
+
+
+def _run(command: str, as_json: bool, body: Callable[[], int]) -> int:
+    try:
         return body()
     except WtError as err:
         return fail(err, as_json, command)

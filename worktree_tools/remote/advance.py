@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 from worktree_tools.gitlocks import wait_until_free
-from worktree_tools.land import REPO_LOCK, search_dirs, stale_reporter
-from worktree_tools.locks import Holder, RecordedLock
+from worktree_tools.land import search_dirs, stale_reporter
+from worktree_tools.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.repo import Worktree
 
 

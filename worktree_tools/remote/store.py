@@ -13,8 +13,7 @@ from typing import Protocol
 
 from worktree_tools import agent as agent_mod
 from worktree_tools.errors import Rejected
-from worktree_tools.land import REPO_LOCK
-from worktree_tools.locks import Holder, RecordedLock
+from worktree_tools.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.remote import records, transport
 from worktree_tools.remote.records import LEASE_PREFIX, LeaseRecord
 from worktree_tools.remote.transport import PushStatus

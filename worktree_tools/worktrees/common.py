@@ -17,13 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from worktree_tools.errors import InvalidInput
-from worktree_tools.locks import Holder, RecordedLock
+from worktree_tools.locks import ADMIN_LOCK, REPO_LOCK, Holder, RecordedLock
 from worktree_tools.locks import lock_timeout as resolve_timeout
 from worktree_tools.repo import Worktree, discover
 from worktree_tools.worktrees.records import Record
 
-REPO_LOCK = "repo.lock"  # shared with wt-commit
-ADMIN_LOCK = "worktree-admin.lock"
 AGENT_LOCKS = "agent-locks"
 DEFAULT_TTL = 3600.0
 DEFAULT_BRANCH_PREFIX = "wt/"

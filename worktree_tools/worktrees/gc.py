@@ -21,13 +21,12 @@ from typing import Any
 from worktree_tools import events, faults
 from worktree_tools.errors import LockTimeout, WtError
 from worktree_tools.gitlocks import holders
-from worktree_tools.locks import Holder, RecordedLock
+from worktree_tools.locks import WORKTREE_LOCK, Holder, RecordedLock
 from worktree_tools.worktrees import gitinfo, lease, records, rescue
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import LeaseState, Record, RecordState
 
 Say = Callable[[str], None]
-WORKTREE_LOCK = "wt-worktree.lock"  # wt-commit holds it for a whole commit (commit.py)
 
 
 @dataclass
