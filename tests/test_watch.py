@@ -93,7 +93,7 @@ def test_once_reports_each_kind_and_exits_7(repo: Path) -> None:
     patch = git(repo, "diff", "--", "README")
     git(repo, "checkout", "--", "README")
     cache = Path(os.environ["PRE_COMMIT_HOME"])
-    write(cache, "patch1700000000-4242", patch)
+    write(cache, "patch1700000000-999999999", patch)  # no such pid: not running
     stale_lock(repo / ".git" / "index.lock")
 
     code, payload = once(repo)
@@ -278,3 +278,31 @@ def test_a_running_watcher_never_passes_for_a_lock_holder(repo: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait()
+
+
+def test_watch_takes_no_lock(repo: Path) -> None:
+    """With every worktree-tools lock held by someone else, a scan still completes: a watcher
+    that waited for one would end in lock_timeout (exit 3) instead."""
+    alloc(repo, "a1", "--ttl", "0.01")
+    state = repo / ".git" / "wt"
+    locks = [state / "worktree-admin.lock", state / "repo.lock"]
+    locks += [p for p in (state / "agent-locks").glob("*.lock")]
+    code = (
+        "import fcntl, sys, time\n"
+        "fds = [open(p, 'a') for p in sys.argv[1:]]\n"
+        "for fd in fds: fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "print('held', flush=True)\n"
+        "time.sleep(3600)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, *map(os.fspath, locks)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        res = git_wt(repo, "watch", "--once", "--json", env={"WT_LOCK_TIMEOUT": "1"})
+        assert res.returncode == 7, res.stdout + res.stderr
+        payload = json.loads(res.stdout)
+        assert payload["errors"] == [], "no source of the scan may wait for a lock"
+        assert kinds(payload) == {("lease_expired", "a1")}
+    finally:
+        kill(holder)  # type: ignore[arg-type]

@@ -224,7 +224,7 @@ class Scanner:
         return out
 
     def _lock_files(self) -> list[Path]:
-        from worktree_tools.doctor import worktree_dirs
+        from worktree_tools.watch_doctor import worktree_dirs
 
         state = self.wt.state_dir
         found = sorted(state.glob("*.lock"))
@@ -241,12 +241,11 @@ class Scanner:
     # ---- git's locks, stranded patches, orphaned hooks, leaked config (doctor, read-only) ---
 
     def _doctor(self) -> list[Finding]:
-        from worktree_tools import doctor
+        from worktree_tools import watch_doctor
 
         out: list[Finding] = []
         stale_now: set[tuple[str, int, int]] = set()
-        # fix=False: doctor only looks. The agent name is used for repairs' log lines only.
-        for f in doctor.examine(self.wt, fix=False, agent="watch"):
+        for f in watch_doctor.examine(self.wt):
             extra = {k: v for k, v in f.to_json().items() if k not in ("kind", "subject")}
             is_lock = f.kind in ("stale_lock", "live_lock")
             ident = _identity(Path(f.subject)) if is_lock else None
@@ -284,9 +283,9 @@ class Scanner:
         """Run as `git wt watch`, our own parent is a `git` process in the repository, which
         the process scan takes for a possible holder of every git lock. Discount our
         ancestors, and judge the rest as doctor does (a live process, or a young lock)."""
-        from worktree_tools.doctor import worktree_dirs
         from worktree_tools.gitlocks import STALE_GRACE_SECONDS
         from worktree_tools.procs import git_processes_in
+        from worktree_tools.watch_doctor import worktree_dirs
 
         if detail.startswith("held by worktree-tools"):
             return False  # a marker naming a live pid: held
