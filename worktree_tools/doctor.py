@@ -46,12 +46,12 @@ def worktree_dirs(wt: Worktree) -> list[tuple[Path, Path]]:
     """(toplevel, gitdir) of every worktree of the repository, hook checkouts included."""
     import time
 
-    from worktree_tools.locks import ADMIN_LOCK, Holder, RecordedLock
+    from worktree_tools.locks import ADMIN_LOCK, Holder, RecordedLock, lock_timeout
 
     # `git worktree list` fails on an entry another process is half-way through adding.
     admin = RecordedLock(
         wt.state_dir / ADMIN_LOCK, "worktree-admin lock", Holder.me("doctor"),
-        time.monotonic() + 30,
+        time.monotonic() + lock_timeout(None),
     )  # fmt: skip
     with admin:
         res = wt.git(["worktree", "list", "--porcelain", "-z"])
@@ -82,25 +82,31 @@ def examine(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
     return findings
 
 
-def _lock_candidates(wt: Worktree, dirs: list[tuple[Path, Path]]) -> list[tuple[Path, list[Path]]]:
-    found: list[tuple[Path, list[Path]]] = []
+Candidate = tuple[Path, list[Path], list[Path]]  # lock, where holders work, nested exceptions
+
+
+def _lock_candidates(wt: Worktree, dirs: list[tuple[Path, Path]]) -> list[Candidate]:
+    found: list[Candidate] = []
+    everywhere = [d for pair in dirs for d in pair]
     for top, gitdir in dirs:
         for name in ("index.lock", "HEAD.lock"):
-            if (gitdir / name).exists():
-                found.append((gitdir / name, [top, gitdir, wt.commondir]))
+            if (gitdir / name).exists():  # held by git working in that worktree only
+                found.append((gitdir / name, [top, gitdir], [wt.state_dir]))
     for name in ("config.lock", "packed-refs.lock", "shallow.lock"):
         if (wt.commondir / name).exists():
-            found.append((wt.commondir / name, [d for pair in dirs for d in pair]))
+            found.append((wt.commondir / name, everywhere, []))
     refs = wt.commondir / "refs"
     for path in refs.rglob("*.lock"):
-        found.append((path, [d for pair in dirs for d in pair]))
+        found.append((path, everywhere, []))
     return found
 
 
 def _locks(wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str) -> list[Finding]:
     out: list[Finding] = []
-    for lock, search in _lock_candidates(wt, dirs):
-        held, who = gitlocks.holders(lock, search)
+    for lock, search, exclude in _lock_candidates(wt, dirs):
+        if not lock.exists():
+            continue  # gone between listing and judging: nothing to report
+        held, who = gitlocks.holders(lock, search, exclude)
         if held:
             out.append(Finding("live_lock", os.fspath(lock), f"held by {who}", fixable=False))
             continue
@@ -110,7 +116,7 @@ def _locks(wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str
             def report(info: dict[str, Any]) -> None:
                 events.append(wt.state_dir, "stale_lock_removed", agent, by="doctor", **info)
 
-            finding.fixed = gitlocks.remove_if_stale(lock, search, report)
+            finding.fixed = gitlocks.remove_if_stale(lock, search, report, exclude)
         out.append(finding)
     return out
 

@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -43,7 +43,9 @@ def _read_marker(lock_path: Path) -> dict[str, Any] | None:
     return None
 
 
-def holders(lock_path: Path, search_dirs: list[Path]) -> tuple[bool, str]:
+def holders(
+    lock_path: Path, search_dirs: list[Path], exclude: Sequence[Path] = ()
+) -> tuple[bool, str]:
     """(possibly_held, description). False only on proof that nobody holds the lock."""
     try:
         age = time.time() - lock_path.stat().st_mtime
@@ -61,7 +63,7 @@ def holders(lock_path: Path, search_dirs: list[Path]) -> tuple[bool, str]:
         return False, f"worktree-tools pid {pid}, which is gone"
     from worktree_tools.procs import git_processes_in
 
-    procs = git_processes_in(search_dirs, lock_path)
+    procs = git_processes_in(search_dirs, lock_path, exclude)
     if procs:
         return True, ", ".join(p.describe() for p in procs[:3])
     if age < STALE_GRACE_SECONDS:
@@ -69,7 +71,9 @@ def holders(lock_path: Path, search_dirs: list[Path]) -> tuple[bool, str]:
     return False, f"no live process (lock is {age:.0f}s old)"
 
 
-def remove_if_stale(lock_path: Path, search_dirs: list[Path], report: StaleReport) -> bool:
+def remove_if_stale(
+    lock_path: Path, search_dirs: list[Path], report: StaleReport, exclude: Sequence[Path] = ()
+) -> bool:
     """Remove `lock_path` if (and only if) no live process can hold it. True if it is gone.
 
     The file judged must be the file removed: it is renamed aside first (atomic), and if what
@@ -78,7 +82,7 @@ def remove_if_stale(lock_path: Path, search_dirs: list[Path], report: StaleRepor
         before = lock_path.stat()
     except FileNotFoundError:
         return True
-    held, who = holders(lock_path, search_dirs)
+    held, who = holders(lock_path, search_dirs, exclude)
     if held:
         return False
     aside = lock_path.with_name(f"{lock_path.name}.stale-{os.getpid()}")
@@ -100,15 +104,19 @@ def remove_if_stale(lock_path: Path, search_dirs: list[Path], report: StaleRepor
 
 
 def wait_until_free(
-    lock_path: Path, search_dirs: list[Path], deadline: float, report: StaleReport
+    lock_path: Path,
+    search_dirs: list[Path],
+    deadline: float,
+    report: StaleReport,
+    exclude: Sequence[Path] = (),
 ) -> None:
     """Wait for someone else's git lock to go away (removing it if proven stale)."""
     delay = 0.002
     while lock_path.exists():
-        if remove_if_stale(lock_path, search_dirs, report):
+        if remove_if_stale(lock_path, search_dirs, report, exclude):
             continue
         if time.monotonic() >= deadline:
-            _, who = holders(lock_path, search_dirs)
+            _, who = holders(lock_path, search_dirs, exclude)
             raise LockTimeout(
                 f"timed out waiting for {lock_path} held by {who}",
                 fix="wait for that git process to finish; `git wt doctor` lists stale locks",
@@ -125,11 +133,17 @@ class GitFileLock:
     released on exit (unlinked only if it is still the file we created)."""
 
     def __init__(
-        self, target: Path, search_dirs: list[Path], deadline: float, report: StaleReport
+        self,
+        target: Path,
+        search_dirs: list[Path],
+        deadline: float,
+        report: StaleReport,
+        exclude: Sequence[Path] = (),
     ) -> None:
         self.target = target
         self.lock_path = target.with_name(target.name + ".lock")
         self.search_dirs = search_dirs
+        self.exclude = exclude
         self.deadline = deadline
         self.report = report
         self._ino: int | None = None
@@ -139,7 +153,9 @@ class GitFileLock:
             try:
                 fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
             except FileExistsError:
-                wait_until_free(self.lock_path, self.search_dirs, self.deadline, self.report)
+                wait_until_free(
+                    self.lock_path, self.search_dirs, self.deadline, self.report, self.exclude
+                )
                 continue
             try:
                 os.write(fd, _marker())

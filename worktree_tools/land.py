@@ -40,7 +40,15 @@ class Moved(Exception):
 
 
 def search_dirs(wt: Worktree) -> list[Path]:
+    """Where a git process holding one of this repository's ref locks may work: anywhere."""
     return [wt.toplevel, wt.gitdir, wt.commondir]
+
+
+def index_search(wt: Worktree) -> tuple[list[Path], list[Path]]:
+    """(dirs, exclude) for this worktree's index.lock: git working in this worktree, not in
+    the worktrees worktree-tools nests under `<common git dir>/wt/` (agent trees, hook
+    checkouts), which have their own index."""
+    return [wt.toplevel, wt.gitdir], [wt.state_dir]
 
 
 def stale_reporter(wt: Worktree, agent: str) -> StaleReport:
@@ -71,7 +79,8 @@ def land(
     fleet-wide critical section runs one git process, not two."""
     report = stale_reporter(wt, agent)
     holder = Holder.me(agent)
-    with GitFileLock(wt.index_path, search_dirs(wt), deadline, report):
+    dirs, exclude = index_search(wt)
+    with GitFileLock(wt.index_path, dirs, deadline, report, exclude):
         prepared = _prepare_index(wt, rels, new or expected, tmp)
         lock = RecordedLock(wt.state_dir / REPO_LOCK, "repository lock", holder, deadline)
         try:

@@ -7,6 +7,7 @@ Anything we cannot read counts as alive: a lock is judged stale only on proof.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,10 @@ def start_time(pid: int) -> float | None:
     import psutil
 
     try:
-        return float(psutil.Process(pid).create_time())
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None  # killed, not yet reaped by its parent: it holds and writes nothing
+        return float(proc.create_time())
     except psutil.NoSuchProcess:
         return None
     except psutil.Error:
@@ -59,26 +63,34 @@ class ProcRef:
         return f"pid {self.pid} ({self.cmdline or self.name})"
 
 
-def git_processes_in(dirs: list[Path], lock_path: Path) -> list[ProcRef]:
+def git_processes_in(
+    dirs: list[Path], lock_path: Path, exclude: Sequence[Path] = ()
+) -> list[ProcRef]:
     """Live processes that may hold a git lock: those with it open, and git processes whose
     working directory is inside one of `dirs` (git chdirs to the worktree or git dir, and may
-    keep a lock closed-but-held while hooks run)."""
+    keep a lock closed-but-held while hooks run) but not inside a more specific `exclude`
+    directory (worktrees nested in another's tree, such as `<common git dir>/wt/trees/*`, hold
+    their own locks). The caller and its ancestors (`git wt doctor` runs under git) never do."""
     import psutil
 
-    me = os.getpid()
-    roots = [os.fspath(d).rstrip("/") + "/" for d in dirs]
+    me = psutil.Process()
+    ours = {me.pid, *(p.pid for p in me.parents())}
+    roots = [_slash(d) for d in dirs]
+    skips = [_slash(d) for d in exclude]
     target = os.fspath(lock_path)
     found: list[ProcRef] = []
     for proc in psutil.process_iter(["pid", "name", "cmdline"]):
-        if proc.pid == me:
+        if proc.pid in ours:
             continue
         name = proc.info.get("name") or ""
         cmd = " ".join(proc.info.get("cmdline") or [])[:200]
         ref = ProcRef(proc.pid, name, cmd)
         try:
             if name == "git" or name.startswith("git-"):
-                cwd = proc.cwd().rstrip("/") + "/"
-                if any(cwd.startswith(r) for r in roots):
+                cwd = _slash(proc.cwd())
+                root = max((len(r) for r in roots if cwd.startswith(r)), default=0)
+                skip = max((len(x) for x in skips if cwd.startswith(x)), default=0)
+                if root and skip <= root:
                     found.append(ref)
                     continue
             if any(f.path == target for f in proc.open_files()):
@@ -89,3 +101,7 @@ def git_processes_in(dirs: list[Path], lock_path: Path) -> list[ProcRef]:
             if name == "git" or name.startswith("git-"):
                 found.append(ref)  # unreadable git process: counts as a holder
     return found
+
+
+def _slash(path: Path | str) -> str:
+    return os.fspath(path).rstrip("/") + "/"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from worktree_tools.gitlocks import wait_until_free
-from worktree_tools.land import search_dirs, stale_reporter
+from worktree_tools.land import index_search, stale_reporter
 from worktree_tools.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.repo import Worktree
 
@@ -64,6 +64,7 @@ def advance(
                 return AdvanceResult(Advance.BLOCKED, res.err.strip())
         # Someone holds the index (a wt-commit landing waits for our repository lock): let go,
         # wait for the index, try again.
-        wait_until_free(lock, search_dirs(wt), deadline, stale_reporter(wt, agent))
+        dirs, exclude = index_search(wt)
+        wait_until_free(lock, dirs, deadline, stale_reporter(wt, agent), exclude)
         if time.monotonic() >= deadline:
             return AdvanceResult(Advance.BLOCKED, f"{lock} stayed held")
