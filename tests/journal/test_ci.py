@@ -9,7 +9,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
 from conftest import BIN, git, head, write
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,32 +62,9 @@ def test_ci_script_fails_on_a_force_push_and_a_missing_tip(tmp_path: Path) -> No
     assert ci(clone, "", "HEAD").returncode == 6  # the rewrite itself is a violation
 
 
-PACKAGES_LINE = 'packages = ["worktree_tools"]'
-
-
-def _ship_subpackages(pyproject: Path) -> None:
-    """pyproject.toml lists only the top package, so a non-editable install (the one the
-    pre-commit framework makes) lacks worktree_tools.cli and .journal: see the xfail below.
-    The copy used here lists them, so that this test checks the hooks themselves."""
-    text = pyproject.read_text()
-    if PACKAGES_LINE in text:
-        pyproject.write_text(
-            text.replace(
-                PACKAGES_LINE,
-                'packages = ["worktree_tools", "worktree_tools.cli", "worktree_tools.journal"]',
-            )
-        )
-
-
-@pytest.mark.xfail(
-    strict=True, reason="pyproject.toml's [tool.setuptools] packages omits the subpackages"
-)
-def test_pyproject_ships_the_journal_package() -> None:
-    assert PACKAGES_LINE not in (ROOT / "pyproject.toml").read_text()
-
-
 def test_pre_commit_framework_hooks(tmp_path: Path) -> None:
-    """The hooks as a pre-commit user gets them: installed from a repository by rev."""
+    """The hooks as a pre-commit user gets them: installed from a repository by rev, by a
+    regular (not editable) pip install of this project, so it also proves the packaging."""
     hooks_repo = tmp_path / "hooks-repo"
     hooks_repo.mkdir()
     for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
@@ -98,7 +74,6 @@ def test_pre_commit_framework_hooks(tmp_path: Path) -> None:
         hooks_repo / "worktree_tools",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
-    _ship_subpackages(hooks_repo / "pyproject.toml")
     git(hooks_repo, "init", "-q")
     git(hooks_repo, "add", ".")
     git(hooks_repo, "commit", "-qm", "hooks")
