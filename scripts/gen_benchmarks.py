@@ -23,7 +23,7 @@ def render_markdown(report: dict[str, Any], harness: dict[str, Any] | None = Non
     m = report["machine"]
     extra = harness_targets(harness) if harness else []
     targets = [t for sec in report["sections"] for t in sec["targets"] if t["met"] is not None]
-    targets += extra
+    targets += [t for t in extra if t["met"] is not None]  # info rows are not targets
     met = sum(1 for t in targets if t["met"])
     out = [
         "# Benchmarks",
@@ -33,7 +33,7 @@ def render_markdown(report: dict[str, Any], harness: dict[str, Any] | None = Non
         + "; do not edit by hand. -->",
         "",
         f"Regenerate with `scripts/gen-benchmarks` (it runs `{shown(report['command'])}`"
-        + (f" after `{shown(harness['command'])}`" if harness else "")
+        + (f", then `{shown(harness['command'])}`" if harness else "")
         + ").",
         "Every bench figure below comes from that one run, with the kinds of measurement taken "
         "round-robin so that the noise of a shared machine hits them alike: compare the ratios, "
