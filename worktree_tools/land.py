@@ -1,9 +1,10 @@
 """Landing a commit: the short critical section, and what to do when the branch moved.
 
-Under git's index.lock and the repository lock: write the worktree's index (the named paths set
-to the new commit, every other entry kept), then move the branch by compare-and-swap. If the
-swap loses, the index is put back. Outside the locks, a commit whose base moved is replayed on the
-new tip when none of its paths changed there, and refused as a conflict otherwise.
+Under git's index.lock, prepare the worktree's new index (the named paths set to the new commit,
+every other entry kept); under the repository lock as well, put it in place, then move the
+branch by compare-and-swap. If the swap fails, the index is put back. Outside the locks, a commit
+whose base moved is replayed on the new tip when none of its paths changed there, and refused as
+a conflict otherwise.
 """
 
 from __future__ import annotations
@@ -40,8 +41,12 @@ class Moved(Exception):
 
 
 def search_dirs(wt: Worktree) -> list[Path]:
-    """Where a git process holding one of this repository's ref locks may work: anywhere."""
-    return [wt.toplevel, wt.gitdir, wt.commondir]
+    """Where a git process holding one of this repository's ref locks may work: in any of its
+    worktrees, so this one, the git dirs and the main worktree around `<top>/.git`."""
+    dirs = [wt.toplevel, wt.gitdir, wt.commondir]
+    if wt.commondir.name == ".git":
+        dirs.append(wt.commondir.parent)
+    return dirs
 
 
 def index_search(wt: Worktree) -> tuple[list[Path], list[Path]]:
