@@ -42,33 +42,40 @@ class Finding:
         }
 
 
-def worktree_dirs(wt: Worktree) -> list[tuple[Path, Path]]:
-    """(toplevel, gitdir) of every worktree of the repository, hook checkouts included."""
-    import time
+def worktree_dirs(wt: Worktree, *, lock: bool = True) -> list[tuple[Path, Path]]:
+    """(toplevel, gitdir) of every worktree of the repository, hook checkouts included; one
+    whose directory is gone is left out (nothing of it to examine). `git worktree list` fails on
+    an entry another process is half-way through adding, so the listing takes the admin lock;
+    `lock=False` is for a watcher, which must take no lock and write nothing."""
+    if lock:
+        import time
 
-    from worktree_tools.locks import ADMIN_LOCK, Holder, RecordedLock, lock_timeout
+        from worktree_tools.locks import ADMIN_LOCK, Holder, RecordedLock, lock_timeout
 
-    # `git worktree list` fails on an entry another process is half-way through adding.
-    admin = RecordedLock(
-        wt.state_dir / ADMIN_LOCK, "worktree-admin lock", Holder.me("doctor"),
-        time.monotonic() + lock_timeout(None),
-    )  # fmt: skip
-    with admin:
+        admin = RecordedLock(
+            wt.state_dir / ADMIN_LOCK, "worktree-admin lock", Holder.me("doctor"),
+            time.monotonic() + lock_timeout(None),
+        )  # fmt: skip
+        with admin:
+            res = wt.git(["worktree", "list", "--porcelain", "-z"])
+    else:
         res = wt.git(["worktree", "list", "--porcelain", "-z"])
     out: list[tuple[Path, Path]] = []
-    for record in res.out.split("\0\0"):
-        for line in record.split("\0"):
-            if line.startswith("worktree "):
-                top = Path(line[len("worktree ") :])
-                git_file = top / ".git"
-                if git_file.is_file():
-                    text = git_file.read_text(encoding="utf-8").strip()
-                    gitdir = Path(text.removeprefix("gitdir: "))
-                    if not gitdir.is_absolute():
-                        gitdir = (top / gitdir).resolve()
-                else:
-                    gitdir = wt.commondir
-                out.append((top, gitdir))
+    for line in res.out.split("\0"):
+        if not line.startswith("worktree "):
+            continue
+        top = Path(line[len("worktree ") :])
+        git_file = top / ".git"
+        if git_file.is_file():
+            text = git_file.read_text(encoding="utf-8").strip()
+            gitdir = Path(text.removeprefix("gitdir: "))
+            if not gitdir.is_absolute():
+                gitdir = (top / gitdir).resolve()
+        elif git_file.is_dir():  # the main worktree
+            gitdir = wt.commondir
+        else:
+            continue
+        out.append((top, gitdir))
     return out
 
 

@@ -224,7 +224,7 @@ class Scanner:
         return out
 
     def _lock_files(self) -> list[Path]:
-        from worktree_tools.watch_doctor import worktree_dirs
+        from worktree_tools.doctor import worktree_dirs
 
         state = self.wt.state_dir
         found = sorted(state.glob("*.lock"))
@@ -234,7 +234,7 @@ class Scanner:
             subdirs = []
         for sub in subdirs:
             found += sorted(sub.glob("*.lock"))
-        for _top, gitdir in worktree_dirs(self.wt):
+        for _top, gitdir in worktree_dirs(self.wt, lock=False):
             found += [gitdir / name for name in WORKTREE_LOCKS if (gitdir / name).exists()]
         return found
 
@@ -260,11 +260,6 @@ class Scanner:
                 if ident is not None:
                     stale_now.add(ident)
                 out.append(Finding(Kind.STALE_GIT_LOCK, f.subject, f.detail, data=extra))
-            elif f.kind == "live_lock" and self._only_us(Path(f.subject), f.detail):
-                if ident is not None:
-                    stale_now.add(ident)
-                detail = f"stale: only this watcher's own git process has it open ({f.detail})"
-                out.append(Finding(Kind.STALE_GIT_LOCK, f.subject, detail, data=extra))
             elif f.kind == "live_lock":
                 age = _age(Path(f.subject))
                 if age is not None and age >= self.options.lock_threshold:
@@ -278,23 +273,6 @@ class Scanner:
                 out.append(Finding(Kind.LEAKED_CONFIG, f.subject, f.detail, data=extra))
         self._stale = stale_now
         return out
-
-    def _only_us(self, lock: Path, detail: str) -> bool:
-        """Run as `git wt watch`, our own parent is a `git` process in the repository, which
-        the process scan takes for a possible holder of every git lock. Discount our
-        ancestors, and judge the rest as doctor does (a live process, or a young lock)."""
-        from worktree_tools.gitlocks import STALE_GRACE_SECONDS
-        from worktree_tools.procs import git_processes_in
-        from worktree_tools.watch_doctor import worktree_dirs
-
-        if detail.startswith("held by worktree-tools"):
-            return False  # a marker naming a live pid: held
-        age = _age(lock)
-        if age is None or age < STALE_GRACE_SECONDS:
-            return False
-        dirs = [d for pair in worktree_dirs(self.wt) for d in pair]
-        mine = _ancestors()
-        return not [p for p in git_processes_in(dirs, lock) if p.pid not in mine]
 
     # ---- the journal, branch by branch ----------------------------------------------------
 
@@ -324,20 +302,6 @@ def _h(holder: Any) -> dict[str, Any]:
             "command": holder.command,
         }
     }
-
-
-def _ancestors() -> set[int]:
-    import psutil
-
-    out: set[int] = set()
-    try:
-        proc = psutil.Process(os.getpid()).parent()
-        while proc is not None and proc.pid > 1:
-            out.add(int(proc.pid))
-            proc = proc.parent()
-    except psutil.Error:
-        pass
-    return out
 
 
 def _identity(path: Path) -> tuple[str, int, int] | None:

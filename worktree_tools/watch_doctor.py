@@ -10,38 +10,15 @@ with `fix=False` on that listing.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from worktree_tools import doctor
 from worktree_tools.doctor import Finding
 from worktree_tools.repo import Worktree
 
 
-def worktree_dirs(wt: Worktree) -> list[tuple[Path, Path]]:
-    """(toplevel, gitdir) of every worktree, hook checkouts included; no lock taken."""
-    res = wt.git(["worktree", "list", "--porcelain", "-z"])
-    out: list[tuple[Path, Path]] = []
-    for line in res.out.split("\0"):
-        if not line.startswith("worktree "):
-            continue
-        top = Path(line[len("worktree ") :])
-        git_file = top / ".git"
-        if git_file.is_file():
-            text = git_file.read_text(encoding="utf-8").strip()
-            gitdir = Path(text.removeprefix("gitdir: "))
-            if not gitdir.is_absolute():
-                gitdir = (top / gitdir).resolve()
-        elif (top / ".git").is_dir():  # the main worktree
-            gitdir = wt.commondir
-        else:
-            continue  # its directory is gone: nothing of it to examine
-        out.append((top, gitdir))
-    return out
-
-
 def examine(wt: Worktree) -> list[Finding]:
     """What `git wt doctor` (without --fix) reports, without its lock."""
-    dirs = worktree_dirs(wt)
+    dirs = doctor.worktree_dirs(wt, lock=False)
     found: list[Finding] = []
     found += doctor._locks(wt, dirs, fix=False, agent="watch")
     found += doctor._orphans(wt, dirs, fix=False, agent="watch")
