@@ -85,7 +85,7 @@ def examine(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
     findings += _locks(wt, dirs, fix=fix, agent=agent)
     findings += _orphans(wt, dirs, fix=fix, agent=agent)
     findings += _patches(wt, dirs, fix=fix, agent=agent)
-    findings += _config(wt, fix=fix, agent=agent)
+    findings += config_findings(wt, linked=len(dirs) > 1, fix=fix, agent=agent)
     return findings
 
 
@@ -237,13 +237,16 @@ def _apply(top: Path, patch: Path, *, reverse: bool) -> bool:
     return res.returncode == 0
 
 
-def _config(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
+def config_findings(wt: Worktree, *, linked: bool, fix: bool, agent: str) -> list[Finding]:
+    """Settings leaked into the shared config that act on every worktree (`linked`: the
+    repository has linked worktrees, so one worktree's setting is everyone's)."""
     out: list[Finding] = []
+    if not linked:
+        return out
     common = os.fspath(wt.commondir / "config")
     res = wt.git(["config", "--file", common, "--get", "core.worktree"], check=False)
     value = res.out.strip()
-    has_linked = len(worktree_dirs(wt)) > 1
-    if value and has_linked:
+    if value:
         finding = Finding(
             "leaked_config",
             "core.worktree",
@@ -256,18 +259,17 @@ def _config(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
             finding.fixed = True
             events.append(wt.state_dir, "config_repaired", agent, key="core.worktree", old=value)
         out.append(finding)
-    if has_linked:
-        for key in ("user.name", "user.email"):
-            got = wt.git(["config", "--file", common, "--get", key], check=False).out.strip()
-            if got:
-                out.append(
-                    Finding(
-                        "leaked_config",
-                        key,
-                        f"{key}={got} is in the repository's shared config, so every worktree "
-                        "commits as it; per-agent identity belongs in GIT_AUTHOR_*/"
-                        "GIT_COMMITTER_* or `git config --worktree` (extensions.worktreeConfig)",
-                        fixable=False,
-                    )
+    for key in ("user.name", "user.email"):
+        got = wt.git(["config", "--file", common, "--get", key], check=False).out.strip()
+        if got:
+            out.append(
+                Finding(
+                    "leaked_config",
+                    key,
+                    f"{key}={got} is in the repository's shared config, so every worktree "
+                    "commits as it; per-agent identity belongs in GIT_AUTHOR_*/"
+                    "GIT_COMMITTER_* or `git config --worktree` (extensions.worktreeConfig)",
+                    fixable=False,
                 )
+            )
     return out

@@ -9,8 +9,6 @@ with `fix=False` on that listing.
 
 from __future__ import annotations
 
-import os
-
 from worktree_tools import doctor
 from worktree_tools.doctor import Finding
 from worktree_tools.repo import Worktree
@@ -23,41 +21,5 @@ def examine(wt: Worktree) -> list[Finding]:
     found += doctor._locks(wt, dirs, fix=False, agent="watch")
     found += doctor._orphans(wt, dirs, fix=False, agent="watch")
     found += doctor._patches(wt, dirs, fix=False, agent="watch")
-    found += _config(wt, linked=len(dirs) > 1)
+    found += doctor.config_findings(wt, linked=len(dirs) > 1, fix=False, agent="watch")
     return found
-
-
-def _config(wt: Worktree, *, linked: bool) -> list[Finding]:
-    """doctor's leaked-config checks: settings in the shared config that act on every worktree."""
-    if not linked:
-        return []
-    common = os.fspath(wt.commondir / "config")
-
-    def get(key: str) -> str:
-        return wt.git(["config", "--file", common, "--get", key], check=False).out.strip()
-
-    out: list[Finding] = []
-    value = get("core.worktree")
-    if value:
-        out.append(
-            Finding(
-                "leaked_config",
-                "core.worktree",
-                f"core.worktree={value} in the shared config points every worktree at one "
-                "directory (git wt doctor --fix unsets it)",
-                fixable=True,
-            )
-        )
-    for key in ("user.name", "user.email"):
-        got = get(key)
-        if got:
-            out.append(
-                Finding(
-                    "leaked_config",
-                    key,
-                    f"{key}={got} is in the repository's shared config, so every worktree "
-                    "commits as it",
-                    fixable=False,
-                )
-            )
-    return out
