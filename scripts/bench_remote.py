@@ -2,7 +2,7 @@
 
 For 2, 4 and 8 simulated machines (each its own clone, each one process), every machine makes
 K commits of its own file (`--quick`: 3, else 10) and pushes each one as `wt-commit --push`
-does (worktree_tools.commit.run, then worktree_tools.remote.push.push_commit, in-process, so
+does (worktree_tools.commit.run.run, then worktree_tools.remote.push.push_commit, in-process, so
 process start-up does not hide the protocol). The server is `git daemon` on 127.0.0.1 with
 receive-pack enabled and non-fast-forwards denied.
 
@@ -77,9 +77,9 @@ def git_daemon(base: Path, env: dict[str, str]) -> Iterator[int]:
 
 def machine(clone: Path, name: str, commits: int, start_file: Path) -> None:
     """One machine (run in its own process): wait for the start file, then commit and push."""
-    from worktree_tools.commit import CommitRequest, run
+    from worktree_tools.commit.run import CommitRequest, run
+    from worktree_tools.core.repo import discover
     from worktree_tools.remote.push import push_commit
-    from worktree_tools.repo import discover
 
     for _ in range(6000):
         if start_file.exists():

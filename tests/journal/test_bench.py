@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from worktree_tools.errors import JournalViolation
+from worktree_tools.core.errors import JournalViolation
 from worktree_tools.journal.verify import verify
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import git, git_wt, head, write, wt_commit
 
-from worktree_tools.errors import JournalViolation
+from worktree_tools.core.errors import JournalViolation
+from worktree_tools.core.repo import discover
 from worktree_tools.journal.gate import check_staged_tree
-from worktree_tools.repo import discover
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = "journal/2026-01-01/a.md"
@@ -130,7 +130,7 @@ def test_gate_never_imports_pygit2(jrepo: Path) -> None:
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from worktree_tools.repo import discover\n"
+        "from worktree_tools.core.repo import discover\n"
         "from worktree_tools.journal.gate import check_staged_tree\n"
         f"check_staged_tree(discover(Path('.')), [{head(jrepo)!r}], {tree!r}, [{ENTRY!r}])\n"
         "check_staged_tree(discover(Path('.')), [], {tree!r}, ['src'])\n".replace(

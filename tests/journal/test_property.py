@@ -12,12 +12,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from worktree_tools.errors import JournalViolation
+from worktree_tools.core.errors import JournalViolation
+from worktree_tools.core.repo import discover
 from worktree_tools.journal.config import JournalConfig
 from worktree_tools.journal.gate import check_trees
 from worktree_tools.journal.history import check_pair
 from worktree_tools.journal.verify import verify
-from worktree_tools.repo import discover
 
 from ._history import EXEC, FILE, LINK, Files, History
 

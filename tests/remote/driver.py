@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools.cli._common import emit, run_guarded
-from worktree_tools.errors import exit_code
+from worktree_tools.core.errors import exit_code
 
 
 def main(argv: list[str]) -> int:
@@ -35,7 +35,7 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
 
     def one(message: str) -> dict[str, Any]:
-        from worktree_tools.commit import CommitRequest
+        from worktree_tools.commit.run import CommitRequest
         from worktree_tools.remote.commit import RemoteOptions, commit_and_push
 
         req = CommitRequest(
@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
 
 
 def exit_code_of(payload: dict[str, Any]) -> int:
-    from worktree_tools.errors import Outcome
+    from worktree_tools.core.errors import Outcome
 
     return exit_code(Outcome(payload["outcome"]))
 

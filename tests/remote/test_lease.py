@@ -124,11 +124,11 @@ def test_fenced_push_is_atomic_with_the_lease(
 ) -> None:
     """The fence passes its check, then the lease changes hands before the push: the server
     refuses the branch update together with the lease update, and the commit stays local."""
-    from worktree_tools.commit import CommitRequest, run
+    from worktree_tools.commit.run import CommitRequest, run
+    from worktree_tools.core.repo import discover
     from worktree_tools.remote import push as push_mod
     from worktree_tools.remote.fence import Fence, StaleFence, verify
     from worktree_tools.remote.store import RemoteStore
-    from worktree_tools.repo import discover
 
     a = clone(origin, tmp_path / "a")
     assert lease(a, "acquire", "main", "--remote", "origin", "--ttl", "600")["token"] == 1
@@ -158,7 +158,7 @@ def test_fenced_push_is_atomic_with_the_lease(
 
 
 def test_fence_argument_is_validated() -> None:
-    from worktree_tools.errors import InvalidInput
+    from worktree_tools.core.errors import InvalidInput
     from worktree_tools.remote.fence import Fence
 
     assert Fence.parse("deploy:7") == Fence("deploy", 7)

@@ -13,9 +13,9 @@ from conftest import git, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from worktree_tools.commit import CommitRequest
-from worktree_tools.commit import run as commit_run
-from worktree_tools.errors import WtError
+from worktree_tools.commit.run import CommitRequest
+from worktree_tools.commit.run import run as commit_run
+from worktree_tools.core.errors import WtError
 from worktree_tools.worktrees import alloc, gc, handoff, lease
 from worktree_tools.worktrees.common import open_repo
 from worktree_tools.worktrees.records import RecordState

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from worktree_tools.errors import WtError, exit_code
+from worktree_tools.core.errors import WtError, exit_code
 
 
 def emit(payload: dict[str, Any], as_json: bool, text: str) -> None:
@@ -46,7 +46,7 @@ def run_guarded(command: str, as_json: bool, body: Callable[[], int]) -> int:
     try:
         return _run(command, as_json, body)
     finally:
-        from worktree_tools import notices
+        from worktree_tools.core import notices
 
         for line in notices.drain():
             click.echo(line, err=True)
@@ -68,8 +68,8 @@ def _run(command: str, as_json: bool, body: Callable[[], int]) -> int:
 def timeout_option(ctx: click.Context, param: click.Parameter, value: float | None) -> float:
     """Callback for every --lock-timeout: the option, else $WT_LOCK_TIMEOUT, else 30 s; a bad
     value is a usage error (exit 2, one JSON object under --json), never a traceback."""
-    from worktree_tools.errors import InvalidInput
-    from worktree_tools.locks import lock_timeout
+    from worktree_tools.core.errors import InvalidInput
+    from worktree_tools.core.locks import lock_timeout
 
     try:
         return lock_timeout(value)
@@ -88,7 +88,7 @@ def main(cmd: click.Command, prog: str) -> None:
     except click.ClickException as exc:
         if isinstance(exc, click.UsageError) and exc.ctx is not None and not as_json:
             click.echo(exc.ctx.get_usage(), err=True)
-        from worktree_tools.errors import InvalidInput
+        from worktree_tools.core.errors import InvalidInput
 
         rc = fail(InvalidInput(exc.format_message()), as_json, prog)
     except click.Abort:

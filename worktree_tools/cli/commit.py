@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from worktree_tools.cli._common import emit, run_guarded, timeout_option
-from worktree_tools.errors import Outcome, exit_code
+from worktree_tools.core.errors import Outcome, exit_code
 
 
 def _reject_all(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
@@ -105,7 +105,7 @@ def commit_cmd(
     """
 
     def body() -> int:
-        from worktree_tools.commit import CommitRequest, run
+        from worktree_tools.commit.run import CommitRequest, run
 
         sign: str | None = None
         if no_gpg_sign:

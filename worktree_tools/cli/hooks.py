@@ -26,9 +26,10 @@ def install_cmd(as_json: bool, chain_unknown: bool) -> int:
     """Install the pre-commit and pre-push shims into the hooks directory."""
 
     def body() -> int:
-        from worktree_tools import events, hookinstall
-        from worktree_tools.agent import resolve
-        from worktree_tools.repo import discover
+        from worktree_tools.core import events
+        from worktree_tools.core.agent import resolve
+        from worktree_tools.core.repo import discover
+        from worktree_tools.hooks import install as hookinstall
 
         wt = discover(Path.cwd())
         changes = hookinstall.install(wt, chain_unknown=chain_unknown)
@@ -60,9 +61,10 @@ def uninstall_cmd(as_json: bool) -> int:
     """Remove the shims and put back exactly the hooks they chained."""
 
     def body() -> int:
-        from worktree_tools import events, hookinstall
-        from worktree_tools.agent import resolve
-        from worktree_tools.repo import discover
+        from worktree_tools.core import events
+        from worktree_tools.core.agent import resolve
+        from worktree_tools.core.repo import discover
+        from worktree_tools.hooks import install as hookinstall
 
         wt = discover(Path.cwd())
         changes = hookinstall.uninstall(wt)
@@ -88,8 +90,8 @@ def status_cmd(as_json: bool) -> int:
     def body() -> int:
         import shutil
 
-        from worktree_tools import hookinstall
-        from worktree_tools.repo import discover
+        from worktree_tools.core.repo import discover
+        from worktree_tools.hooks import install as hookinstall
 
         wt = discover(Path.cwd())
         slots = [hookinstall.inspect(wt, n) for n in hookinstall.MANAGED]
@@ -118,7 +120,7 @@ def run_cmd(name: str, hooks_dir: Path, args: tuple[str, ...]) -> int:
     """What an installed shim runs: the guard, then the chained hook."""
 
     def body() -> int:
-        from worktree_tools.hookguard import run_hook
+        from worktree_tools.hooks.shim import run_hook
 
         return run_hook(name, hooks_dir, list(args), Path.cwd())
 
@@ -132,10 +134,10 @@ def doctor_cmd(fix: bool, as_json: bool) -> int:
     """Find stale locks, stranded pre-commit patches, leaked config and orphaned hooks."""
 
     def body() -> int:
-        from worktree_tools import doctor
-        from worktree_tools.agent import resolve
-        from worktree_tools.errors import Outcome, exit_code
-        from worktree_tools.repo import discover
+        from worktree_tools.core.agent import resolve
+        from worktree_tools.core.errors import Outcome, exit_code
+        from worktree_tools.core.repo import discover
+        from worktree_tools.health import doctor
 
         wt = discover(Path.cwd(), tolerate_missing_toplevel=True)
         findings = doctor.examine(wt, fix=fix, agent=resolve(None, wt.gitdir)[0])

@@ -21,8 +21,8 @@ def check_cmd(as_json: bool) -> int:
     """Check the staged change (the pre-commit hook): the index against HEAD and MERGE_HEAD."""
 
     def body() -> int:
+        from worktree_tools.core.repo import discover
         from worktree_tools.journal.staged import check
-        from worktree_tools.repo import discover
 
         cwd = Path.cwd()
         result = check(discover(cwd), cwd)

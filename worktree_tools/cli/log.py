@@ -20,8 +20,8 @@ def log_cmd(as_json: bool, limit: int, agent: str | None, action: str | None) ->
     """Show the event log (every mutating action, oldest first)."""
 
     def body() -> int:
-        from worktree_tools import events
-        from worktree_tools.repo import discover
+        from worktree_tools.core import events
+        from worktree_tools.core.repo import discover
 
         wt = discover(Path.cwd())
         rows = [

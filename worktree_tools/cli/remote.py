@@ -43,9 +43,9 @@ def _setup(agent: str | None, *, holder: bool = False) -> tuple[Any, str]:
     """The worktree and the acting agent. A lease `holder` must be named (--agent, $WT_AGENT or
     the worktree's owner): with the user@host fallback every process here would be the same
     holder, and two of them would both hold the lease."""
-    from worktree_tools import agent as agent_mod
-    from worktree_tools.errors import InvalidInput
-    from worktree_tools.repo import discover
+    from worktree_tools.core import agent as agent_mod
+    from worktree_tools.core.errors import InvalidInput
+    from worktree_tools.core.repo import discover
 
     wt = discover(Path.cwd())
     name, source = agent_mod.resolve(agent, wt.gitdir)
@@ -74,7 +74,7 @@ def sync_cmd(
     or ahead; 7 (attention) when one needs a person."""
 
     def body() -> int:
-        from worktree_tools.errors import exit_code
+        from worktree_tools.core.errors import exit_code
         from worktree_tools.remote.sync import sync
         from worktree_tools.remote.transport import default_remote
 

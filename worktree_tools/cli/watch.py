@@ -53,9 +53,9 @@ def watch_cmd(
     """
 
     def body() -> int:
-        from worktree_tools.errors import Outcome, exit_code
-        from worktree_tools.repo import discover
-        from worktree_tools.watch import Event, Options, Scanner, watch
+        from worktree_tools.core.errors import Outcome, exit_code
+        from worktree_tools.core.repo import discover
+        from worktree_tools.health.watch import Event, Options, Scanner, watch
 
         wt = discover(Path.cwd(), tolerate_missing_toplevel=True)
         # Every path is absolute from here on. Leave the repository, so that the lock-liveness

@@ -59,8 +59,8 @@ def alloc_cmd(
 
 
 def _list_body(agent: str | None, as_json: bool, *, here: bool = False) -> int:
-    from worktree_tools.agent import check_name, recorded_owner
-    from worktree_tools.errors import exit_code
+    from worktree_tools.core.agent import check_name, recorded_owner
+    from worktree_tools.core.errors import exit_code
     from worktree_tools.worktrees.inspect import rows, table
 
     repo = _repo()
@@ -108,7 +108,7 @@ def heartbeat_cmd(agent: str, ttl: float | None, owner_pid: int | None, as_json:
     """Renew AGENT's lease."""
 
     def body() -> int:
-        from worktree_tools.agent import check_name
+        from worktree_tools.core.agent import check_name
         from worktree_tools.worktrees.lease import expires_at, heartbeat
 
         rec, before = heartbeat(_repo(agent), check_name(agent), ttl=ttl, owner_pid=owner_pid)
@@ -234,7 +234,7 @@ def gc_cmd(dry_run: bool, include_unmanaged: bool, as_json: bool) -> int:
     """Remove dead, expired and done worktrees, rescuing their work first."""
 
     def body() -> int:
-        from worktree_tools.errors import LockTimeout
+        from worktree_tools.core.errors import LockTimeout
         from worktree_tools.worktrees.gc import gc
         from worktree_tools.worktrees.render import gc_text
 
@@ -243,7 +243,7 @@ def gc_cmd(dry_run: bool, include_unmanaged: bool, as_json: bool) -> int:
         if failed:
             if not as_json:
                 click.echo(gc_text(result))
-            from worktree_tools.errors import WtError
+            from worktree_tools.core.errors import WtError
 
             names = ", ".join(f"{i.agent} ({i.reason})" for i in failed)
             raise WtError(

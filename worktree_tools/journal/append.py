@@ -13,11 +13,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from worktree_tools import agent as agent_mod
-from worktree_tools.errors import InvalidInput
+from worktree_tools.core import agent as agent_mod
+from worktree_tools.core.errors import InvalidInput
+from worktree_tools.core.repo import Worktree, discover
 from worktree_tools.journal.config import JournalConfig, load
 from worktree_tools.journal.rules import content_problems
-from worktree_tools.repo import Worktree, discover
 
 _TOPIC = re.compile(r"[^a-z0-9]+")
 
@@ -99,7 +99,7 @@ def append(
 ) -> AppendResult:
     """Write `text` to the agent's entry (a new file, or today's for the same topic) and commit
     exactly that file through wt-commit. On failure the file is put back as it was."""
-    from worktree_tools.commit import CommitRequest, run
+    from worktree_tools.commit.run import CommitRequest, run
 
     data = prepare_text(text)
     wt = discover(cwd)

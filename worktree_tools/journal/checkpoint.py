@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.errors import InvalidInput, RefMoved
+from worktree_tools.core.errors import InvalidInput, RefMoved
 from worktree_tools.journal.config import JournalConfig
 from worktree_tools.journal.rules import MODE_FILE, Kind, Violation
 
@@ -195,11 +195,11 @@ def create(
 def record(cwd: Path, rev: str, agent: str | None) -> dict[str, Any]:
     """Verify up to `rev` (from the previous checkpoint when it is an ancestor), then record a
     checkpoint and move the ref by compare-and-swap."""
-    from worktree_tools import agent as agent_mod
-    from worktree_tools import events
+    from worktree_tools.core import agent as agent_mod
+    from worktree_tools.core import events
+    from worktree_tools.core.repo import ZERO_OID, discover
     from worktree_tools.journal.config import load
     from worktree_tools.journal.verify import open_repo, resolve, verify
-    from worktree_tools.repo import ZERO_OID, discover
 
     wt = discover(cwd)
     name, _source = agent_mod.resolve(agent, wt.gitdir)

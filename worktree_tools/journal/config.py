@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from worktree_tools.errors import InvalidInput
-from worktree_tools.gitcmd import GitResult, clean_env, git
+from worktree_tools.core.errors import InvalidInput
+from worktree_tools.core.gitcmd import GitResult, clean_env, git
 
 CONFIG_FILE = ".wtjournal"
 DEFAULT_PATHS = ("journal/**",)

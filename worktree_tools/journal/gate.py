@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
+from worktree_tools.core.repo import Worktree
 from worktree_tools.journal.config import CONFIG_FILE, JournalConfig, load
 from worktree_tools.journal.rules import (
     Kind,
@@ -19,7 +20,6 @@ from worktree_tools.journal.rules import (
     mark_renames,
     violation_error,
 )
-from worktree_tools.repo import Worktree
 
 Listing = dict[str, tuple[int, str]]  # path -> (mode, oid hex)
 

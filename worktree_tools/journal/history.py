@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.errors import GitError
-from worktree_tools.gitcmd import clean_env, git
+from worktree_tools.core.errors import GitError
+from worktree_tools.core.gitcmd import clean_env, git
 from worktree_tools.journal.config import JournalConfig
 from worktree_tools.journal.gate import Listing, diff_listings
 from worktree_tools.journal.rules import MODE_FILE, Kind, Violation, content_problems, fold

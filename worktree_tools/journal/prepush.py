@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.errors import InvalidInput
+from worktree_tools.core.errors import InvalidInput
+from worktree_tools.core.repo import ZERO_OID
 from worktree_tools.journal.config import load
 from worktree_tools.journal.rules import Kind, Violation, violation_error
 from worktree_tools.journal.verify import (
@@ -25,7 +26,6 @@ from worktree_tools.journal.verify import (
     resolve,
     walk_range,
 )
-from worktree_tools.repo import ZERO_OID
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from worktree_tools.errors import JournalViolation
+from worktree_tools.core.errors import JournalViolation
 from worktree_tools.journal.config import JournalConfig
 
 MODE_TREE = 0o040000

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.errors import InvalidInput
+from worktree_tools.core.errors import InvalidInput
+from worktree_tools.core.repo import Worktree
 from worktree_tools.journal.gate import check_staged_tree, config_for
-from worktree_tools.repo import Worktree
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.errors import InvalidInput, WtError
+from worktree_tools.core.errors import InvalidInput, WtError
+from worktree_tools.core.repo import ZERO_OID
 from worktree_tools.journal.config import JournalConfig, load
 from worktree_tools.journal.rules import Kind, Violation, violation_error
-from worktree_tools.repo import ZERO_OID
 
 
 @dataclass

@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 
-from worktree_tools.gitlocks import wait_until_free
-from worktree_tools.land import index_search, stale_reporter
-from worktree_tools.locks import REPO_LOCK, Holder, RecordedLock
-from worktree_tools.repo import Worktree
+from worktree_tools.commit.swap import index_search, stale_reporter
+from worktree_tools.core.gitlocks import wait_until_free
+from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
+from worktree_tools.core.repo import Worktree
 
 
 class Advance(str, Enum):

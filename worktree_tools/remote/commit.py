@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from worktree_tools.commit import CommitRequest, CommitResult, run
-from worktree_tools.errors import InvalidInput
+from worktree_tools.commit.run import CommitRequest, CommitResult, run
+from worktree_tools.core.errors import InvalidInput
 from worktree_tools.remote.push import PushOutcome
 
 DEFAULT_RETRIES = 30  # 8 machines hammering one branch needed up to ~30 for one commit
@@ -40,11 +40,11 @@ def commit_and_push(
     req: CommitRequest, opts: RemoteOptions
 ) -> tuple[CommitResult, PushOutcome | None]:
     opts.validate()
-    from worktree_tools import agent as agent_mod
+    from worktree_tools.core import agent as agent_mod
+    from worktree_tools.core.repo import discover
     from worktree_tools.remote.fence import Fence, check_fence
     from worktree_tools.remote.push import push_commit
     from worktree_tools.remote.transport import default_remote
-    from worktree_tools.repo import discover
 
     wt = discover(Path(req.cwd))
     who, _ = agent_mod.resolve(req.agent, wt.gitdir)

@@ -17,10 +17,10 @@ import re
 import time
 from dataclasses import dataclass
 
-from worktree_tools.errors import InvalidInput, Rejected
+from worktree_tools.core.errors import InvalidInput, Rejected
+from worktree_tools.core.repo import Worktree
 from worktree_tools.remote.records import LeaseRecord, LeaseState
 from worktree_tools.remote.store import LeaseStore, check_name
-from worktree_tools.repo import Worktree
 
 _FENCE = re.compile(r"^(?P<name>[^:]+):(?P<token>[0-9]{1,18})$")
 

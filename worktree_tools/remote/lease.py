@@ -21,13 +21,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from worktree_tools import events
-from worktree_tools.errors import InvalidInput, RefMoved, Rejected
-from worktree_tools.procs import HOST
+from worktree_tools.core import events
+from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
+from worktree_tools.core.procs import HOST
+from worktree_tools.core.repo import Worktree
 from worktree_tools.remote import records
 from worktree_tools.remote.records import LeaseRecord, LeaseState
 from worktree_tools.remote.store import LeaseStore, check_name
-from worktree_tools.repo import Worktree
 
 MAX_ROUNDS = 12
 MAX_TTL = 7 * 24 * 3600.0

@@ -28,16 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools import events
-from worktree_tools.errors import InvalidInput, LockTimeout, RefMoved, Rejected, WtError
-from worktree_tools.gitcmd import git, nul_join
+from worktree_tools.core import events
+from worktree_tools.core.errors import InvalidInput, LockTimeout, RefMoved, Rejected, WtError
+from worktree_tools.core.gitcmd import git, nul_join
+from worktree_tools.core.repo import Worktree
 from worktree_tools.remote import records, transport
 from worktree_tools.remote.advance import Advance, advance
 from worktree_tools.remote.fence import Fence, FenceCheck, verify
 from worktree_tools.remote.records import LeaseRecord
 from worktree_tools.remote.store import RemoteStore
 from worktree_tools.remote.transport import PushStatus
-from worktree_tools.repo import Worktree
 
 BACKOFF_BASE = 0.02  # seconds; doubled per retry, jittered, capped
 BACKOFF_CAP = 1.0

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
-from worktree_tools.errors import Rejected
-from worktree_tools.gitcmd import git
-from worktree_tools.repo import EMPTY_TREE, Worktree
+from worktree_tools.core.errors import Rejected
+from worktree_tools.core.gitcmd import git
+from worktree_tools.core.repo import EMPTY_TREE, Worktree
 
 LEASE_PREFIX = "refs/wt/leases/"
 _IDENTITY = {

@@ -11,13 +11,13 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-from worktree_tools import agent as agent_mod
-from worktree_tools.errors import Rejected
-from worktree_tools.locks import REPO_LOCK, Holder, RecordedLock
+from worktree_tools.core import agent as agent_mod
+from worktree_tools.core.errors import Rejected
+from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
+from worktree_tools.core.repo import ZERO_OID, Worktree
 from worktree_tools.remote import records, transport
 from worktree_tools.remote.records import LEASE_PREFIX, LeaseRecord
 from worktree_tools.remote.transport import PushStatus
-from worktree_tools.repo import ZERO_OID, Worktree
 
 READ_ATTEMPTS = 5
 

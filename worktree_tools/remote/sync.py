@@ -26,11 +26,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from worktree_tools import events
-from worktree_tools.errors import Outcome
+from worktree_tools.core import events
+from worktree_tools.core.errors import Outcome
+from worktree_tools.core.repo import Worktree, discover
 from worktree_tools.remote import transport
 from worktree_tools.remote.advance import Advance, advance
-from worktree_tools.repo import Worktree, discover
 
 MOVE_ATTEMPTS = 3
 

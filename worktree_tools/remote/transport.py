@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from worktree_tools.errors import InvalidInput, Rejected
-from worktree_tools.gitcmd import GitResult, git
-from worktree_tools.repo import Worktree
+from worktree_tools.core.errors import InvalidInput, Rejected
+from worktree_tools.core.gitcmd import GitResult, git
+from worktree_tools.core.repo import Worktree
 
 
 class PushStatus(str, Enum):

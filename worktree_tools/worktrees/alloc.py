@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools import events, faults, hookrun
-from worktree_tools.agent import OWNER_FILE, check_name
-from worktree_tools.errors import InvalidInput
-from worktree_tools.gitcmd import clean_env
-from worktree_tools.repo import ZERO_OID
+from worktree_tools.core import events, faults
+from worktree_tools.core.agent import OWNER_FILE, check_name
+from worktree_tools.core.errors import InvalidInput
+from worktree_tools.core.gitcmd import clean_env
+from worktree_tools.core.repo import ZERO_OID
+from worktree_tools.hooks import run as hookrun
 from worktree_tools.worktrees import gitinfo, lease, records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import Record, RecordState

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from worktree_tools.errors import InvalidInput
-from worktree_tools.locks import ADMIN_LOCK, REPO_LOCK, Holder, RecordedLock
-from worktree_tools.locks import lock_timeout as resolve_timeout
-from worktree_tools.repo import Worktree, discover
+from worktree_tools.core.errors import InvalidInput
+from worktree_tools.core.locks import ADMIN_LOCK, REPO_LOCK, Holder, RecordedLock
+from worktree_tools.core.locks import lock_timeout as resolve_timeout
+from worktree_tools.core.repo import Worktree, discover
 from worktree_tools.worktrees.records import Record
 
 AGENT_LOCKS = "agent-locks"

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worktree_tools import events, faults
-from worktree_tools.errors import LockTimeout, WtError
-from worktree_tools.gitlocks import holders
-from worktree_tools.locks import WORKTREE_LOCK, Holder, RecordedLock
+from worktree_tools.core import events, faults
+from worktree_tools.core.errors import LockTimeout, WtError
+from worktree_tools.core.gitlocks import holders
+from worktree_tools.core.locks import WORKTREE_LOCK, Holder, RecordedLock
 from worktree_tools.worktrees import gitinfo, lease, records, rescue
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import LeaseState, Record, RecordState

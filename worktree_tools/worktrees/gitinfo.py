@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from worktree_tools.gitcmd import GitResult, git
-from worktree_tools.repo import Worktree
+from worktree_tools.core.gitcmd import GitResult, git
+from worktree_tools.core.repo import Worktree
 
 # `git status` runs with GIT_OPTIONAL_LOCKS=0: it would otherwise refresh the index under
 # index.lock, and a poll must never make an agent's `git add` fail (RACES.md R13).

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools import events
-from worktree_tools.agent import check_name
-from worktree_tools.errors import InvalidInput, Rejected
+from worktree_tools.core import events
+from worktree_tools.core.agent import check_name
+from worktree_tools.core.errors import InvalidInput, Rejected
 from worktree_tools.worktrees import gitinfo, lease, records
 from worktree_tools.worktrees.alloc import lock_reason, write_owner_file
 from worktree_tools.worktrees.common import Repo

@@ -143,7 +143,7 @@ def _row(
 
 
 def _plain_tree(repo: Repo, path: Path) -> Any:
-    from worktree_tools.repo import Worktree
+    from worktree_tools.core.repo import Worktree
 
     admin = gitinfo.admin_dir_of(path)
     if admin is None:

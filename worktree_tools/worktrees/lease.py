@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import time
 
-from worktree_tools import events
-from worktree_tools.errors import InvalidInput, Rejected
-from worktree_tools.procs import HOST, alive, start_time
+from worktree_tools.core import events
+from worktree_tools.core.errors import InvalidInput, Rejected
+from worktree_tools.core.procs import HOST, alive, start_time
 from worktree_tools.worktrees import records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import LeaseState, Owner, Record, RecordState

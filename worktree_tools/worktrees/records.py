@@ -17,8 +17,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from worktree_tools import faults
-from worktree_tools.errors import InvalidInput
+from worktree_tools.core import faults
+from worktree_tools.core.errors import InvalidInput
 
 VERSION = 1
 RECORDS_DIR = "worktrees"

@@ -19,9 +19,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.errors import InvalidInput
-from worktree_tools.gitcmd import GitResult, git
-from worktree_tools.repo import ZERO_OID, Worktree
+from worktree_tools.core.errors import InvalidInput
+from worktree_tools.core.gitcmd import GitResult, git
+from worktree_tools.core.repo import ZERO_OID, Worktree
 from worktree_tools.worktrees import gitinfo
 from worktree_tools.worktrees.common import Repo
 

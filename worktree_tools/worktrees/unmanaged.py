@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from worktree_tools.procs import HOST
+from worktree_tools.core.procs import HOST
 from worktree_tools.worktrees import gitinfo, records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import Owner, Record, RecordState

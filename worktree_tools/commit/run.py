@@ -1,0 +1,357 @@
+"""wt-commit's core: commit exactly the named paths, never anyone else's work.
+
+The commit is built in a private index (HEAD's tree plus the named paths, staged with `git add
+-A` so git's own filters, modes and ignore rules apply); hooks run where they cannot touch other
+agents' files (see hookstage); the commit object is made by `git commit-tree` (identity, signing
+and encoding as git does them). Only then are the locks taken for the mutation itself (see land):
+
+    worktree lock (held from the start: commits in one worktree never overlap, hooks included)
+      -> index.lock (git's own lock, so no git process writes the index meanwhile)
+        -> repository lock (shared by every worktree: held only for the mutation)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from worktree_tools.commit import message, paths
+from worktree_tools.commit.build import commit_tree, read_config, stage_paths, truthy
+from worktree_tools.commit.swap import Landing, Moved, land, replay
+from worktree_tools.core import agent as agent_mod
+from worktree_tools.core import events, faults, notices
+from worktree_tools.core.errors import HookFailed, InvalidInput, Outcome, RefMoved, WtError
+from worktree_tools.core.locks import WORKTREE_LOCK, Holder, RecordedLock
+from worktree_tools.core.repo import EMPTY_TREE, Worktree, discover
+from worktree_tools.hooks import run as hookrun
+
+TMP_DIR = "wt-tmp"
+MAX_REPLAYS = 5
+HOOK_MODES = ("auto", "isolated", "in-place")  # hookstage.HookMode, without importing it
+JOURNAL_CONFIG = ".wtjournal"  # journal.config.CONFIG_FILE, without importing it
+
+
+@dataclass(frozen=True)
+class CommitRequest:
+    paths: tuple[str, ...]
+    cwd: Path
+    messages: tuple[str, ...] = ()
+    message_file: str | None = None
+    agent: str | None = None
+    lock_timeout: float = 30.0
+    no_verify: bool = False
+    whole_tree: bool = False
+    sign: str | None = None  # None: as configured; "": default key; "KEY"; "no": never
+    hooks: str | None = None  # auto | isolated | in-place; None: config wt.hooks, else auto
+    revalidate: bool = False  # re-run pre-commit when the commit is replayed on a moved branch
+
+
+@dataclass
+class CommitResult:
+    outcome: Outcome
+    agent: str
+    branch: str | None = None
+    commit: str | None = None
+    parent: str | None = None
+    paths: list[str] = field(default_factory=list)
+    lock_wait_ms: float = 0.0
+    lock_hold_ms: float = 0.0
+    worktree_lock_wait_ms: float = 0.0
+    duration_ms: float = 0.0
+    replays: int = 0
+    hook_mode: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def add_landing(self, landing: Landing) -> None:
+        self.lock_wait_ms += landing.wait_ms
+        self.lock_hold_ms += landing.hold_ms
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome.value,
+            "commit": self.commit,
+            "parent": self.parent,
+            "branch": self.branch,
+            "paths": self.paths,
+            "agent": self.agent,
+            "lock_wait_ms": round(self.lock_wait_ms, 3),
+            "lock_hold_ms": round(self.lock_hold_ms, 3),
+            "worktree_lock_wait_ms": round(self.worktree_lock_wait_ms, 3),
+            "duration_ms": round(self.duration_ms, 3),
+            "replays": self.replays,
+            "hook_mode": self.hook_mode,
+            "warnings": self.warnings,
+            "error": None,
+            "fix": None,
+        }
+
+
+def run(req: CommitRequest) -> CommitResult:
+    """Commit `req.paths`; raise a WtError subclass for every outcome but committed/unchanged."""
+    start = time.monotonic()
+    # Read the message first: -F - consumes stdin, and bad input must fail before any lock.
+    raw_message = message.compose(req.messages, req.message_file, req.cwd)
+    wt = discover(req.cwd)
+    name, _source = agent_mod.resolve(req.agent, wt.gitdir)
+    result = CommitResult(Outcome.COMMITTED, agent=name)
+    try:
+        _commit(wt, req, raw_message, result)
+    except WtError as err:
+        result.duration_ms = (time.monotonic() - start) * 1000
+        for key in ("branch", "paths", "lock_wait_ms", "lock_hold_ms"):
+            err.details.setdefault(key, getattr(result, key))
+        err.details.setdefault("agent", name)
+        _log(wt, result, outcome=err.outcome, error=err.message)
+        raise
+    result.duration_ms = (time.monotonic() - start) * 1000
+    _log(wt, result, outcome=result.outcome)
+    return result
+
+
+def _log(wt: Worktree, result: CommitResult, *, outcome: Outcome, error: str | None = None) -> None:
+    fields: dict[str, Any] = {
+        "outcome": outcome.value,
+        "worktree": os.fspath(wt.toplevel),
+        "branch": result.branch,
+        "commit": result.commit,
+        "parent": result.parent,
+        "paths": result.paths[:100],
+        "path_count": len(result.paths),
+        "lock_wait_ms": round(result.lock_wait_ms, 3),
+        "lock_hold_ms": round(result.lock_hold_ms, 3),
+        "duration_ms": round(result.duration_ms, 3),
+    }
+    if error is not None:
+        fields["error"] = error
+    events.append(wt.state_dir, "commit", result.agent, **fields)
+
+
+def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: CommitResult) -> None:
+    rels = paths.normalize(
+        list(req.paths), cwd=req.cwd, toplevel=wt.toplevel, whole_tree=req.whole_tree
+    )
+    result.paths = rels
+    ref = wt.head_ref()
+    if ref is None:
+        raise InvalidInput(
+            "HEAD is detached; wt-commit commits onto a branch",
+            fix="git switch -c NEW-BRANCH (or git switch BRANCH)",
+        )
+    result.branch = ref.removeprefix("refs/heads/")
+    busy = wt.operation_in_progress()
+    if busy:
+        raise InvalidInput(f"{busy[0]} is in progress in this worktree", fix=busy[1])
+    config = read_config(wt)
+    mode = req.hooks or config.get("wt.hooks") or "auto"
+    if mode not in HOOK_MODES:
+        raise InvalidInput(f"unknown hook mode {mode!r} (wt.hooks): use {', '.join(HOOK_MODES)}")
+    deadline = time.monotonic() + req.lock_timeout
+    holder = Holder.me(result.agent)
+    with RecordedLock(wt.gitdir / WORKTREE_LOCK, "worktree lock", holder, deadline) as wlock:
+        result.worktree_lock_wait_ms = wlock.wait_ms
+        _reap_orphaned_hooks(wt, result.agent)
+        tmp = _fresh_tmp_dir(wt)
+        try:
+            _commit_locked(wt, req, raw_message, result, rels, ref, config, mode, deadline, tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _reap_orphaned_hooks(wt: Worktree, agent: str) -> None:
+    """A wt-commit killed mid-hook leaves its hook running (RACES R2): end it before we start.
+    We hold the worktree lock the dead committer held, so no live commit owns that hook."""
+    record = wt.gitdir / hookrun.RECORD_NAME
+    if not record.exists():
+        return
+    reaped = hookrun.reap_orphans(record)
+    if reaped is not None:
+        notices.say(
+            f"ended {len(reaped.pids)} orphaned {reaped.hook} hook process(es) "
+            f"of dead wt-commit pid {reaped.committer_pid}"
+        )
+        events.append(
+            wt.state_dir, "orphan_hook_ended", agent, hook=reaped.hook, pids=reaped.pids,
+            committer_pid=reaped.committer_pid,
+        )  # fmt: skip
+
+
+def _commit_locked(
+    wt: Worktree,
+    req: CommitRequest,
+    raw_message: bytes,
+    result: CommitResult,
+    rels: list[str],
+    ref: str,
+    config: dict[str, str],
+    mode: str,
+    deadline: float,
+    tmp: Path,
+) -> None:
+    base = wt.resolve(ref)
+    tip, tip_tree = base if base else (None, EMPTY_TREE)
+    priv = tmp / "index"
+    stage_paths(wt, priv, tip, rels)
+    tree = wt.git(["write-tree"], index=priv).out.strip()
+    faults.point("staged")
+    if tree == tip_tree:
+        _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)
+        return
+
+    stage = None
+    if any(hookrun.find(wt.hooks_dir, n) for n in hookrun.COMMIT_HOOKS):
+        from worktree_tools.hooks import stage as hookstage  # only a commit with hooks pays for it
+
+        stage = hookstage.prepare(
+            wt, hookstage.HookMode.parse(mode), result.agent, priv, tip, tree, deadline
+        )
+        result.hook_mode = stage.mode.value
+    if stage is not None and not req.no_verify:
+        stage.run("pre-commit", [], tree=tree)
+        restaged = stage.staged_tree()  # like git: a pre-commit hook may have staged fixes
+        if restaged != tree:
+            _only_named_paths_restaged(wt, tree, restaged, rels)
+        tree = restaged
+        if tree == tip_tree:
+            _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)
+            return
+    _journal_gate(wt, tip, tree, rels)
+    msg_file = tmp / "COMMIT_EDITMSG"
+    msg_file.write_bytes(raw_message)
+    if stage is not None:
+        stage.run("prepare-commit-msg", [os.fspath(msg_file), "message"])
+        if not req.no_verify:
+            stage.run("commit-msg", [os.fspath(msg_file)])
+    cleaned = message.cleanup(
+        msg_file.read_bytes(),
+        config.get("commit.cleanup", "default"),
+        config.get("core.commentchar", "#"),
+    )
+    if not cleaned:
+        raise InvalidInput("aborting commit due to empty commit message")
+    msg_file.write_bytes(cleaned)
+    reason = f"wt-commit ({result.agent}): {message.subject(cleaned)}"
+    sign = req.sign
+    if sign is None and truthy(config.get("commit.gpgsign", "")):
+        sign = ""  # commit-tree (plumbing) ignores commit.gpgSign; git commit honours it
+
+    new = commit_tree(wt, tree, tip, msg_file, sign)
+    faults.point("built")
+    for attempt in range(MAX_REPLAYS + 1):
+        try:
+            result.add_landing(land(wt, result.agent, rels, ref, tip, new, deadline, tmp, reason))
+        except Moved as moved:
+            result.add_landing(moved.landing)
+            if attempt == MAX_REPLAYS:
+                raise RefMoved(
+                    f"{ref} kept moving while committing; gave up after {attempt} replays",
+                    fix="retry the same wt-commit command",
+                ) from None
+            replayed = replay(wt, tmp, rels, ref, tip, moved.current, new)
+            result.replays += 1
+            if replayed is None:  # the new tip already holds exactly our change
+                _finish_unchanged(wt, result, rels, ref, moved.current, deadline, tmp)
+                return
+            assert moved.current is not None
+            if req.revalidate and stage is not None and not req.no_verify:
+                stage = hookstage.prepare(
+                    wt, stage.mode, result.agent, priv, moved.current, replayed, deadline
+                )
+                _revalidate(stage, priv, moved.current, replayed, wt)
+            _journal_gate(wt, moved.current, replayed, rels)
+            tip, new = moved.current, commit_tree(wt, replayed, moved.current, msg_file, sign)
+            continue
+        break
+    result.outcome = Outcome.COMMITTED
+    result.commit = new
+    result.parent = tip
+    faults.point("landed")
+    post = hookrun.run(wt.hooks_dir, "post-commit", [], cwd=wt.toplevel, env=_post_env())
+    if post is not None and post.returncode != 0:
+        result.warnings.append(f"post-commit hook exited {post.returncode}")
+
+
+def _journal_gate(wt: Worktree, tip: str | None, tree: str, rels: list[str]) -> None:
+    """The append-only journal rules (`.wtjournal`, default `journal/**`), as the pre-commit
+    check applies them. The journal modules are imported only when the parent commits a
+    `.wtjournal` or a named path can reach the default journal: most commits pay one git call."""
+    if tip is not None:
+        res = wt.git(["config", "--blob", f"{tip}:{JOURNAL_CONFIG}", "--list"], check=False)
+        absent = res.returncode != 0 and "bad config" not in res.err  # as journal.config reads it
+        if absent and not any(_reaches_default_journal(r) for r in rels):
+            return
+    from worktree_tools.journal.gate import check_staged_tree
+
+    check_staged_tree(wt, [tip] if tip else [], tree, rels)
+
+
+def _reaches_default_journal(rel: str) -> bool:
+    """JournalConfig().touches(rel) for the default paths (journal/**), without importing it."""
+    return rel in (".", JOURNAL_CONFIG, "journal") or rel.startswith("journal/")
+
+
+def _only_named_paths_restaged(wt: Worktree, before: str, after: str, rels: list[str]) -> None:
+    """A hook may restage the named paths (a formatter's fixes), nothing else: an unnamed path
+    would be committed unseen, skip the journal gate and stay staged as a reversal."""
+    res = wt.git(["diff-tree", "-r", "--name-only", "-z", before, after])
+    changed = [os.fsdecode(p) for p in res.stdout.split(b"\0") if p]
+    stray = [p for p in changed if not any(_covers(r, p) for r in rels)]
+    if stray:
+        raise HookFailed(
+            "the pre-commit hook staged paths you did not name: "
+            + ", ".join(stray[:10])
+            + "; nothing was committed",
+            fix="name those paths too, or fix the hook so that it stages only what it was given",
+            hook="pre-commit",
+            stray_paths=stray,
+        )
+
+
+def _covers(rel: str, path: str) -> bool:
+    return rel == "." or path == rel or path.startswith(rel + "/")
+
+
+def _revalidate(stage: Any, priv: Path, tip: str, tree: str, wt: Worktree) -> None:
+    """Run pre-commit again against the replayed tree; it must not change anything now."""
+    if stage.checkout is None:
+        wt.git(["read-tree", tree], index=priv)
+    stage.run("pre-commit", [], tree=tree)
+    if stage.staged_tree() != tree:
+        raise RefMoved(
+            "the pre-commit hook changed the replayed commit; nothing was committed",
+            fix="run the same wt-commit again",
+        )
+
+
+def _post_env() -> dict[str, str]:
+    from worktree_tools.core.gitcmd import clean_env
+
+    return clean_env()
+
+
+def _fresh_tmp_dir(wt: Worktree) -> Path:
+    # We hold the worktree lock, so anything left here is from a wt-commit that was killed.
+    tmp = wt.gitdir / TMP_DIR / str(os.getpid())
+    shutil.rmtree(wt.gitdir / TMP_DIR, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def _finish_unchanged(
+    wt: Worktree,
+    result: CommitResult,
+    rels: list[str],
+    ref: str,
+    tip: str | None,
+    deadline: float,
+    tmp: Path,
+) -> None:
+    """Nothing to commit: still make the index show the paths clean (a retry after a crash)."""
+    result.outcome = Outcome.UNCHANGED
+    result.commit = tip
+    if tip is None:
+        return
+    result.add_landing(land(wt, result.agent, rels, ref, tip, None, deadline, tmp, ""))

@@ -1,0 +1,240 @@
+"""Landing a commit: the short critical section, and what to do when the branch moved.
+
+Under git's index.lock, prepare the worktree's new index (the named paths set to the new commit,
+every other entry kept); under the repository lock as well, put it in place, then move the
+branch by compare-and-swap. If the swap fails, the index is put back. Outside the locks, a commit
+whose base moved is replayed on the new tip when none of its paths changed there, and refused as
+a conflict otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from worktree_tools.core import events, faults, notices
+from worktree_tools.core.errors import RefMoved, Rejected
+from worktree_tools.core.gitcmd import nul_join
+from worktree_tools.core.gitlocks import GitFileLock, StaleReport, wait_until_free
+from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
+from worktree_tools.core.repo import ZERO_OID, Worktree
+
+
+@dataclass(frozen=True)
+class Landing:
+    """What one trip through the critical section cost."""
+
+    wait_ms: float
+    hold_ms: float
+
+
+class Moved(Exception):
+    """The branch is not where we built on (carries where it is now)."""
+
+    def __init__(self, current: str | None) -> None:
+        super().__init__(current)
+        self.current = current
+        self.landing = Landing(0.0, 0.0)
+
+
+def search_dirs(wt: Worktree) -> list[Path]:
+    """Where a git process holding one of this repository's ref locks may work: in any of its
+    worktrees, so this one, the git dirs and the main worktree around `<top>/.git`."""
+    dirs = [wt.toplevel, wt.gitdir, wt.commondir]
+    if wt.commondir.name == ".git":
+        dirs.append(wt.commondir.parent)
+    return dirs
+
+
+def index_search(wt: Worktree) -> tuple[list[Path], list[Path]]:
+    """(dirs, exclude) for this worktree's index.lock: git working in this worktree, not in
+    the worktrees worktree-tools nests under `<common git dir>/wt/` (agent trees, hook
+    checkouts), which have their own index."""
+    return [wt.toplevel, wt.gitdir], [wt.state_dir]
+
+
+def stale_reporter(wt: Worktree, agent: str) -> StaleReport:
+    def report(info: dict[str, Any]) -> None:
+        notices.say(f"removed stale lock {info['lock']} ({info['why']})")
+        events.append(wt.state_dir, "stale_lock_removed", agent, **info)
+
+    return report
+
+
+def land(
+    wt: Worktree,
+    agent: str,
+    rels: list[str],
+    ref: str,
+    expected: str | None,
+    new: str | None,
+    deadline: float,
+    tmp: Path,
+    reason: str,
+) -> Landing:
+    """Sync the index, then CAS the branch. With `new` None only the index is synced to
+    `expected` (the idempotent-retry path). Raises Moved (after restoring the index) when the
+    branch is no longer at `expected`.
+
+    The new index is prepared under index.lock alone (nobody can write the index meanwhile);
+    the repository lock covers only putting it in place and the compare-and-swap, so the
+    fleet-wide critical section runs one git process, not two."""
+    report = stale_reporter(wt, agent)
+    holder = Holder.me(agent)
+    dirs, exclude = index_search(wt)
+    with GitFileLock(wt.index_path, dirs, deadline, report, exclude):
+        prepared = _prepare_index(wt, rels, new or expected, tmp)
+        lock = RecordedLock(wt.state_dir / REPO_LOCK, "repository lock", holder, deadline)
+        try:
+            with lock:
+                faults.point("locked")
+                _swap(wt, ref, expected, new, prepared, reason, deadline, report)
+        except Moved as moved:
+            moved.landing = Landing(lock.wait_ms, lock.hold_ms)
+            raise
+    return Landing(lock.wait_ms, lock.hold_ms)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A copy of the worktree's index with the named paths set to the target commit."""
+
+    staged: Path | None  # None: the index already says exactly that
+    had_index: bool
+    backup: Path
+
+
+def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path) -> _Prepared:
+    index = wt.index_path
+    had_index = index.exists()
+    backup = tmp / "index-backup"
+    if target is None:
+        return _Prepared(None, had_index, backup)
+    staged = tmp / "sync-index"
+    if had_index:
+        shutil.copyfile(index, staged)
+    wt.git(
+        ["reset", "-q", target, "--pathspec-from-file=-", "--pathspec-file-nul"],
+        index=staged,
+        input=nul_join(rels),
+        literal=True,
+    )
+    if had_index and not _differs(index, staged):
+        staged.unlink()
+        return _Prepared(None, had_index, backup)
+    return _Prepared(staged, had_index, backup)
+
+
+def _swap(
+    wt: Worktree,
+    ref: str,
+    expected: str | None,
+    new: str | None,
+    prepared: _Prepared,
+    reason: str,
+    deadline: float,
+    report: StaleReport,
+) -> None:
+    """Under the repository lock: the index first, then the branch; undo the index on failure."""
+    index = wt.index_path
+    if new is None:
+        now = wt.resolve(ref)
+        if (now[0] if now else None) != expected:
+            return  # the branch moved under a no-op retry: leave the index to its new owner
+    if prepared.staged is not None:
+        if prepared.had_index:
+            os.link(index, prepared.backup)
+        os.replace(prepared.staged, index)
+    faults.point("index-synced")
+    if new is None:
+        return
+    try:
+        cas(wt, ref, new, expected, reason, deadline, report)
+    except BaseException:
+        # Lost the race, timed out on the ref lock, refused...: the branch did not move, so
+        # the index must not show the commit staged. We still hold index.lock: nobody wrote
+        # the index since we did.
+        if prepared.staged is not None:
+            if prepared.had_index:
+                os.replace(prepared.backup, index)
+            else:
+                index.unlink()
+        raise
+
+
+def _differs(a: Path, b: Path) -> bool:
+    if a.stat().st_size != b.stat().st_size:
+        return True
+    return a.read_bytes() != b.read_bytes()
+
+
+def cas(
+    wt: Worktree,
+    ref: str,
+    new: str,
+    expected: str | None,
+    reason: str,
+    deadline: float,
+    report: StaleReport,
+) -> None:
+    """Move `ref` from `expected` (None: must not exist) to `new`, or raise Moved."""
+    while True:
+        res = wt.git(["update-ref", "-m", reason, ref, new, expected or ZERO_OID], check=False)
+        if res.returncode == 0:
+            return
+        now = wt.resolve(ref)
+        current = now[0] if now else None
+        if current != expected:
+            raise Moved(current)
+        lock = wt.commondir / (ref + ".lock")
+        if lock.exists():
+            wait_until_free(lock, search_dirs(wt), deadline, report)
+            continue
+        raise Rejected(f"git refused to move {ref}: {res.err.strip()}")
+
+
+def replay(
+    wt: Worktree,
+    tmp: Path,
+    rels: list[str],
+    ref: str,
+    base: str | None,
+    current: str | None,
+    ours: str,
+) -> str | None:
+    """The tree of our commit replayed on `current`, if none of our paths changed since `base`.
+    None when `current` already has exactly our content; RefMoved (conflict) otherwise."""
+    if current is None or base is None:
+        raise RefMoved(
+            f"{ref} was created or deleted while committing",
+            fix="inspect `git log` and run the same wt-commit again",
+        )
+    changed = wt.git(
+        ["diff-tree", "-r", "--name-only", "-z", base, current, "--", *rels], literal=True
+    )
+    if changed.stdout.strip(b"\0"):
+        names = [os.fsdecode(n) for n in changed.stdout.split(b"\0") if n]
+        raise RefMoved(
+            f"{ref} moved to {current[:12]} and that commit changed the same paths: "
+            + ", ".join(names[:10]),
+            fix=f"integrate {current[:12]} (git log {base[:12]}..{current[:12]} -- PATHS), "
+            "then run wt-commit again",
+            current=current,
+        )
+    priv = tmp / "replay-index"
+    wt.git(["read-tree", current], index=priv)
+    wt.git(
+        ["reset", "-q", ours, "--pathspec-from-file=-", "--pathspec-file-nul"],
+        index=priv,
+        input=nul_join(rels),
+        literal=True,
+    )
+    tree = wt.git(["write-tree"], index=priv).out.strip()
+    priv.unlink()
+    now = wt.resolve(ref)
+    if now and now[0] == current and now[1] == tree:
+        return None
+    return tree

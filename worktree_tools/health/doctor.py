@@ -1,0 +1,276 @@
+"""`git wt doctor`: find, and with --fix safely repair, what crashes and careless tools leave.
+
+Every repair is logged to the event log and none discards a byte: a stale lock is removed only
+on proof that no live process holds it; a stranded pre-commit patch is re-applied only when it
+applies cleanly, and is kept (copied under the common git dir) either way; a leaked setting's
+old value is printed with the command that puts it back.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from worktree_tools.core import events, gitlocks
+from worktree_tools.core.repo import Worktree
+from worktree_tools.hooks import run as hookrun
+
+PREFIX = "wt:"
+
+
+@dataclass
+class Finding:
+    kind: str  # stale_lock | stranded_patch | leaked_config | orphan_hook | live_lock
+    subject: str
+    detail: str
+    fixable: bool
+    fixed: bool = False
+    undo: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "subject": self.subject,
+            "detail": self.detail,
+            "fixable": self.fixable,
+            "fixed": self.fixed,
+            "undo": self.undo,
+            **self.extra,
+        }
+
+
+def worktree_dirs(wt: Worktree, *, lock: bool = True) -> list[tuple[Path, Path]]:
+    """(toplevel, gitdir) of every worktree of the repository, hook checkouts included; one
+    whose directory is gone is left out (nothing of it to examine). `git worktree list` fails on
+    an entry another process is half-way through adding, so the listing takes the admin lock;
+    `lock=False` is for a watcher, which must take no lock and write nothing."""
+    if lock:
+        import time
+
+        from worktree_tools.core.locks import ADMIN_LOCK, Holder, RecordedLock, lock_timeout
+
+        admin = RecordedLock(
+            wt.state_dir / ADMIN_LOCK, "worktree-admin lock", Holder.me("doctor"),
+            time.monotonic() + lock_timeout(None),
+        )  # fmt: skip
+        with admin:
+            res = wt.git(["worktree", "list", "--porcelain", "-z"])
+    else:
+        res = wt.git(["worktree", "list", "--porcelain", "-z"])
+    out: list[tuple[Path, Path]] = []
+    for line in res.out.split("\0"):
+        if not line.startswith("worktree "):
+            continue
+        top = Path(line[len("worktree ") :])
+        git_file = top / ".git"
+        if git_file.is_file():
+            text = git_file.read_text(encoding="utf-8").strip()
+            gitdir = Path(text.removeprefix("gitdir: "))
+            if not gitdir.is_absolute():
+                gitdir = (top / gitdir).resolve()
+        elif git_file.is_dir():  # the main worktree
+            gitdir = wt.commondir
+        else:
+            continue
+        out.append((top, gitdir))
+    return out
+
+
+def examine(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
+    findings: list[Finding] = []
+    dirs = worktree_dirs(wt)
+    findings += _locks(wt, dirs, fix=fix, agent=agent)
+    findings += _orphans(wt, dirs, fix=fix, agent=agent)
+    findings += _patches(wt, dirs, fix=fix, agent=agent)
+    findings += config_findings(wt, linked=len(dirs) > 1, fix=fix, agent=agent)
+    return findings
+
+
+Candidate = tuple[Path, list[Path], list[Path]]  # lock, where holders work, nested exceptions
+
+
+def _lock_candidates(wt: Worktree, dirs: list[tuple[Path, Path]]) -> list[Candidate]:
+    found: list[Candidate] = []
+    everywhere = [d for pair in dirs for d in pair]
+    for top, gitdir in dirs:
+        for name in ("index.lock", "HEAD.lock"):
+            if (gitdir / name).exists():  # held by git working in that worktree only
+                found.append((gitdir / name, [top, gitdir], [wt.state_dir]))
+    for name in ("config.lock", "packed-refs.lock", "shallow.lock"):
+        if (wt.commondir / name).exists():
+            found.append((wt.commondir / name, everywhere, []))
+    refs = wt.commondir / "refs"
+    for path in refs.rglob("*.lock"):
+        found.append((path, everywhere, []))
+    return found
+
+
+def _locks(wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str) -> list[Finding]:
+    out: list[Finding] = []
+    for lock, search, exclude in _lock_candidates(wt, dirs):
+        if not lock.exists():
+            continue  # gone between listing and judging: nothing to report
+        held, who = gitlocks.holders(lock, search, exclude)
+        if held:
+            out.append(Finding("live_lock", os.fspath(lock), f"held by {who}", fixable=False))
+            continue
+        finding = Finding("stale_lock", os.fspath(lock), f"stale: {who}", fixable=True)
+        if fix:
+
+            def report(info: dict[str, Any]) -> None:
+                events.append(wt.state_dir, "stale_lock_removed", agent, by="doctor", **info)
+
+            finding.fixed = gitlocks.remove_if_stale(lock, search, report, exclude)
+        out.append(finding)
+    return out
+
+
+def _orphans(
+    wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str
+) -> list[Finding]:
+    out: list[Finding] = []
+    for _top, gitdir in dirs:
+        record = gitdir / hookrun.RECORD_NAME
+        orphans = hookrun.find_orphans(record) if record.exists() else None
+        if orphans is None or not orphans.pids:
+            continue
+        finding = Finding(
+            "orphan_hook",
+            os.fspath(record),
+            f"{orphans.hook} hook processes {orphans.pids} of dead wt-commit "
+            f"pid {orphans.committer_pid}",
+            fixable=True,
+            extra={"pids": orphans.pids},
+        )
+        if fix:
+            ended = hookrun.reap_orphans(record)
+            finding.fixed = True
+            events.append(
+                wt.state_dir, "orphan_hook_ended", agent, by="doctor", hook=orphans.hook,
+                pids=ended.pids if ended else [],
+            )  # fmt: skip
+        out.append(finding)
+    return out
+
+
+def pre_commit_cache() -> Path:
+    if os.environ.get("PRE_COMMIT_HOME"):
+        return Path(os.environ["PRE_COMMIT_HOME"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pre-commit"
+
+
+def _patches(
+    wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str
+) -> list[Finding]:
+    """pre-commit's `patch<epoch>-<pid>` files whose changes are missing from a worktree of
+    ours: they apply cleanly there and are not applied already (RACES R3).
+
+    A patch cannot tell "stranded by a killed commit" from "restored, then discarded on purpose"
+    (pre-commit never deletes its patches), so the repair never writes into a live worktree: it
+    secures the patch in the repository (the per-user cache is cleaned by `pre-commit clean`) and
+    names the command that applies it. A patch whose pre-commit run is still alive is skipped."""
+    cache = pre_commit_cache()
+    if not cache.is_dir():
+        return []
+    out: list[Finding] = []
+    hook_root = wt.state_dir / "hook-worktrees"
+    kept_dir = wt.state_dir / "rescued-patches"
+    for patch in sorted(cache.glob("patch*")):
+        if _writer_alive(patch.name):
+            continue  # a pre-commit run is between its stash and its restore right now
+        keep = kept_dir / patch.name
+        if keep.exists() and keep.read_bytes() == patch.read_bytes():
+            continue  # secured by an earlier --fix; the apply command was given then
+        for top, _gitdir in dirs:
+            if hook_root in top.parents:
+                continue  # hook checkouts are reset before every use
+            applies = _apply(top, patch, reverse=False)
+            applied = _apply(top, patch, reverse=True)
+            if not applies or applied:
+                continue
+            finding = Finding(
+                "stranded_patch",
+                os.fspath(patch),
+                f"unstaged changes saved by pre-commit that are not in {top} (stranded by a "
+                "killed commit, or restored and discarded since: look before applying)",
+                fixable=True,
+                undo=None,
+                extra={"worktree": os.fspath(top), "apply": f"git -C {top} apply {keep}"},
+            )
+            if fix:
+                kept_dir.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(patch, keep)
+                finding.fixed = True
+                events.append(
+                    wt.state_dir, "stranded_patch_secured", agent, patch=os.fspath(patch),
+                    kept=os.fspath(keep), worktree=os.fspath(top),
+                )  # fmt: skip
+            out.append(finding)
+            break
+    return out
+
+
+def _writer_alive(name: str) -> bool:
+    """pre-commit names its patch `patch<epoch>-<pid>`: is that pid still running?"""
+    pid = name.rpartition("-")[2]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _apply(top: Path, patch: Path, *, reverse: bool) -> bool:
+    """Whether `patch` would apply (or, `reverse`, is applied already) in worktree `top`."""
+    from worktree_tools.core.gitcmd import clean_env, git
+
+    args = ["apply", "--check", "--whitespace=nowarn", *(["-R"] if reverse else [])]
+    res = git([*args, os.fspath(patch)], cwd=top, env=clean_env(), check=False)
+    return res.returncode == 0
+
+
+def config_findings(wt: Worktree, *, linked: bool, fix: bool, agent: str) -> list[Finding]:
+    """Settings leaked into the shared config that act on every worktree (`linked`: the
+    repository has linked worktrees, so one worktree's setting is everyone's)."""
+    out: list[Finding] = []
+    if not linked:
+        return out
+    common = os.fspath(wt.commondir / "config")
+    res = wt.git(["config", "--file", common, "--get", "core.worktree"], check=False)
+    value = res.out.strip()
+    if value:
+        finding = Finding(
+            "leaked_config",
+            "core.worktree",
+            f"core.worktree={value} in the shared config points every worktree at one directory",
+            fixable=True,
+            undo=f"git config --file {common} core.worktree {value}",
+        )
+        if fix:
+            wt.git(["config", "--file", common, "--unset", "core.worktree"])
+            finding.fixed = True
+            events.append(wt.state_dir, "config_repaired", agent, key="core.worktree", old=value)
+        out.append(finding)
+    for key in ("user.name", "user.email"):
+        got = wt.git(["config", "--file", common, "--get", key], check=False).out.strip()
+        if got:
+            out.append(
+                Finding(
+                    "leaked_config",
+                    key,
+                    f"{key}={got} is in the repository's shared config, so every worktree "
+                    "commits as it; per-agent identity belongs in GIT_AUTHOR_*/"
+                    "GIT_COMMITTER_* or `git config --worktree` (extensions.worktreeConfig)",
+                    fixable=False,
+                )
+            )
+    return out

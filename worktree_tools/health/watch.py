@@ -1,0 +1,371 @@
+"""`git wt watch`: notice what is going wrong in the fleet, and never change anything.
+
+Watching and working are different loops: a scan is cheap and read-only (records, holder
+records, git's lock files, refs and the journal rules are read; nothing is written, no lock is
+taken), so it can run every few seconds beside agents whose work is serialized by locks.
+
+Each scan yields the current findings (the journal's come from `watch_journal`); the watcher
+compares them with the previous scan and emits one event per change: a finding that appears is
+`raised`, one that goes away `cleared`.
+A finding is identified by its kind, its subject and its instance (the owner pid, the lock
+holder, the heartbeat...), so a detail that merely ages (a lock held 61 s, then 62 s) is no new
+event, while a second owner dying on the same worktree is.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from worktree_tools.core.errors import WtError
+from worktree_tools.core.locks import read_holder
+from worktree_tools.core.procs import HOST, alive_before
+from worktree_tools.core.repo import Worktree
+from worktree_tools.health.watch_journal import JournalTracker
+
+DEFAULT_INTERVAL = 5.0
+DEFAULT_LOCK_THRESHOLD = 60.0
+# Where worktree-tools keeps its flock-based locks (each with a `<lock>.json` holder record).
+WORKTREE_LOCKS = ("wt-worktree.lock", "wt-hooks.lock")
+# Directories under the state dir that hold worktrees or checkouts, not locks.
+_NOT_LOCK_DIRS = {"trees", "hook-worktrees", "worktrees", "rescued-patches"}
+
+
+class Kind(str, Enum):
+    LEASE_EXPIRED = "lease_expired"
+    OWNER_DEAD = "owner_dead"
+    LOCK_HELD_LONG = "lock_held_long"
+    STALE_GIT_LOCK = "stale_git_lock"
+    BLOCKED = "blocked_on_human"
+    JOURNAL_VIOLATION = "journal_violation"
+    STRANDED_PATCH = "stranded_patch"
+    ORPHAN_HOOK = "orphan_hook"
+    LEAKED_CONFIG = "leaked_config"
+    CORRUPT_RECORD = "corrupt_record"
+
+
+class Change(str, Enum):
+    RAISED = "raised"
+    CLEARED = "cleared"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing that needs attention now."""
+
+    kind: Kind
+    subject: str  # the agent, lock path, branch or patch it is about
+    detail: str  # one line for people
+    instance: str = ""  # what makes a recurrence a new finding (owner pid, holder, commit...)
+    data: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind.value, self.subject, self.instance)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "subject": self.subject,
+            "detail": self.detail,
+            **self.data,
+        }
+
+
+@dataclass(frozen=True)
+class Event:
+    """A change between two scans."""
+
+    change: Change
+    finding: Finding
+    cycle: int
+    ts: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ts": self.ts,
+            "cycle": self.cycle,
+            "event": self.finding.kind.value,
+            "change": self.change.value,
+            **{k: v for k, v in self.finding.to_json().items() if k != "kind"},
+        }
+
+    def line(self) -> str:
+        return (
+            f"{self.ts}  {self.change.value:<7} {self.finding.kind.value:<17} "
+            f"{self.finding.subject}: {self.finding.detail}"
+        )
+
+
+@dataclass(frozen=True)
+class Options:
+    lock_threshold: float = DEFAULT_LOCK_THRESHOLD
+    journal: bool = True
+
+
+@dataclass
+class Scanner:
+    """Read-only scans of one repository. Keeps what it verified of each branch, so a watch
+    loop checks only the commits that are new since its last scan."""
+
+    wt: Worktree
+    options: Options = field(default_factory=Options)
+    errors: list[str] = field(default_factory=list)
+    _journal_tracker: JournalTracker = field(init=False)
+    _last: dict[str, list[Finding]] = field(default_factory=dict)
+    _stale: set[tuple[str, int, int]] = field(default_factory=set)  # git locks proven stale
+
+    def __post_init__(self) -> None:
+        self._journal_tracker = JournalTracker(self.wt)
+
+    def scan(self) -> list[Finding]:
+        """Every current finding. A source that fails (a git command racing a worktree being
+        removed) keeps its previous findings for this scan, and the error is kept in `errors`."""
+        self.errors = []
+        sources: dict[str, Callable[[], list[Finding]]] = {
+            "leases": self._leases,
+            "locks": self._wt_locks,
+            "doctor": self._doctor,
+        }
+        if self.options.journal:
+            sources["journal"] = self._journal
+        out: list[Finding] = []
+        for name, source in sources.items():
+            try:
+                found = source()
+            except (WtError, OSError) as err:
+                self.errors.append(f"{name}: {getattr(err, 'message', None) or err}")
+                found = self._last.get(name, [])
+            self._last[name] = found
+            out += found
+        return out
+
+    # ---- leases ---------------------------------------------------------------------------
+
+    def _leases(self) -> list[Finding]:
+        from worktree_tools.worktrees import lease, records
+        from worktree_tools.worktrees.records import LeaseState
+
+        recs, bad = records.load_all(self.wt.state_dir)
+        out: list[Finding] = []
+        now = time.time()
+        for err in bad:
+            where = str(err.details.get("record", ""))
+            out.append(Finding(Kind.CORRUPT_RECORD, Path(where).parent.name, err.message))
+        for rec in recs:
+            state = lease.state_of(rec, now)
+            owner = rec.owner
+            base = {"agent": rec.agent, "path": rec.path, "branch": rec.branch}
+            if state is LeaseState.OWNER_DEAD:
+                out.append(
+                    Finding(
+                        Kind.OWNER_DEAD,
+                        rec.agent,
+                        f"owner pid {owner.pid} on {owner.host} is gone; its worktree {rec.path} "
+                        f"waits for adopt or gc",
+                        instance=f"{owner.pid}@{owner.started}",
+                        data={**base, "owner_pid": owner.pid, "host": owner.host},
+                    )
+                )
+            elif state is LeaseState.EXPIRED:
+                age = now - records.parse_time(rec.heartbeat)
+                out.append(
+                    Finding(
+                        Kind.LEASE_EXPIRED,
+                        rec.agent,
+                        f"no heartbeat for {age:.0f}s (ttl {rec.ttl:g}s); worktree {rec.path}",
+                        instance=rec.heartbeat,
+                        data={**base, "heartbeat": rec.heartbeat, "ttl": rec.ttl},
+                    )
+                )
+            elif state is LeaseState.BLOCKED:
+                handoff = _handoff(self.wt.state_dir, rec.agent)
+                blockers = handoff.blockers if handoff else []
+                out.append(
+                    Finding(
+                        Kind.BLOCKED,
+                        rec.agent,
+                        "waiting on a human: " + ("; ".join(blockers) or "(no reason recorded)"),
+                        instance=rec.released_at or rec.heartbeat,
+                        data={**base, "blockers": blockers},
+                    )
+                )
+        return out
+
+    # ---- worktree-tools' own locks ------------------------------------------------------
+
+    def _wt_locks(self) -> list[Finding]:
+        out: list[Finding] = []
+        now = time.time()
+        for lock in self._lock_files():
+            holder = read_holder(lock)
+            if holder is None:
+                continue  # free (the record goes when the lock is released) or being written
+            held_for = now - holder.acquired_at
+            if held_for < self.options.lock_threshold:
+                continue
+            if holder.host == HOST and not alive_before(holder.pid, holder.acquired_at):
+                continue  # the holder died: the flock died with it; the record is left over
+            out.append(
+                Finding(
+                    Kind.LOCK_HELD_LONG,
+                    os.fspath(lock),
+                    f"held for {held_for:.0f}s by {holder.describe(now)}",
+                    instance=f"{holder.pid}@{holder.acquired_at}",
+                    data={"lock": os.fspath(lock), "held_s": round(held_for, 1), **_h(holder)},
+                )
+            )
+        return out
+
+    def _lock_files(self) -> list[Path]:
+        from worktree_tools.health.doctor import worktree_dirs
+
+        state = self.wt.state_dir
+        found = sorted(state.glob("*.lock"))
+        try:
+            subdirs = [d for d in state.iterdir() if d.is_dir() and d.name not in _NOT_LOCK_DIRS]
+        except FileNotFoundError:
+            subdirs = []
+        for sub in subdirs:
+            found += sorted(sub.glob("*.lock"))
+        for _top, gitdir in worktree_dirs(self.wt, lock=False):
+            found += [gitdir / name for name in WORKTREE_LOCKS if (gitdir / name).exists()]
+        return found
+
+    # ---- git's locks, stranded patches, orphaned hooks, leaked config (doctor, read-only) ---
+
+    def _doctor(self) -> list[Finding]:
+        from worktree_tools.health import watch_doctor
+
+        out: list[Finding] = []
+        stale_now: set[tuple[str, int, int]] = set()
+        for f in watch_doctor.examine(self.wt):
+            extra = {k: v for k, v in f.to_json().items() if k not in ("kind", "subject")}
+            is_lock = f.kind in ("stale_lock", "live_lock")
+            ident = _identity(Path(f.subject)) if is_lock else None
+            if is_lock and ident is None:
+                continue  # released between doctor's listing and now: nothing to report
+            if f.kind == "stale_lock" or (
+                f.kind == "live_lock" and ident is not None and ident in self._stale
+            ):
+                # Once proven stale, the same lock file stays stale: the process scan behind
+                # "possibly held" counts any git process near the repository, which comes and
+                # goes, and would make the finding flap between stale and held.
+                if ident is not None:
+                    stale_now.add(ident)
+                out.append(Finding(Kind.STALE_GIT_LOCK, f.subject, f.detail, data=extra))
+            elif f.kind == "live_lock":
+                age = _age(Path(f.subject))
+                if age is not None and age >= self.options.lock_threshold:
+                    detail = f"git lock {age:.0f}s old, {f.detail}"
+                    out.append(Finding(Kind.LOCK_HELD_LONG, f.subject, detail, data=extra))
+            elif f.kind == "stranded_patch":
+                out.append(Finding(Kind.STRANDED_PATCH, f.subject, f.detail, data=extra))
+            elif f.kind == "orphan_hook":
+                out.append(Finding(Kind.ORPHAN_HOOK, f.subject, f.detail, data=extra))
+            elif f.kind == "leaked_config":
+                out.append(Finding(Kind.LEAKED_CONFIG, f.subject, f.detail, data=extra))
+        self._stale = stale_now
+        return out
+
+    # ---- the journal, branch by branch ----------------------------------------------------
+
+    def _journal(self) -> list[Finding]:
+        out: list[Finding] = []
+        for branch, v in self._journal_tracker.violations():
+            out.append(
+                Finding(
+                    Kind.JOURNAL_VIOLATION,
+                    branch,
+                    f"{str(v.get('commit') or '')[:12]} {v.get('path')}: {v.get('kind')}: "
+                    f"{v.get('detail')}",
+                    instance=f"{v.get('commit')}:{v.get('path')}:{v.get('kind')}",
+                    data={"branch": branch, "violation": v},
+                )
+            )
+        return out
+
+
+def _h(holder: Any) -> dict[str, Any]:
+    return {
+        "holder": {
+            "agent": holder.agent,
+            "pid": holder.pid,
+            "host": holder.host,
+            "acquired_at": holder.acquired_at,
+            "command": holder.command,
+        }
+    }
+
+
+def _identity(path: Path) -> tuple[str, int, int] | None:
+    """A lock file as one object: a new lock at the same path is a new finding."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (os.fspath(path), st.st_ino, st.st_mtime_ns)
+
+
+def _age(path: Path) -> float | None:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def _handoff(state_dir: Path, agent: str) -> Any:
+    from worktree_tools.worktrees import records
+
+    try:
+        return records.load_handoff(state_dir, agent)
+    except records.CorruptRecord:
+        return None
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def diff(
+    before: dict[tuple[str, str, str], Finding], after: list[Finding], cycle: int
+) -> tuple[list[Event], dict[tuple[str, str, str], Finding]]:
+    """The events between two scans, and the new state to compare the next scan with."""
+    ts = now_iso()
+    current: dict[tuple[str, str, str], Finding] = {}
+    for f in after:
+        current.setdefault(f.key, f)
+    events = [Event(Change.RAISED, f, cycle, ts) for k, f in current.items() if k not in before]
+    events += [Event(Change.CLEARED, f, cycle, ts) for k, f in before.items() if k not in current]
+    return events, current
+
+
+def watch(
+    wt: Worktree,
+    interval: float,
+    options: Options,
+    *,
+    cycles: int = 0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[Event | list[str]]:
+    """Scan every `interval` seconds and yield each change as an Event (and a scan's source
+    errors as a list of strings). `cycles` > 0 stops after that many scans."""
+    scanner = Scanner(wt, options)
+    state: dict[tuple[str, str, str], Finding] = {}
+    cycle = 0
+    while cycles <= 0 or cycle < cycles:
+        cycle += 1
+        started = time.monotonic()
+        events, state = diff(state, scanner.scan(), cycle)
+        if scanner.errors:
+            yield list(scanner.errors)
+        yield from events
+        if cycles > 0 and cycle >= cycles:
+            break
+        sleep(max(0.0, interval - (time.monotonic() - started)))

@@ -1,0 +1,140 @@
+"""Where a commit's hooks run, and which index they see.
+
+- isolated: in the hook checkout (see hookcheckout), synced to the tree being committed. No other
+  agent's live file is ever touched; auto-fixes are carried back only to committed paths whose
+  live file is unchanged.
+- in-place: in the live worktree with GIT_INDEX_FILE naming the private index, like
+  `git commit -- PATHS`. For a worktree owned by the committing agent: hook managers may stash
+  and restore its other files, but nobody else's.
+
+`auto` (the default) is in-place when the worktree's recorded owner is the committing agent, and
+isolated otherwise. A root commit (no parent to check out) always runs in place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from worktree_tools.core import notices
+from worktree_tools.core.agent import recorded_owner
+from worktree_tools.core.errors import HookFailed, InvalidInput
+from worktree_tools.core.gitcmd import clean_env
+from worktree_tools.core.locks import HOOK_LOCK, Holder, RecordedLock
+from worktree_tools.core.repo import Worktree
+from worktree_tools.hooks import checkout as hookcheckout
+from worktree_tools.hooks import run as hookrun
+
+# HOOK_LOCK is held while any commit hook runs in a worktree, by wt-commit and by the guard
+# shim that plain `git commit` runs. wt-commit never holds it while waiting for index.lock
+# (plain git takes index.lock first, then this lock): the two orders can never form a cycle.
+# Set for hooks wt-commit runs: the guard shim then knows the worktree lock is already held.
+HELD_ENV = "WT_HOOK_LOCK_HELD"
+
+
+class HookMode(str, Enum):
+    AUTO = "auto"
+    ISOLATED = "isolated"
+    IN_PLACE = "in-place"
+
+    @classmethod
+    def parse(cls, text: str) -> HookMode:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            raise InvalidInput(
+                f"unknown hook mode {text!r}: use auto, isolated or in-place"
+            ) from None
+
+
+@dataclass
+class HookStage:
+    wt: Worktree
+    mode: HookMode
+    cwd: Path
+    index: Path
+    env: dict[str, str]
+    agent: str = ""
+    deadline: float = 0.0
+    checkout: Worktree | None = None
+    tip: str | None = None
+    ran: list[str] = field(default_factory=list)
+
+    def run(self, name: str, args: list[str], *, tree: str | None = None) -> None:
+        """Run one hook; HookFailed (with auto-fixes carried back) when it fails."""
+        if hookrun.find(self.wt.hooks_dir, name) is None:
+            return
+        holder = Holder.me(self.agent)
+        with RecordedLock(self.wt.gitdir / HOOK_LOCK, "hook lock", holder, self.deadline):
+            ran = hookrun.run(
+                self.wt.hooks_dir,
+                name,
+                args,
+                cwd=self.cwd,
+                env=self.env,
+                record=self.wt.gitdir / hookrun.RECORD_NAME,
+            )
+        if ran is None:
+            return
+        self.ran.append(name)
+        if ran.returncode == 0:
+            return
+        details: dict[str, object] = {}
+        fix = "fix what the hook reports and run the same wt-commit again"
+        if self.checkout is not None and tree is not None:
+            carried = hookcheckout.carry_back_fixes(self.wt, self.checkout, self.tip, tree)
+            details = {"fixes_written": carried.written, "fixes_not_written": carried.not_written}
+            if carried.written:
+                notices.say("the hook's fixes were written to: " + ", ".join(carried.written))
+                fix = "review the hook's fixes, then run the same wt-commit again"
+            if carried.not_written:
+                notices.say(
+                    "fixes not written (the live file changed, or not a committed path): "
+                    + ", ".join(carried.not_written)
+                )
+        raise HookFailed(
+            f"the {name} hook failed (exit {ran.returncode}); nothing was committed",
+            fix=fix,
+            hook=name,
+            hook_exit=ran.returncode,
+            hook_output=ran.output[-4000:],
+            hook_mode=self.mode.value,
+            **details,
+        )
+
+    def staged_tree(self) -> str:
+        """The tree as the hooks left it staged (git re-reads the index after pre-commit)."""
+        return self.wt.git(["write-tree"], index=self.index).out.strip()
+
+
+def prepare(
+    wt: Worktree,
+    mode: HookMode,
+    agent: str,
+    private_index: Path,
+    tip: str | None,
+    tree: str,
+    deadline: float,
+) -> HookStage:
+    """Set up where the hooks run for a commit of `tree` on `tip`."""
+    resolved = mode
+    if mode is HookMode.AUTO:
+        resolved = HookMode.IN_PLACE if recorded_owner(wt.gitdir) == agent else HookMode.ISOLATED
+    if tip is None:
+        resolved = HookMode.IN_PLACE
+    base_env = {"GIT_EDITOR": ":", HELD_ENV: str(os.getpid())}
+    if resolved is HookMode.IN_PLACE:
+        env = clean_env({"GIT_INDEX_FILE": os.fspath(private_index), **base_env})
+        return HookStage(
+            wt, resolved, wt.toplevel, private_index, env, agent=agent, deadline=deadline, tip=tip
+        )
+    assert tip is not None
+    hw = hookcheckout.ensure(wt, tip, agent, deadline)
+    hookcheckout.sync(hw, tip, tree)
+    env = clean_env(base_env)
+    return HookStage(
+        wt, resolved, hw.toplevel, hw.index_path, env,
+        agent=agent, deadline=deadline, checkout=hw, tip=tip,
+    )  # fmt: skip
