@@ -135,16 +135,8 @@ def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: Commit
         list(req.paths), cwd=req.cwd, toplevel=wt.toplevel, whole_tree=req.whole_tree
     )
     result.paths = rels
-    ref = wt.head_ref()
-    if ref is None:
-        raise InvalidInput(
-            "HEAD is detached; wt-commit commits onto a branch",
-            fix="git switch -c NEW-BRANCH (or git switch BRANCH)",
-        )
+    ref = wt.committable_branch()  # checked again under the locks, before anything moves
     result.branch = ref.removeprefix("refs/heads/")
-    busy = wt.operation_in_progress()
-    if busy:
-        raise InvalidInput(f"{busy[0]} is in progress in this worktree", fix=busy[1])
     config = read_config(wt)
     mode = req.hooks or config.get("wt.hooks") or "auto"
     if mode not in HOOK_MODES:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools.core import events, faults, notices
-from worktree_tools.core.errors import RefMoved, Rejected
+from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
 from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.gitlocks import GitFileLock, StaleReport, wait_until_free
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
@@ -91,6 +91,7 @@ def land(
         try:
             with lock:
                 faults.point("locked")
+                still_on_branch(wt, ref)
                 _swap(wt, ref, expected, new, prepared, reason, deadline, report)
         except Moved as moved:
             moved.landing = Landing(lock.wait_ms, lock.hold_ms)
@@ -163,6 +164,27 @@ def _swap(
             else:
                 index.unlink()
         raise
+
+
+def still_on_branch(wt: Worktree, ref: str) -> None:
+    """What was checked before the hooks, checked again under index.lock (so no git checkout,
+    rebase, merge or reset can be rewriting this worktree) before the index or the branch
+    moves: plain git run meanwhile may have switched branches or started an operation."""
+    try:
+        now = wt.committable_branch()
+    except InvalidInput as err:
+        raise RefMoved(
+            f"{err.message} (it started while committing); nothing was committed",
+            fix=f"{err.fix}, then run the same wt-commit again",
+            branch=ref.removeprefix("refs/heads/"),
+        ) from None
+    if now != ref:
+        raise RefMoved(
+            f"this worktree switched from {ref.removeprefix('refs/heads/')} to "
+            f"{now.removeprefix('refs/heads/')} while committing; nothing was committed",
+            fix="run the same wt-commit again (it commits onto the branch checked out then)",
+            current_branch=now.removeprefix("refs/heads/"),
+        )
 
 
 def _differs(a: Path, b: Path) -> bool:

@@ -13,9 +13,13 @@ ZERO_OID = "0" * 40
 
 # Files git leaves in a worktree's git dir while an operation is half done.
 IN_PROGRESS = {
+    "rebase-merge": ("a rebase", "git rebase --continue (or git rebase --abort)"),
+    "rebase-apply": ("a rebase or `git am`", "git rebase --continue or git am --continue"),
     "MERGE_HEAD": ("a merge", "git merge --continue (or git merge --abort)"),
     "CHERRY_PICK_HEAD": ("a cherry-pick", "git cherry-pick --continue (or --abort)"),
     "REVERT_HEAD": ("a revert", "git revert --continue (or --abort)"),
+    "sequencer": ("a cherry-pick or revert sequence", "git cherry-pick --continue (or --abort)"),
+    "BISECT_LOG": ("a bisect", "git bisect reset"),
 }
 
 
@@ -83,6 +87,20 @@ class Worktree:
             if (self.gitdir / name).exists():
                 return what
         return None
+
+    def committable_branch(self) -> str:
+        """The branch a commit here lands on (`refs/heads/x`); InvalidInput when HEAD is
+        detached or a rebase, merge, cherry-pick, revert or bisect is in progress."""
+        busy = self.operation_in_progress()
+        if busy:
+            raise InvalidInput(f"{busy[0]} is in progress in this worktree", fix=busy[1])
+        ref = self.head_ref()
+        if ref is None:
+            raise InvalidInput(
+                "HEAD is detached; wt-commit commits onto a branch",
+                fix="git switch -c NEW-BRANCH (or git switch BRANCH)",
+            )
+        return ref
 
 
 def discover(cwd: Path, *, tolerate_missing_toplevel: bool = False) -> Worktree:
