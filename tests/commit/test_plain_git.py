@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import WT_COMMIT, git, head, status, write
+from conftest import WT_COMMIT, git, head, status, write, wt_commit
 
 from .test_concurrency import git_dir, install_hook, wait_for
 
@@ -128,3 +128,35 @@ def test_an_operation_begun_during_the_commit_is_refused(
     assert name in str(out["error"])
     assert head(repo) == tip
     assert (git_dir(repo) / "index").read_bytes() == index_before
+
+
+@pytest.mark.parametrize("inherited", ["GIT_DIR", "GIT_DIR+GIT_WORK_TREE"])
+def test_git_dir_inherited_from_another_repositorys_hook_is_refused(
+    repo: Path, tmp_path: Path, inherited: str
+) -> None:
+    """A hook of repository A runs an agent that works in B: A's GIT_DIR (and GIT_WORK_TREE)
+    are in its environment. Git would commit B's file into A; wt-commit says why it refuses."""
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q")
+    write(other, "b.txt", "b\n")
+    git(other, "add", "b.txt")
+    git(other, "commit", "-qm", "b")
+    write(other, "theirs.txt", "B's new file\n")
+    env = {"GIT_DIR": os.fspath(repo / ".git")}
+    if inherited == "GIT_DIR+GIT_WORK_TREE":
+        env["GIT_WORK_TREE"] = os.fspath(repo)
+    before = (head(repo), head(other), status(repo), status(other))
+    proc = wt_commit(other, "--json", "-m", "x", "--", "theirs.txt", env=env)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    out = json.loads(proc.stdout)
+    assert "GIT_DIR=" in out["error"] and "refusing to commit into" in out["error"]
+    assert out["fix"].startswith("unset GIT_DIR GIT_WORK_TREE")
+    assert (head(repo), head(other), status(repo), status(other)) == before
+    # The same variables naming the repository we are in are honoured.
+    own = {"GIT_DIR": os.fspath(other / ".git")}
+    if inherited == "GIT_DIR+GIT_WORK_TREE":
+        own["GIT_WORK_TREE"] = os.fspath(other)
+    proc = wt_commit(other, "-m", "x", "--", "theirs.txt", env=own)
+    assert proc.returncode == 0, proc.stderr
+    assert git(other, "show", "HEAD:theirs.txt") == "B's new file\n"

@@ -35,7 +35,7 @@ def ensure(wt: Worktree, tip: str, agent: str, deadline: float) -> Worktree:
     path = checkout_path(wt)
     if (path / ".git").is_file():
         try:
-            return discover(path)
+            return discover(path, inherit_env=False)
         except WtError:
             pass  # damaged: recreated below
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,7 +55,7 @@ def ensure(wt: Worktree, tip: str, agent: str, deadline: float) -> Worktree:
                 os.fspath(path), tip,
             ]
         )  # fmt: skip
-    return discover(path)
+    return discover(path, inherit_env=False)
 
 
 def sync(hw: Worktree, tip: str | None, tree: str) -> None:
