@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools.commit import message, paths
-from worktree_tools.commit.build import commit_tree, read_config, stage_paths, truthy
+from worktree_tools.commit.build import commit_tree, read_config, truthy
+from worktree_tools.commit.staging import Settings, stage_paths
 from worktree_tools.commit.swap import Landing, Moved, land, replay
 from worktree_tools.core import agent as agent_mod
 from worktree_tools.core import events, faults, notices
@@ -186,7 +187,7 @@ def _commit_locked(
     base = wt.resolve(ref)
     tip, tip_tree = base if base else (None, EMPTY_TREE)
     priv = tmp / "index"
-    stage_paths(wt, priv, tip, rels)
+    stage_paths(wt, priv, tip, rels, Settings.parse(config), tmp)
     tree = wt.git(["write-tree"], index=priv).out.strip()
     faults.point("staged")
     if tree == tip_tree:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.commit.entries import apply, covered, index_entries, tree_entries
 from worktree_tools.core import events, faults, notices
 from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
 from worktree_tools.core.gitcmd import nul_join
@@ -109,23 +110,23 @@ class _Prepared:
 
 
 def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path) -> _Prepared:
+    """A copy of the index with every entry covered by `rels` set as in `target` (like `git
+    reset TARGET -- PATHS`, in one update-index: linear in the number of paths)."""
     index = wt.index_path
     had_index = index.exists()
     backup = tmp / "index-backup"
     if target is None:
         return _Prepared(None, had_index, backup)
+    named = frozenset(rels)
+    want = {p: e for p, e in tree_entries(wt, target, rels).items() if covered(p, named)}
+    have = {p: e for p, e in index_entries(wt, index, rels).items() if covered(p, named)}
+    changes = [(p, want.get(p)) for p in want.keys() | have.keys() if want.get(p) != have.get(p)]
+    if had_index and not changes:
+        return _Prepared(None, had_index, backup)
     staged = tmp / "sync-index"
     if had_index:
         shutil.copyfile(index, staged)
-    wt.git(
-        ["reset", "-q", target, "--pathspec-from-file=-", "--pathspec-file-nul"],
-        index=staged,
-        input=nul_join(rels),
-        literal=True,
-    )
-    if had_index and not _differs(index, staged):
-        staged.unlink()
-        return _Prepared(None, had_index, backup)
+    apply(wt, staged, changes, len(target))
     return _Prepared(staged, had_index, backup)
 
 
@@ -185,12 +186,6 @@ def still_on_branch(wt: Worktree, ref: str) -> None:
             fix="run the same wt-commit again (it commits onto the branch checked out then)",
             current_branch=now.removeprefix("refs/heads/"),
         )
-
-
-def _differs(a: Path, b: Path) -> bool:
-    if a.stat().st_size != b.stat().st_size:
-        return True
-    return a.read_bytes() != b.read_bytes()
 
 
 def cas(
