@@ -11,12 +11,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
+import psutil
 import pytest
-from conftest import WT_COMMIT, git, head, status, write, wt_commit
+from conftest import WT_COMMIT, git, git_wt, head, status, write, wt_commit
+
+from worktree_tools.core.locks import HOOK_LOCK
 
 from .test_concurrency import git_dir, install_hook, wait_for
+from .test_races import CONFIG as RACE_CONFIG
+from .test_races import HOOK as RACE_HOOK
 
 SLOW_HOOK = """#!/bin/sh
 touch "$SLOW_DIR/started"
@@ -160,3 +166,56 @@ def test_git_dir_inherited_from_another_repositorys_hook_is_refused(
     proc = wt_commit(other, "-m", "x", "--", "theirs.txt", env=own)
     assert proc.returncode == 0, proc.stderr
     assert git(other, "show", "HEAD:theirs.txt") == "B's new file\n"
+
+
+def test_files_hidden_by_another_commits_hooks_are_read_only_once_restored(
+    repo: Path, tmp_path: Path
+) -> None:
+    """A plain `git commit` runs the pre-commit framework through the installed shim: it stashes
+    the unstaged x.txt (the file on disk is HEAD's version while the hook runs). wt-commit of
+    x.txt meanwhile must not read that stand-in and answer `unchanged`: it waits for the hook
+    lock, then commits the restored edit."""
+    race_dir = tmp_path / "race"
+    race_dir.mkdir()
+    hook = tmp_path / "race-hook.sh"
+    hook.write_text(RACE_HOOK)
+    write(repo, ".pre-commit-config.yaml", RACE_CONFIG.format(hook=hook))
+    write(repo, "x.txt", "x1\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "pre-commit config")
+    installed = subprocess.run(["pre-commit", "install"], cwd=repo, capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert git_wt(repo, "hooks", "install").returncode == 0
+    env = {**os.environ, "RACE_DIR": os.fspath(race_dir), "RACE_WAIT": "go", "RACE_ROLE": "A"}
+    write(repo, "x.txt", "x1 edited, not staged\n")
+    write(repo, "a.txt", "a\n")
+    git(repo, "add", "a.txt")
+    plain = subprocess.Popen(
+        ["git", "commit", "-qm", "A"], cwd=repo, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    wait_for(race_dir / "started-A")
+    assert (repo / "x.txt").read_text() == "x1\n"  # stashed away while the hook runs
+    ours = subprocess.Popen(
+        [WT_COMMIT, "--json", "-m", "x", "--", "x.txt"], cwd=repo,
+        env={**env, "RACE_ROLE": "B", "RACE_WAIT": ""},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lock = git_dir(repo) / HOOK_LOCK
+    while ours.poll() is None and not _has_open(ours.pid, lock):
+        time.sleep(0.01)  # until wt-commit waits on the hook lock (old code: until it answers)
+    (race_dir / "go").touch()
+    assert plain.wait(timeout=60) == 0, plain.stdout and plain.stdout.read()
+    out, err = ours.communicate(timeout=60)
+    assert ours.returncode == 0, err
+    assert json.loads(out)["outcome"] == "committed"
+    assert git(repo, "show", "HEAD:x.txt") == "x1 edited, not staged\n"
+    assert git(repo, "show", "HEAD~1:a.txt") == "a\n"
+    assert (repo / "x.txt").read_text() == "x1 edited, not staged\n"
+
+
+def _has_open(pid: int, path: Path) -> bool:
+    try:
+        return any(f.path == os.fspath(path) for f in psutil.Process(pid).open_files())
+    except psutil.Error:
+        return False

@@ -26,7 +26,7 @@ from worktree_tools.commit.swap import Landing, Moved, land, replay
 from worktree_tools.core import agent as agent_mod
 from worktree_tools.core import events, faults, notices
 from worktree_tools.core.errors import HookFailed, InvalidInput, Outcome, RefMoved, WtError
-from worktree_tools.core.locks import WORKTREE_LOCK, Holder, RecordedLock
+from worktree_tools.core.locks import HOOK_LOCK, WORKTREE_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import EMPTY_TREE, Worktree, discover
 from worktree_tools.hooks import run as hookrun
 
@@ -187,7 +187,11 @@ def _commit_locked(
     base = wt.resolve(ref)
     tip, tip_tree = base if base else (None, EMPTY_TREE)
     priv = tmp / "index"
-    stage_paths(wt, priv, tip, rels, Settings.parse(config), tmp)
+    # Another commit's hooks in this worktree (plain `git commit` through the installed shim)
+    # may have hidden files (pre-commit's stash-and-restore): read only once they are back.
+    hook_lock = RecordedLock(wt.gitdir / HOOK_LOCK, "hook lock", Holder.me(result.agent), deadline)
+    with hook_lock:
+        stage_paths(wt, priv, tip, rels, Settings.parse(config), tmp)
     tree = wt.git(["write-tree"], index=priv).out.strip()
     faults.point("staged")
     if tree == tip_tree:
