@@ -219,3 +219,37 @@ def _has_open(pid: int, path: Path) -> bool:
         return any(f.path == os.fspath(path) for f in psutil.Process(pid).open_files())
     except psutil.Error:
         return False
+
+
+FAKE_GPG = """#!/bin/sh
+touch "$SLOW_DIR/gpg-started"
+i=0
+while [ ! -e "$SLOW_DIR/go" ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.05; done
+exit 1
+"""
+
+
+def test_killing_wt_commit_ends_the_git_processes_it_started(repo: Path, tmp_path: Path) -> None:
+    """SIGKILL runs no cleanup code: the git child (here `git commit-tree`, blocked in a slow
+    signing program) must die with wt-commit instead of finishing on its own."""
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    gpg = write(tmp_path, "fake-gpg", FAKE_GPG)
+    gpg.chmod(0o755)
+    git(repo, "config", "gpg.program", os.fspath(gpg))
+    write(repo, "a.txt", "a\n")
+    proc = subprocess.Popen(
+        [WT_COMMIT, "-S", "-m", "signed", "--", "a.txt"], cwd=repo,
+        env={**os.environ, "SLOW_DIR": os.fspath(slow)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for(slow / "gpg-started")
+        children = [c for c in psutil.Process(proc.pid).children() if c.name() == "git"]
+        assert children, "wt-commit has a git child while signing"
+        proc.kill()
+        proc.wait(timeout=30)
+        _gone, alive = psutil.wait_procs(children, timeout=10)
+        assert alive == [], [c.cmdline() for c in alive]
+    finally:
+        (slow / "go").touch()
