@@ -477,6 +477,13 @@ def bench_worktrees(ctx: Context) -> Section:
     )
 
 
+@benchmark("paths", "Many named paths: wt-commit beside git add --pathspec-from-file")
+def bench_paths(ctx: Context) -> Section:
+    import bench_paths as mod
+
+    return _section(mod.run(quick=ctx.quick, root=ctx.root))
+
+
 @benchmark("journal", "Journal verify over a synthetic history")
 def bench_journal(ctx: Context) -> Section:
     import bench_journal as mod

@@ -78,6 +78,15 @@ def index_entries(wt: Worktree, index: Path, rels: Iterable[str] | None = None) 
     return out
 
 
+def differences(
+    want: dict[str, Entry], have: dict[str, Entry], named: frozenset[str]
+) -> list[tuple[str, Entry | None]]:
+    """What to set (None: remove) in an index holding `have` so that every path `named` covers
+    is as in `want`: `git reset WANT -- NAMED`, as data."""
+    paths = {p for p in (*want, *have) if covered(p, named)}
+    return [(p, want.get(p)) for p in paths if want.get(p) != have.get(p)]
+
+
 def index_info(changes: Iterable[tuple[str, Entry | None]], oid_len: int = 40) -> bytes:
     """Input for `git update-index -z --index-info`: set each path to its entry, or remove it."""
     zero = "0" * oid_len

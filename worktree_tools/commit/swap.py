@@ -15,10 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.commit.entries import apply, covered, index_entries, tree_entries
+from worktree_tools.commit.entries import (
+    apply,
+    covered,
+    differences,
+    index_entries,
+    tree_entries,
+)
 from worktree_tools.core import events, faults, notices
 from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
-from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.gitlocks import GitFileLock, StaleReport, wait_until_free
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import ZERO_OID, Worktree
@@ -117,10 +122,8 @@ def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path)
     backup = tmp / "index-backup"
     if target is None:
         return _Prepared(None, had_index, backup)
-    named = frozenset(rels)
-    want = {p: e for p, e in tree_entries(wt, target, rels).items() if covered(p, named)}
-    have = {p: e for p, e in index_entries(wt, index, rels).items() if covered(p, named)}
-    changes = [(p, want.get(p)) for p in want.keys() | have.keys() if want.get(p) != have.get(p)]
+    want, have = tree_entries(wt, target, rels), index_entries(wt, index, rels)
+    changes = differences(want, have, frozenset(rels))
     if had_index and not changes:
         return _Prepared(None, had_index, backup)
     staged = tmp / "sync-index"
@@ -229,11 +232,11 @@ def replay(
             f"{ref} was created or deleted while committing",
             fix="inspect `git log` and run the same wt-commit again",
         )
-    changed = wt.git(
-        ["diff-tree", "-r", "--name-only", "-z", base, current, "--", *rels], literal=True
-    )
-    if changed.stdout.strip(b"\0"):
-        names = [os.fsdecode(n) for n in changed.stdout.split(b"\0") if n]
+    named = frozenset(rels)
+    # No pathspecs: git would match every changed path against every named one.
+    changed = wt.git(["diff-tree", "-r", "--name-only", "-z", base, current])
+    names = [n for n in map(os.fsdecode, changed.stdout.split(b"\0")) if n and covered(n, named)]
+    if names:
         raise RefMoved(
             f"{ref} moved to {current[:12]} and that commit changed the same paths: "
             + ", ".join(names[:10]),
@@ -243,12 +246,8 @@ def replay(
         )
     priv = tmp / "replay-index"
     wt.git(["read-tree", current], index=priv)
-    wt.git(
-        ["reset", "-q", ours, "--pathspec-from-file=-", "--pathspec-file-nul"],
-        index=priv,
-        input=nul_join(rels),
-        literal=True,
-    )
+    want, have = tree_entries(wt, ours, rels), tree_entries(wt, current, rels)
+    apply(wt, priv, differences(want, have, named), len(current))
     tree = wt.git(["write-tree"], index=priv).out.strip()
     priv.unlink()
     now = wt.resolve(ref)
