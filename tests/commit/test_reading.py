@@ -154,3 +154,14 @@ def test_autocrlf_applies_as_in_git_add(repo: Path) -> None:
     proc = wt_commit(repo, "-m", "x", "--", "w.txt")
     assert proc.returncode == 0, proc.stderr
     assert git(repo, "show", "HEAD:w.txt") == "windows\nline\n"
+
+
+def test_more_directories_than_descriptors_kept_open(repo: Path) -> None:
+    names = [f"d{i}/e{i % 7}/f.txt" for i in range(600)]
+    for name in names:
+        write(repo, name, name + "\n")
+    proc = wt_commit(repo, "-m", "many dirs", "--commit-whole-tree", "--", ".")
+    assert proc.returncode == 0, proc.stderr
+    tree = git(repo, "ls-tree", "-r", "--name-only", "HEAD").split()
+    assert sorted(tree) == sorted([*names, "README", "src/app.py"])
+    assert git(repo, "show", "HEAD:d599/e4/f.txt") == "d599/e4/f.txt\n"

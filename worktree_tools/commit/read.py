@@ -21,6 +21,7 @@ from worktree_tools.core.errors import PathRefused
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+MAX_OPEN_DIRS = 256  # descriptors kept open at once (the soft limit is often 1024)
 
 
 class Kind(str, Enum):
@@ -70,6 +71,8 @@ class SafeTree:
         (or is not a directory: then nothing can be below it)."""
         if rel_dir in self._dirs:
             return self._dirs[rel_dir]
+        if len(self._dirs) > MAX_OPEN_DIRS:  # paths come sorted: few directories are reused
+            self._evict()
         parent, _, name = rel_dir.rpartition("/")
         parent_fd = self.dir_fd(parent)
         fd: int | None = None
@@ -99,6 +102,12 @@ class SafeTree:
                 )
         self._dirs[rel_dir] = fd
         return fd
+
+    def _evict(self) -> None:
+        for key, fd in list(self._dirs.items()):
+            if key and fd is not None:
+                os.close(fd)
+        self._dirs = {"": self._dirs[""]}
 
     def read(self, rel: str) -> Found:
         """What is at `rel` now, read without following any link."""

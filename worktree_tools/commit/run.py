@@ -21,6 +21,7 @@ from typing import Any
 
 from worktree_tools.commit import message, paths
 from worktree_tools.commit.build import commit_tree, read_config, truthy
+from worktree_tools.commit.entries import covered
 from worktree_tools.commit.staging import Settings, stage_paths
 from worktree_tools.commit.swap import Landing, Moved, land, replay
 from worktree_tools.core import agent as agent_mod
@@ -295,7 +296,8 @@ def _only_named_paths_restaged(wt: Worktree, before: str, after: str, rels: list
     would be committed unseen, skip the journal gate and stay staged as a reversal."""
     res = wt.git(["diff-tree", "-r", "--name-only", "-z", before, after])
     changed = [os.fsdecode(p) for p in res.stdout.split(b"\0") if p]
-    stray = [p for p in changed if not any(_covers(r, p) for r in rels)]
+    named = frozenset(rels)
+    stray = [p for p in changed if not covered(p, named)]
     if stray:
         raise HookFailed(
             "the pre-commit hook staged paths you did not name: "
@@ -305,10 +307,6 @@ def _only_named_paths_restaged(wt: Worktree, before: str, after: str, rels: list
             hook="pre-commit",
             stray_paths=stray,
         )
-
-
-def _covers(rel: str, path: str) -> bool:
-    return rel == "." or path == rel or path.startswith(rel + "/")
 
 
 def _revalidate(stage: Any, priv: Path, tip: str, tree: str, wt: Worktree) -> None:
