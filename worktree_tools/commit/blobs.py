@@ -1,24 +1,51 @@
-"""Write many blobs with one git process (`git fast-import`), from bytes we already read.
+"""Write many blobs with one git process, from bytes we already read.
 
-fast-import stores the bytes as given (no clean filter, no end-of-line conversion): callers send
-only paths that git would not convert, and stage the others through git's own `add`. A blob whose
-object already exists is not written twice; fewer than `fastimport.unpackLimit` (100) objects end
-up loose, more in one pack.
+The bytes are stored as given (no clean filter, no end-of-line conversion): callers send only
+paths that git would not convert, and stage the others through git's own `add`. Up to
+`LOOSE_LIMIT` blobs (a usual commit) go through `git hash-object -w --no-filters --stdin-paths`
+over private copies, as loose objects; more stream into one `git fast-import`, as one pack.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from worktree_tools.core.errors import GitError
 from worktree_tools.core.gitcmd import popen
 from worktree_tools.core.repo import Worktree
 
+LOOSE_LIMIT = 100  # fast-import's own fastimport.unpackLimit: below it, it unpacks too
 
-def write_blobs(wt: Worktree, blobs: Iterable[bytes], tmp: Path) -> list[str]:
+
+def write_blobs(wt: Worktree, blobs: Sequence[bytes], tmp: Path) -> list[str]:
     """The object ids of `blobs`, in order, after writing them to the object store."""
+    if not blobs:
+        return []
+    if len(blobs) <= LOOSE_LIMIT:
+        return _hash_objects(wt, blobs, tmp)
+    return _fast_import(wt, blobs, tmp)
+
+
+def _hash_objects(wt: Worktree, blobs: Sequence[bytes], tmp: Path) -> list[str]:
+    copies = tmp / "blobs"
+    copies.mkdir(exist_ok=True)
+    names = []
+    for i, data in enumerate(blobs):
+        path = copies / str(i)
+        path.write_bytes(data)
+        names.append(os.fsencode(path) + b"\n")
+    try:
+        res = wt.git(["hash-object", "-w", "--no-filters", "--stdin-paths"], input=b"".join(names))
+    finally:
+        shutil.rmtree(copies, ignore_errors=True)
+    return res.out.split()
+
+
+def _fast_import(wt: Worktree, blobs: Iterable[bytes], tmp: Path) -> list[str]:
     marks = tmp / "blob-marks"
     args = ["fast-import", "--quiet", "--done", f"--export-marks={marks}"]
     proc = popen(

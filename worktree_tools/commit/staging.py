@@ -70,7 +70,7 @@ def stage_paths(
         plain = [
             (p, f) for p, f in found.items() if f.kind is not Kind.MISSING and p not in convert
         ]
-        oids = blobs.write_blobs(wt, (f.data for _, f in plain), tmp)
+        oids = blobs.write_blobs(wt, [f.data for _, f in plain], tmp)
         oid_len = len(oids[0]) if oids else len(tip or "") or 40
         changes: list[tuple[str, Entry | None]] = []
         for (path, f), oid in zip(plain, oids, strict=True):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools.commit.entries import (
+    PATHSPEC_LIMIT,
     apply,
     covered,
     differences,
@@ -24,6 +25,7 @@ from worktree_tools.commit.entries import (
 )
 from worktree_tools.core import events, faults, notices
 from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
+from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.gitlocks import GitFileLock, StaleReport, wait_until_free
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import ZERO_OID, Worktree
@@ -115,22 +117,42 @@ class _Prepared:
 
 
 def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path) -> _Prepared:
-    """A copy of the index with every entry covered by `rels` set as in `target` (like `git
-    reset TARGET -- PATHS`, in one update-index: linear in the number of paths)."""
+    """A copy of the index with every entry covered by `rels` set as in `target`: `git reset
+    TARGET -- PATHS`, done as data for many paths (git matches each entry against each
+    pathspec), so that the cost stays linear in the number of paths."""
     index = wt.index_path
     had_index = index.exists()
     backup = tmp / "index-backup"
     if target is None:
         return _Prepared(None, had_index, backup)
+    staged = tmp / "sync-index"
+    if len(rels) <= PATHSPEC_LIMIT:  # few paths: git's own reset, one process
+        if had_index:
+            shutil.copyfile(index, staged)
+        wt.git(
+            ["reset", "-q", target, "--pathspec-from-file=-", "--pathspec-file-nul"],
+            index=staged,
+            input=nul_join(rels),
+            literal=True,
+        )
+        if had_index and not _differs(index, staged):
+            staged.unlink()
+            return _Prepared(None, had_index, backup)
+        return _Prepared(staged, had_index, backup)
     want, have = tree_entries(wt, target, rels), index_entries(wt, index, rels)
     changes = differences(want, have, frozenset(rels))
     if had_index and not changes:
         return _Prepared(None, had_index, backup)
-    staged = tmp / "sync-index"
     if had_index:
         shutil.copyfile(index, staged)
     apply(wt, staged, changes, len(target))
     return _Prepared(staged, had_index, backup)
+
+
+def _differs(a: Path, b: Path) -> bool:
+    if a.stat().st_size != b.stat().st_size:
+        return True
+    return a.read_bytes() != b.read_bytes()
 
 
 def _swap(
