@@ -12,6 +12,7 @@ that they get exactly git's conversion and still never a byte from outside the w
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pathlib import Path
 from worktree_tools.commit import blobs
 from worktree_tools.commit.entries import (
     GITLINK,
+    PATHSPEC_LIMIT,
     Entry,
     apply,
     covered,
@@ -63,9 +65,9 @@ def stage_paths(
 ) -> None:
     """Private index = HEAD's tree + the named paths as they are on disk."""
     wt.git(["read-tree", tip] if tip else ["read-tree", "--empty"], index=priv)
-    head = tree_entries(wt, tip, rels)
+    head, others = _listing(wt, priv, tip, rels)
     with SafeTree(wt.toplevel) as tree:
-        found = _collect(wt, priv, tree, head, rels)
+        found = _collect(wt, priv, tree, head, others, rels)
         convert = _converted(wt, tree, head, found, settings)
         plain = [
             (p, f) for p, f in found.items() if f.kind is not Kind.MISSING and p not in convert
@@ -81,8 +83,43 @@ def stage_paths(
             _stage_through_git(wt, priv, tree, {p: found[p] for p in convert}, tmp)
 
 
+_CACHED = re.compile(rb"^([0-7]{6}) ([0-9a-f]{40,64}) ([0-3])\t(.*)$", re.DOTALL)
+
+
+def _listing(
+    wt: Worktree, priv: Path, tip: str | None, rels: list[str]
+) -> tuple[dict[str, Entry], list[str] | None]:
+    """HEAD's entries covering `rels`; with few paths also what `git add` would find untracked
+    at or under them (one `ls-files`, where else three processes run: a listing of HEAD, of the
+    named directories' untracked files, and check-ignore)."""
+    if "." in rels or len(rels) > PATHSPEC_LIMIT:
+        return tree_entries(wt, tip), None
+    res = wt.git(
+        ["ls-files", "-s", "-z", "--cached", "--others", "--exclude-standard", "--", *rels],
+        index=priv,
+        literal=True,
+    )
+    head: dict[str, Entry] = {}
+    others: list[str] = []
+    for item in res.stdout.split(b"\0"):
+        if not item:
+            continue
+        cached = _CACHED.match(item)
+        if cached:
+            mode, oid, _stage, path = cached.groups()
+            head[os.fsdecode(path)] = Entry(mode.decode(), oid.decode())
+        else:
+            others.append(os.fsdecode(item))
+    return head, others
+
+
 def _collect(
-    wt: Worktree, priv: Path, tree: SafeTree, head: dict[str, Entry], rels: list[str]
+    wt: Worktree,
+    priv: Path,
+    tree: SafeTree,
+    head: dict[str, Entry],
+    others: list[str] | None,
+    rels: list[str],
 ) -> dict[str, Found]:
     """What each path git would stage is now: its bytes, or MISSING (to be removed)."""
     found: dict[str, Found] = {}
@@ -103,7 +140,8 @@ def _collect(
         for path, entry in head.items():
             if entry.mode != GITLINK and path not in found and covered(path, named):
                 found[path] = _as_entry(tree.read(path))
-        for path in _untracked(wt, priv, dirs):
+        under = [p for p in others if covered(p.rstrip("/"), named)] if others is not None else None
+        for path in under if under is not None else _untracked(wt, priv, dirs):
             if path.endswith("/"):
                 raise PathRefused(
                     f"{path.rstrip('/')} is a git repository nested in this worktree; "
@@ -117,7 +155,11 @@ def _collect(
     new = [
         p for p, f in found.items() if p in given and p not in head and f.kind is not Kind.MISSING
     ]
-    _refuse_ignored(wt, priv, new)
+    if others is None:
+        _refuse_ignored(wt, priv, new)
+    else:
+        listed = set(others)
+        _refuse_listed_ignored([p for p in new if p not in listed])
     return found
 
 
@@ -169,7 +211,10 @@ def _refuse_ignored(wt: Worktree, priv: Path, named: list[str]) -> None:
     if not named:
         return
     res = wt.git(["check-ignore", "-z", "--stdin"], index=priv, input=nul_join(named), check=False)
-    ignored = [os.fsdecode(p) for p in res.stdout.split(b"\0") if p]
+    _refuse_listed_ignored([os.fsdecode(p) for p in res.stdout.split(b"\0") if p])
+
+
+def _refuse_listed_ignored(ignored: list[str]) -> None:
     if ignored:
         raise PathRefused(
             "ignored by a .gitignore rule (git add refuses them too): "
