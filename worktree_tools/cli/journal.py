@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from worktree_tools.cli._common import emit, run_guarded
+from worktree_tools.cli._common import SECONDS, emit, run_guarded
 
 
 @click.group("journal", context_settings={"help_option_names": ["-h", "--help"]})
@@ -83,7 +83,7 @@ def checkpoint_cmd(as_json: bool, agent: str | None, rev: str) -> int:
 @click.option("--agent", help="Acting agent (default: $WT_AGENT, the worktree's owner, ...).")
 @click.option("--topic", help="A few words; part of the file name (default: note).")
 @click.option(
-    "--lock-timeout", type=float, default=30.0, show_default=True, help="Seconds to wait."
+    "--lock-timeout", type=SECONDS, default=30.0, show_default=True, help="Seconds to wait."
 )
 @click.argument("text", required=False)
 def append_cmd(

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from worktree_tools.cli._common import emit, run_guarded
+from worktree_tools.cli._common import (
+    COUNT,
+    SECONDS,
+    Number,
+    emit,
+    json_line,
+    printable,
+    run_guarded,
+)
+from worktree_tools.core.fields import MAX_WAIT
 
 
 @click.command("watch")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per event.")
 @click.option(
     "--interval",
-    type=click.FloatRange(min=0.05),
+    type=Number(float, lo=0.05, hi=MAX_WAIT),
     default=5.0,
     show_default=True,
     help="Seconds between scans.",
@@ -24,12 +32,12 @@ from worktree_tools.cli._common import emit, run_guarded
 @click.option("--once", is_flag=True, help="Print the current findings and exit (7: attention).")
 @click.option(
     "--lock-threshold",
-    type=click.FloatRange(min=0.0),
+    type=SECONDS,
     default=60.0,
     show_default=True,
     help="Report a lock held longer than this many seconds.",
 )
-@click.option("--cycles", type=click.IntRange(min=0), default=0, help="Stop after N scans.")
+@click.option("--cycles", type=COUNT, default=0, help="Stop after N scans.")
 @click.option("--no-journal", is_flag=True, help="Do not verify the journal rules on branches.")
 def watch_cmd(
     as_json: bool,
@@ -83,9 +91,7 @@ def watch_cmd(
         try:
             for item in watch(wt, interval, options, cycles=cycles):
                 if isinstance(item, Event):
-                    click.echo(
-                        json.dumps(item.to_json(), ensure_ascii=False) if as_json else item.line()
-                    )
+                    click.echo(json_line(item.to_json()) if as_json else printable(item.line()))
                 else:
                     for err in item:
                         click.echo(f"git wt watch: could not check {err}", err=True)

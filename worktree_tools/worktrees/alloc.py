@@ -54,8 +54,7 @@ def write_owner_file(admin_dir: Path, agent: str) -> None:
 def alloc(repo: Repo, req: AllocRequest) -> AllocResult:
     """Create (or return) AGENT's worktree. Bad input raises InvalidInput before any change."""
     agent = check_name(req.agent)
-    if req.ttl is not None and req.ttl <= 0:
-        raise InvalidInput("--ttl must be a positive number of seconds")
+    records.require_ttl(req.ttl)
     with repo.agent_lock(agent):
         with repo.repo_lock():
             existing = records.load(repo.state_dir, agent)
@@ -205,6 +204,7 @@ def _reuse(repo: Repo, rec: Record, req: AllocRequest) -> Record:
             f"{rec.agent!r}'s worktree {rec.path} is missing (removed by hand?)",
             fix="git wt gc (keeps its branch and rescues its commits), then alloc again",
         )
+    records.require_admin_dir(rec, repo.state_dir)
     with repo.repo_lock():
         rec = records.require(repo.state_dir, rec.agent)
         before = lease.state_of(rec)
