@@ -74,7 +74,8 @@ def watch_cmd(
         if once:
             scanner = Scanner(wt, options)
             findings = scanner.scan()
-            outcome = Outcome.ATTENTION if findings else Outcome.OK
+            # A source that could not be checked is no all-clear.
+            outcome = Outcome.ATTENTION if findings or scanner.errors else Outcome.OK
             for err in scanner.errors:
                 click.echo(f"git wt watch: could not check {err}", err=True)
             lines = [f"{f.kind.value}: {f.subject}: {f.detail}" for f in findings]

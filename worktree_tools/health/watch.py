@@ -282,7 +282,20 @@ class Scanner:
 
     def _journal(self) -> list[Finding]:
         out: list[Finding] = []
+        from worktree_tools.health.watch_journal import CORRUPT
+
         for branch, v in self._journal_tracker.violations():
+            if v.get("kind") == CORRUPT:
+                out.append(
+                    Finding(
+                        Kind.CORRUPT_RECORD,
+                        str(v.get("path")),
+                        str(v.get("detail")),
+                        instance=str(v.get("commit")),
+                        data={"branch": branch, "path": v.get("path"), "fix": v.get("fix")},
+                    )
+                )
+                continue
             out.append(
                 Finding(
                     Kind.JOURNAL_VIOLATION,

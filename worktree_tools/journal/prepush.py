@@ -17,9 +17,11 @@ from typing import Any
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.repo import ZERO_OID
 from worktree_tools.journal.config import load
+from worktree_tools.journal.policy import ACCEPT_ENV
 from worktree_tools.journal.rules import Kind, Violation, violation_error
 from worktree_tools.journal.verify import (
     VerifyResult,
+    accepted_commits,
     finish,
     not_ancestor,
     open_repo,
@@ -67,12 +69,14 @@ def check_push(cwd: Path, remote: str, updates: Iterable[RefUpdate]) -> PushResu
     """Raise JournalViolation when any ref update must not be pushed."""
     repo = open_repo(cwd)
     result = PushResult(remote=remote)
+    # Policy changes a person accepted for this push: $WT_ACCEPT_POLICY_CHANGE="C1 C2".
+    accept = accepted_commits(repo, os.environ.get(ACCEPT_ENV, "").replace(",", " ").split())
     for upd in updates:
-        result.checked.append(_one(repo, remote, upd))
+        result.checked.append(_one(repo, remote, upd, accept))
     return result
 
 
-def _one(repo: Any, remote: str, upd: RefUpdate) -> dict[str, Any]:
+def _one(repo: Any, remote: str, upd: RefUpdate, accept: list[str]) -> dict[str, Any]:
     base = Path(repo.workdir or repo.path)
     local = resolve(repo, upd.local, "local") if upd.local != ZERO_OID else None
     remote_oid = resolve(repo, upd.remote, "remote") if upd.remote != ZERO_OID else None
@@ -116,8 +120,9 @@ def _one(repo: Any, remote: str, upd: RefUpdate) -> dict[str, Any]:
     else:  # a new branch or a rewritten one: every commit the remote does not have yet
         hide = _remote_tips(repo, remote)
     walk_range(repo, cfg, local, hide, result)
-    finish(repo, cfg, result, True, f"in the push of {upd.local_ref} to {remote}")
-    return {**info, "action": "verified", "commits": result.commits}
+    finish(repo, cfg, result, True, f"in the push of {upd.local_ref} to {remote}", accept)
+    accepted = [v.to_json() for v in result.accepted]
+    return {**info, "action": "verified", "commits": result.commits, "accepted": accepted}
 
 
 def _remote_tips(repo: Any, remote: str) -> list[Any]:
