@@ -10,7 +10,6 @@ from typing import Any
 from worktree_tools.core.errors import CorruptState, JournalViolation
 from worktree_tools.core.repo import Worktree
 
-
 CORRUPT = "corrupt_config"  # not a rule broken: the rules themselves cannot be read
 
 
