@@ -275,6 +275,8 @@ class Scanner:
                 out.append(Finding(Kind.ORPHAN_HOOK, f.subject, f.detail, data=extra))
             elif f.kind == "leaked_config":
                 out.append(Finding(Kind.LEAKED_CONFIG, f.subject, f.detail, data=extra))
+            elif f.kind == "corrupt_record":
+                out.append(Finding(Kind.CORRUPT_RECORD, f.subject, f.detail, data=extra))
         self._stale = stale_now
         return out
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, faults
+from worktree_tools.core import events, faults, identity
 from worktree_tools.core.agent import OWNER_FILE, check_name
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import clean_env
@@ -90,6 +90,7 @@ def _target_path(repo: Repo, agent: str, raw: str | None, cwd: Path) -> Path:
 
 
 def _create(repo: Repo, agent: str, req: AllocRequest) -> Record:
+    identity.record_baseline(repo.wt)  # the identity the fleet began with (first alloc only)
     base, base_oid = _resolve_base(repo, req.base)
     branch = req.branch or f"{repo.branch_prefix()}{agent}"
     _check_branch(repo, branch)
