@@ -98,7 +98,7 @@ def test_verify_full_and_range_catch_the_loosening_commit(jrepo: Path) -> None:
 
 
 def test_a_person_accepts_the_change_explicitly_and_it_is_recorded(jrepo: Path) -> None:
-    base, c1, c2 = loosen_then_rewrite(jrepo)
+    base, c1, _c2 = loosen_then_rewrite(jrepo)
     rc, payload = verify(jrepo, "--agent", "ops", "--accept-policy-change", c1[:10])
     assert rc == 0, payload
     assert {v["commit"] for v in payload["accepted_policy_changes"]} == {c1}
@@ -115,7 +115,7 @@ def test_pre_push_refuses_unless_accepted(jrepo: Path, tmp_path: Path) -> None:
     git(tmp_path, "init", "-q", "--bare", str(remote))
     git(jrepo, "remote", "add", "origin", str(remote))
     git(jrepo, "push", "-q", "origin", "HEAD:refs/heads/main")
-    base, c1, c2 = loosen_then_rewrite(jrepo)
+    base, c1, _c2 = loosen_then_rewrite(jrepo)
     # The push is checked by the remote's rules: the rewrite in c2 stays refused even when
     # the loosening is accepted, so push the loosening alone.
     stdin = f"refs/heads/main {c1} refs/heads/main {base}\n"
