@@ -86,7 +86,9 @@ def watch_cmd(
                     "errors": scanner.errors,
                 },
                 as_json,
-                "\n".join(lines) or "healthy: nothing needs attention",
+                "\n".join(lines)
+                or ("not every source could be checked" if scanner.errors else "")
+                or "healthy: nothing needs attention",
             )
             return exit_code(outcome)
         try:

@@ -159,7 +159,7 @@ def _suspect(wt: Worktree, baseline: Baseline) -> dict[str, Any] | None:
             continue
         took = event.get("duration_ms")
         ok = isinstance(took, (int, float)) and not isinstance(took, bool) and 0 <= took < 1e9
-        start = end - (float(took) / 1000 if ok else 0.0)
+        start = end - (float(took) / 1000 if ok and took is not None else 0.0)
         if start < baseline.recorded_epoch:
             continue
         if ok and start - _SLACK <= written <= end + _SLACK:

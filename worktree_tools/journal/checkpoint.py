@@ -197,7 +197,7 @@ def record(cwd: Path, rev: str, agent: str | None) -> dict[str, Any]:
     checkpoint and move the ref by compare-and-swap."""
     from worktree_tools.core import agent as agent_mod
     from worktree_tools.core import events
-    from worktree_tools.core.repo import ZERO_OID, discover
+    from worktree_tools.core.repo import discover, null_oid
     from worktree_tools.journal.config import load
     from worktree_tools.journal.verify import open_repo, resolve, verify
 
@@ -223,7 +223,7 @@ def record(cwd: Path, rev: str, agent: str | None) -> dict[str, Any]:
             f"wt journal checkpoint ({name})",
             cfg.checkpoint_ref,
             cp.commit,
-            prev_commit or ZERO_OID,
+            prev_commit or null_oid(str(cp.commit)),
         ],
         check=False,
     )

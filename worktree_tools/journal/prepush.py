@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools.core.errors import InvalidInput
-from worktree_tools.core.repo import ZERO_OID
+from worktree_tools.core.repo import NULL_MARK, is_null
 from worktree_tools.journal.config import load
 from worktree_tools.journal.policy import ACCEPT_ENV
 from worktree_tools.journal.rules import Kind, Violation, violation_error
@@ -61,8 +61,8 @@ def from_env() -> list[RefUpdate]:
     remote_ref = env.get("PRE_COMMIT_REMOTE_BRANCH", local_ref)
     to_ref = env.get("PRE_COMMIT_TO_REF")
     if not to_ref:  # a push that includes a root commit: the framework names no range
-        return [RefUpdate(local_ref, local_ref, remote_ref, ZERO_OID)]
-    return [RefUpdate(local_ref, to_ref, remote_ref, env.get("PRE_COMMIT_FROM_REF", ZERO_OID))]
+        return [RefUpdate(local_ref, local_ref, remote_ref, NULL_MARK)]
+    return [RefUpdate(local_ref, to_ref, remote_ref, env.get("PRE_COMMIT_FROM_REF", NULL_MARK))]
 
 
 def check_push(cwd: Path, remote: str, updates: Iterable[RefUpdate]) -> PushResult:
@@ -78,14 +78,14 @@ def check_push(cwd: Path, remote: str, updates: Iterable[RefUpdate]) -> PushResu
 
 def _one(repo: Any, remote: str, upd: RefUpdate, accept: list[str]) -> dict[str, Any]:
     base = Path(repo.workdir or repo.path)
-    local = resolve(repo, upd.local, "local") if upd.local != ZERO_OID else None
-    remote_oid = resolve(repo, upd.remote, "remote") if upd.remote != ZERO_OID else None
+    local = resolve(repo, upd.local, "local") if not is_null(upd.local) else None
+    remote_oid = resolve(repo, upd.remote, "remote") if not is_null(upd.remote) else None
     cfg = load(base, str(remote_oid or local or "HEAD"))
     guarded = upd.remote_ref == cfg.checkpoint_ref or (
         upd.remote_ref.startswith("refs/heads/") and cfg.is_protected(upd.remote_ref)
     )
     info: dict[str, Any] = {"ref": upd.remote_ref, "protected": guarded}
-    if upd.local == ZERO_OID:
+    if is_null(upd.local):
         if guarded:
             raise violation_error(
                 [Violation(upd.remote_ref, Kind.NOT_ANCESTOR, "deleting a protected ref")],
@@ -95,7 +95,7 @@ def _one(repo: Any, remote: str, upd: RefUpdate, accept: list[str]) -> dict[str,
         return info
     if local is None:
         return {**info, "action": "skipped (not a commit)"}
-    if upd.remote != ZERO_OID and guarded:
+    if not is_null(upd.remote) and guarded:
         if remote_oid is None:
             raise violation_error(
                 [

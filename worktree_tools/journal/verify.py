@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools.core.errors import InvalidInput, WtError
-from worktree_tools.core.repo import ZERO_OID
+from worktree_tools.core.repo import is_null
 from worktree_tools.journal.config import JournalConfig, load
 from worktree_tools.journal.rules import Kind, Violation, violation_error
 
@@ -58,7 +58,28 @@ def open_repo(cwd: Path) -> Any:
         path = None
     if path is None:
         raise InvalidInput(f"not inside a git repository: {cwd}")
-    return pygit2.Repository(path)
+    try:
+        return pygit2.Repository(path)
+    except Exception as exc:  # pygit2 names no stable error class for this
+        from worktree_tools.core.repo import object_format
+
+        fmt = object_format(cwd)
+        if fmt == "sha1":
+            raise
+        raise Unsupported(
+            f"this repository uses {fmt} object ids, which pygit2 "
+            f"{getattr(pygit2, '__version__', '?')} "
+            f"(libgit2 {pygit2.LIBGIT2_VERSION}) cannot read ({exc}); the journal history "
+            "was not verified",
+            fix="wt-commit and `git wt journal check` enforce the rules on each commit here "
+            "(git plumbing only); `git wt watch --no-journal` watches the rest; to verify "
+            "history, install a pygit2 built with SHA-256 support",
+            object_format=fmt,
+        ) from None
+
+
+class Unsupported(WtError):
+    """Something this installation cannot do in this repository (outcome error, exit 1)."""
 
 
 def parse_range(spec: str | None) -> tuple[str | None, str]:
@@ -109,7 +130,7 @@ def verify(
     if new is None:
         raise InvalidInput(f"NEW {new_rev!r} is not a commit in this repository")
     old = None
-    if old_rev is not None and old_rev.strip("0") != "":
+    if old_rev is not None and not is_null(old_rev):
         old = resolve(repo, old_rev, "OLD")
         if old is None:
             raise WtError(
@@ -118,7 +139,7 @@ def verify(
                 fix=f"git fetch origin {old_rev} (a tip that no remote has any more means "
                 "history was rewritten)",
             )
-    elif old_rev is not None and old_rev != ZERO_OID:
+    elif old_rev is not None and len(old_rev) not in (40, 64):
         raise InvalidInput(f"OLD {old_rev!r} is not a revision")
     cfg = config or load(Path(repo.workdir or repo.path), str(old if old else new))
     result = VerifyResult(old=str(old) if old else None, new=str(new), config=cfg.source)

@@ -16,7 +16,7 @@ from typing import Any
 from worktree_tools.core import fields
 from worktree_tools.core.errors import Rejected
 from worktree_tools.core.gitcmd import git
-from worktree_tools.core.repo import EMPTY_TREE, Worktree
+from worktree_tools.core.repo import Worktree
 
 LEASE_PREFIX = "refs/wt/leases/"
 _IDENTITY = {
@@ -101,11 +101,13 @@ def lease_ref(name: str) -> str:
 
 def write(wt: Worktree, record: LeaseRecord, parent: str | None) -> str:
     """Store `record` as a commit whose parent is the record it replaces; its id."""
-    wt.git(["mktree"], input=b"")  # the empty tree must exist as an object to be pushed
+    # The empty tree, stored (it must exist as an object to be pushed), in this repository's
+    # object format.
+    tree = wt.git(["mktree"], input=b"").out.strip()
     state = "released" if record.released else "held"
     subject = f"wt lease {record.name}: {state} by {record.holder}, token {record.token}"
     body = json.dumps(asdict(record), sort_keys=True)
-    args = ["commit-tree", EMPTY_TREE, "-F", "-"]
+    args = ["commit-tree", tree, "-F", "-"]
     if parent:
         args += ["-p", parent]
     message = f"{subject}\n\n{body}\n".encode()

@@ -11,7 +11,7 @@ from worktree_tools.core import events, faults, identity
 from worktree_tools.core.agent import OWNER_FILE, check_name
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import clean_env
-from worktree_tools.core.repo import ZERO_OID
+from worktree_tools.core.repo import null_oid
 from worktree_tools.hooks import run as hookrun
 from worktree_tools.worktrees import gitinfo, lease, records
 from worktree_tools.worktrees.common import Repo
@@ -185,7 +185,7 @@ def _checkout_if_needed(repo: Repo, rec: Record) -> None:
     hookrun.run(
         repo.wt.hooks_dir,
         "post-checkout",
-        [ZERO_OID, head, "1"],
+        [null_oid(head), head, "1"],
         cwd=tree.toplevel,
         env=clean_env(),
     )
