@@ -52,7 +52,7 @@ def append(state_dir: Path, action: str, agent: str, **fields: Any) -> dict[str,
     return event
 
 
-# Fields every event carries, and their types; other fields are free-form.
+# Fields every event carries (with pid and host), and their types; others are free-form.
 _REQUIRED = ("ts", "action", "agent")
 
 
@@ -62,10 +62,8 @@ def parse_line(raw: bytes) -> dict[str, Any]:
     data = fields.obj(fields.loads(raw), "the line")
     for key in _REQUIRED:
         fields.text(data, key)
-    if "pid" in data:
-        fields.integer(data, "pid", lo=0, hi=fields.MAX_PID)
-    if "host" in data:
-        fields.text(data, "host")
+    fields.integer(data, "pid", lo=0, hi=fields.MAX_PID)
+    fields.text(data, "host")
     return data
 
 

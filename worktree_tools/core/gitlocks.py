@@ -51,6 +51,8 @@ class Marker:
         try:
             data = fields.loads(raw)
         except ValueError:
+            if MARKER_TOOL.encode() in raw:  # ours, but not JSON (NaN, cut short): corrupt
+                raise
             return None
         if not isinstance(data, dict) or data.get("tool") != MARKER_TOOL:
             return None
