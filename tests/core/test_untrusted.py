@@ -49,7 +49,9 @@ PARSERS: dict[str, tuple[Any, dict[str, Any], list[str]]] = {
     "lock holder": (Holder.parse, HOLDER, ["pid", "acquired_at"]),
     "lock marker": (_marker_parse, MARKER, ["pid", "created"]),
     "event line": (_events_parse, EVENT, ["pid"]),
-    "lease record": (LeaseRecord.parse, LEASE, ["pid", "acquired_at", "renewed_at", "ttl", "token"]),
+    "lease record": (
+        LeaseRecord.parse, LEASE, ["pid", "acquired_at", "renewed_at", "ttl", "token"]
+    ),
     "identity baseline": (Baseline.parse, BASELINE, ["recorded_epoch"]),
 }  # fmt: skip
 
@@ -81,14 +83,14 @@ def _variants(valid: dict[str, Any], numbers: list[str]) -> list[tuple[str, byte
                     b'"%s": ' % key.encode(), b'"%s": 1e400, "_": ' % key.encode(), 1
                 ),
             )
-        )  # noqa: E501
+        )
     good = _raw(valid)
     out.append(
         (
             "not UTF-8",
             good.replace(b'"h"', b'"\xff"') if b'"h"' in good else good[:-1] + b', "\xff": 1}',
         )
-    )  # noqa: E501
+    )
     out.append(("truncated", good[: len(good) // 2]))
     out.append(("null", b"null"))
     out.append(("a list", b"[1, 2]"))
@@ -120,7 +122,9 @@ def test_each_malformed_variant_is_refused_as_a_value_error(
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )  # fmt: skip
 

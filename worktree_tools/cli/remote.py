@@ -106,6 +106,8 @@ def lease_group() -> None:
 def _lease_text(data: dict[str, Any]) -> str:
     if data["state"] == "free":
         return f"{data['name']}: free ({data['where']})"
+    if data["state"] == "corrupt":
+        return f"{data['name']}: corrupt ({data['where']}): {data['error']}\n  fix: {data['fix']}"
     left = data["expires_in"]
     return (
         f"{data['name']}: {data['state']} by {data['holder']} on {data['host']}, token "
