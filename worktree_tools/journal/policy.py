@@ -14,33 +14,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from worktree_tools.core.gitcmd import clean_env, git
-from worktree_tools.journal.config import CONFIG_FILE, load
+from worktree_tools.journal.config import load
 from worktree_tools.journal.rules import Kind, Violation, policy_violations
 
 ACCEPT_ENV = "WT_ACCEPT_POLICY_CHANGE"  # for the pre-push hook: commits a person accepted
 
 
-def changes(repo_dir: Path, new: str, hide: Iterable[str]) -> list[Violation]:
-    """`policy_loosened` violations of every commit reachable from `new` and from none of
-    `hide` that changes `.wtjournal`."""
-    env = clean_env({"GIT_NO_REPLACE_OBJECTS": "1", "GIT_LITERAL_PATHSPECS": "1"})
-    listed = git(
-        ["rev-list", "--full-history", new, "--not", *hide, "--", CONFIG_FILE],
-        cwd=repo_dir,
-        env=env,
-    ).out.split()
-    if not listed:
-        return []
-    headers = git(
-        ["log", "--no-walk=unsorted", "--format=%H %P", "--stdin"],
-        cwd=repo_dir,
-        env=env,
-        input="".join(c + "\n" for c in listed).encode(),
-    ).out.splitlines()
+def changes(repo_dir: Path, commits: Iterable[tuple[str, list[str]]]) -> list[Violation]:
+    """`policy_loosened` violations of each (commit, parents) that changed `.wtjournal` (the
+    history walk lists them in the same pass as the journal paths)."""
     out: list[Violation] = []
-    for header in headers:
-        commit, *parents = header.split()
+    for commit, parents in commits:
         if not parents:
             continue  # a root commit sets the rules up
         cfg = load(repo_dir, commit)

@@ -208,7 +208,7 @@ def walk_range(repo: Any, cfg: JournalConfig, new: Any, hide: list[Any], result:
     result.merges += walked.merges
     result.skipped += walked.pairs - walked.changed_pairs
     result.violations += walked.violations
-    result.violations += policy.changes(repo_dir(repo), str(new), [str(h) for h in hide])
+    result.violations += policy.changes(repo_dir(repo), walked.config_changes)
 
 
 def _describe(old: Any | None, new: Any) -> str:
