@@ -152,3 +152,23 @@ def test_a_committed_config_that_cannot_be_read_is_refused_never_the_defaults(
     watch = git_wt(jrepo, "watch", "--once", "--json")
     assert watch.returncode == 7, watch.stdout + watch.stderr
     assert "corrupt_record" in watch.stdout and ".wtjournal" in watch.stdout
+
+
+def test_a_merge_is_judged_against_every_parent(jrepo: Path) -> None:
+    """Taking the other side's configuration is that side's change: only the commit that
+    narrowed it is reported, not the merge that brought it in."""
+    git(jrepo, "switch", "-q", "-c", "side")
+    write(jrepo, ".wtjournal", NOTHING)
+    git(jrepo, "add", ".wtjournal")
+    git(jrepo, "commit", "-qm", "narrow on a side branch")
+    side = head(jrepo)
+    git(jrepo, "switch", "-q", "main")
+    write(jrepo, "other.txt", "x\n")
+    git(jrepo, "add", "other.txt")
+    git(jrepo, "commit", "-qm", "main moves on")
+    git(jrepo, "merge", "-q", "--no-edit", "side")
+    rc, payload = verify(jrepo)
+    assert rc == 6
+    found = [v for v in payload["violations"] if v["kind"] == "policy_loosened"]
+    assert {v["commit"] for v in found} == {side}
+    assert verify(jrepo, "--accept-policy-change", side)[0] == 0
