@@ -162,7 +162,11 @@ def test_wt_owner_not_utf8_is_reported_not_a_traceback(repo: Path) -> None:
     out = json.loads(proc.stdout)
     assert "wt-owner" in out["error"] and "not UTF-8" in out["error"] and out["fix"]
     assert head(repo) == before
-    named = wt_commit(repo, "-m", "a", "--agent", "ana", "--", "a.txt")  # an explicit name works
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\nexit 0\n")
+    hook.chmod(0o755)
+    # An explicit name works; with the owner unproven, hooks run isolated.
+    named = wt_commit(repo, "-m", "a", "--agent", "ana", "--", "a.txt")
     assert named.returncode == 0, named.stderr
 
 
