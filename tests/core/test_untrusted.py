@@ -183,7 +183,7 @@ def test_event_log_lines_of_the_wrong_type_are_shown_as_corrupt(repo: Path) -> N
     assert text.returncode == 0 and "Traceback" not in text.stderr
     assert text.stdout.count("is not an event") == 6 and "events.jsonl" in text.stdout
     as_json = git_wt(repo, "log", "--json")
-    rows = [json.loads(line) for line in as_json.stdout.splitlines()]
+    rows = json.loads(as_json.stdout)["events"]
     assert rows[0]["agent"] == "ana" and sum("corrupt" in r for r in rows) == 6
     assert all(r["path"] == os.fspath(log) for r in rows[1:])
     assert git_wt(repo, "log", "--agent", "ana").returncode == 0

@@ -103,7 +103,7 @@ def test_a_person_accepts_the_change_explicitly_and_it_is_recorded(jrepo: Path) 
     assert rc == 0, payload
     assert {v["commit"] for v in payload["accepted_policy_changes"]} == {c1}
     log = git_wt(jrepo, "log", "--json", "--action", "journal_policy_change_accepted")
-    events = [json.loads(line) for line in log.stdout.splitlines()]
+    events = json.loads(log.stdout)["events"]
     assert events and events[0]["commit"] == c1 and events[0]["agent"] == "ops"
     # accepting some other commit does not accept this one
     assert verify(jrepo, "--accept-policy-change", base)[0] == 6

@@ -48,9 +48,29 @@ def _default(value: Any) -> Any:
     return printable(str(value))
 
 
+SCHEMA_VERSION = 1  # of every JSON object the commands print; see docs/json.md
+
+
+def envelope(payload: dict[str, Any]) -> dict[str, Any]:
+    """The contract every JSON object keeps: `schema_version` first, and `exit_code` on every
+    object whose outcome is not a success."""
+    from worktree_tools.core.errors import exit_code_of
+
+    out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, **payload}
+    code = exit_code_of(out.get("outcome"))
+    if code and "exit_code" not in out:
+        out["exit_code"] = code
+    return out
+
+
+def dumps(payload: dict[str, Any]) -> str:
+    """The one JSON object of a command, in its envelope, valid UTF-8 (see json_line)."""
+    return json_line(envelope(payload))
+
+
 def emit(payload: dict[str, Any], as_json: bool, text: str) -> None:
     if as_json:
-        click.echo(json_line(payload))
+        click.echo(dumps(payload))
     elif text:
         click.echo(printable(text))
 
@@ -66,7 +86,7 @@ def fail(err: WtError, as_json: bool, command: str) -> int:
             "exit_code": code,
         }
         payload.update({k: v for k, v in err.details.items() if k not in payload})
-        click.echo(json_line(payload))
+        click.echo(dumps(payload))
     click.echo(printable(f"{command}: {err.outcome.value}: {err.message}"), err=True)
     if err.fix:
         click.echo(printable(f"{command}: fix: {err.fix}"), err=True)

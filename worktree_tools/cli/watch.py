@@ -8,15 +8,7 @@ from pathlib import Path
 
 import click
 
-from worktree_tools.cli._common import (
-    COUNT,
-    SECONDS,
-    Number,
-    emit,
-    json_line,
-    printable,
-    run_guarded,
-)
+from worktree_tools.cli._common import COUNT, SECONDS, Number, dumps, emit, printable, run_guarded
 from worktree_tools.core.fields import MAX_WAIT
 
 
@@ -94,7 +86,7 @@ def watch_cmd(
         try:
             for item in watch(wt, interval, options, cycles=cycles):
                 if isinstance(item, Event):
-                    click.echo(json_line(item.to_json()) if as_json else printable(item.line()))
+                    click.echo(dumps(item.to_json()) if as_json else printable(item.line()))
                 else:
                     for err in item:
                         click.echo(f"git wt watch: could not check {err}", err=True)
