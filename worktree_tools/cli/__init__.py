@@ -18,6 +18,7 @@ def wt_commit_main() -> None:
 
 def build_group() -> click.Group:
     from worktree_tools.cli.commit import commit_cmd
+    from worktree_tools.cli.guard import guard_group
     from worktree_tools.cli.hooks import doctor_cmd, hooks_group
     from worktree_tools.cli.journal import journal_group
     from worktree_tools.cli.log import log_cmd
@@ -33,6 +34,7 @@ def build_group() -> click.Group:
     wt_group.add_command(log_cmd)
     wt_group.add_command(journal_group)
     wt_group.add_command(hooks_group)
+    wt_group.add_command(guard_group)
     wt_group.add_command(doctor_cmd)
     wt_group.add_command(sync_cmd)
     wt_group.add_command(lease_group)
