@@ -10,6 +10,7 @@ import os
 import shlex
 from pathlib import Path
 
+from worktree_tools.core.errors import WtError
 from worktree_tools.core.repo import Worktree
 
 
@@ -56,6 +57,22 @@ def commit_command(
     else:
         msg = "-m MESSAGE"
     return f"{prefix}wt-commit {msg} -- " + " ".join(shlex.quote(p) for p in shown)
+
+
+def suggest_fix(
+    err: WtError, wt: Worktree, messages: tuple[str, ...], message_file: str | None, cwd: Path
+) -> None:
+    """Give a missing/whole-tree path refusal the command to run: this worktree's changed
+    paths, the caller's message, relative to the caller's directory."""
+    rels = changed_paths(wt)
+    err.details["changed_paths"] = rels
+    command = commit_command(
+        wt, messages=messages, message_file=message_file, cwd=cwd, paths=rels
+    )
+    if command is not None:
+        err.fix = command
+    else:
+        err.fix = "nothing is changed in this worktree (git status); there is nothing to commit"
 
 
 def without_hints(git_stderr: str) -> str:
