@@ -18,12 +18,14 @@ from pathlib import Path
 
 from worktree_tools.core import events
 from worktree_tools.core.agent import OWNER_FILE, fallback, valid_name
-from worktree_tools.core.errors import InvalidInput
+from worktree_tools.core.errors import InvalidInput, Outcome, exit_code
 from worktree_tools.core.repo import ZERO_OID, Worktree
 from worktree_tools.guard import permit, suggest
 from worktree_tools.guard.actor import Actor
+from worktree_tools.hooks.checkout import HOOK_WORKTREES
 
 PREFIX = "wt guard:"
+REFUSED_EXIT = exit_code(Outcome.REJECTED)  # any non-zero aborts the transaction
 _OID = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 
@@ -114,8 +116,8 @@ class Violation:
 
 
 def _owns(actor: Actor, tree: Tree, current: Tree, state_dir: Path) -> bool:
-    if tree.top is not None and _inside(tree.top, state_dir):
-        return True  # worktree-tools' own checkouts (hook checkouts), nobody's work
+    if tree.top is not None and _inside(tree.top, state_dir / HOOK_WORKTREES):
+        return True  # worktree-tools' own hook checkouts: nobody's work
     if tree.owner is None:
         return False  # the main worktree, or one nobody allocated: shared with people
     if actor.name:
@@ -134,8 +136,19 @@ def _where(tree: Tree) -> str:
     return f"{where} {tree.top}" if tree.top else where
 
 
+def _really_moves(wt: Worktree, u: RefUpdate) -> bool:
+    """`git update-ref REF NEW` without an old value reports old as zero: it moves the ref
+    only if the ref does not already hold NEW (still readable at `prepared`)."""
+    if not u.moves:
+        return False
+    if u.old != ZERO_OID:
+        return True
+    res = wt.git(["rev-parse", "-q", "--verify", "--end-of-options", u.ref], check=False)
+    return res.returncode != 0 or res.out.strip() != u.new
+
+
 def violations(wt: Worktree, actor: Actor, updates: list[RefUpdate]) -> list[Violation]:
-    moving = [u for u in updates if u.moves]
+    moving = [u for u in updates if _really_moves(wt, u)]
     found: list[Violation] = []
     all_trees = trees(wt)
     current = next((t for t in all_trees if t.gitdir == wt.gitdir), _tree(wt.gitdir, wt.toplevel))
@@ -143,7 +156,9 @@ def violations(wt: Worktree, actor: Actor, updates: list[RefUpdate]) -> list[Vio
     for u in moving:
         if u.ref == "refs/stash":
             found.append(
-                Violation("update refs/stash: the stash is one stack shared by every worktree", True)
+                Violation(
+                    "update refs/stash: the stash is one stack shared by every worktree", True
+                )
             )
         elif u.ref.startswith("refs/heads/"):
             for tree in all_trees:
@@ -155,9 +170,12 @@ def violations(wt: Worktree, actor: Actor, updates: list[RefUpdate]) -> list[Vio
                             tree.gitdir == current.gitdir,
                         )
                     )
-        elif u.ref == "HEAD" and (u.old, u.new) not in branch_moves:
-            if not _owns(actor, current, current, wt.state_dir):  # a detached HEAD moving
-                found.append(Violation(f"move the detached HEAD of {_where(current)}", True))
+        elif (
+            u.ref == "HEAD"
+            and (u.old, u.new) not in branch_moves  # not the log-only twin of a branch move
+            and not _owns(actor, current, current, wt.state_dir)
+        ):
+            found.append(Violation(f"move the detached HEAD of {_where(current)}", True))
     return found
 
 
@@ -261,8 +279,9 @@ def run(wt: Worktree, state: str, lines: list[str], git_pid: int) -> int:
         worktree=os.fspath(wt.toplevel), error="; ".join(v.what for v in found), fix=fix,
         harness=actor.harness, command=argv[:20],
         refs=[u.ref for u in updates if u.moves],
+        exit_code=REFUSED_EXIT if mode is Mode.REFUSE else None,
     )  # fmt: skip
-    return 1 if mode is Mode.REFUSE else 0
+    return REFUSED_EXIT if mode is Mode.REFUSE else 0
 
 
 def _fix(wt: Worktree, found: list[Violation], argv: list[str], git_pid: int) -> str:

@@ -66,9 +66,7 @@ def suggest_fix(
     paths, the caller's message, relative to the caller's directory."""
     rels = changed_paths(wt)
     err.details["changed_paths"] = rels
-    command = commit_command(
-        wt, messages=messages, message_file=message_file, cwd=cwd, paths=rels
-    )
+    command = commit_command(wt, messages=messages, message_file=message_file, cwd=cwd, paths=rels)
     if command is not None:
         err.fix = command
     else:
