@@ -17,6 +17,7 @@ def wt_commit_main() -> None:
 
 
 def build_group() -> click.Group:
+    from worktree_tools.cli.agent import agent_group
     from worktree_tools.cli.commit import commit_cmd
     from worktree_tools.cli.guard import guard_group
     from worktree_tools.cli.hooks import doctor_cmd, hooks_group
@@ -41,6 +42,7 @@ def build_group() -> click.Group:
     wt_group.add_command(lease_group)
     wt_group.add_command(watch_cmd)
     wt_group.add_command(mcp_cmd)
+    wt_group.add_command(agent_group)
     for command in worktree_commands:
         wt_group.add_command(command)
     return wt_group
