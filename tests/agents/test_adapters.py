@@ -220,7 +220,10 @@ def _codex_rules(text: str) -> list[dict[str, Any]]:
 def _matches(pattern: list[Any], argv: list[str]) -> bool:
     if len(argv) < len(pattern):
         return False
-    return all(a == p or (isinstance(p, list) and a in p) for p, a in zip(pattern, argv))
+    return all(
+        a == p or (isinstance(p, list) and a in p)
+        for p, a in zip(pattern, argv[: len(pattern)], strict=True)
+    )
 
 
 def test_codex_rules_forbid_the_same_prefixes_with_wt_commit_as_justification(repo: Path) -> None:
