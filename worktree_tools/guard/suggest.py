@@ -38,25 +38,36 @@ def commit_command(
     rels = changed_paths(wt) if paths is None else paths
     if not rels:
         return None
-    top = os.fspath(wt.toplevel)
-    prefix = ""
-    base = top
-    if cwd is not None:
-        here = os.path.normpath(os.fspath(cwd))
-        if here == top or here.startswith(top.rstrip("/") + "/"):
-            base = here
-        else:
-            prefix = f"cd {shlex.quote(top)} && "
-    else:
-        prefix = f"cd {shlex.quote(top)} && "
-    shown = [os.path.relpath(os.path.join(top, r), base) for r in rels]
     if message_file:
-        msg = f"-F {shlex.quote(message_file)}"
-    elif messages:
-        msg = " ".join(f"-m {shlex.quote(m)}" for m in messages)
-    else:
-        msg = "-m MESSAGE"
-    return f"{prefix}wt-commit {msg} -- " + " ".join(shlex.quote(p) for p in shown)
+        return command_for(wt.toplevel, cwd, rels, [], [], message_file=message_file)
+    return command_for(wt.toplevel, cwd, rels, list(messages) or ["MESSAGE"], [])
+
+
+def command_for(
+    top: Path | None,
+    cwd: Path | None,
+    paths: list[str],
+    messages: list[str],
+    flags: list[str],
+    *,
+    keep: bool = False,
+    message_file: str | None = None,
+) -> str:
+    """The wt-commit command line. `paths` are relative to `top` (shown relative to `cwd`, or
+    after a `cd` to `top` when `cwd` is elsewhere), or, with `keep`, already as the caller
+    wrote them in `cwd`."""
+    prefix = ""
+    shown = list(paths)
+    if not keep and top is not None:
+        root = os.fspath(top)
+        here = os.path.normpath(os.fspath(cwd)) if cwd is not None else None
+        if here is not None and (here == root or here.startswith(root.rstrip("/") + "/")):
+            shown = [os.path.relpath(os.path.join(root, p), here) for p in paths]
+        else:
+            prefix = f"cd {shlex.quote(root)} && "
+    msg = ["-F", message_file] if message_file else [p for m in messages for p in ("-m", m)]
+    words = ["wt-commit", *msg, *flags, "--", *(shown or ["PATH..."])]
+    return prefix + " ".join(w if w == "PATH..." else shlex.quote(w) for w in words)
 
 
 def suggest_fix(
