@@ -519,18 +519,18 @@ def bench_journal(ctx: Context) -> Section:
     )
 
 
-@benchmark("guard", "reference-transaction shim: fetch of 1,000 refs, 100 update-refs")
-def bench_guard(ctx: Context) -> Section:
-    import bench_guard as mod
-
-    return _section(mod.run(quick=ctx.quick, root=ctx.root))
-
-
 @benchmark("remote", "Commits through one loopback git server: 2, 4 and 8 machines")
 def bench_remote(ctx: Context) -> Section:
     import bench_remote as mod
 
     return _section(mod.run(ctx.quick))
+
+
+@benchmark("guard", "reference-transaction shim: fetch of 1,000 refs, 100 update-refs")
+def bench_guard(ctx: Context) -> Section:
+    import bench_guard as mod
+
+    return _section(mod.run(quick=ctx.quick, root=ctx.root))
 
 
 def machine() -> dict[str, Any]:
