@@ -214,3 +214,26 @@ def test_no_python_on_path_for_the_shim() -> None:
 
     text = shim_text("reference-transaction")
     assert "python" not in text and sys.prefix not in text and ".venv" not in text
+
+
+def test_toolkit_moves_pass_and_are_not_logged_as_plain_git(repo: Path) -> None:
+    install(repo)
+    res = git_wt(repo, "alloc", "bot", "--owner-pid", "0", env=AGENT)
+    assert res.returncode == 0, res.stderr
+    tree = Path(res.stdout.strip())
+    write(tree, "f.txt", "f\n")
+    assert wt_commit(tree, "-m", "f", "--", "f.txt", env=AGENT).returncode == 0
+    actions = [e.get("action") for e in events(repo)]
+    assert "branch_moved" not in actions and "guard_refused" not in actions
+
+
+def test_marker_only_agent_owns_the_allocated_worktree_it_runs_in(repo: Path) -> None:
+    install(repo)
+    tree = Path(git_wt(repo, "alloc", "bot", "--owner-pid", "0").stdout.strip())
+    write(tree, "g.txt", "g\n")
+    git(tree, "add", "g.txt")
+    res = run_git(tree, "commit", "-qm", "claude in its worktree", env={"CLAUDECODE": "1"})
+    assert res.returncode == 0, res.stderr
+    write(repo, "README", "main\n")
+    res = run_git(repo, "commit", "-qam", "claude in main", env={"CLAUDECODE": "1"})
+    assert res.returncode != 0 and "an agent (claude session" in res.stderr
