@@ -237,3 +237,16 @@ def test_marker_only_agent_owns_the_allocated_worktree_it_runs_in(repo: Path) ->
     write(repo, "README", "main\n")
     res = run_git(repo, "commit", "-qam", "claude in main", env={"CLAUDECODE": "1"})
     assert res.returncode != 0 and "an agent (claude session" in res.stderr
+
+
+def test_symref_lines_of_newer_git_are_not_branch_moves(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git 2.46+ also reports symbolic-ref updates (`ref:OLD ref:NEW HEAD`): an agent's
+    `git checkout other` must not be aborted by a line the policy cannot parse."""
+    from worktree_tools.core.repo import discover
+    from worktree_tools.guard import policy
+
+    monkeypatch.setenv("WT_AGENT", "bot")
+    line = "ref:refs/heads/main ref:refs/heads/other HEAD"
+    assert policy.run(discover(repo), "prepared", [line], os.getpid()) == 0

@@ -230,9 +230,14 @@ def _read_mode(wt: Worktree) -> tuple[Mode, str | None]:
 
 def run(wt: Worktree, state: str, lines: list[str], git_pid: int) -> int:
     """The hook's exit code for transaction `state` with stdin `lines`."""
-    updates = [RefUpdate.parse(ln) for ln in lines if ln.strip()]
     if state not in ("prepared", "committed"):
         return 0
+    updates = []
+    for ln in lines:
+        try:
+            updates.append(RefUpdate.parse(ln))
+        except InvalidInput:
+            continue  # newer git also reports symref updates ("ref:..."): not a branch move
     mode, complaint = _read_mode(wt)
     if mode is Mode.OFF:
         return 0
@@ -269,8 +274,8 @@ def run(wt: Worktree, state: str, lines: list[str], git_pid: int) -> int:
     print(f"{PREFIX} fix: {fix}", file=sys.stderr)
     if mode is Mode.REFUSE:
         print(
-            f"{PREFIX} nothing was changed; a person (no agent marker) is never refused, and "
-            "`git config wt.guard warn` only warns",
+            f"{PREFIX} git aborted the update: no ref moved; a person (no agent marker) is "
+            "never refused, and `git config wt.guard warn` only warns",
             file=sys.stderr,
         )
     events.append(
