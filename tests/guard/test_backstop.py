@@ -24,7 +24,8 @@ def install(repo: Path) -> None:
 def events(repo: Path) -> list[dict[str, Any]]:
     res = git_wt(repo, "log", "--json")
     assert res.returncode == 0, res.stderr
-    return [json.loads(line) for line in res.stdout.splitlines()]
+    found: list[dict[str, Any]] = json.loads(res.stdout)["events"]
+    return found
 
 
 def run_git(repo: Path, *args: str, env: dict[str, str] | None = None) -> Any:

@@ -29,16 +29,17 @@ def git_wt_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "worktree_tools", *args]
 
 
-def run(args: list[str], cwd: Path, *, lines: bool = False) -> Answer:
+def run(args: list[str], cwd: Path) -> Answer:
     """Run `git wt ARGS --json` in `cwd`; a non-zero exit is an error answer (its object carries
     `error` and `fix`), except 7 (attention), which is a finding, not a refusal."""
     proc = subprocess.run(
         git_wt_argv(*args), cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
         check=False, errors="surrogateescape",
     )  # fmt: skip
-    payload = _lines_object(proc.stdout, proc.returncode) if lines else _one_object(proc.stdout)
+    payload = _one_object(proc.stdout)
     if payload is None:
         payload = {
+            "schema_version": 1,
             "outcome": Outcome.ERROR.value,
             "error": (proc.stderr.strip() or proc.stdout.strip() or "no output")[-2000:],
             "fix": "run `git wt doctor` in the worktree, then retry",
@@ -61,30 +62,6 @@ def _one_object(stdout: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
-
-
-def _lines_object(stdout: str, returncode: int) -> dict[str, Any] | None:
-    """`watch --once --json` prints JSON Lines: one object holding them all."""
-    events: list[Any] = []
-    for line in stdout.splitlines():
-        if not line.strip():
-            continue
-        try:
-            events.append(json.loads(line))
-        except ValueError:
-            return None
-    if returncode not in (0, exit_code(Outcome.ATTENTION)):
-        last = events[-1] if events and isinstance(events[-1], dict) else None
-        return last
-    attention = returncode == exit_code(Outcome.ATTENTION)
-    payload: dict[str, Any] = {
-        "schema_version": 1,
-        "outcome": Outcome.ATTENTION.value if attention else Outcome.OK.value,
-        "events": events,
-    }
-    if attention:
-        payload["exit_code"] = returncode
-    return payload
 
 
 def workdir(worktree: str | None, default: Path) -> Path:

@@ -30,6 +30,7 @@ def _result(answer: Answer) -> CallToolResult:
 
 def _refused(err: WtError) -> CallToolResult:
     payload = {
+        "schema_version": 1,
         "outcome": err.outcome.value,
         "error": err.message,
         "fix": err.fix,
@@ -49,12 +50,12 @@ def build(start: Path) -> MCPServer[Any]:
         ),
     )
 
-    def call(args: list[str], worktree: str | None, *, lines: bool = False) -> CallToolResult:
+    def call(args: list[str], worktree: str | None) -> CallToolResult:
         try:
             cwd = commands.workdir(worktree, start)
         except WtError as err:
             return _refused(err)
-        return _result(commands.run(args, cwd, lines=lines))
+        return _result(commands.run(args, cwd))
 
     @app.tool(annotations=IDEMPOTENT)
     def commit(
@@ -143,7 +144,7 @@ def build(start: Path) -> MCPServer[Any]:
     def watch_once(worktree: str | None = None) -> CallToolResult:
         """One scan of `git wt watch`: stale locks, expired leases, stuck hooks; outcome
         `attention` (exit_code 7) when something needs a look."""
-        return call(["watch", "--once", "--json"], worktree, lines=True)
+        return call(["watch", "--once", "--json"], worktree)
 
     return app
 
