@@ -215,6 +215,8 @@ def test_no_python_on_path_for_the_shim() -> None:
 
     text = shim_text("reference-transaction")
     assert "python" not in text and sys.prefix not in text and ".venv" not in text
+    shipped = Path(__file__).resolve().parents[2] / "hooks" / "reference-transaction"
+    assert shipped.read_text() == text and os.access(shipped, os.X_OK)
 
 
 def test_toolkit_moves_pass_and_are_not_logged_as_plain_git(repo: Path) -> None:
