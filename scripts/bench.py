@@ -541,6 +541,13 @@ def bench_untrusted(ctx: Context) -> Section:
     )
 
 
+@benchmark("guard", "reference-transaction shim: fetch of 1,000 refs, 100 update-refs")
+def bench_guard(ctx: Context) -> Section:
+    import bench_guard as mod
+
+    return _section(mod.run(quick=ctx.quick, root=ctx.root))
+
+
 def machine() -> dict[str, Any]:
     cpu = "unknown"
     try:

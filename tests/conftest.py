@@ -14,7 +14,9 @@ import jsonschema
 import pytest
 
 from worktree_tools.contract import schemas
+from worktree_tools.guard.actor import MARKERS
 
+HARNESS_MARKERS = tuple(var for var, _, _ in MARKERS)
 BIN = Path(sys.executable).parent
 WT_COMMIT = os.fspath(BIN / "wt-commit")
 GIT_WT = os.fspath(BIN / "git-wt")
@@ -41,6 +43,7 @@ def hermetic_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         "GIT_INDEX_FILE",
         "GIT_AUTHOR_DATE",
         "GIT_COMMITTER_DATE",
+        *HARNESS_MARKERS,  # a test run inside an agent harness is still a person's run
     ):
         monkeypatch.delenv(var, raising=False)
 

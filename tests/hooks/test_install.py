@@ -40,7 +40,11 @@ def test_install_chains_and_uninstall_restores_byte_for_byte(repo: Path) -> None
     out = git_wt(repo, "hooks", "install", "--json")
     assert out.returncode == 0, out.stderr
     actions = {c["hook"]: c["action"] for c in json.loads(out.stdout)["changes"]}
-    assert actions == {"pre-commit": "chained", "pre-push": "installed"}
+    assert actions == {
+        "pre-commit": "chained",
+        "pre-push": "installed",
+        "reference-transaction": "installed",
+    }
     again = json.loads(git_wt(repo, "hooks", "install", "--json").stdout)
     assert {c["action"] for c in again["changes"]} == {"already"}  # idempotent
     status = json.loads(git_wt(repo, "hooks", "status", "--json").stdout)

@@ -95,6 +95,8 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "lease release": {"name": S, "state": S},
     "lease list": {"leases": arr(LEASE)},
     "schema": {},
+    "agent install": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
+    "agent uninstall": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
 }
 
 

@@ -161,7 +161,10 @@ def _add(repo: Repo, path: Path, branch: str, base_oid: str, reason: str) -> Non
             args += ["--", os.fspath(path), branch]
         else:
             args += ["--no-track", "-b", branch, "--", os.fspath(path), base_oid]
-        res = repo.wt.git(args, check=False)
+        from worktree_tools.guard import permit
+
+        with permit.granted(repo.wt):  # alloc's own new branch: the guard lets it pass
+            res = repo.wt.git(args, check=False)
     if res.returncode != 0:
         raise InvalidInput(f"git worktree add refused: {res.err.strip()}")
 
