@@ -219,7 +219,8 @@ def _refuse_listed_ignored(ignored: list[str]) -> None:
         raise PathRefused(
             "ignored by a .gitignore rule (git add refuses them too): "
             + ", ".join(repr(p) for p in ignored[:10]),
-            fix="remove the rule, or commit it once with: git add -f PATH && git commit",
+            fix="remove the rule (or add a negation `!PATH` to .gitignore), then run the same "
+            "wt-commit again",
         )
 
 
@@ -314,7 +315,9 @@ def _stage_through_git(
             check=False,
         )  # fmt: skip
         if res.returncode != 0:
-            raise InvalidInput(f"git refused the paths: {res.err.strip()}")
+            from worktree_tools.guard.suggest import without_hints
+
+            raise InvalidInput(f"git refused the paths: {without_hints(res.err)}")
     finally:
         shutil.rmtree(snap, ignore_errors=True)
 
