@@ -30,7 +30,11 @@ def _say(line: str) -> None:
 @click.argument("agent")
 @click.option("--base", help="Commit the new branch starts from (default: the main worktree's).")
 @click.option("--branch", help="Branch name (default: wt/AGENT, or wt.branchPrefix + AGENT).")
-@click.option("--path", "path", help="Directory (default: wt.worktreeDir/AGENT or .git/wt/trees).")
+@click.option(
+    "--path",
+    "path",
+    help="Directory (default: wt.worktreeDir/AGENT, else ../REPO.worktrees/AGENT).",
+)
 @click.option("--task", help="What the agent is working on (shown by list and handoffs).")
 @click.option("--owner-pid", type=int, help="Owner process (default: the calling agent; 0: none).")
 @click.option("--ttl", type=float, help="Lease length in seconds (default: wt.leaseTtl or 3600).")
@@ -52,6 +56,8 @@ def alloc_cmd(
 
         req = AllocRequest(agent, Path.cwd(), base, branch, path, task, owner_pid, ttl)
         result = alloc(_repo(agent), req)
+        for warning in result.warnings:
+            _say(f"{PREFIX} warning: {warning}")
         emit(result.to_json(), as_json, result.record.path)
         return 0
 
@@ -267,6 +273,32 @@ def gc_cmd(dry_run: bool, include_unmanaged: bool, as_json: bool) -> int:
     return run_guarded("git wt gc", as_json, body)
 
 
+@click.command("move")
+@click.argument("agent")
+@click.argument("directory", required=False)
+@click.option("--force", is_flag=True, help="Move it even while its owner process is alive.")
+@_json_opt
+def move_cmd(agent: str, directory: str | None, force: bool, as_json: bool) -> int:
+    """Move AGENT's worktree to DIRECTORY (default: wt.worktreeDir/AGENT, else
+    ../REPO.worktrees/AGENT): git's registry, the record and the lock together."""
+
+    def body() -> int:
+        from worktree_tools.worktrees.move import move
+
+        result = move(_repo(), agent, directory, Path.cwd(), force=force)
+        if result.moved:
+            # git wt refuses a destination inside .git; git itself does not, and git wt follows
+            undo = f"git worktree move -f -f {result.record.path} {result.source}"
+            _say(
+                f"{PREFIX} moved {agent}'s worktree {result.source} -> {result.record.path}; "
+                f"undo with: {undo}"
+            )
+        emit(result.to_json(), as_json, result.record.path)
+        return 0
+
+    return run_guarded("git wt move", as_json, body)
+
+
 @click.group("rescue")
 def rescue_group() -> None:
     """Work that gc saved before removing a worktree."""
@@ -327,5 +359,6 @@ COMMANDS = [
     show_cmd,
     adopt_cmd,
     gc_cmd,
+    move_cmd,
     rescue_group,
 ]

@@ -13,7 +13,7 @@ from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import clean_env
 from worktree_tools.core.repo import ZERO_OID
 from worktree_tools.hooks import run as hookrun
-from worktree_tools.worktrees import gitinfo, lease, records
+from worktree_tools.worktrees import gitinfo, lease, move, placement, records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import Record, RecordState
 
@@ -34,9 +34,17 @@ class AllocRequest:
 class AllocResult:
     record: Record
     created: bool
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"outcome": "ok", **self.record.to_json(), "reused": not self.created}
+        return {
+            "schema_version": 1,
+            "outcome": "ok",
+            **self.record.to_json(),
+            "worktree": self.record.path,
+            "reused": not self.created,
+            "warnings": list(self.warnings),
+        }
 
 
 def lock_reason(agent: str) -> str:
@@ -61,7 +69,21 @@ def alloc(repo: Repo, req: AllocRequest) -> AllocResult:
             existing = records.load(repo.state_dir, agent)
         if existing is not None:
             return AllocResult(_reuse(repo, existing, req), created=False)
-        return AllocResult(_create(repo, agent, req), created=True)
+        path = _target_path(repo, agent, req.path, req.cwd)
+        warnings = _placement_warnings(repo, agent, path)
+        return AllocResult(_create(repo, agent, req, path), created=True, warnings=warnings)
+
+
+def _placement_warnings(repo: Repo, agent: str, path: Path) -> tuple[str, ...]:
+    """An explicit --path inside a .git directory is honoured, with the reason it is a bad idea
+    (a configured wt.worktreeDir there is refused by Repo.placement)."""
+    why = placement.inside_git_dir(path, repo.commondir)
+    if why is None:
+        return ()
+    return (
+        f"{path} is {why}: Jest, Metro, file watchers and search tools skip paths inside .git "
+        f"and will find nothing there; move it with: git wt move {agent}",
+    )
 
 
 def _resolve_base(repo: Repo, base: str | None) -> tuple[str, str]:
@@ -90,11 +112,10 @@ def _target_path(repo: Repo, agent: str, raw: str | None, cwd: Path) -> Path:
     return Path(os.path.normpath(cwd / os.path.expanduser(raw)))
 
 
-def _create(repo: Repo, agent: str, req: AllocRequest) -> Record:
+def _create(repo: Repo, agent: str, req: AllocRequest, path: Path) -> Record:
     base, base_oid = _resolve_base(repo, req.base)
     branch = req.branch or f"{repo.branch_prefix()}{agent}"
     _check_branch(repo, branch)
-    path = _target_path(repo, agent, req.path, req.cwd)
     ttl = req.ttl or repo.default_ttl()
     owner = lease.owner_for(req.owner_pid)
     reason = lock_reason(agent)
@@ -200,6 +221,7 @@ def _reuse(repo: Repo, rec: Record, req: AllocRequest) -> Record:
         )
     if req.branch is not None and req.branch != rec.branch:
         raise InvalidInput(f"{rec.agent!r} already works on branch {rec.branch!r}")
+    rec = move.reconcile(repo, rec)  # a move interrupted by a crash, or done by hand
     if gitinfo.admin_dir_of(Path(rec.path)) is None:
         raise InvalidInput(
             f"{rec.agent!r}'s worktree {rec.path} is missing (removed by hand?)",
