@@ -18,6 +18,7 @@ def wt_commit_main() -> None:
 
 def build_group() -> click.Group:
     from worktree_tools.cli.commit import commit_cmd
+    from worktree_tools.cli.env import COMMANDS as env_commands
     from worktree_tools.cli.hooks import doctor_cmd, hooks_group
     from worktree_tools.cli.journal import journal_group
     from worktree_tools.cli.log import log_cmd
@@ -37,7 +38,7 @@ def build_group() -> click.Group:
     wt_group.add_command(sync_cmd)
     wt_group.add_command(lease_group)
     wt_group.add_command(watch_cmd)
-    for command in worktree_commands:
+    for command in [*worktree_commands, *env_commands]:
         wt_group.add_command(command)
     return wt_group
 

@@ -9,9 +9,10 @@ from typing import Any
 
 from worktree_tools.core import events, faults
 from worktree_tools.core.agent import OWNER_FILE, check_name
-from worktree_tools.core.errors import InvalidInput
+from worktree_tools.core.errors import InvalidInput, Outcome, exit_code
 from worktree_tools.core.gitcmd import clean_env
 from worktree_tools.core.repo import ZERO_OID
+from worktree_tools.env import lifecycle
 from worktree_tools.hooks import run as hookrun
 from worktree_tools.worktrees import gitinfo, lease, move, placement, records
 from worktree_tools.worktrees.common import Repo
@@ -28,6 +29,7 @@ class AllocRequest:
     task: str | None = None
     owner_pid: int | None = None
     ttl: float | None = None
+    slots: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,16 +37,27 @@ class AllocResult:
     record: Record
     created: bool
     warnings: tuple[str, ...] = ()
+    env: lifecycle.EnvReport | None = None
+
+    @property
+    def setup_failed(self) -> bool:
+        return self.env is not None and self.env.setup_failed
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "schema_version": 1,
-            "outcome": "ok",
+            "outcome": "setup_failed" if self.setup_failed else "ok",
             **self.record.to_json(),
             "worktree": self.record.path,
             "reused": not self.created,
             "warnings": list(self.warnings),
+            "env": self.env.to_json() if self.env else None,
         }
+        if self.setup_failed:
+            data["exit_code"] = exit_code(Outcome.HOOK_FAILED)
+            data["error"] = self.env.setup.message() if self.env and self.env.setup else None
+            data["fix"] = self.env.setup.fix if self.env and self.env.setup else None
+        return data
 
 
 def lock_reason(agent: str) -> str:
@@ -64,14 +77,19 @@ def alloc(repo: Repo, req: AllocRequest) -> AllocResult:
     agent = check_name(req.agent)
     if req.ttl is not None and req.ttl <= 0:
         raise InvalidInput("--ttl must be a positive number of seconds")
+    env_plan = lifecycle.plan(repo, req.slots)
     with repo.agent_lock(agent):
         with repo.repo_lock():
             existing = records.load(repo.state_dir, agent)
+        warnings: tuple[str, ...] = ()
         if existing is not None:
-            return AllocResult(_reuse(repo, existing, req), created=False)
-        path = _target_path(repo, agent, req.path, req.cwd)
-        warnings = _placement_warnings(repo, agent, path)
-        return AllocResult(_create(repo, agent, req, path), created=True, warnings=warnings)
+            rec, created = _reuse(repo, existing, req), False
+        else:
+            path = _target_path(repo, agent, req.path, req.cwd)
+            warnings = _placement_warnings(repo, agent, path)
+            rec, created = _create(repo, agent, req, path), True
+        env = lifecycle.after_alloc(repo, rec, env_plan, created=created)
+    return AllocResult(rec, created, warnings, env)
 
 
 def _placement_warnings(repo: Repo, agent: str, path: Path) -> tuple[str, ...]:

@@ -1,0 +1,252 @@
+"""`.worktreeinclude`: ignored files (`.env`, `node_modules/`...) that a new worktree gets from
+the main worktree.
+
+The file at the top of the main worktree lists paths in gitignore syntax. Git itself matches
+them (`git ls-files --others --ignored --exclude-from`), so the rules are exactly gitignore's.
+A matching path is brought along only when the repository ignores it: a tracked path is
+skipped and named (the checkout already has it), and so is an untracked one that is not
+ignored (it would show up as new work in the agent's worktree).
+
+Nothing outside the repository is read through a link: symbolic links are recreated as links
+(never followed), and a source or destination whose directory resolves outside its worktree is
+skipped. `wt.include.mode`: `copy` (bytes), `link` (hard links: fast, but the two worktrees then
+share those files' contents), `reflink` (copy-on-write clones where the filesystem can, a copy
+elsewhere), `auto` (the default: same as `reflink`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import stat
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from worktree_tools.core.errors import InvalidInput
+from worktree_tools.core.gitcmd import git
+
+INCLUDE_FILE = ".worktreeinclude"
+CONFIG_KEY = "wt.include.mode"
+SHOWN = 50  # skipped paths listed in full; the rest are counted
+
+
+class Mode(str, Enum):
+    COPY = "copy"
+    LINK = "link"
+    REFLINK = "reflink"
+    AUTO = "auto"
+
+    @classmethod
+    def parse(cls, raw: str | None) -> Mode:
+        if raw is None or raw == "":
+            return cls.AUTO
+        try:
+            return cls(raw.strip().lower())
+        except ValueError:
+            raise InvalidInput(
+                f"{CONFIG_KEY} = {raw!r} is not one of copy, link, reflink, auto",
+                fix=f"git config {CONFIG_KEY} auto",
+            ) from None
+
+
+@dataclass
+class IncludeReport:
+    mode: Mode
+    source: str | None = None
+    files: int = 0
+    links: int = 0  # symbolic links recreated
+    bytes: int = 0
+    methods: Counter[str] = field(default_factory=Counter)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    skipped_count: int = 0
+
+    def skip(self, path: str, reason: str) -> None:
+        self.skipped_count += 1
+        if len(self.skipped) < SHOWN:
+            self.skipped.append({"path": path, "reason": reason})
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode.value,
+            "source": self.source,
+            "files": self.files,
+            "symlinks": self.links,
+            "bytes": self.bytes,
+            "methods": dict(self.methods),
+            "skipped": self.skipped,
+            "skipped_count": self.skipped_count,
+        }
+
+
+def _git_list(cwd: Path, args: list[str], stdin: bytes | None = None) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    res = git(args, cwd=cwd, env=env, input=stdin)
+    return [os.fsdecode(p) for p in res.stdout.split(b"\0") if p]
+
+
+def _patterns_file(main: Path) -> Path | None:
+    path = main / INCLUDE_FILE
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidInput(
+            f"{path} is not a regular file (a link is never followed); nothing was included",
+            fix=f"replace {path} with a plain file",
+        )
+    return path
+
+
+def plan(main: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """(paths to bring, [(path, why skipped)]) for the `.worktreeinclude` of `main`."""
+    patterns = _patterns_file(main)
+    if patterns is None:
+        return [], []
+    pat = os.fspath(patterns)
+    listed = _git_list(main, ["ls-files", "-z", "--others", "--ignored", f"--exclude-from={pat}"])
+    tracked = _git_list(main, ["ls-files", "-z", "--cached", "--ignored", f"--exclude-from={pat}"])
+    skipped = [(p, "tracked: the checkout already has it") for p in tracked]
+    listed = [p for p in listed if p != INCLUDE_FILE]
+    if not listed:
+        return [], skipped
+    stdin = b"".join(os.fsencode(p) + b"\0" for p in listed)
+    res = git(
+        ["check-ignore", "-z", "--stdin"],
+        cwd=main,
+        env={k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+        input=stdin,
+        check=False,
+    )
+    if res.returncode not in (0, 1):
+        raise InvalidInput(f"git check-ignore failed in {main}: {res.err.strip()}")
+    ignored = {os.fsdecode(p) for p in res.stdout.split(b"\0") if p}
+    bring = [p for p in listed if p in ignored]
+    why = "not ignored by git: it would show as new work"
+    skipped += [(p, why) for p in listed if p not in ignored]
+    return bring, skipped
+
+
+class _Copier:
+    """Brings files one by one with the chosen method, falling back when the filesystem
+    cannot (no reflinks, another device)."""
+
+    def __init__(self, mode: Mode, report: IncludeReport) -> None:
+        self.mode = mode
+        self.report = report
+        self.reflink_ok = mode in (Mode.REFLINK, Mode.AUTO)
+        self.link_ok = mode is Mode.LINK
+
+    def file(self, src: Path, dst: Path, info: os.stat_result) -> None:
+        if self.link_ok:
+            try:
+                os.link(src, dst, follow_symlinks=False)
+                self.report.methods["link"] += 1
+                return
+            except OSError as err:
+                if err.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                    raise
+                self.link_ok = False
+        if self.reflink_ok and _reflink(src, dst):
+            self.report.methods["reflink"] += 1
+        else:
+            self.reflink_ok = False
+            shutil.copyfile(src, dst, follow_symlinks=False)
+            self.report.methods["copy"] += 1
+        os.chmod(dst, stat.S_IMODE(info.st_mode))
+        os.utime(dst, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def _reflink(src: Path, dst: Path) -> bool:
+    """A copy-on-write clone (Linux FICLONE), or False when the filesystem cannot."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux
+        return False
+    ficlone = 0x40049409
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        try:
+            fcntl.ioctl(fout.fileno(), ficlone, fin.fileno())
+        except OSError:
+            fout.close()
+            os.unlink(dst)
+            return False
+    return True
+
+
+def _within(path: Path, root: str) -> bool:
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root + os.sep)
+
+
+def bring(main: Path, tree: Path, mode: Mode) -> IncludeReport:
+    """Copy (or link) what `.worktreeinclude` lists from `main` into the new worktree `tree`.
+    Existing destinations are never overwritten."""
+    report = IncludeReport(mode=mode, source=os.fspath(main))
+    paths, skipped = plan(main)
+    for path, why in skipped:
+        report.skip(path, why)
+    if not paths:
+        return report
+    copier = _Copier(mode, report)
+    main_real = os.path.realpath(main)
+    tree_real = os.path.realpath(tree)
+    safe_src: dict[Path, bool] = {}
+    safe_dst: dict[Path, bool] = {}
+    made: list[tuple[Path, int]] = []
+    for rel in paths:
+        src, dst = main / rel, tree / rel
+        if src.parent not in safe_src:
+            safe_src[src.parent] = _within(src.parent, main_real)
+        if not safe_src[src.parent]:
+            report.skip(rel, "its directory leads outside the repository through a link")
+            continue
+        try:
+            info = os.lstat(src)
+        except FileNotFoundError:
+            report.skip(rel, "vanished while being copied")
+            continue
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+            report.skip(rel, "not a regular file or a symbolic link")
+            continue
+        if dst.parent not in safe_dst:
+            try:
+                _make_dirs(main, tree, Path(rel).parent, made)
+                safe_dst[dst.parent] = _within(dst.parent, tree_real)
+            except OSError:  # a file of the checkout where the directory would go
+                safe_dst[dst.parent] = False
+        if not safe_dst[dst.parent]:
+            report.skip(rel, "its directory in the new worktree is a file or leads outside it")
+            continue
+        if os.path.lexists(dst):
+            report.skip(rel, "already exists in the new worktree")
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            os.symlink(os.readlink(src), dst)
+            report.links += 1
+        else:
+            copier.file(src, dst, info)
+            report.files += 1
+            report.bytes += info.st_size
+    for directory, mode_bits in reversed(made):  # last: a read-only directory stays writable
+        with contextlib.suppress(OSError):
+            os.chmod(directory, mode_bits)
+    return report
+
+
+def _make_dirs(main: Path, tree: Path, rel: Path, made: list[tuple[Path, int]]) -> None:
+    """Create `tree/rel` and its missing parents, remembering the source modes to apply."""
+    missing: list[Path] = []
+    cur = rel
+    while cur != Path(".") and not os.path.lexists(tree / cur):
+        missing.append(cur)
+        cur = cur.parent
+    for part in reversed(missing):
+        os.mkdir(tree / part)
+        with contextlib.suppress(OSError):
+            made.append((tree / part, stat.S_IMODE(os.lstat(main / part).st_mode)))

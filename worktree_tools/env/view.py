@@ -1,0 +1,61 @@
+"""What `list` and `show` add about environments: slots, the env file, disk use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from worktree_tools.core.errors import WtError
+from worktree_tools.env import disk, slots, wtdir
+from worktree_tools.worktrees.common import Repo
+
+
+@dataclass(frozen=True)
+class Extras:
+    slots: dict[str, dict[str, int]]
+    disk: dict[str, disk.Usage]
+
+
+def _ttl(repo: Repo) -> float:
+    raw = repo.config("wt.disk.cacheTtl")
+    try:
+        return float(raw) if raw else disk.DEFAULT_TTL
+    except ValueError:
+        return disk.DEFAULT_TTL
+
+
+def list_extras(repo: Repo, paths: Sequence[str], agents: Sequence[str | None]) -> Extras:
+    held: dict[str, dict[str, int]] = {}
+    for agent in agents:
+        if agent:
+            held[agent] = slots_of(repo, agent)
+    return Extras(held, disk.usage(repo.state_dir, paths, _ttl(repo)))
+
+
+def slots_of(repo: Repo, agent: str) -> dict[str, int]:
+    try:
+        return slots.of_agent(repo, agent)
+    except WtError:
+        return {}  # a corrupt table is reported by `git wt slot`, not by every listing
+
+
+def env_file(path: str) -> str | None:
+    f = Path(path) / wtdir.WT_DIR / wtdir.ENV_FILE
+    return str(f) if f.is_file() else None
+
+
+def disk_json(use: disk.Usage | None) -> dict[str, Any]:
+    if use is None:
+        return {
+            "disk_bytes": None,
+            "disk_shared_bytes": None,
+            "disk_files": None,
+            "disk_measured_epoch": None,
+        }
+    return use.to_json()
+
+
+def disk_text(use: disk.Usage) -> str:
+    return disk.human(use.bytes)
