@@ -27,6 +27,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.core import faults
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import git
 
@@ -89,25 +90,15 @@ def _git_list(cwd: Path, args: list[str], stdin: bytes | None = None) -> list[st
     return [os.fsdecode(p) for p in res.stdout.split(b"\0") if p]
 
 
-def _patterns_file(main: Path) -> Path | None:
-    path = main / INCLUDE_FILE
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        raise InvalidInput(
-            f"{path} is not a regular file (a link is never followed); nothing was included",
-            fix=f"replace {path} with a plain file",
-        )
-    return path
-
-
 def plan(main: Path) -> tuple[list[str], list[tuple[str, str]]]:
     """(paths to bring, [(path, why skipped)]) for the `.worktreeinclude` of `main`."""
-    patterns = _patterns_file(main)
-    if patterns is None:
+    patterns = main / INCLUDE_FILE
+    try:
+        info = os.lstat(patterns)
+    except FileNotFoundError:
         return [], []
+    if not stat.S_ISREG(info.st_mode):
+        return [], [(INCLUDE_FILE, "not a regular file (a link is never followed): not read")]
     pat = os.fspath(patterns)
     listed = _git_list(main, ["ls-files", "-z", "--others", "--ignored", f"--exclude-from={pat}"])
     tracked = _git_list(main, ["ls-files", "-z", "--cached", "--ignored", f"--exclude-from={pat}"])
@@ -226,13 +217,19 @@ def bring(main: Path, tree: Path, mode: Mode) -> IncludeReport:
         if os.path.lexists(dst):
             report.skip(rel, "already exists in the new worktree")
             continue
-        if stat.S_ISLNK(info.st_mode):
-            os.symlink(os.readlink(src), dst)
-            report.links += 1
-        else:
-            copier.file(src, dst, info)
-            report.files += 1
-            report.bytes += info.st_size
+        try:
+            if stat.S_ISLNK(info.st_mode):
+                os.symlink(os.readlink(src), dst)
+                report.links += 1
+            else:
+                copier.file(src, dst, info)
+                report.files += 1
+                report.bytes += info.st_size
+            faults.point("wt-include-file")
+        except OSError as err:  # unreadable, disk full...: named, and the rest goes on
+            with contextlib.suppress(OSError):
+                os.unlink(dst)  # did not exist before: ours, and partial
+            report.skip(rel, f"could not be copied: {err.strerror or err}")
     for directory, mode_bits in reversed(made):  # last: a read-only directory stays writable
         with contextlib.suppress(OSError):
             os.chmod(directory, mode_bits)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import faults
 from worktree_tools.env import include, setup, slots, wtdir
 from worktree_tools.env.setup import Phase, RunReport, RunStatus
 from worktree_tools.worktrees import placement
@@ -97,7 +96,6 @@ def after_alloc(repo: Repo, rec: Record, p: Plan, *, created: bool) -> EnvReport
         main = _main_tree(repo, tree)
         if main is not None:
             report.include = include.bring(main, tree, p.mode)
-            faults.point("wt-env-included")
         state = wtdir.update(tree, included=True)
     for name in p.slot_names:
         slots.take(repo, rec.agent, name, None)

@@ -63,6 +63,8 @@ class RunReport:
                 f"{self.phase.value} commands of .wtconfig were not run: {self.trust} on this "
                 f"machine; a person approves them with: {self.fix}"
             )
+        if self.status is RunStatus.FAILED and self.failed_command is None:
+            return f"{self.phase.value} could not run: {self.output_tail}"
         if self.status is RunStatus.FAILED:
             return (
                 f"{self.phase.value} failed: `{self.failed_command}` exited with "

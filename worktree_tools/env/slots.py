@@ -149,17 +149,21 @@ def holds(rec: Record | None, now: float) -> bool:
     return True
 
 
-def _live_agents(repo: Repo, table: list[Slot], now: float) -> set[str]:
+def _holders(repo: Repo, table: list[Slot], now: float) -> tuple[set[str], set[str]]:
+    """(agents that still hold their slots, agents without a record any more)."""
     live: set[str] = set()
+    gone: set[str] = set()
     for agent in {s.agent for s in table}:
         try:
             rec = records.load(repo.state_dir, agent)
         except records.CorruptRecord:
             live.add(agent)  # unreadable counts as alive: its slots are never handed out
             continue
-        if holds(rec, now):
+        if rec is None:
+            gone.add(agent)
+        elif holds(rec, now):
             live.add(agent)
-    return live
+    return live, gone
 
 
 def of_agent(repo: Repo, agent: str) -> dict[str, int]:
@@ -198,7 +202,9 @@ def take(repo: Repo, agent: str, name: str, wanted: tuple[int, int] | None) -> T
         )
         if mine is not None and low <= mine.number <= high:
             return Taken(mine, None, unchanged=True)
-        alive = _live_agents(repo, table, now) | {agent}
+        alive, gone = _holders(repo, table, now)
+        alive.add(agent)
+        table = [s for s in table if s.agent not in gone]  # collected by gc: free
         live = {
             s.number: s
             for s in table
