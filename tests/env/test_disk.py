@@ -111,3 +111,19 @@ def test_bad_budget_settings_are_refused(repo: Path) -> None:
         assert res.returncode == 2 and key in json.loads(res.stdout)["error"]
         git(repo, "config", "--unset", key)
     assert _rows(repo)["a1"]["lease"] == "released"
+
+
+def test_watch_reports_worktrees_over_the_disk_budget_and_writes_nothing(repo: Path) -> None:
+    tree = alloc(repo, "a1")
+    write(tree, "data.bin", b"w" * (2 * MB))
+    res = git_wt(repo, "watch", "--once", "--json")
+    assert res.returncode == 0 and json.loads(res.stdout)["findings"] == []
+    git(repo, "config", "wt.gc.maxDisk", "1M")
+    cache = repo / ".git" / "wt" / "env" / "disk.json"
+    res = git_wt(repo, "watch", "--once", "--json")
+    assert res.returncode == 7
+    (finding,) = json.loads(res.stdout)["findings"]
+    assert finding["kind"] == "disk_over_budget" and finding["max_disk_bytes"] == MB
+    assert finding["worktrees"][0]["agent"] == "a1"
+    assert finding["worktrees"][0]["disk_bytes"] >= 2 * MB
+    assert not cache.exists()  # a watcher never writes
