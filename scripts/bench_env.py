@@ -155,7 +155,7 @@ def run(quick: bool = False, root: Path | None = None) -> dict[str, Any]:
                 "value": ratios["copy"],
                 "unit": "x",
             },
-        ],  # fmt: skip
+        ],
         "notes": [
             f"{files:,} tracked files; node_modules: {count:,} files, {modules_mb} MB; "
             f"methods used: {methods}",
