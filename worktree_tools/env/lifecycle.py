@@ -1,7 +1,7 @@
 """An environment's life, driven by the worktree lease: made at alloc (ignored files, slots,
 setup), ended before gc removes the worktree or at `release --state done` (teardown).
 
-Each step remembers in `.wt/state.json` that it ran, so an alloc killed midway is finished by the
+Each step remembers in the worktree's memo (wtdir.State) that it ran, so an alloc killed midway is finished by the
 next alloc of the same agent, a failed or unapproved setup is retried by it, and a teardown done
 at release is not repeated by gc.
 """
@@ -89,34 +89,35 @@ def env_for(repo: Repo, rec: Record, held: dict[str, int]) -> dict[str, str]:
 
 def after_alloc(repo: Repo, rec: Record, p: Plan, *, created: bool) -> EnvReport:
     """Bring the environment of AGENT's worktree up to date. The caller holds the agent lock."""
-    tree = Path(rec.path)
+    tree, admin = Path(rec.path), Path(rec.admin_dir)
     report = EnvReport()
-    state = wtdir.load_state(tree)
+    state = wtdir.load_state(admin)
     if created or not state.included:
         main = _main_tree(repo, tree)
         if main is not None:
             report.include = include.bring(main, tree, p.mode)
-        state = wtdir.update(tree, included=True)
+        state = wtdir.update(admin, included=True)
     for name in p.slot_names:
         slots.take(repo, rec.agent, name, None)
     report.slots = slots.of_agent(repo, rec.agent)
-    wtdir.write_env(tree, rec.agent, report.slots)
+    if report.slots or (tree / wtdir.WT_DIR / wtdir.ENV_FILE).exists():
+        wtdir.write_env(tree, rec.agent, report.slots)
     if created or state.torn_down or state.setup in _RETRY:
-        wtdir.update(tree, setup=PENDING, torn_down=False)
+        wtdir.update(admin, setup=PENDING, torn_down=False)
         report.setup = setup.run(
             Phase.SETUP, tree, repo.commondir, env_for(repo, rec, report.slots), p.timeout
         )
-        wtdir.update(tree, setup=report.setup.status.value)
+        wtdir.update(admin, setup=report.setup.status.value)
     return report
 
 
 def teardown(repo: Repo, rec: Record) -> RunReport:
     """Run the teardown commands once (at release as done, or before gc removes the worktree).
     Never raises: a failure is in the report, and gc goes on saving and removing."""
-    tree = Path(rec.path)
+    tree, admin = Path(rec.path), Path(rec.admin_dir)
     if not tree.is_dir():
         return RunReport(Phase.TEARDOWN, RunStatus.SKIPPED)
-    if wtdir.load_state(tree).torn_down:
+    if wtdir.load_state(admin).torn_down:
         return RunReport(Phase.TEARDOWN, RunStatus.SKIPPED)
     try:
         timeout = setup.timeout_of(repo.config("wt.env.timeout"))
@@ -126,5 +127,5 @@ def teardown(repo: Repo, rec: Record) -> RunReport:
     report = setup.run(Phase.TEARDOWN, tree, repo.commondir, env_for(repo, rec, held), timeout)
     if report.status in (RunStatus.OK, RunStatus.NONE):
         with contextlib.suppress(OSError):
-            wtdir.update(tree, torn_down=True)
+            wtdir.update(admin, torn_down=True)
     return report

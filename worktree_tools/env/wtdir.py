@@ -1,7 +1,10 @@
-"""`<worktree>/.wt/`: what git wt tells the tools of one worktree (the `env` file of slots to
-source) and remembers about it (`state.json`: setup and teardown). Git ignores the directory
-through its own `.gitignore` (`*`), so it never shows as work and travels with the worktree
-(move, adopt)."""
+"""What git wt tells the tools of one worktree and remembers about its environment.
+
+`<worktree>/.wt/` holds the `env` file of slots to source and `setup.log`; it is made only when
+there is something to put there, and git ignores it through its own `.gitignore` (`*`), so it
+never shows as work. The memo of what was done (`wt-env.json`: include done, setup status, torn
+down) lives in the worktree's private git dir, invisible to the project and kept by `move` and
+`adopt`."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from worktree_tools.worktrees.records import atomic_write_json
 
 WT_DIR = ".wt"
 ENV_FILE = "env"
-STATE_FILE = "state.json"
+STATE_FILE = "wt-env.json"  # in the worktree's admin dir
 LOG_FILE = "setup.log"
 
 
@@ -81,20 +84,15 @@ class State:
         )
 
 
-def load_state(tree: Path) -> State:
+def load_state(admin: Path) -> State:
     """Unreadable or foreign content reads as "nothing done yet" (it is only a memo)."""
     try:
-        return State.parse(json.loads((tree / WT_DIR / STATE_FILE).read_text(encoding="utf-8")))
+        return State.parse(json.loads((admin / STATE_FILE).read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return State()
 
 
-def save_state(tree: Path, state: State) -> None:
-    ensure(tree)
-    atomic_write_json(tree / WT_DIR / STATE_FILE, dict(state.__dict__))
-
-
-def update(tree: Path, **changes: Any) -> State:
-    state = replace(load_state(tree), **changes)
-    save_state(tree, state)
+def update(admin: Path, **changes: Any) -> State:
+    state = replace(load_state(admin), **changes)
+    atomic_write_json(admin / STATE_FILE, dict(state.__dict__))
     return state
