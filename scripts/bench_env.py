@@ -107,6 +107,7 @@ def run(quick: bool = False, root: Path | None = None) -> dict[str, Any]:
                         (repo / ".worktreeinclude").rename(repo / ".worktreeinclude.off")
                     argv = [GIT_WT, "alloc", f"{kind}{i}", "--owner-pid", "0", "--path",
                             str(dest), "--json"]  # fmt: skip
+                os.sync()  # the last copy's writeback must not slow the next measurement
                 try:
                     wall, out = _timed(argv, repo, env)
                 finally:

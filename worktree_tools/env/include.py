@@ -131,6 +131,11 @@ class _Copier:
         self.reflink_ok = mode in (Mode.REFLINK, Mode.AUTO)
         self.link_ok = mode is Mode.LINK
 
+    @property
+    def checks_existing(self) -> bool:
+        """Copies must look first (they would overwrite); a link call fails on its own."""
+        return not self.link_ok
+
     def file(self, src: str, dst: str, info: os.stat_result) -> None:
         if self.link_ok:
             try:
@@ -168,9 +173,22 @@ def _reflink(src: str, dst: str) -> bool:
     return True
 
 
-def _within(path: str, root: str) -> bool:
-    real = os.path.realpath(path)
-    return real == root or real.startswith(root + os.sep)
+def _real_dir(root: str, rel: str, cache: dict[str, bool]) -> bool:
+    """Whether `root/rel` is a directory reached without any symbolic link (each component
+    checked once: a link, even one pointing inside, is never gone through)."""
+    if not rel:
+        return True
+    known = cache.get(rel)
+    if known is not None:
+        return known
+    ok = _real_dir(root, rel.rpartition("/")[0], cache)
+    if ok:
+        try:
+            ok = stat.S_ISDIR(os.lstat(f"{root}/{rel}").st_mode)
+        except OSError:
+            ok = False
+    cache[rel] = ok
+    return ok
 
 
 def bring(main: Path, tree: Path, mode: Mode) -> IncludeReport:
@@ -184,17 +202,14 @@ def bring(main: Path, tree: Path, mode: Mode) -> IncludeReport:
         return report
     copier = _Copier(mode, report)
     main_s, tree_s = os.fspath(main), os.fspath(tree)
-    main_real, tree_real = os.path.realpath(main), os.path.realpath(tree)
     safe_src: dict[str, bool] = {}
     safe_dst: dict[str, bool] = {}
     made: list[tuple[str, int]] = []
     for rel in paths:
         parent = rel.rpartition("/")[0]
         src, dst = f"{main_s}/{rel}", f"{tree_s}/{rel}"
-        if parent not in safe_src:
-            safe_src[parent] = _within(f"{main_s}/{parent}", main_real)
-        if not safe_src[parent]:
-            report.skip(rel, "its directory leads outside the repository through a link")
+        if not _real_dir(main_s, parent, safe_src):
+            report.skip(rel, "its directory is reached through a link: not followed")
             continue
         try:
             info = os.lstat(src)
@@ -206,14 +221,14 @@ def bring(main: Path, tree: Path, mode: Mode) -> IncludeReport:
             continue
         if parent not in safe_dst:
             try:
-                _make_dirs(main_s, tree_s, parent, made)
-                safe_dst[parent] = _within(f"{tree_s}/{parent}", tree_real)
+                _make_dirs(main_s, tree_s, parent, made, safe_dst)
             except OSError:  # a file of the checkout where the directory would go
                 safe_dst[parent] = False
-        if not safe_dst[parent]:
-            report.skip(rel, "its directory in the new worktree is a file or leads outside it")
+        if not _real_dir(tree_s, parent, safe_dst):
+            report.skip(rel, "its directory in the new worktree is a file or a link: not followed")
             continue
-        if os.path.lexists(dst):
+        looked = copier.checks_existing
+        if looked and os.path.lexists(dst):
             report.skip(rel, "already exists in the new worktree")
             continue
         try:
@@ -225,9 +240,12 @@ def bring(main: Path, tree: Path, mode: Mode) -> IncludeReport:
                 report.files += 1
                 report.bytes += info.st_size
             faults.point("wt-include-file")
+        except FileExistsError:  # link modes find it out from the link call itself
+            report.skip(rel, "already exists in the new worktree")
         except OSError as err:  # unreadable, disk full...: named, and the rest goes on
-            with contextlib.suppress(OSError):
-                os.unlink(dst)  # did not exist before: ours, and partial
+            if looked:  # it did not exist before: ours, and partial
+                with contextlib.suppress(OSError):
+                    os.unlink(dst)
             report.skip(rel, f"could not be copied: {err.strerror or err}")
     for directory, mode_bits in reversed(made):  # last: a read-only directory stays writable
         with contextlib.suppress(OSError):
@@ -235,14 +253,20 @@ def bring(main: Path, tree: Path, mode: Mode) -> IncludeReport:
     return report
 
 
-def _make_dirs(main: str, tree: str, rel: str, made: list[tuple[str, int]]) -> None:
-    """Create `tree/rel` and its missing parents, remembering the source modes to apply."""
+def _make_dirs(
+    main: str, tree: str, rel: str, made: list[tuple[str, int]], real: dict[str, bool]
+) -> None:
+    """Create `tree/rel` and its missing parents, remembering the source modes to apply.
+    A directory made here is a real one (`real`), unless a parent is not."""
     missing: list[str] = []
     cur = rel
     while cur and not os.path.lexists(f"{tree}/{cur}"):
         missing.append(cur)
         cur = cur.rpartition("/")[0]
+    if cur and not _real_dir(tree, cur, real):
+        return  # never create anything under a link or a file
     for part in reversed(missing):
         os.mkdir(f"{tree}/{part}")
+        real[part] = True
         with contextlib.suppress(OSError):
             made.append((f"{tree}/{part}", stat.S_IMODE(os.lstat(f"{main}/{part}").st_mode)))

@@ -1,9 +1,9 @@
 """An environment's life, driven by the worktree lease: made at alloc (ignored files, slots,
 setup), ended before gc removes the worktree or at `release --state done` (teardown).
 
-Each step remembers in the worktree's memo (wtdir.State) that it ran, so an alloc killed midway is finished by the
-next alloc of the same agent, a failed or unapproved setup is retried by it, and a teardown done
-at release is not repeated by gc.
+Each step remembers in the worktree's memo (wtdir.State) that it ran, so an alloc killed
+midway is finished by the next alloc of the same agent, a failed or unapproved setup is
+retried by it, and a teardown done at release is not repeated by gc.
 """
 
 from __future__ import annotations
