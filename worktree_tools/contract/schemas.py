@@ -94,6 +94,9 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "lease release": {"name": S, "state": S},
     "lease list": {"leases": arr(LEASE)},
     "schema": {},
+    "move": {"agent": S, "worktree": S, "previous_worktree": S, "branch": S},
+    "slot": {"agent": S, "slot": S, "number": INT, "worktree": S},
+    "trust": {},
 }
 
 

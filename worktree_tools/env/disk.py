@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import stat
 import time
@@ -123,6 +124,15 @@ def usage(
     return out
 
 
+def ttl_of(raw: str | None) -> float:
+    """`wt.disk.cacheTtl`; a bad value falls back to the default (it only tunes a cache)."""
+    try:
+        value = float(raw) if raw else DEFAULT_TTL
+    except ValueError:
+        return DEFAULT_TTL
+    return value if math.isfinite(value) and value >= 0 else DEFAULT_TTL
+
+
 def parse_size(raw: str, key: str) -> int:
     """`500M`, `20G`, `1048576` -> bytes."""
     from worktree_tools.core.errors import InvalidInput
@@ -133,7 +143,7 @@ def parse_size(raw: str, key: str) -> int:
         value = float(text[: len(text) - len(unit)] if unit else text)
     except ValueError:
         value = -1
-    if value < 0:
+    if not math.isfinite(value) or value < 0:
         raise InvalidInput(
             f"{key} = {raw!r} is not a size such as 500M or 20G", fix=f"git config {key} 20G"
         )

@@ -9,6 +9,7 @@ failing command stops the rest. `wt.env.timeout` (seconds, default 600) bounds e
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -147,7 +148,7 @@ def timeout_of(raw: str | None) -> float:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if value <= 0:
+    if not math.isfinite(value) or value <= 0:
         raise InvalidInput(
             f"wt.env.timeout must be a positive number of seconds, not {raw!r}",
             fix=f"git config wt.env.timeout {DEFAULT_TIMEOUT:.0f}",

@@ -19,11 +19,7 @@ class Extras:
 
 
 def _ttl(repo: Repo) -> float:
-    raw = repo.config("wt.disk.cacheTtl")
-    try:
-        return float(raw) if raw else disk.DEFAULT_TTL
-    except ValueError:
-        return disk.DEFAULT_TTL
+    return disk.ttl_of(repo.config("wt.disk.cacheTtl"))
 
 
 def list_extras(repo: Repo, paths: Sequence[str], agents: Sequence[str | None]) -> Extras:

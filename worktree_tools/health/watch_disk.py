@@ -31,11 +31,7 @@ class DiskTracker:
         if not raw:
             return None
         budget = disk.parse_size(raw, "wt.gc.maxDisk")
-        ttl_raw = self._config("wt.disk.cacheTtl")
-        try:
-            ttl = float(ttl_raw) if ttl_raw else disk.DEFAULT_TTL
-        except ValueError:
-            ttl = disk.DEFAULT_TTL
+        ttl = disk.ttl_of(self._config("wt.disk.cacheTtl"))
         recs, _ = records.load_all(self.wt.state_dir)
         now = time.monotonic()
         if not self._memo or now - self._at >= ttl:
