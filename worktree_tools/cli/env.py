@@ -1,4 +1,5 @@
-"""`git wt slot` and `git wt trust`: worktree environments (see docs/environments.md)."""
+"""`git wt move`, `slot` and `trust`: where worktrees live and their environments (see
+docs/environments.md)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,34 @@ from pathlib import Path
 import click
 
 from worktree_tools.cli._common import emit, run_guarded
+
+
+@click.command("move")
+@click.argument("agent")
+@click.argument("directory", required=False)
+@click.option("--force", is_flag=True, help="Move it even while its owner process is alive.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def move_cmd(agent: str, directory: str | None, force: bool, as_json: bool) -> int:
+    """Move AGENT's worktree to DIRECTORY (default: wt.worktreeDir/AGENT, else
+    ../REPO.worktrees/AGENT): git's registry, the record and the lock together."""
+
+    def body() -> int:
+        from worktree_tools.worktrees.common import open_repo
+        from worktree_tools.worktrees.move import move
+
+        result = move(open_repo(Path.cwd()), agent, directory, Path.cwd(), force=force)
+        if result.moved:
+            # git wt refuses a destination inside .git; git itself does not, and git wt follows
+            undo = f"git worktree move -f -f {result.record.path} {result.source}"
+            click.echo(
+                f"wt: moved {agent}'s worktree {result.source} -> {result.record.path}; "
+                f"undo with: {undo}",
+                err=True,
+            )
+        emit(result.to_json(), as_json, result.record.path)
+        return 0
+
+    return run_guarded("git wt move", as_json, body)
 
 
 @click.command("slot")
@@ -116,4 +145,4 @@ def trust_cmd(yes: bool, revoke: bool, as_json: bool) -> int:
     return run_guarded("git wt trust", as_json, body)
 
 
-COMMANDS = [slot_cmd, trust_cmd]
+COMMANDS = [move_cmd, slot_cmd, trust_cmd]

@@ -314,32 +314,6 @@ def gc_cmd(dry_run: bool, include_unmanaged: bool, as_json: bool) -> int:
     return run_guarded("git wt gc", as_json, body)
 
 
-@click.command("move")
-@click.argument("agent")
-@click.argument("directory", required=False)
-@click.option("--force", is_flag=True, help="Move it even while its owner process is alive.")
-@_json_opt
-def move_cmd(agent: str, directory: str | None, force: bool, as_json: bool) -> int:
-    """Move AGENT's worktree to DIRECTORY (default: wt.worktreeDir/AGENT, else
-    ../REPO.worktrees/AGENT): git's registry, the record and the lock together."""
-
-    def body() -> int:
-        from worktree_tools.worktrees.move import move
-
-        result = move(_repo(), agent, directory, Path.cwd(), force=force)
-        if result.moved:
-            # git wt refuses a destination inside .git; git itself does not, and git wt follows
-            undo = f"git worktree move -f -f {result.record.path} {result.source}"
-            _say(
-                f"{PREFIX} moved {agent}'s worktree {result.source} -> {result.record.path}; "
-                f"undo with: {undo}"
-            )
-        emit(result.to_json(), as_json, result.record.path)
-        return 0
-
-    return run_guarded("git wt move", as_json, body)
-
-
 @click.group("rescue")
 def rescue_group() -> None:
     """Work that gc saved before removing a worktree."""
@@ -400,6 +374,5 @@ COMMANDS = [
     show_cmd,
     adopt_cmd,
     gc_cmd,
-    move_cmd,
     rescue_group,
 ]
