@@ -137,3 +137,12 @@ def test_a_corrupt_trust_store_runs_nothing_and_is_not_overwritten(repo: Path) -
     assert _ran(repo, "setup") == []
     assert git_wt(repo, "trust", "--yes").returncode == 2
     assert store.read_text() == "{not json"
+
+
+def test_alloc_killed_before_setup_runs_it_on_the_next_alloc(repo: Path) -> None:
+    _commit_config(repo, SETUP)
+    wt_json(repo, "trust", "--yes")
+    res = git_wt(repo, "alloc", "a1", "--owner-pid", "0", env={"WT_FAULT": "wt-env-setup"})
+    assert res.returncode == -9 and _ran(repo, "setup") == []
+    assert wt_json(repo, "alloc", "a1", "--owner-pid", "0")["env"]["setup"]["status"] == "ok"
+    assert len(_ran(repo, "setup")) == 1

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.core import faults
 from worktree_tools.env import include, setup, slots, wtdir
 from worktree_tools.env.setup import Phase, RunReport, RunStatus
 from worktree_tools.worktrees import placement
@@ -104,6 +105,7 @@ def after_alloc(repo: Repo, rec: Record, p: Plan, *, created: bool) -> EnvReport
         wtdir.write_env(tree, rec.agent, report.slots)
     if created or state.torn_down or state.setup in _RETRY:
         wtdir.update(admin, setup=PENDING, torn_down=False)
+        faults.point("wt-env-setup")
         report.setup = setup.run(
             Phase.SETUP, tree, repo.commondir, env_for(repo, rec, report.slots), p.timeout
         )
