@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from worktree_tools.core.errors import WtError
 from worktree_tools.env import disk, slots, wtdir
+from worktree_tools.worktrees import placement
 from worktree_tools.worktrees.common import Repo
 
 
@@ -23,11 +25,15 @@ def _ttl(repo: Repo) -> float:
 
 
 def list_extras(repo: Repo, paths: Sequence[str], agents: Sequence[str | None]) -> Extras:
+    """Slots per agent, and disk use per linked worktree (not the main worktree: its size,
+    git objects included, is not what the agents add)."""
     held: dict[str, dict[str, int]] = {}
     for agent in agents:
         if agent:
             held[agent] = slots_of(repo, agent)
-    return Extras(held, disk.usage(repo.state_dir, paths, _ttl(repo)))
+    main = os.path.realpath(placement.main_dir(repo.commondir))
+    linked = [p for p in paths if os.path.realpath(p) != main]
+    return Extras(held, disk.usage(repo.state_dir, linked, _ttl(repo)))
 
 
 def slots_of(repo: Repo, agent: str) -> dict[str, int]:
