@@ -1,0 +1,242 @@
+"""Taking a worktree's directory away without deleting a byte that was not saved.
+
+The directory is renamed aside (one atomic step, marked first: see leftovers.py), then checked:
+no live process may have its working directory or an open file in it (renaming does not stop a
+writer that is inside), and its content must still be what the rescue saved. Then each file is
+deleted only if its bytes are what was saved; whatever a late writer put there is saved in a
+further rescue first, and what keeps changing is left in place, reported, never deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from worktree_tools.core import faults
+from worktree_tools.core.procs import ProcRef, processes_in
+from worktree_tools.core.repo import Worktree
+from worktree_tools.worktrees import identity, leftovers, rescue, snapshot
+from worktree_tools.worktrees.common import Repo
+from worktree_tools.worktrees.leftovers import Marker
+
+Say = Callable[[str], None]
+_DRAIN_ROUNDS = 3
+
+
+class NotRemoved(Exception):
+    """This directory cannot be removed safely; it is left as it was (or where it is)."""
+
+
+class Busy(NotRemoved):
+    """A live process works inside: retry when it has finished."""
+
+
+def users_text(users: list[ProcRef]) -> str:
+    shown = ", ".join(u.describe() for u in users[:3])
+    return f"{'a process is' if len(users) == 1 else 'processes are'} working in it: {shown}"
+
+
+def check_unused(path: Path) -> None:
+    users = processes_in(path)
+    if users:
+        raise Busy(users_text(users))
+
+
+def take_away(
+    repo: Repo, tree: Worktree, agent: str, saved: rescue.Capture | None, say: Say
+) -> list[str]:
+    """Rename `tree` aside and delete what was saved of it (the caller holds the admin lock
+    and has proven the directory is this worktree). Returns what had to be left behind."""
+    path = tree.toplevel
+    check_unused(path)
+    aside = leftovers.aside_path(path)
+    marker = Marker.new(
+        aside, path, agent, os.fspath(tree.gitdir),
+        head=saved.head if saved else None,
+        saved_tree=saved.work_tree if saved else None,
+    )  # fmt: skip
+    leftovers.write(repo.state_dir, marker)
+    os.rename(path, aside)
+    faults.point("wt-gc-aside")
+    moved = Worktree(aside, tree.gitdir, tree.commondir, tree.hooks_dir)
+    try:
+        check_unused(aside)
+        now = rescue.capture(repo, moved) if saved is not None else None
+        if saved is not None and now != saved:
+            raise NotRemoved("it changed while gc removed it; put back as it was")
+    except Exception as err:
+        if _put_back(repo, marker):
+            if isinstance(err, NotRemoved):
+                raise
+            raise NotRemoved(f"it could not be checked ({err}); put back as it was") from None
+        raise NotRemoved(
+            f"{err}; it could not be put back ({path} exists again): it is at {aside}"
+        ) from None
+    leftovers.write(repo.state_dir, marker := marker.with_phase("deleting"))
+    expected = snapshot.tree_entries(repo.wt, saved.work_tree) if saved else {}
+    discarded = saved.discarded if saved else ()
+    return drain(repo, marker, expected, discarded, say)
+
+
+def _put_back(repo: Repo, marker: Marker) -> bool:
+    try:
+        os.rename(marker.aside, marker.path)  # fails when something now exists there
+    except OSError:
+        return False
+    leftovers.clear(repo.state_dir, marker)
+    return True
+
+
+def drain(
+    repo: Repo,
+    marker: Marker,
+    expected: dict[str, snapshot.Entry],
+    discarded: tuple[str, ...],
+    say: Say,
+) -> list[str]:
+    """Delete the aside directory's files whose bytes are in `expected` (or regenerable);
+    save what else is there in a rescue and delete it the same way, a few rounds. Returns
+    what is left (the directory and its marker then stay, to be reported)."""
+    aside = Path(marker.aside)
+    hasher = snapshot.Hasher(repo.commondir, write=False)
+    left: list[str] = []
+    for _ in range(_DRAIN_ROUNDS):
+        users = processes_in(aside)
+        if users:
+            left = [users_text(users)]
+            break
+        left = snapshot.delete_verified(aside, expected, discarded, hasher)
+        if not os.path.lexists(aside):
+            leftovers.clear(repo.state_dir, marker)
+            return []
+        late = _save_rest(repo, marker, say)
+        if late is None:
+            break
+        expected = late
+    say(
+        f"wt: left {aside} in place ({len(left)} path(s) still changing or unreadable); "
+        "run git wt gc again once nothing writes there"
+    )
+    return left
+
+
+def _save_rest(repo: Repo, marker: Marker, say: Say) -> dict[str, snapshot.Entry] | None:
+    """Save every file still in the aside directory in a rescue; its entries, or None when
+    nothing could be read."""
+    aside = Path(marker.aside)
+    scratch = repo.state_dir / "tmp" / f"drain-{os.getpid()}"
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        empty = scratch / "empty-index"
+        empty.unlink(missing_ok=True)
+        base = Worktree(aside, repo.commondir, repo.commondir, repo.wt.hooks_dir)
+        repo.wt.git(["read-tree", "--empty"], index=empty)
+        listing = snapshot.list_paths(base, empty)
+        entries = snapshot.read_entries(aside, listing, snapshot.Hasher(repo.commondir, True))
+        if not entries:
+            return None
+        tree = snapshot.tree_of(repo.wt, scratch, entries, write=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    head = marker.head or repo.wt.git(["rev-parse", "HEAD"]).out.strip()
+    head_tree = repo.wt.git(["rev-parse", f"{head}^{{tree}}"]).out.strip()
+    cap = rescue.Capture(head, head_tree, head_tree, tree, False, changed=True)
+    meta = {
+        "reason": f"left in {aside} by gc pid {marker.pid}",
+        "path": marker.path,
+        "branch": None,
+        "uncommitted": True,
+        "unmerged": False,
+        "leftover": True,
+    }
+    saved = rescue.save(repo, cap, marker.agent, meta)
+    say(
+        f"wt: saved what was written into {aside} as {saved.ref}; "
+        f"restore with: git wt rescue restore {saved.id}"
+    )
+    return {e.path: e for e in entries}
+
+
+def sweep(repo: Repo, near: list[Path], say: Say) -> list[tuple[leftovers.Leftover, str, str]]:
+    """Deal with what killed gc runs left: put a directory back where its worktree was (when
+    nothing else took that place), else save and remove its content. Returns (leftover,
+    action, reason) for each."""
+    done: list[tuple[leftovers.Leftover, str, str]] = []
+    for lo in leftovers.find(repo.state_dir, near):
+        marker = lo.marker or Marker(
+            os.fspath(lo.aside), os.fspath(lo.path), lo.agent or "unknown", None, lo.pid,
+            None, "", "deleting",
+        )  # fmt: skip
+        agent = marker.agent if marker.agent != "unknown" else "gc-leftover"
+        with repo.agent_lock(agent), repo.admin_lock():
+            if not os.path.lexists(lo.aside):
+                continue
+            why = f"left aside by gc pid {lo.pid}, which did not finish"
+            if marker.phase == "aside" and _put_back(repo, marker):
+                say(f"wt: put {lo.path} back where it was ({why})")
+                done.append((lo, "restored", why))
+                continue
+            expected: dict[str, snapshot.Entry] = {}
+            if marker.saved_tree:
+                expected = snapshot.tree_entries(repo.wt, marker.saved_tree)
+            if lo.marker is None:
+                leftovers.write(repo.state_dir, marker)
+            left = drain(repo, marker, expected, (), say)
+            if left:
+                done.append((lo, "failed", f"{why}; still changing: {', '.join(left[:5])}"))
+            else:
+                done.append((lo, "removed", why))
+    return done
+
+
+def remove_admin(repo: Repo, admin: Path) -> None:
+    """Drop a gone worktree's git admin dir (index, HEAD, locks): renamed aside first, so a
+    crash never leaves half of one. The caller has proven no directory uses it."""
+    if not admin.is_dir() or admin.parent != repo.commondir / "worktrees":
+        return
+    trash = admin.with_name(f".{admin.name}.wt-gc-{os.getpid()}")
+    os.rename(admin, trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def prune(repo: Repo, dry_run: bool, say: Say) -> tuple[list[str], list[dict[str, str | None]]]:
+    """`git worktree prune`, except for worktrees moved by hand: those are repaired when found
+    near their old place, else locked through the prune (their files still exist)."""
+    moved: list[dict[str, str | None]] = []
+    protect: list[Path] = []
+    root = repo.commondir / "worktrees"
+    admins = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    for admin in admins:
+        try:
+            recorded = (admin / "gitdir").read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        old = Path(recorded).parent
+        if (admin / "locked").exists() or os.path.exists(recorded):
+            continue
+        found = identity.moved_to(admin, old)
+        if found is None and not identity.still_linked(admin):
+            continue
+        moved.append({"worktree": os.fspath(old), "moved_to": os.fspath(found) if found else None})
+        if dry_run:
+            continue
+        if found is not None:
+            repo.wt.git(["worktree", "repair", os.fspath(found)], check=False)
+            say(f"wt: {old} was moved by hand to {found}; repaired git's registry")
+        else:
+            protect.append(admin)
+            say(
+                f"wt: {old} was moved by hand (its files still exist elsewhere); kept its git "
+                f"admin dir {admin}: run `git worktree repair` inside it"
+            )
+    for admin in protect:
+        (admin / "locked").write_text("git wt gc: moved by hand, its files still exist\n")
+    try:
+        res = repo.wt.git(["worktree", "prune", "-v", *(["-n"] if dry_run else [])], check=False)
+    finally:
+        for admin in protect:
+            (admin / "locked").unlink(missing_ok=True)
+    lines = [line for line in (res.out + res.err).splitlines() if line.strip()]
+    return lines, moved
