@@ -48,6 +48,7 @@ class Kind(str, Enum):
     ORPHAN_HOOK = "orphan_hook"
     LEAKED_CONFIG = "leaked_config"
     CORRUPT_RECORD = "corrupt_record"
+    GC_LEFTOVER = "gc_leftover"
 
 
 class Change(str, Enum):
@@ -271,6 +272,8 @@ class Scanner:
                 out.append(Finding(Kind.ORPHAN_HOOK, f.subject, f.detail, data=extra))
             elif f.kind == "leaked_config":
                 out.append(Finding(Kind.LEAKED_CONFIG, f.subject, f.detail, data=extra))
+            elif f.kind == "gc_leftover":
+                out.append(Finding(Kind.GC_LEFTOVER, f.subject, f.detail, data=extra))
         self._stale = stale_now
         return out
 

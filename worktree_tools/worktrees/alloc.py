@@ -13,7 +13,7 @@ from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import clean_env
 from worktree_tools.core.repo import ZERO_OID
 from worktree_tools.hooks import run as hookrun
-from worktree_tools.worktrees import gitinfo, lease, records
+from worktree_tools.worktrees import gitinfo, identity, lease, records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import Record, RecordState
 
@@ -115,6 +115,7 @@ def _create(repo: Repo, agent: str, req: AllocRequest) -> Record:
     if admin is None:
         raise InvalidInput(f"git did not create a worktree at {path}")
     write_owner_file(admin, agent)
+    identity.remember(admin, path)  # tells a later move by hand from a deletion
     stamp = records.now_iso()
     rec = Record(
         agent=agent,

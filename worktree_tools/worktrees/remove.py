@@ -58,6 +58,7 @@ def take_away(
         saved_tree=saved.work_tree if saved else None,
     )  # fmt: skip
     leftovers.write(repo.state_dir, marker)
+    faults.point("wt-gc-renaming")
     os.rename(path, aside)
     faults.point("wt-gc-aside")
     moved = Worktree(aside, tree.gitdir, tree.commondir, tree.hooks_dir)

@@ -24,7 +24,7 @@ from typing import Any
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import GitResult, git
 from worktree_tools.core.repo import ZERO_OID, Worktree
-from worktree_tools.worktrees import gitinfo, snapshot
+from worktree_tools.worktrees import gitinfo, identity, snapshot
 from worktree_tools.worktrees.common import Repo
 
 PREFIX = "refs/wt/rescue/"
@@ -130,29 +130,34 @@ def _checkout_reproduces(tree: Worktree, head_tree: str, work_tree: str) -> bool
         pairs.append((old, new, path))
     if not pairs:
         return True
-    batch = "".join(f"{oid} {path}\n" for oid, _new, path in pairs)
-    out = _run(
-        tree,
-        ["cat-file", "--batch", "--filters"],
-        input=batch.encode("utf-8", "surrogateescape"),
-        check=False,
-    )
-    if out.returncode != 0:
-        return False
-    data = out.stdout
-    pos = 0
-    hasher = snapshot.Hasher(tree.commondir, False)
-    for _oid, want, _path in pairs:
-        end = data.index(b"\n", pos)
-        header = data[pos:end].split(b" ")
-        if len(header) != 3 or header[1] != b"blob":
+    # What a checkout of HEAD writes for those paths, written under a scratch directory by
+    # git itself (its filters, autocrlf and attributes), then compared byte for byte.
+    scratch = Path(tempfile.mkdtemp(prefix="checkout-", dir=tree.state_dir / "tmp"))
+    try:
+        idx = scratch / "index"
+        env = {"GIT_INDEX_FILE": os.fspath(idx)}
+        _run(tree, ["read-tree", head_tree], env=env)
+        paths = b"".join(os.fsencode(path) + b"\0" for _old, _new, path in pairs)
+        out = _run(
+            tree,
+            ["checkout-index", f"--prefix={scratch}/co/", "-z", "--stdin"],
+            env=env,
+            input=paths,
+            check=False,
+        )
+        if out.returncode != 0:
             return False
-        size = int(header[2])
-        blob = data[end + 1 : end + 1 + size]
-        pos = end + 1 + size + 1
-        if hasher.blob(blob) != want:
-            return False
-    return True
+        hasher = snapshot.Hasher(tree.commondir, False)
+        for _old, want, path in pairs:
+            try:
+                data = (scratch / "co" / path).read_bytes()
+            except OSError:
+                return False
+            if hasher.blob(data) != want:
+                return False
+        return True
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def nested_repositories(repo: Repo, cap: Capture) -> list[str]:
@@ -283,6 +288,7 @@ def restore(repo: Repo, rid: str, to: Path | None) -> tuple[Rescue, Path, str | 
     if admin is None:
         raise InvalidInput(f"git did not create a worktree at {dest}")
     tree = Worktree(dest, admin, repo.commondir, repo.wt.hooks_dir)
+    identity.remember(admin, dest)
     # The index as I; then W's blobs written byte for byte (a checkout would run the
     # worktree's filters, autocrlf and ident over them and write other bytes).
     _run(tree, ["read-tree", f"{item.index_commit}^{{tree}}"])
