@@ -187,7 +187,7 @@ def test_a_writer_inside_the_worktree_during_the_rename_loses_nothing(
     writer = Writer(path, tmp_path, "in")
     writer.wait_for(3)
     (marks / "wt-gc-renaming.go").touch()
-    out, err = gc.communicate(timeout=120)
+    _out, err = gc.communicate(timeout=120)
     assert gc.returncode == 3, err  # skipped: someone works in it
     assert b"working in it" in err and b"internal error" not in err
     names = writer.stop()
