@@ -334,6 +334,8 @@ def test_a_worktree_moved_far_away_is_kept_usable(repo: Path, tmp_path: Path) ->
     far = tmp_path / "far" / "away" / "a1"
     far.parent.mkdir(parents=True)
     os.rename(path, far)
+    row = wt_json(repo, "status", "a1")["worktrees"][0]
+    assert row["missing"] is True and row["moved"] is True
     res = git_wt(repo, "gc", "--json")
     assert res.returncode == 0, res.stderr
     item = json.loads(res.stdout)["worktrees"][0]

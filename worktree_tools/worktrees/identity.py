@@ -70,7 +70,8 @@ def locate(rec: Record, *, managed: bool = True, main: Path | None = None) -> Wh
     """Where `rec`'s worktree is now."""
     path, admin = Path(rec.path), Path(rec.admin_dir)
     owner = owner_of(admin) if managed else None
-    ours = admin.is_dir() and (not managed or owner in (None, rec.agent))
+    # A managed worktree's admin dir always names its owner (alloc and adopt write it).
+    ours = admin.is_dir() and (not managed or owner == rec.agent)
     if os.path.lexists(path):
         points = gitinfo.admin_dir_of(path) if path.is_dir() and not path.is_symlink() else None
         if main is not None and _same(path, main):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.worktrees import gitinfo, lease, records
+from worktree_tools.worktrees import gitinfo, identity, lease, records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import CorruptRecord, Record
 
@@ -32,6 +32,8 @@ class Row:
     owner_alive: bool | None = None
     expires_in: float | None = None
     error: str | None = None
+    moved: bool = False  # missing from its path, but its files still exist elsewhere
+    moved_to: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "record"}
@@ -122,6 +124,12 @@ def _row(
         expires: float | None = lease.expires_at(rec) - now
     else:
         state, age, handoff, alive, expires = "unmanaged", None, False, None, None
+    moved_to: str | None = None
+    moved = False
+    if missing and rec is not None:
+        where = identity.locate(rec)
+        moved = where.presence is identity.Presence.MOVED
+        moved_to = None if where.moved_to is None else os.fspath(where.moved_to)
     return Row(
         agent=rec.agent if rec else None,
         branch=branch,
@@ -139,6 +147,8 @@ def _row(
         record=rec,
         owner_alive=alive,
         expires_in=expires,
+        moved=moved,
+        moved_to=moved_to,
     )
 
 
@@ -192,7 +202,7 @@ def table(items: list[Row]) -> str:
                 _num(r.untracked),
                 _num(r.ahead),
                 "yes" if r.handoff else "-",
-                r.path + (" (missing)" if r.missing else ""),
+                r.path + _where_text(r),
             )
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
@@ -202,6 +212,12 @@ def table(items: list[Row]) -> str:
         + line[-1]
         for line in lines
     )
+
+
+def _where_text(r: Row) -> str:
+    if r.moved:
+        return f" (moved by hand to {r.moved_to})" if r.moved_to else " (moved by hand)"
+    return " (missing)" if r.missing else ""
 
 
 def _num(value: int | None) -> str:

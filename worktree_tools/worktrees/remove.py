@@ -115,7 +115,7 @@ def drain(
         late = _save_rest(repo, marker, say)
         if late is None:
             break
-        expected = late
+        expected, discarded = late
     say(
         f"wt: left {aside} in place ({len(left)} path(s) still changing or unreadable); "
         "run git wt gc again once nothing writes there"
@@ -123,9 +123,11 @@ def drain(
     return left
 
 
-def _save_rest(repo: Repo, marker: Marker, say: Say) -> dict[str, snapshot.Entry] | None:
-    """Save every file still in the aside directory in a rescue; its entries, or None when
-    nothing could be read."""
+def _save_rest(
+    repo: Repo, marker: Marker, say: Say
+) -> tuple[dict[str, snapshot.Entry], tuple[str, ...]] | None:
+    """Save every file still in the aside directory in a rescue; its entries and the
+    regenerable paths left out, or None when nothing could be read."""
     aside = Path(marker.aside)
     scratch = repo.state_dir / "tmp" / f"drain-{os.getpid()}"
     scratch.mkdir(parents=True, exist_ok=True)
@@ -137,7 +139,7 @@ def _save_rest(repo: Repo, marker: Marker, say: Say) -> dict[str, snapshot.Entry
         listing = snapshot.list_paths(base, empty)
         entries = snapshot.read_entries(aside, listing, snapshot.Hasher(repo.commondir, True))
         if not entries:
-            return None
+            return ({}, listing.discarded) if listing.discarded else None
         tree = snapshot.tree_of(repo.wt, scratch, entries, write=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -157,7 +159,7 @@ def _save_rest(repo: Repo, marker: Marker, say: Say) -> dict[str, snapshot.Entry
         f"wt: saved what was written into {aside} as {saved.ref}; "
         f"restore with: git wt rescue restore {saved.id}"
     )
-    return {e.path: e for e in entries}
+    return {e.path: e for e in entries}, listing.discarded
 
 
 def sweep(repo: Repo, near: list[Path], say: Say) -> list[tuple[leftovers.Leftover, str, str]]:

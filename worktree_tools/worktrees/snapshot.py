@@ -361,17 +361,21 @@ def delete_verified(
                 if not visit(sub):
                     empty = False
                 continue
+            if gone(sub):  # regenerable, not saved by design
+                os.unlink(os.path.join(full, item.name))
+                continue
             expected = saved.get(sub)
             parent_fd = os.open(full, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
             try:
-                found = read_file(parent_fd, item.name)
-                same = found is not None and (
-                    gone(sub)
-                    or (
-                        expected is not None
-                        and expected.mode == found[0]
-                        and expected.oid == hasher.blob(found[1])
-                    )
+                try:
+                    found = read_file(parent_fd, item.name)
+                except InvalidInput:
+                    found = None  # unreadable: cannot be proven saved, so it stays
+                same = (
+                    found is not None
+                    and expected is not None
+                    and expected.mode == found[0]
+                    and expected.oid == hasher.blob(found[1])
                 )
                 if same:
                     os.unlink(item.name, dir_fd=parent_fd)
