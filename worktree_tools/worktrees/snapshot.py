@@ -197,9 +197,10 @@ class Hasher:
         self._repo: Any = pygit2.Repository(os.fspath(commondir)) if write else None
 
     def blob(self, data: bytes) -> str:
-        if self._repo is not None:
+        oid = self._pygit2.hash(data)
+        if self._repo is not None and oid not in self._repo:  # most blobs are HEAD's already
             return str(self._repo.create_blob(data))
-        return str(self._pygit2.hash(data))
+        return str(oid)
 
 
 class _Dirs:
