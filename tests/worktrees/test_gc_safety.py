@@ -370,3 +370,31 @@ def test_an_unmanaged_worktree_moved_by_hand_is_not_pruned(repo: Path, tmp_path:
     res = wt_json(repo, "gc")
     assert res["moved"] == [{"worktree": str(plain), "moved_to": None}]
     assert git(far / "plain", "status", "--porcelain") == "A  staged.txt\n"
+
+
+def test_a_forged_gc_marker_never_gets_a_directory_touched(repo: Path, tmp_path: Path) -> None:
+    """Markers are state like any other: one naming a directory gc would never have renamed
+    aside (or one that cannot be read) is reported, never acted on."""
+    precious = tmp_path / "precious"
+    write(precious, "keep.txt", "keep\n")
+    markers = repo / ".git" / "wt" / "gc-aside"
+    markers.mkdir(parents=True)
+    forged = {
+        "aside": str(precious),
+        "path": str(tmp_path / "other"),
+        "agent": "a1",
+        "admin_dir": None,
+        "pid": 4194300,
+        "started": None,
+        "host": os.uname().nodename,
+        "phase": "deleting",
+    }
+    (markers / "forged.json").write_text(json.dumps(forged))
+    (markers / "torn.json").write_text('{"aside": ')
+    res = git_wt(repo, "gc", "--json")
+    assert res.returncode == 0, res.stderr
+    assert (precious / "keep.txt").read_text() == "keep\n"
+    assert not (tmp_path / "other").exists() and rescues(repo) == []
+    found = wt_json(repo, "doctor", expect=7)["findings"]
+    subjects = {f["subject"] for f in found if f["kind"] == "gc_leftover"}
+    assert subjects == {str(markers / "forged.json"), str(markers / "torn.json")}

@@ -112,6 +112,8 @@ def gc_leftovers(wt: Worktree, dirs: list[tuple[Path, Path]]) -> list[Finding]:
                 extra=lo.to_json(),
             )
         )
+    for where, message in leftovers.corrupt(wt.state_dir):
+        out.append(Finding("gc_leftover", where, message, fixable=False))
     return out
 
 

@@ -87,6 +87,19 @@ class Marker:
     def gc_alive(self) -> bool:
         return alive(self.pid, self.started, host=self.host)
 
+    def plausible(self) -> bool:
+        """Whether the marker names what gc itself would have: `.NAME.wt-gc-PID` beside NAME
+        (a marker naming any other directory is not acted on)."""
+        aside, path = Path(self.aside), Path(self.path)
+        match = ASIDE.match(aside.name)
+        return (
+            match is not None
+            and aside.is_absolute()
+            and aside.parent == path.parent
+            and match["name"] == path.name
+            and int(match["pid"]) == self.pid
+        )
+
     def with_phase(self, phase: str) -> Marker:
         return replace(self, phase=phase)
 
@@ -99,19 +112,40 @@ def clear(state_dir: Path, marker: Marker) -> None:
     (state_dir / MARKERS / marker.file_name).unlink(missing_ok=True)
 
 
-def load_all(state_dir: Path) -> tuple[list[Marker], list[str]]:
-    """Every readable marker, and a message for each that is not (it is left in place)."""
-    good: list[Marker] = []
-    bad: list[str] = []
+def corrupt(state_dir: Path) -> list[tuple[str, str]]:
+    """(marker file, message) for markers that cannot be read or that name what gc would
+    never rename aside: nothing is done with those."""
+    found, bad = _read_all(state_dir)
+    return bad + [
+        (
+            os.fspath(path),
+            f"gc marker {path} names {m.aside}, which gc never renames aside; nothing was "
+            f"done with it: inspect, then remove {path}",
+        )
+        for path, m in found
+        if not m.plausible() or path.name != m.file_name
+    ]
+
+
+def load_all(state_dir: Path) -> tuple[list[Marker], list[tuple[str, str]]]:
+    """Every readable marker, and (file, message) for each that is not (left in place)."""
+    found, bad = _read_all(state_dir)
+    return [m for _path, m in found], bad
+
+
+def _read_all(state_dir: Path) -> tuple[list[tuple[Path, Marker]], list[tuple[str, str]]]:
+    good: list[tuple[Path, Marker]] = []
+    bad: list[tuple[str, str]] = []
     try:
         files = sorted((state_dir / MARKERS).glob("*.json"))
     except OSError:
         return good, bad
     for path in files:
         try:
-            good.append(Marker.parse(json.loads(path.read_bytes().decode("utf-8"))))
+            good.append((path, Marker.parse(json.loads(path.read_bytes().decode("utf-8")))))
         except (OSError, ValueError) as exc:
-            bad.append(f"gc marker {path} is unreadable ({exc}); inspect it, then move it away")
+            message = f"gc marker {path} is unreadable ({exc}); inspect it, then move it away"
+            bad.append((os.fspath(path), message))
     return good, bad
 
 
@@ -139,12 +173,14 @@ class Leftover:
 def find(state_dir: Path, near: list[Path]) -> list[Leftover]:
     """Leftovers of gc runs that are no longer running (read-only): those with a marker, and
     directories named like an aside in the directories `near` (where worktrees live)."""
-    markers, _bad = load_all(state_dir)
+    found, _bad = _read_all(state_dir)
     out: list[Leftover] = []
     seen: set[str] = set()
-    for m in markers:
+    for path, m in found:
+        if not m.plausible() or path.name != m.file_name:
+            continue
         seen.add(os.path.normpath(m.aside))
-        if m.gc_alive() or not os.path.lexists(m.aside):
+        if m.gc_alive() or not os.path.isdir(m.aside):
             continue
         out.append(Leftover(Path(m.aside), Path(m.path), m.pid, m.agent, m))
     for parent in sorted({os.path.normpath(p) for p in near}):

@@ -17,7 +17,7 @@ from pathlib import Path
 from worktree_tools.core import faults
 from worktree_tools.core.procs import ProcRef, processes_in
 from worktree_tools.core.repo import Worktree
-from worktree_tools.worktrees import identity, leftovers, rescue, snapshot
+from worktree_tools.worktrees import gitinfo, identity, leftovers, rescue, snapshot
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.leftovers import Marker
 
@@ -167,7 +167,11 @@ def sweep(repo: Repo, near: list[Path], say: Say) -> list[tuple[leftovers.Leftov
     nothing else took that place), else save and remove its content. Returns (leftover,
     action, reason) for each."""
     done: list[tuple[leftovers.Leftover, str, str]] = []
+    with repo.admin_lock():
+        registered = {os.path.realpath(e.path) for e in gitinfo.worktree_list(repo.wt)}
     for lo in leftovers.find(repo.state_dir, near):
+        if os.path.realpath(lo.aside) in registered:
+            continue  # a worktree git knows, whatever its name: never a leftover
         marker = lo.marker or Marker(
             os.fspath(lo.aside), os.fspath(lo.path), lo.agent or "unknown", None, lo.pid,
             None, "", "deleting",
