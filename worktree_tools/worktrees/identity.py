@@ -121,3 +121,32 @@ def moved_to(admin: Path, old: Path) -> Path | None:
             if found is not None and _same(found, admin):
                 return child
     return None
+
+
+def registered_admin(commondir: Path, path: Path) -> Path | None:
+    """The admin dir git keeps for a worktree registered at `path` (its `gitdir` file)."""
+    want = os.path.normpath(path / ".git")
+    root = commondir / "worktrees"
+    try:
+        admins = sorted(root.iterdir())
+    except OSError:
+        return None
+    for admin in admins:
+        try:
+            recorded = (admin / "gitdir").read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        if os.path.normpath(recorded) == want:
+            return admin
+    return None
+
+
+def moved_unmanaged(commondir: Path, path: Path) -> Where | None:
+    """For a registered worktree missing from `path`: MOVED when its files still exist."""
+    admin = registered_admin(commondir, path)
+    if admin is None:
+        return None
+    found = moved_to(admin, path)
+    if found is not None or still_linked(admin):
+        return Where(Presence.MOVED, "", found)
+    return None

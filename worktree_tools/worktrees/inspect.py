@@ -126,10 +126,15 @@ def _row(
         state, age, handoff, alive, expires = "unmanaged", None, False, None, None
     moved_to: str | None = None
     moved = False
-    if missing and rec is not None:
-        where = identity.locate(rec)
-        moved = where.presence is identity.Presence.MOVED
-        moved_to = None if where.moved_to is None else os.fspath(where.moved_to)
+    if missing:
+        found = (
+            identity.locate(rec)
+            if rec is not None
+            else identity.moved_unmanaged(repo.commondir, Path(path))
+        )
+        moved = found is not None and found.presence is identity.Presence.MOVED
+        if found is not None and found.moved_to is not None:
+            moved_to = os.fspath(found.moved_to)
     return Row(
         agent=rec.agent if rec else None,
         branch=branch,
