@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import faults
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.repo import Worktree
 
@@ -327,83 +326,3 @@ def tree_entries(wt: Worktree, tree: str) -> dict[str, Entry]:
         mode, _kind, oid = meta.split(" ")
         out[path] = Entry(path, mode, oid)
     return out
-
-
-def delete_verified(
-    root: Path, saved: dict[str, Entry], discarded: tuple[str, ...], hasher: Hasher
-) -> list[str]:
-    """Delete from `root` each file whose bytes and mode are what `saved` holds (and the
-    regenerable `discarded` entries); keep everything else. Returns what is left."""
-    exact = set(discarded)
-    left: list[str] = []
-    deleted = 0
-
-    def gone(rel: str) -> bool:
-        return rel in exact or _under(rel, exact)
-
-    def visit(rel: str) -> bool:
-        """Empty `rel` (a directory); True when it could be removed."""
-        nonlocal deleted
-        full = root / rel if rel else root
-        try:
-            with os.scandir(full) as it:
-                items = sorted(it, key=lambda e: e.name)
-        except OSError:
-            left.append(rel or ".")
-            return False
-        empty = True
-        dotgit = None
-        for item in items:
-            sub = f"{rel}/{item.name}" if rel else item.name
-            if not rel and item.name == ".git":
-                dotgit = item
-                continue
-            if item.is_dir(follow_symlinks=False):
-                if not visit(sub):
-                    empty = False
-                continue
-            if gone(sub):  # regenerable, not saved by design
-                os.unlink(os.path.join(full, item.name))
-                continue
-            expected = saved.get(sub)
-            parent_fd = os.open(full, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-            try:
-                try:
-                    found = read_file(parent_fd, item.name)
-                except InvalidInput:
-                    found = None  # unreadable: cannot be proven saved, so it stays
-                same = (
-                    found is not None
-                    and expected is not None
-                    and expected.mode == found[0]
-                    and expected.oid == hasher.blob(found[1])
-                )
-                if same:
-                    os.unlink(item.name, dir_fd=parent_fd)
-                    deleted += 1
-                    if deleted == 1:
-                        faults.point("wt-gc-deleting")
-                else:
-                    left.append(sub)
-                    empty = False
-            finally:
-                os.close(parent_fd)
-        if dotgit is not None:
-            if empty:
-                os.unlink(dotgit.path)
-            else:
-                left.append(".git")
-        if empty:
-            try:
-                os.rmdir(full)
-            except OSError:
-                left.append(rel or ".")
-                return False
-        return empty
-
-    visit("")
-    return left
-
-
-def _under(rel: str, dirs: set[str]) -> bool:
-    return any(d.endswith("/") and rel.startswith(d) for d in dirs)
