@@ -114,7 +114,7 @@ def processes_in(root: Path) -> list[ProcRef]:
     Another user's processes cannot be read and are not counted."""
     import psutil
 
-    top = os.fspath(root).rstrip("/")
+    top = os.path.realpath(root).rstrip("/")  # the kernel reports resolved paths
     inside = top + "/"
     found: list[ProcRef] = []
     for proc in psutil.process_iter(["pid", "name", "cmdline"]):

@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from worktree_tools.core import faults
+from worktree_tools.core import events, faults
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.procs import ProcRef, processes_in
 from worktree_tools.core.repo import Worktree
@@ -185,6 +185,7 @@ def sweep(repo: Repo, near: list[Path], say: Say) -> list[tuple[leftovers.Leftov
             if marker.phase == "aside" and _put_back(repo, marker):
                 say(f"wt: put {lo.path} back where it was ({why})")
                 done.append((lo, "restored", why))
+                _log(repo, agent, lo, "restored", why)
                 continue
             expected: dict[str, snapshot.Entry] = {}
             if marker.saved_tree:
@@ -193,10 +194,17 @@ def sweep(repo: Repo, near: list[Path], say: Say) -> list[tuple[leftovers.Leftov
                 leftovers.write(repo.state_dir, marker)
             left = drain(repo, marker, expected, (), say)
             if left:
-                done.append((lo, "failed", f"{why}; still changing: {', '.join(left[:5])}"))
-            else:
-                done.append((lo, "removed", why))
+                why = f"{why}; still changing: {', '.join(left[:5])}"
+            done.append((lo, "failed" if left else "removed", why))
+            _log(repo, agent, lo, "failed" if left else "removed", why)
     return done
+
+
+def _log(repo: Repo, agent: str, lo: leftovers.Leftover, outcome: str, why: str) -> None:
+    events.append(
+        repo.state_dir, "gc_leftover", agent, outcome=outcome, reason=why,
+        aside=os.fspath(lo.aside), path=os.fspath(lo.path), gc_pid=lo.pid,
+    )  # fmt: skip
 
 
 def remove_admin(repo: Repo, admin: Path) -> None:
