@@ -401,3 +401,35 @@ def test_a_forged_gc_marker_never_gets_a_directory_touched(repo: Path, tmp_path:
     found = wt_json(repo, "doctor", expect=7)["findings"]
     subjects = {f["subject"] for f in found if f["kind"] == "gc_leftover"}
     assert subjects == {str(markers / "forged.json"), str(markers / "torn.json")}
+
+
+def test_an_unmanaged_worktree_moved_into_a_new_folder_is_found(repo: Path, tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    git(repo, "worktree", "add", "-q", str(plain))
+    write(plain, "staged.txt", "staged\n")
+    git(plain, "add", "staged.txt")
+    (tmp_path / "archive").mkdir()
+    os.rename(plain, tmp_path / "archive" / "plain")  # no gc has seen it before
+    res = wt_json(repo, "gc")
+    assert res["moved"] == [
+        {"worktree": str(plain), "moved_to": str(tmp_path / "archive" / "plain")}
+    ]
+    assert git(tmp_path / "archive" / "plain", "status", "--porcelain") == "A  staged.txt\n"
+    assert str(tmp_path / "archive" / "plain") in git(repo, "worktree", "list")
+
+
+def test_fifos_and_sockets_hold_no_work_and_never_block_removal(repo: Path) -> None:
+    import socket
+
+    path = alloc(repo, "a1")
+    write(path, "work.txt", "work\n")
+    os.mkfifo(path / "pipe")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(path / "agent.sock"))
+    sock.close()
+    wt_json(repo, "release", "a1", "--state", "done")
+    res = git_wt(repo, "gc", "--json")
+    assert res.returncode == 0, res.stderr
+    assert not path.exists() and asides(path) == []
+    [saved] = rescues(repo)
+    assert git(repo, "show", f"{saved['ref']}:work.txt") == "work\n"

@@ -103,24 +103,31 @@ def still_linked(admin: Path) -> bool:
 
 
 def moved_to(admin: Path, old: Path) -> Path | None:
-    """A directory near `old` whose `.git` file points at `admin`, if there is one."""
-    seen = 0
-    roots = [old.parent, old.parent.parent]
-    for root in roots:
+    """A directory near `old` (two levels under its parent, one under its grandparent) whose
+    `.git` file points at `admin`, if there is one."""
+    budget = [_SEARCH_LIMIT]
+
+    def search(root: Path, depth: int) -> Path | None:
         try:
             children = sorted(root.iterdir())
         except OSError:
-            continue
+            return None
         for child in children:
-            seen += 1
-            if seen > _SEARCH_LIMIT:
+            budget[0] -= 1
+            if budget[0] < 0:
                 return None
             if child == old or child.is_symlink() or not child.is_dir():
                 continue
             found = gitinfo.admin_dir_of(child)
             if found is not None and _same(found, admin):
                 return child
-    return None
+            if depth > 1 and found is None and not (child / ".git").exists():
+                deeper = search(child, depth - 1)
+                if deeper is not None:
+                    return deeper
+        return None
+
+    return search(old.parent, 2) or search(old.parent.parent, 1)
 
 
 def registered_admin(commondir: Path, path: Path) -> Path | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -294,7 +295,7 @@ def delete_verified(
                 if not visit(sub):
                     empty = False
                 continue
-            if gone(sub):  # regenerable, not saved by design
+            if gone(sub) or _special(item):  # regenerable by design, or holds no bytes
                 os.unlink(os.path.join(full, item.name))
                 continue
             expected = saved.get(sub)
@@ -335,6 +336,15 @@ def delete_verified(
 
     visit("")
     return left
+
+
+def _special(item: os.DirEntry[str]) -> bool:
+    """A fifo, socket or device node: nothing a rescue could hold, nothing lost."""
+    try:
+        mode = item.stat(follow_symlinks=False).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISLNK(mode) or stat.S_ISDIR(mode))
 
 
 def _under(rel: str, dirs: set[str]) -> bool:

@@ -268,6 +268,7 @@ def restore(repo: Repo, rid: str, to: Path | None) -> tuple[Rescue, Path, str | 
         raise InvalidInput("the rescue does not record a path", fix="pass --to DIR")
     if os.path.lexists(dest) and not (dest.is_dir() and not any(dest.iterdir())):
         raise InvalidInput(f"{dest} already exists; nothing was changed", fix="pass --to NEW-DIR")
+    checked_entries(repo.wt, f"{item.commit}^{{tree}}")  # before anything is created
     branch = item.meta.get("branch")
     attach = False
     with repo.admin_lock():
@@ -297,10 +298,24 @@ def restore(repo: Repo, rid: str, to: Path | None) -> tuple[Rescue, Path, str | 
     return item, dest, branch if attach else None
 
 
+def checked_entries(tree: Worktree, treeish: str) -> dict[str, snapshot.Entry]:
+    """The entries of a rescue's tree, refused whole if one could write outside a worktree
+    (a rescue ref is state like any other: it may have been forged)."""
+    entries = snapshot.tree_entries(tree, treeish)
+    for entry in entries.values():
+        parts = entry.path.split("/")
+        if any(p in ("", ".", "..") or p.lower() == ".git" for p in parts):
+            raise InvalidInput(
+                f"the rescue holds a path no worktree can have: {entry.path!r}; nothing written",
+                fix=f"inspect it with: git ls-tree -r {treeish}",
+            )
+    return entries
+
+
 def write_tree_files(tree: Worktree, dest: Path, treeish: str) -> None:
     """Write every blob of `treeish` under `dest` exactly as stored (`git cat-file blob`
     semantics: no filter, no end-of-line conversion); links as links, modes as recorded."""
-    entries = snapshot.tree_entries(tree, treeish)
+    entries = checked_entries(tree, treeish)
     files = [e for e in entries.values() if e.mode != snapshot.GITLINK]
     batch = "".join(f"{e.oid}\n" for e in files).encode()
     data = _run(tree, ["cat-file", "--batch"], input=batch).stdout

@@ -244,13 +244,16 @@ def read_file(dir_fd: int, name: str) -> tuple[str, bytes] | None:
     if not stat.S_ISREG(st.st_mode):
         return None
     try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
+        # O_NONBLOCK: a file swapped for a fifo meanwhile must not hang the read
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
     except OSError as err:
         if err.errno in (errno.ENOENT, errno.ELOOP):
             return None
         raise InvalidInput(f"cannot read {name}: {err.strerror}") from None
     try:
         st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
         chunks = []
         while True:
             chunk = os.read(fd, 1 << 20)
