@@ -292,6 +292,14 @@ def delete_verified(
                 dotgit = item
                 continue
             if item.is_dir(follow_symlinks=False):
+                known = saved.get(sub)
+                if known is not None and known.mode == snapshot.GITLINK:
+                    # a submodule proven clean, its objects in the superproject's modules/
+                    shutil.rmtree(os.path.join(full, item.name), ignore_errors=True)
+                    if os.path.lexists(os.path.join(full, item.name)):
+                        left.append(sub)
+                        empty = False
+                    continue
                 if not visit(sub):
                     empty = False
                 continue

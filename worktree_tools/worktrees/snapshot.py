@@ -300,12 +300,16 @@ def _gitlink_head(path: Path) -> str | None:
 
 
 def dirty_gitlinks(top: Path, listing: Listing) -> list[str]:
-    """Tracked nested repositories (submodules) with uncommitted changes of their own."""
+    """Tracked nested repositories (submodules) that hold what a rescue cannot: changes of
+    their own, or their own object store (a `.git` directory, not one absorbed into the
+    superproject's `modules/`), where unpushed commits may live."""
     from worktree_tools.core.gitcmd import git
 
     out = []
     for path in sorted(listing.gitlinks):
-        if (top / path / ".git").exists():
+        if (top / path / ".git").is_dir() and not (top / path / ".git").is_symlink():
+            out.append(path)
+        elif (top / path / ".git").exists():
             res = git(["status", "--porcelain", "-z"], cwd=top / path, check=False)
             if res.returncode != 0 or res.out:
                 out.append(path)
