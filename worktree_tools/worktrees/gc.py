@@ -88,7 +88,7 @@ def gc(
     main = main_toplevel(repo)
     with repo.admin_lock():
         listed = gitinfo.worktree_list(repo.wt)
-    for entry in listed[1:]:
+    for entry in [] if dry_run else listed[1:]:
         admin = gitinfo.admin_dir_of(Path(entry.path))
         if admin is not None:
             identity.remember(admin, Path(entry.path))  # so a later move can be told apart
