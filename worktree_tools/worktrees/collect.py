@@ -83,13 +83,15 @@ def collect(
                     wlock.__exit__(None, None, None)
 
 
-def _admin_capture(repo: Repo, rec: Record, tip: str | None) -> rescue.Capture | None:
+def _admin_capture(
+    repo: Repo, rec: Record, tip: str | None, managed: bool
+) -> rescue.Capture | None:
     """What is left of a worktree whose directory is gone: its HEAD (a detached one too) and
     its staged index, read from its admin dir when that is still its own."""
     admin = Path(rec.admin_dir)
     head = tip
     index_tree = None
-    if admin.is_dir() and identity.owner_of(admin) in (None, rec.agent):
+    if identity.admin_is_own(admin, rec, managed):
         env_tree = Worktree(repo.commondir, admin, repo.commondir, repo.wt.hooks_dir)
         head = gitinfo.rev(env_tree, "HEAD") or tip
         if (admin / "index").exists():
@@ -134,7 +136,7 @@ def _collect_locked(
                 + " (move it out or commit it, then run gc again)"
             )
     else:
-        cap = _admin_capture(repo, rec, tip)
+        cap = _admin_capture(repo, rec, tip, managed)
         if where.presence is Presence.FOREIGN:
             item.notes.append(
                 f"its path is no longer its worktree ({where.detail}): left alone; "
@@ -257,7 +259,7 @@ def _remove(
             used_by_path = gitinfo.admin_dir_of(Path(rec.path))
             if (
                 admin.is_dir()
-                and identity.owner_of(admin) in (None, rec.agent)
+                and identity.admin_is_own(admin, rec, managed)
                 and (
                     used_by_path is None
                     or os.path.realpath(used_by_path) != os.path.realpath(admin)

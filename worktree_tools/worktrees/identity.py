@@ -70,8 +70,7 @@ def locate(rec: Record, *, managed: bool = True, main: Path | None = None) -> Wh
     """Where `rec`'s worktree is now."""
     path, admin = Path(rec.path), Path(rec.admin_dir)
     owner = owner_of(admin) if managed else None
-    # A managed worktree's admin dir always names its owner (alloc and adopt write it).
-    ours = admin.is_dir() and (not managed or owner == rec.agent)
+    ours = admin_is_own(admin, rec, managed)
     if os.path.lexists(path):
         points = gitinfo.admin_dir_of(path) if path.is_dir() and not path.is_symlink() else None
         if main is not None and _same(path, main):
@@ -92,6 +91,12 @@ def locate(rec: Record, *, managed: bool = True, main: Path | None = None) -> Wh
     if ours and still_linked(admin):
         return Where(Presence.MOVED)
     return Where(Presence.GONE)
+
+
+def admin_is_own(admin: Path, rec: Record, managed: bool) -> bool:
+    """Whether `admin` is the record's own git admin dir. A managed worktree's always names
+    its owner (alloc and adopt write `wt-owner`); another's, or one naming nobody, is not."""
+    return admin.is_dir() and (not managed or owner_of(admin) == rec.agent)
 
 
 def still_linked(admin: Path) -> bool:
