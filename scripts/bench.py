@@ -526,6 +526,21 @@ def bench_remote(ctx: Context) -> Section:
     return _section(mod.run(ctx.quick))
 
 
+@benchmark("untrusted", "Validating untrusted state: policy pass, event log")
+def bench_untrusted(ctx: Context) -> Section:
+    import bench_untrusted as mod
+
+    data = mod.run(ctx.quick, ctx.root)
+    f = data["figures"]
+    return _section(
+        data,
+        [
+            Target("policy pass / whole journal verify", f["policy_share"], "x"),
+            Target("validated event log read / bare json.loads", f["events_ratio"], "x"),
+        ],
+    )
+
+
 def machine() -> dict[str, Any]:
     cpu = "unknown"
     try:

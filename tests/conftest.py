@@ -160,6 +160,21 @@ def repo(tmp_path: Path) -> Iterator[Path]:
     yield root
 
 
+@pytest.fixture
+def sha256_repo(tmp_path: Path) -> Iterator[Path]:
+    """Like `repo`, in a repository with SHA-256 object ids (64 hex digits, another null id
+    and another empty tree)."""
+    root = tmp_path / "repo256"
+    root.mkdir()
+    git(root, "init", "-q", "--object-format=sha256")
+    write(root, "README", "hello\n")
+    write(root, "src/app.py", "print('v1')\n")
+    git(root, "add", "README", "src/app.py")
+    git(root, "commit", "-qm", "initial")
+    assert len(git(root, "rev-parse", "HEAD").strip()) == 64
+    yield root
+
+
 def head(repo: Path, rev: str = "HEAD") -> str:
     return git(repo, "rev-parse", rev).strip()
 

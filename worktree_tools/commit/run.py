@@ -26,7 +26,7 @@ from worktree_tools.core import agent as agent_mod
 from worktree_tools.core import events, faults, notices
 from worktree_tools.core.errors import HookFailed, InvalidInput, Outcome, RefMoved, WtError
 from worktree_tools.core.locks import WORKTREE_LOCK, Holder, RecordedLock
-from worktree_tools.core.repo import EMPTY_TREE, Worktree, discover
+from worktree_tools.core.repo import Worktree, discover, empty_tree
 from worktree_tools.hooks import run as hookrun
 
 TMP_DIR = "wt-tmp"
@@ -192,7 +192,7 @@ def _commit_locked(
     tmp: Path,
 ) -> None:
     base = wt.resolve(ref)
-    tip, tip_tree = base if base else (None, EMPTY_TREE)
+    tip, tip_tree = base if base else (None, empty_tree(wt))
     priv = tmp / "index"
     stage_paths(wt, priv, tip, rels)
     tree = wt.git(["write-tree"], index=priv).out.strip()

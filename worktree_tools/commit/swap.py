@@ -20,7 +20,7 @@ from worktree_tools.core.errors import RefMoved, Rejected
 from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.gitlocks import GitFileLock, StaleReport, wait_until_free
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
-from worktree_tools.core.repo import ZERO_OID, Worktree
+from worktree_tools.core.repo import Worktree, null_oid
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def cas(
 ) -> None:
     """Move `ref` from `expected` (None: must not exist) to `new`, or raise Moved."""
     while True:
-        res = wt.git(["update-ref", "-m", reason, ref, new, expected or ZERO_OID], check=False)
+        res = wt.git(["update-ref", "-m", reason, ref, new, expected or null_oid(new)], check=False)
         if res.returncode == 0:
             return
         now = wt.resolve(ref)

@@ -60,7 +60,8 @@ ENVELOPE: dict[str, Any] = {
 FINDING = obj({"kind": S, "subject": S, "detail": S})
 RECORD = obj({"agent": S, "branch": S_NULL, "state": S})
 ROW = obj({"agent": S_NULL, "branch": S_NULL, "lease": S})
-LEASE = obj({"name": S, "state": S, "token": INT})
+# token null: a corrupt lease record (state "corrupt", with error and fix)
+LEASE = obj({"name": S, "state": S, "token": {"type": ["integer", "null"]}})
 CHANGE = obj({"hook": S, "action": S})
 VIOLATIONS = arr(obj({"kind": S}))
 

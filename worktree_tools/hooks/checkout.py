@@ -18,7 +18,7 @@ from pathlib import Path
 
 from worktree_tools.core.errors import WtError
 from worktree_tools.core.locks import Holder, RecordedLock
-from worktree_tools.core.repo import EMPTY_TREE, Worktree, discover
+from worktree_tools.core.repo import Worktree, discover, empty_tree
 
 HOOK_WORKTREES = "hook-worktrees"
 UNBORN_REF = "refs/wt/hook-unborn"
@@ -86,7 +86,7 @@ def carry_back_fixes(wt: Worktree, hw: Worktree, tip: str | None, tree: str) -> 
     fixed = [os.fsdecode(p) for p in res.stdout.split(b"\0") if p]
     if not fixed:
         return CarryBack([], [])
-    res = wt.git(["diff-tree", "-r", "--name-only", "-z", tip or EMPTY_TREE, tree])
+    res = wt.git(["diff-tree", "-r", "--name-only", "-z", tip or empty_tree(wt), tree])
     committed = {os.fsdecode(p) for p in res.stdout.split(b"\0") if p}
     candidates = [p for p in fixed if p in committed]
     skipped = [p for p in fixed if p not in committed]

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, faults
+from worktree_tools.core import events, faults, identity
 from worktree_tools.core.agent import OWNER_FILE, check_name
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import clean_env
-from worktree_tools.core.repo import ZERO_OID
+from worktree_tools.core.repo import null_oid
 from worktree_tools.hooks import run as hookrun
-from worktree_tools.worktrees import gitinfo, identity, lease, records
+from worktree_tools.worktrees import gitinfo, lease, location, records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import Record, RecordState
 
@@ -54,8 +54,7 @@ def write_owner_file(admin_dir: Path, agent: str) -> None:
 def alloc(repo: Repo, req: AllocRequest) -> AllocResult:
     """Create (or return) AGENT's worktree. Bad input raises InvalidInput before any change."""
     agent = check_name(req.agent)
-    if req.ttl is not None and req.ttl <= 0:
-        raise InvalidInput("--ttl must be a positive number of seconds")
+    records.require_ttl(req.ttl)
     with repo.agent_lock(agent):
         with repo.repo_lock():
             existing = records.load(repo.state_dir, agent)
@@ -91,6 +90,7 @@ def _target_path(repo: Repo, agent: str, raw: str | None, cwd: Path) -> Path:
 
 
 def _create(repo: Repo, agent: str, req: AllocRequest) -> Record:
+    identity.record_baseline(repo.wt)  # the identity the fleet began with (first alloc only)
     base, base_oid = _resolve_base(repo, req.base)
     branch = req.branch or f"{repo.branch_prefix()}{agent}"
     _check_branch(repo, branch)
@@ -115,7 +115,7 @@ def _create(repo: Repo, agent: str, req: AllocRequest) -> Record:
     if admin is None:
         raise InvalidInput(f"git did not create a worktree at {path}")
     write_owner_file(admin, agent)
-    identity.remember(admin, path)  # tells a later move by hand from a deletion
+    location.remember(admin, path)  # tells a later move by hand from a deletion
     stamp = records.now_iso()
     rec = Record(
         agent=agent,
@@ -186,7 +186,7 @@ def _checkout_if_needed(repo: Repo, rec: Record) -> None:
     hookrun.run(
         repo.wt.hooks_dir,
         "post-checkout",
-        [ZERO_OID, head, "1"],
+        [null_oid(head), head, "1"],
         cwd=tree.toplevel,
         env=clean_env(),
     )
@@ -206,6 +206,7 @@ def _reuse(repo: Repo, rec: Record, req: AllocRequest) -> Record:
             f"{rec.agent!r}'s worktree {rec.path} is missing (removed by hand?)",
             fix="git wt gc (keeps its branch and rescues its commits), then alloc again",
         )
+    records.require_admin_dir(rec, repo.state_dir)
     with repo.repo_lock():
         rec = records.require(repo.state_dir, rec.agent)
         before = lease.state_of(rec)

@@ -16,9 +16,9 @@ from worktree_tools.core.errors import LockTimeout, WtError
 from worktree_tools.core.gitlocks import holders
 from worktree_tools.core.locks import WORKTREE_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree
-from worktree_tools.worktrees import gitinfo, identity, records, remove, rescue
+from worktree_tools.worktrees import gitinfo, location, records, remove, rescue
 from worktree_tools.worktrees.common import Repo
-from worktree_tools.worktrees.identity import Presence
+from worktree_tools.worktrees.location import Presence
 from worktree_tools.worktrees.records import LeaseState, Record
 
 Say = Callable[[str], None]
@@ -52,7 +52,7 @@ def collect(
     repo: Repo, rec: Record, item: GcItem, say: Say, *, managed: bool = True, main: Path
 ) -> None:
     with repo.agent_lock(rec.agent):
-        where = identity.locate(rec, managed=managed, main=main)
+        where = location.locate(rec, managed=managed, main=main)
         present = where.presence is Presence.HERE
         # Lock only our own live admin dir: RecordedLock would create a missing one, and git
         # would then see a broken worktree entry; another worktree's is not ours to take.
@@ -91,7 +91,7 @@ def _admin_capture(
     admin = Path(rec.admin_dir)
     head = tip
     index_tree = None
-    if identity.admin_is_own(admin, rec, managed):
+    if location.admin_is_own(admin, rec, managed):
         env_tree = Worktree(repo.commondir, admin, repo.commondir, repo.wt.hooks_dir)
         head = gitinfo.rev(env_tree, "HEAD") or tip
         if (admin / "index").exists():
@@ -104,7 +104,7 @@ def _admin_capture(
 
 
 def _collect_locked(
-    repo: Repo, rec: Record, item: GcItem, say: Say, where: identity.Where, managed: bool
+    repo: Repo, rec: Record, item: GcItem, say: Say, where: location.Where, managed: bool
 ) -> None:
     # Check, lock, check again: the owner may have renewed or reactivated meanwhile.
     with repo.repo_lock():
@@ -245,7 +245,7 @@ def _remove(
     admin dir, but only one that is still this worktree's."""
     admin = Path(rec.admin_dir)
     with repo.admin_lock():
-        where = identity.locate(rec, managed=managed, main=main_toplevel(repo))
+        where = location.locate(rec, managed=managed, main=main_toplevel(repo))
         if present:
             if where.presence is not Presence.HERE:
                 raise remove.NotRemoved(f"it is no longer this worktree ({where.detail})")
@@ -259,7 +259,7 @@ def _remove(
             used_by_path = gitinfo.admin_dir_of(Path(rec.path))
             if (
                 admin.is_dir()
-                and identity.admin_is_own(admin, rec, managed)
+                and location.admin_is_own(admin, rec, managed)
                 and (
                     used_by_path is None
                     or os.path.realpath(used_by_path) != os.path.realpath(admin)

@@ -6,7 +6,7 @@ unmerged commits go to a rescue ref; the branch is deleted only when its work is
 into the base. A worktree whose wt-commit lock is held (a commit in progress), in which git
 holds index.lock, or in which a live process works (its current directory or an open file) is
 skipped, untouched. Work is judged by content (snapshot.py), never by git's index flags or stat
-cache. A path is collected only while it is provably the record's worktree (identity.py): a
+cache. A path is collected only while it is provably the record's worktree (location.py): a
 path now used by another worktree is never touched, and a worktree moved by hand is kept.
 Worktrees without a record are never touched (unless --include-unmanaged).
 """
@@ -21,10 +21,10 @@ from typing import Any
 
 from worktree_tools.core import events
 from worktree_tools.core.errors import WtError
-from worktree_tools.worktrees import gitinfo, identity, lease, records, remove, rescue
+from worktree_tools.worktrees import gitinfo, lease, location, records, remove, rescue
 from worktree_tools.worktrees.collect import GcItem, Say, collect, main_toplevel
 from worktree_tools.worktrees.common import Repo
-from worktree_tools.worktrees.identity import Presence
+from worktree_tools.worktrees.location import Presence
 from worktree_tools.worktrees.records import LeaseState, Record, RecordState
 
 
@@ -91,7 +91,7 @@ def gc(
     for entry in [] if dry_run else listed[1:]:
         admin = gitinfo.admin_dir_of(Path(entry.path))
         if admin is not None:
-            identity.remember(admin, Path(entry.path))  # so a later move can be told apart
+            location.remember(admin, Path(entry.path))  # so a later move can be told apart
     if not dry_run:
         near = [repo.placement(), *(Path(e.path).parent for e in listed)]
         near += [Path(r.path).parent for r in recs]
@@ -104,7 +104,7 @@ def gc(
         state, why = why_collectable(rec, now)
         item = GcItem(rec.agent, rec.path, rec.branch, state.value, "kept", why or "")
         result.items.append(item)
-        where = identity.locate(rec, main=main)
+        where = location.locate(rec, main=main)
         if where.presence is Presence.MOVED:
             _moved(repo, rec, item, where, dry_run, say)
         elif why is None:
@@ -122,7 +122,7 @@ def gc(
             if locked is not None:
                 item.reason = f"locked by someone else ({locked or 'no reason given'})"
             elif dry_run:
-                _plan(repo, rec, item, identity.locate(rec, managed=False, main=main))
+                _plan(repo, rec, item, location.locate(rec, managed=False, main=main))
             else:
                 item.reason = "unmanaged worktree, collected on request (--include-unmanaged)"
                 collect(repo, rec, item, say, managed=False, main=main)
@@ -132,7 +132,7 @@ def gc(
 
 
 def _moved(
-    repo: Repo, rec: Record, item: GcItem, where: identity.Where, dry_run: bool, say: Say
+    repo: Repo, rec: Record, item: GcItem, where: location.Where, dry_run: bool, say: Say
 ) -> None:
     """A worktree moved by hand: kept, and made usable where it is now when it can be found."""
     item.action = "kept"
@@ -161,7 +161,7 @@ def _moved(
         "git's registry and its record now say where it is")  # fmt: skip
 
 
-def _plan(repo: Repo, rec: Record, item: GcItem, where: identity.Where) -> None:
+def _plan(repo: Repo, rec: Record, item: GcItem, where: location.Where) -> None:
     item.action = "would-remove"
     present = where.presence is Presence.HERE
     tree = repo.tree(rec)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.worktrees import gitinfo, identity, lease, records
+from worktree_tools.worktrees import gitinfo, lease, location, records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import CorruptRecord, Record
 
@@ -128,11 +128,11 @@ def _row(
     moved = False
     if missing:
         found = (
-            identity.locate(rec)
+            location.locate(rec)
             if rec is not None
-            else identity.moved_unmanaged(repo.commondir, Path(path))
+            else location.moved_unmanaged(repo.commondir, Path(path))
         )
-        moved = found is not None and found.presence is identity.Presence.MOVED
+        moved = found is not None and found.presence is location.Presence.MOVED
         if found is not None and found.moved_to is not None:
             moved_to = os.fspath(found.moved_to)
     return Row(

@@ -19,7 +19,7 @@ from worktree_tools.core import events, faults
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.procs import ProcRef, processes_in
 from worktree_tools.core.repo import Worktree
-from worktree_tools.worktrees import gitinfo, identity, leftovers, rescue, snapshot
+from worktree_tools.worktrees import gitinfo, leftovers, location, rescue, snapshot
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.leftovers import Marker
 
@@ -233,8 +233,8 @@ def prune(repo: Repo, dry_run: bool, say: Say) -> tuple[list[str], list[dict[str
         old = Path(recorded).parent
         if (admin / "locked").exists() or os.path.exists(recorded):
             continue
-        found = identity.moved_to(admin, old)
-        if found is None and not identity.still_linked(admin):
+        found = location.moved_to(admin, old)
+        if found is None and not location.still_linked(admin):
             continue
         moved.append({"worktree": os.fspath(old), "moved_to": os.fspath(found) if found else None})
         if dry_run:

@@ -23,8 +23,8 @@ from typing import Any
 
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import GitResult, git
-from worktree_tools.core.repo import ZERO_OID, Worktree
-from worktree_tools.worktrees import gitinfo, identity, snapshot
+from worktree_tools.core.repo import Worktree, null_oid
+from worktree_tools.worktrees import gitinfo, location, snapshot
 from worktree_tools.worktrees.common import Repo
 
 PREFIX = "refs/wt/rescue/"
@@ -217,7 +217,7 @@ def save(repo: Repo, cap: Capture, agent: str, meta: dict[str, Any]) -> Rescue:
         env=_IDENTITY,
     ).out.strip()
     ref = PREFIX + rid
-    repo.wt.git(["update-ref", "-m", f"git wt rescue ({agent})", ref, commit, ZERO_OID])
+    repo.wt.git(["update-ref", "-m", f"git wt rescue ({agent})", ref, commit, null_oid(commit)])
     return Rescue(rid, ref, commit, cap.head, index_commit, full)
 
 
@@ -261,7 +261,7 @@ def restore(repo: Repo, rid: str, to: Path | None) -> tuple[Rescue, Path, str | 
     """Recreate the rescued worktree at `to` (default: where it was). Returns the rescue, the
     new worktree's path and the branch it is on (None: detached at the rescued HEAD)."""
     item = find(repo, rid)
-    if len(item.commit) != 40 or not item.head:
+    if len(item.commit) not in (40, 64) or not item.head:
         raise InvalidInput(f"rescue {rid!r} is not a rescue commit")
     dest = to or Path(str(item.meta.get("path") or ""))
     if not str(dest):
@@ -289,7 +289,7 @@ def restore(repo: Repo, rid: str, to: Path | None) -> tuple[Rescue, Path, str | 
     if admin is None:
         raise InvalidInput(f"git did not create a worktree at {dest}")
     tree = Worktree(dest, admin, repo.commondir, repo.wt.hooks_dir)
-    identity.remember(admin, dest)
+    location.remember(admin, dest)
     # The index as I; then W's blobs written byte for byte (a checkout would run the
     # worktree's filters, autocrlf and ident over them and write other bytes).
     _run(tree, ["read-tree", f"{item.index_commit}^{{tree}}"])
