@@ -103,7 +103,7 @@ def drain(
     save what else is there in a rescue and delete it the same way, a few rounds. Returns
     what is left (the directory and its marker then stay, to be reported)."""
     aside = Path(marker.aside)
-    hasher = snapshot.Hasher(repo.commondir, write=False)
+    hasher = snapshot.Hasher(repo.wt)
     left: list[str] = []
     for _ in range(_DRAIN_ROUNDS):
         users = processes_in(aside)
@@ -139,7 +139,12 @@ def _save_rest(
         base = Worktree(aside, repo.commondir, repo.commondir, repo.wt.hooks_dir)
         repo.wt.git(["read-tree", "--empty"], index=empty)
         listing = snapshot.list_paths(base, empty)
-        entries = snapshot.read_entries(aside, listing, snapshot.Hasher(repo.commondir, True))
+        hasher = snapshot.Hasher(repo.wt, scratch)
+        try:
+            entries = snapshot.read_entries(aside, listing, hasher)
+            hasher.flush()
+        finally:
+            hasher.close()
         if not entries:
             return ({}, listing.discarded) if listing.discarded else None
         tree = snapshot.tree_of(repo.wt, scratch, entries, write=True)

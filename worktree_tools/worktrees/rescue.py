@@ -103,8 +103,12 @@ def capture(repo: Repo, tree: Worktree, *, write: bool = True) -> Capture:
         conflicted = res.returncode != 0
         index_tree = head_tree if conflicted else res.out.strip()
         listing = snapshot.list_paths(tree, idx)
-        hasher = snapshot.Hasher(repo.commondir, write)
-        entries = snapshot.read_entries(tree.toplevel, listing, hasher)
+        hasher = snapshot.Hasher(repo.wt, scratch if write else None)
+        try:
+            entries = snapshot.read_entries(tree.toplevel, listing, hasher)
+            hasher.flush()
+        finally:
+            hasher.close()
         work_tree = snapshot.tree_of(repo.wt, scratch, entries, write=write)
         nested = (*listing.nested, *snapshot.dirty_gitlinks(tree.toplevel, listing))
     finally:
@@ -147,7 +151,7 @@ def _checkout_reproduces(tree: Worktree, head_tree: str, work_tree: str) -> bool
         )
         if out.returncode != 0:
             return False
-        hasher = snapshot.Hasher(tree.commondir, False)
+        hasher = snapshot.Hasher(tree)
         for _old, want, path in pairs:
             try:
                 data = (scratch / "co" / path).read_bytes()

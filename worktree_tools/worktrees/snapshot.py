@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import hashlib
 import os
 import stat
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.repo import Worktree
@@ -187,19 +188,66 @@ def _walk(top: Path, rel: str, rules: Discard) -> Iterator[tuple[str, str]]:
 
 
 class Hasher:
-    """Blob ids of raw bytes, written into the repository's objects or only computed."""
+    """Blob ids of raw bytes, in the repository's object format (SHA-1 or SHA-256). With a
+    `scratch` directory the blobs the repository lacks are also stored (`flush`); without
+    one, ids are only computed (a dry run, a comparison)."""
 
-    def __init__(self, commondir: Path, write: bool) -> None:
-        import pygit2
-
-        self._pygit2 = pygit2
-        self._repo: Any = pygit2.Repository(os.fspath(commondir)) if write else None
+    def __init__(self, wt: Worktree, scratch: Path | None = None) -> None:
+        fmt = wt.git(["rev-parse", "--show-object-format"], check=False).out.strip()
+        self.algo = fmt if fmt in ("sha1", "sha256") else "sha1"
+        self.wt = wt
+        self.scratch = scratch
+        self._seen: set[str] = set()
+        self._pending: list[tuple[str, Path]] = []
+        self._check: subprocess.Popen[bytes] | None = None
 
     def blob(self, data: bytes) -> str:
-        oid = self._pygit2.hash(data)
-        if self._repo is not None and oid not in self._repo:  # most blobs are HEAD's already
-            return str(self._repo.create_blob(data))
-        return str(oid)
+        h = hashlib.new(self.algo)
+        h.update(b"blob %d\0" % len(data))
+        h.update(data)
+        oid = h.hexdigest()
+        if self.scratch is not None and oid not in self._seen:
+            self._seen.add(oid)
+            if not self._exists(oid):  # most blobs are HEAD's already
+                tmp = self.scratch / f"blob-{len(self._pending)}"
+                tmp.write_bytes(data)
+                self._pending.append((oid, tmp))
+        return oid
+
+    def _exists(self, oid: str) -> bool:
+        if self._check is None:
+            self._check = subprocess.Popen(
+                ["git", "cat-file", "--batch-check"],
+                cwd=self.wt.toplevel if self.wt.toplevel.is_dir() else self.wt.commondir,
+                env=self.wt.env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        assert self._check.stdin is not None and self._check.stdout is not None
+        self._check.stdin.write(oid.encode() + b"\n")
+        self._check.stdin.flush()
+        return not self._check.stdout.readline().rstrip().endswith(b" missing")
+
+    def flush(self) -> None:
+        """Store the blobs the repository lacked (one `git hash-object -w --no-filters`)."""
+        self.close()
+        if not self._pending:
+            return
+        paths = "".join(f"{os.fspath(tmp)}\n" for _oid, tmp in self._pending).encode()
+        res = self.wt.git(["hash-object", "-w", "--no-filters", "--stdin-paths"], input=paths)
+        if res.out.split() != [oid for oid, _tmp in self._pending]:
+            raise InvalidInput("a file changed while it was being saved; run gc again")
+        for _oid, tmp in self._pending:
+            tmp.unlink(missing_ok=True)
+        self._pending = []
+
+    def close(self) -> None:
+        if self._check is not None:
+            if self._check.stdin is not None:
+                self._check.stdin.close()
+            self._check.wait()
+            self._check = None
 
 
 class _Dirs:
