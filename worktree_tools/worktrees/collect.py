@@ -154,7 +154,7 @@ def _collect_locked(
         looks = 3 if present and item.lease != LeaseState.OWNER_DEAD.value else 0
         for _ in range(looks):
             again = rescue.capture(repo, tree)
-            if again == cap:
+            if cap.same_work(again):
                 break
             item.notes.append("the worktree changed while gc saved it: saved again")
             cap = again

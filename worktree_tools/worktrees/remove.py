@@ -67,7 +67,7 @@ def take_away(
     try:
         check_unused(aside)
         now = rescue.capture(repo, moved) if saved is not None else None
-        if saved is not None and now != saved:
+        if saved is not None and not saved.same_work(now):
             raise NotRemoved("it changed while gc removed it; put back as it was")
     except Exception as err:
         if _put_back(repo, marker):

@@ -53,6 +53,13 @@ class Capture:
     def dirty(self) -> bool:
         return self.changed or self.index_tree != self.head_tree
 
+    def same_work(self, other: Capture | None) -> bool:
+        """Whether `other` holds exactly the work this one saved (what was left out as
+        regenerable, say a build's output or the tools' own `.wt/`, may differ)."""
+        return other is not None and (
+            self.head, self.index_tree, self.work_tree, self.conflicted_index, self.nested
+        ) == (other.head, other.index_tree, other.work_tree, other.conflicted_index, other.nested)
+
 
 @dataclass(frozen=True)
 class Rescue:
