@@ -97,6 +97,9 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "schema": {},
     "agent install": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
     "agent uninstall": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
+    "move": {"agent": S, "worktree": S, "previous_worktree": S, "branch": S},
+    "slot": {"agent": S, "slot": S, "number": INT, "worktree": S},
+    "trust": {},
 }
 
 
