@@ -20,6 +20,7 @@ def build_group() -> click.Group:
     from worktree_tools.cli.commit import commit_cmd
     from worktree_tools.cli.hooks import doctor_cmd, hooks_group
     from worktree_tools.cli.journal import journal_group
+    from worktree_tools.cli.land import land_cmd
     from worktree_tools.cli.log import log_cmd
     from worktree_tools.cli.remote import lease_group, sync_cmd
     from worktree_tools.cli.watch import watch_cmd
@@ -37,6 +38,7 @@ def build_group() -> click.Group:
     wt_group.add_command(sync_cmd)
     wt_group.add_command(lease_group)
     wt_group.add_command(watch_cmd)
+    wt_group.add_command(land_cmd)
     for command in worktree_commands:
         wt_group.add_command(command)
     return wt_group

@@ -1,0 +1,82 @@
+"""Run the land check in an isolated checkout of exactly the integrated tree.
+
+The checkout is the same machinery as isolated hooks (hooks/checkout.py): a locked, detached
+linked worktree, one per queue (its lander is its only user), synced to the integrated commit
+before each run (files = its tree, HEAD = it, leftovers cleaned). No live worktree is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from worktree_tools.core.gitcmd import clean_env
+from worktree_tools.core.repo import Worktree
+from worktree_tools.hooks import checkout
+from worktree_tools.land.requests import key_name, land_dir
+
+CHECKOUTS = "checkouts"
+TAIL_LINES = 40
+TAIL_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    returncode: int
+    tail: str
+    ms: float
+    tree: str
+    cached: bool = False
+
+
+def checkout_dir(wt: Worktree, target: str, remote: str | None) -> Path:
+    return land_dir(wt.state_dir) / CHECKOUTS / key_name(target, remote)
+
+
+def run_check(
+    wt: Worktree,
+    command: str,
+    commit: str,
+    tree: str,
+    *,
+    target: str,
+    remote: str | None,
+    agent: str,
+    deadline: float,
+) -> CheckResult:
+    """`sh -c COMMAND` in the queue's isolated checkout synced to `commit`."""
+    start = time.monotonic()
+    hw = checkout.ensure_at(
+        wt,
+        checkout_dir(wt, target, remote),
+        commit,
+        agent,
+        deadline,
+        f"land check checkout for {target}",
+    )
+    checkout.sync(hw, commit, tree)
+    env = clean_env(
+        {
+            "WT_LAND_TARGET": target,
+            "WT_LAND_COMMIT": commit,
+            "WT_LAND_TREE": tree,
+            "WT_LAND_CHECKOUT": os.fspath(hw.toplevel),
+        }
+    )
+    proc = subprocess.run(
+        ["sh", "-c", command],
+        cwd=hw.toplevel,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        check=False,
+    )
+    text = proc.stdout.decode("utf-8", "replace")
+    tail = "\n".join(text.splitlines()[-TAIL_LINES:])[-TAIL_CHARS:]
+    ms = round((time.monotonic() - start) * 1000, 3)
+    return CheckResult(proc.returncode == 0, proc.returncode, tail, ms, tree)
