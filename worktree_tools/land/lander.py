@@ -384,9 +384,14 @@ class Run:
         self, req: Request, state: State, why: str, detail: str | None, extra: dict[str, Any]
     ) -> None:
         written = hand_back(self.wt, req, state, why, detail, self.lock_timeout)
-        self._finish(
-            req, state, {"error": why, "fix": req.retry_command(), **extra, "handback": written}
+        where = f"in the worktree of {req.branch}"
+        first = (
+            f"{where}: git rebase {self._where()} and resolve"
+            if state is State.CONFLICT
+            else f"{where}: make the check pass"
         )
+        fix = f"{first}, then: {req.retry_command()}"
+        self._finish(req, state, {"error": why, "fix": fix, **extra, "handback": written})
 
     def _finish(self, req: Request, state: State, result: dict[str, Any]) -> None:
         now = time.time()
