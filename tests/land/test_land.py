@@ -1,0 +1,153 @@
+"""`git wt land`, one request at a time: strategies, idempotence, hand-backs, the queue's
+commands, and the target's checkout following the target."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from conftest import git, head, snapshot, status, write
+
+from .helpers import CHECK, agent, checked_trees, commit, handoff, land, subjects
+
+
+@pytest.fixture
+def log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "checks.log"
+    monkeypatch.setenv("LAND_CHECK_LOG", str(path))
+    return path
+
+
+def test_rebase_replays_on_a_moved_target_and_checks_that_tree(repo: Path, log: Path) -> None:
+    tree = agent(repo, "alice", {"alice.txt": "a\n"}, "alice: add")
+    commit(repo, {"main.txt": "m\n"}, "main moved")
+    data = land(repo, "alice", "--into", "main", "--check", CHECK)
+    assert data["outcome"] == "landed" and data["schema_version"] == 1
+    assert subjects(repo)[:3] == ["alice: add", "main moved", "initial"]
+    assert git(repo, "rev-list", "--merges", "main").strip() == ""
+    assert data["commit"] == head(repo, "main")
+    assert checked_trees(log) == [head(repo, "main^{tree}")]
+    # the agent's branch and worktree are untouched; the main worktree follows main
+    assert git(tree, "log", "--format=%s", "-1").strip() == "alice: add"
+    assert (repo / "alice.txt").read_text() == "a\n" and status(repo) == ""
+    assert "undo: git update-ref refs/heads/main" in data["_stderr"]
+
+
+def test_fast_forward_keeps_the_agents_commits(repo: Path) -> None:
+    tree = agent(repo, "alice", {"a.txt": "1\n"})
+    commit(tree, {"b.txt": "2\n"}, "alice: second")
+    data = land(repo, "alice", "--into", "main")
+    assert data["commit"] == head(tree) == head(repo, "main")
+
+
+def test_squash_and_merge_build_what_they_promise(repo: Path) -> None:
+    t1 = agent(repo, "sq", {"s1.txt": "1\n"}, "sq: one")
+    commit(t1, {"s2.txt": "2\n"}, "sq: two")
+    agent(repo, "mg", {"m.txt": "m\n"}, "mg: one")
+    land(repo, "sq", "--into", "main", "--strategy", "squash")
+    msg = git(repo, "log", "-1", "--format=%B", "main")
+    assert msg.startswith("Squashed branch 'wt/sq'") and "sq: one" in msg and "sq: two" in msg
+    assert len(git(repo, "rev-list", "--parents", "-1", "main").split()) == 2  # one parent
+    data = land(repo, "mg", "--into", "main", "--strategy", "merge")
+    parents = git(repo, "rev-list", "--parents", "-1", "main").split()[1:]
+    assert parents == [data["old"], head(repo, "wt/mg")]
+    assert (repo / "m.txt").exists() and (repo / "s2.txt").exists() and status(repo) == ""
+
+
+@pytest.mark.parametrize("strategy", ["rebase", "squash", "merge"])
+def test_landing_twice_lands_once(repo: Path, strategy: str) -> None:
+    agent(repo, "alice", {"a.txt": "1\n"})
+    commit(repo, {"main.txt": "m\n"}, "main moved")  # no fast-forward: the work is rebuilt
+    first = land(repo, "alice", "--into", "main", "--strategy", strategy)
+    tip = head(repo, "main")
+    again = land(repo, "alice", "--into", "main", "--strategy", strategy)
+    assert (first["outcome"], again["outcome"]) == ("landed", "unchanged")
+    assert head(repo, "main") == tip and "exit_code" not in again
+
+
+def test_conflict_is_handed_back_and_nothing_moves(repo: Path, log: Path) -> None:
+    tree = agent(repo, "alice", {"README": "alice\n"}, "alice: readme")
+    commit(repo, {"README": "main\n"}, "main: readme")
+    before = head(repo, "main"), head(repo, "wt/alice"), status(tree)
+    data = land(repo, "alice", "--into", "main", "--check", CHECK, expect=4)
+    assert data["outcome"] == "conflict" and data["exit_code"] == 4
+    assert data["paths"] == ["README"] and "git wt land alice --into main" in data["fix"]
+    assert (head(repo, "main"), head(repo, "wt/alice"), status(tree)) == before
+    assert checked_trees(log) == []
+    h = handoff(repo, "alice")
+    assert h["state"] == "blocked" and "README" in h["blockers"][0]
+    assert "git wt land alice --into main" in h["next_step"]
+    rec = json.loads((repo / ".git/wt/worktrees/alice/owner.json").read_text())
+    assert rec["state"] == "active"  # the agent keeps its lease
+
+
+def test_red_check_is_handed_back_with_the_tail(repo: Path, log: Path) -> None:
+    agent(repo, "alice", {"FAIL": "x\n"}, "alice: breaks it")
+    before = head(repo, "main")
+    check = 'echo "line one"; echo "it broke here" >&2; exit 3'
+    data = land(repo, "alice", "--into", "main", "--check", check, expect=5)
+    assert data["outcome"] == "check_failed" and data["exit_code"] == 5
+    assert "it broke here" in data["check_tail"] and head(repo, "main") == before
+    h = handoff(repo, "alice")
+    assert h["state"] == "blocked" and any("it broke here" in b for b in h["blockers"])
+
+
+def test_the_target_checkout_follows_and_local_changes_are_left_alone(repo: Path) -> None:
+    agent(repo, "alice", {"README": "alice\n", "new.txt": "n\n", "src/app.py": "v2\n"})
+    write(repo, "src/app.py", "local edit\n")  # unstaged
+    write(repo, "new.txt", "untracked in the way\n")
+    data = land(repo, "alice", "--into", "main")
+    assert data["outcome"] == "landed"
+    assert (repo / "README").read_text() == "alice\n"  # clean path: moved with main
+    assert (repo / "src/app.py").read_text() == "local edit\n"
+    assert (repo / "new.txt").read_text() == "untracked in the way\n"
+    left = data["checkouts"][0]["left_alone"]
+    assert sorted(left) == ["new.txt", "src/app.py"]
+    # no staged reversals: the index is main's tree
+    assert git(repo, "diff", "--cached", "--name-only").strip() == ""
+    assert "left alone" in data["_stderr"]
+
+
+def test_list_cancel_and_no_wait(repo: Path, tmp_path: Path) -> None:
+    agent(repo, "alice", {"a.txt": "1\n"})
+    agent(repo, "bob", {"b.txt": "1\n"})
+    # alice's check waits for a gate, so its lander stays busy while bob queues behind it
+    gate = tmp_path / "gate"
+    check = f"while [ ! -e {gate} ]; do sleep 0.01; done"
+    slow = land(repo, "alice", "--into", "main", "--check", check, "--no-wait")
+    assert slow["outcome"] == "queued"
+    queued = land(repo, "bob", "--into", "main", "--no-wait")
+    listed = land(repo, "--list")
+    assert {r["branch"] for r in listed["requests"]} >= {"wt/bob"}
+    cancelled = land(repo, "--cancel", queued["request"])
+    assert cancelled["outcome"] == "cancelled"
+    gate.touch()
+    deadline = time.monotonic() + 60
+    while land(repo, "--list")["requests"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (repo / "a.txt").exists() and not (repo / "b.txt").exists()
+    done = {r["request"]: r["outcome"] for r in land(repo, "--list", "--all")["requests"]}
+    assert done == {slow["request"]: "landed", queued["request"]: "cancelled"}
+
+
+def test_bad_input_changes_nothing(repo: Path) -> None:
+    before = snapshot(repo)
+    data = land(repo, "nobody", "--into", "main", expect=2)
+    assert data["outcome"] == "invalid" and "git wt list" in data["fix"]
+    land(repo, "main", "--into", "nonexistent", expect=2)
+    land(repo, "--cancel", "x1", expect=2)
+    assert snapshot(repo) == before
+
+
+def test_corrupt_request_is_reported_not_overwritten(repo: Path) -> None:
+    agent(repo, "alice", {"a.txt": "1\n"})
+    bad = repo / ".git/wt/land/requests/7.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("{not json")
+    listed = land(repo, "--list")
+    assert "7.json" in listed["corrupt"][0]["error"]
+    data = land(repo, "alice", "--into", "main")
+    assert data["outcome"] == "landed" and data["request"] == "8"
+    assert bad.read_text() == "{not json"
