@@ -24,7 +24,7 @@ def land(
     res = git_wt(cwd, "land", *args, "--json", env=env)
     if expect is not None:
         assert res.returncode == expect, (args, res.returncode, res.stdout, res.stderr)
-    data: dict[str, Any] = json.loads(res.stdout)
+    data: dict[str, Any] = json.loads(res.stdout) if res.stdout.strip() else {}
     data["_stderr"] = res.stderr
     data["_rc"] = res.returncode
     return data

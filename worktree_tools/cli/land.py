@@ -190,8 +190,9 @@ def land_cmd(
             r for r, _new in submit.submit(wt, submit.build(wt, list(names), opts), lock_timeout)
         ]
         if not wait:
-            for key in dict.fromkeys(r.key for r in reqs):
-                submit.spawn_lander(wt, key[0], key[1], actor, size)
+            if submit.autostart(wt):
+                for key in dict.fromkeys(r.key for r in reqs):
+                    submit.spawn_lander(wt, key[0], key[1], actor, size)
             done = [rq.load(wt.state_dir, r.id) or r for r in reqs]
         else:
             done = submit.wait(wt, reqs, actor, size, lock_timeout)

@@ -167,6 +167,18 @@ def wait(
             delay = min(delay * 2, POLL_MAX)
 
 
+def autostart(wt: Worktree) -> bool:
+    """Whether `--no-wait` starts a background lander; `wt.land.autostart false` leaves the
+    queue to a lander service (`git wt land --run --into BRANCH`)."""
+    raw = (_config(wt, "wt.land.autostart") or "true").lower()
+    if raw not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
+        raise InvalidInput(
+            f"wt.land.autostart must be true or false, not {raw!r}",
+            fix="git config wt.land.autostart true",
+        )
+    return raw in ("true", "yes", "on", "1")
+
+
 def spawn_lander(wt: Worktree, target: str, remote: str | None, agent: str, batch: int) -> int:
     """A background lander for `--no-wait` (it exits at once if another lander is at work, and
     that one lands our request: it drains the queue)."""

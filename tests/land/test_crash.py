@@ -1,0 +1,56 @@
+"""A lander SIGKILLed at each stage: the next lander finishes the queue, nothing is lost,
+nothing lands twice, no lock is left behind, the main worktree ends up true."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import git, head, status
+
+from .helpers import CHECK, agent, checked_trees, commit, land, subjects
+
+STAGES = [
+    "land-claimed",
+    "land-integrated",
+    "land-checked",
+    "land-planned",
+    "land-swap",
+    "land-swapped",
+    "land-checkout-synced",
+    "land-finished",
+]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_next_lander_finishes_after_a_kill(
+    repo: Path, stage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "checks.log"
+    monkeypatch.setenv("LAND_CHECK_LOG", str(log))
+    agent(repo, "alice", {"alice.txt": "a\n"}, "alice: work")
+    agent(repo, "bob", {"bob.txt": "b\n"}, "bob: work")
+    commit(repo, {"main.txt": "m\n"}, "main moved")
+    base = head(repo, "main")
+    # No background lander: the queue waits for the lander we kill, which takes both at once.
+    git(repo, "config", "wt.land.autostart", "false")
+    for name in ("bob", "alice"):
+        land(repo, name, "--into", "main", "--check", CHECK, "--no-wait")
+    killed = land(
+        repo, "--run", "--into", "main", "--batch", "2", expect=None, env={"WT_FAULT": stage}
+    )
+    assert killed["_rc"] == -9, killed
+    after_kill = head(repo, "main")
+    # the next lander (any land command) finishes the queue
+    land(repo, "--run", "--into", "main")
+    rows = {r["branch"]: r for r in land(repo, "--list", "--all")["requests"]}
+    assert rows["wt/alice"]["outcome"] == rows["wt/bob"]["outcome"] == "landed", rows
+    assert sorted(subjects(repo, f"{base}..main")) == ["alice: work", "bob: work"]
+    assert not (repo / ".git" / "index.lock").exists()
+    assert status(repo) == "", status(repo)  # the main worktree follows main, nothing staged
+    assert (repo / "alice.txt").read_text() == "a\n"
+    # landing it again is a no-op; the batch's tree (now main's) was checked
+    assert land(repo, "alice", "--into", "main")["outcome"] == "unchanged"
+    assert head(repo, "main^{tree}") in checked_trees(log)
+    if stage in ("land-swapped", "land-checkout-synced", "land-finished"):
+        assert after_kill != base  # the kill came after the swap: the recovery finished it
