@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import git, run_all, status
 from remote.server import Server, clone, git_daemon, make_bare, no_force_policy, ref_updates
 
