@@ -61,6 +61,7 @@ class Target:
         return {
             "<": self.value < self.limit,
             "<=": self.value <= self.limit,
+            ">=": self.value >= self.limit,
             "==": self.value == self.limit,
         }[self.op]
 
@@ -524,6 +525,13 @@ def bench_remote(ctx: Context) -> Section:
     import bench_remote as mod
 
     return _section(mod.run(ctx.quick))
+
+
+@benchmark("land", "Land queue: serial vs --batch 4; overhead per landing")
+def bench_land(ctx: Context) -> Section:
+    import bench_land as mod
+
+    return _section(mod.run(quick=ctx.quick, root=ctx.root))
 
 
 def machine() -> dict[str, Any]:

@@ -37,27 +37,18 @@ def checkout_dir(wt: Worktree, target: str, remote: str | None) -> Path:
     return land_dir(wt.state_dir) / CHECKOUTS / key_name(target, remote)
 
 
-def run_check(
-    wt: Worktree,
-    command: str,
-    commit: str,
-    tree: str,
-    *,
-    target: str,
-    remote: str | None,
-    agent: str,
-    deadline: float,
-) -> CheckResult:
-    """`sh -c COMMAND` in the queue's isolated checkout synced to `commit`."""
+def checkout_for(
+    wt: Worktree, target: str, remote: str | None, commit: str, agent: str, deadline: float
+) -> Worktree:
+    """The queue's isolated checkout (created on first use; its lander is its only user)."""
+    path = checkout_dir(wt, target, remote)
+    purpose = f"land check checkout for {target}"
+    return checkout.ensure_at(wt, path, commit, agent, deadline, purpose)
+
+
+def run_check(hw: Worktree, command: str, commit: str, tree: str, *, target: str) -> CheckResult:
+    """`sh -c COMMAND` in the isolated checkout `hw`, synced to `commit` first."""
     start = time.monotonic()
-    hw = checkout.ensure_at(
-        wt,
-        checkout_dir(wt, target, remote),
-        commit,
-        agent,
-        deadline,
-        f"land check checkout for {target}",
-    )
     checkout.sync(hw, commit, tree)
     env = clean_env(
         {

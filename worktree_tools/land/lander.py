@@ -21,9 +21,9 @@ from worktree_tools.core.locks import Holder, RecordedLock
 from worktree_tools.core.repo import Worktree
 from worktree_tools.land import requests as rq
 from worktree_tools.land import target as tg
-from worktree_tools.land.check import CheckResult, run_check
+from worktree_tools.land.check import CheckResult, checkout_for, run_check
 from worktree_tools.land.handback import hand_back
-from worktree_tools.land.integrate import Conflict, Integrated, integrate
+from worktree_tools.land.integrate import Conflict, Integrated, integrate, open_odb
 from worktree_tools.land.requests import Lander, Request, State
 
 MAX_REBUILDS = 50  # the target moved under us this often in one batch: requeue, let others go
@@ -77,6 +77,14 @@ class Run:
     me: Lander = field(default_factory=Lander.me)
     cache: dict[tuple[str, str], CheckResult] = field(default_factory=dict)
     timing: dict[str, Timing] = field(default_factory=dict)
+    _odb: Any = None
+    _checkout: Worktree | None = None
+
+    @property
+    def odb(self) -> Any:
+        if self._odb is None:
+            self._odb = open_odb(self.wt)
+        return self._odb
 
     @property
     def state_dir(self) -> Any:
@@ -207,7 +215,7 @@ class Run:
             start = time.monotonic()
             try:
                 it = integrate(
-                    self.wt, cur, r.head, r.strategy, branch=r.branch, target=self.target
+                    self.wt, self.odb, cur, r.head, r.strategy, branch=r.branch, target=self.target
                 )
             except Conflict as err:
                 paths = list(err.details.get("paths", []))
@@ -255,16 +263,11 @@ class Run:
         key = (command, it.tree)
         cached = self.cache.get(key)
         if cached is None:
-            cached = run_check(
-                self.wt,
-                command,
-                it.commit,
-                it.tree,
-                target=self.target,
-                remote=self.remote,
-                agent=self.agent,
-                deadline=self.deadline(),
-            )
+            if self._checkout is None:
+                self._checkout = checkout_for(
+                    self.wt, self.target, self.remote, it.commit, self.agent, self.deadline()
+                )
+            cached = run_check(self._checkout, command, it.commit, it.tree, target=self.target)
             self.cache[key] = cached
             for r in reqs:
                 self.timing[r.id].check_ms += cached.ms

@@ -116,6 +116,12 @@ def _sync_locked(tw: Worktree, branch: str, old: str, new: str) -> SyncReport:
         else:
             tw.git(["read-tree", old], index=index)
         tw.git(["update-index", "-q", "--refresh"], index=index, check=False)
+        # Usually nothing local is in the way: git's own two-tree merge does it all (it
+        # refuses, changing nothing, when a path to change has local changes).
+        if tw.git(["read-tree", "-m", "-u", old, new], index=index, check=False).returncode == 0:
+            os.replace(index, tw.index_path)
+            faults.point("land-checkout-synced")
+            return SyncReport(os.fspath(tw.toplevel), len(changed))
         staged = set(
             _names(tw, ["diff-index", "--cached", "-z", "--name-only", old, "--", *changed], index)
         )
