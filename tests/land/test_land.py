@@ -151,3 +151,14 @@ def test_corrupt_request_is_reported_not_overwritten(repo: Path) -> None:
     data = land(repo, "alice", "--into", "main")
     assert data["outcome"] == "landed" and data["request"] == "8"
     assert bad.read_text() == "{not json"
+
+
+def test_a_linked_worktree_with_the_target_follows_it(repo: Path, tmp_path: Path) -> None:
+    git(repo, "branch", "release")
+    rel = tmp_path / "release-tree"
+    git(repo, "worktree", "add", "-q", str(rel), "release")
+    agent(repo, "alice", {"a.txt": "1\n"})
+    data = land(repo, "alice", "--into", "release")
+    assert data["checkouts"][0]["worktree"] == str(rel)
+    assert (rel / "a.txt").read_text() == "1\n" and status(rel) == ""
+    assert not (repo / "a.txt").exists()  # main's checkout is not the target's

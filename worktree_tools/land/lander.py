@@ -105,20 +105,27 @@ class Run:
             queued = [r for r in self._mine() if r.state is State.QUEUED]
             if not queued:
                 return
-            group = [r for r in queued if r.check == queued[0].check][: max(1, self.batch)]
-            self.process(group)
+            group: list[Request] = []
+            for r in queued:  # consecutive requests with one check: FIFO, one check per batch
+                if r.check != queued[0].check or len(group) >= max(1, self.batch):
+                    break
+                group.append(r)
+            if not self.process(group):
+                return  # the target kept moving: leave the queue to the next lander
 
     def _update(
-        self, changes: Callable[[Request], Request | None], ids: list[str]
+        self, changes: Callable[[Request], Request | None], ids: list[str], durable: bool = True
     ) -> list[Request]:
-        """Under the queue lock: apply `changes` to each request (None: leave it); the results."""
+        """Under the queue lock: apply `changes` to each request (None: leave it); the results.
+        A claim need not be durable: lost, it is a queued request, which is what the next
+        lander makes of a claimed one anyway."""
         out: list[Request] = []
         with rq.queue_lock(self.state_dir, self.agent, self.deadline()):
             for rid in ids:
                 req = rq.load(self.state_dir, rid)
                 new = changes(req) if req is not None else None
                 if new is not None:
-                    rq.save(self.state_dir, new)
+                    rq.save(self.state_dir, new, durable=durable)
                     out.append(new)
         return out
 
@@ -173,7 +180,8 @@ class Run:
 
     # ---- one batch ---------------------------------------------------------------------------
 
-    def process(self, group: list[Request]) -> None:
+    def process(self, group: list[Request]) -> bool:
+        """Land `group`; False when it had to be put back in the queue."""
         now = time.time()
         pending = self._update(
             lambda r: (
@@ -182,6 +190,7 @@ class Run:
                 else None
             ),
             [r.id for r in group],
+            durable=False,
         )
         for r in pending:
             self.timing[r.id] = Timing(picked=now)
@@ -197,16 +206,17 @@ class Run:
                     ),
                     [r.id for r in pending],
                 )
-                return
+                return False
             rebuilds += 1
             tip = self.tip()
             if tip is None:
                 for r in pending:
                     self._handback(r, State.CONFLICT, f"{self._where()} does not exist", None, {})
-                return
+                return True
             chain = self._integrate(pending, tip)
             faults.point("land-integrated")
             pending = self._land_chain(tip, chain)
+        return True
 
     def _integrate(self, reqs: list[Request], tip: str) -> list[tuple[Request, Integrated]]:
         chain: list[tuple[Request, Integrated]] = []

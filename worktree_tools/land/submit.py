@@ -157,6 +157,12 @@ def wait(
     delay = POLL_START
     while True:
         now = [rq.load(wt.state_dir, i) for i in ids]
+        gone = [i for i, r in zip(ids, now, strict=True) if r is None]
+        if gone:
+            raise InvalidInput(
+                f"land request {gone[0]} vanished from {rq.requests_dir(wt.state_dir)}",
+                fix="git wt land --list --all (then queue the branch again)",
+            )
         if all(r is not None and r.state.final for r in now):
             return [r for r in now if r is not None]
         drained = False

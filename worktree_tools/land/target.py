@@ -26,11 +26,11 @@ from worktree_tools.core import faults
 from worktree_tools.core.errors import Rejected
 from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.gitlocks import GitFileLock
-from worktree_tools.core.locks import ADMIN_LOCK, REPO_LOCK, Holder, RecordedLock
+from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree
 from worktree_tools.remote import transport
 from worktree_tools.remote.transport import PushStatus
-from worktree_tools.worktrees.gitinfo import admin_dir_of, worktree_list
+from worktree_tools.worktrees.gitinfo import admin_dir_of
 
 __all__ = ["Moved", "SyncReport", "checkouts_of", "move_local", "push_remote", "sync_checkout"]
 
@@ -47,23 +47,44 @@ class SyncReport:
         return {"worktree": self.worktree, "updated": self.updated, "left_alone": self.left_alone}
 
 
-def checkouts_of(wt: Worktree, branch: str, agent: str, deadline: float) -> list[Worktree]:
-    """The worktrees that have `branch` checked out (git allows one, `--force` more)."""
-    admin = RecordedLock(
-        wt.state_dir / ADMIN_LOCK, "worktree-admin lock", Holder.me(agent), deadline
-    )
-    with admin:
-        listed = worktree_list(wt)
+def checkouts_of(wt: Worktree, branch: str) -> list[Worktree]:
+    """The worktrees that have `branch` checked out (git allows one, `--force` more), read from
+    their HEAD files (no git process, no lock: a landing asks this every time)."""
+    ref = f"ref: refs/heads/{branch}"
     out: list[Worktree] = []
-    for item in listed:
-        if item.bare or item.branch != branch or item.prunable:
+    main_top = wt.commondir.parent
+    is_main = wt.commondir.name == ".git" and (main_top / ".git").is_dir()
+    if is_main and _read(wt.commondir / "HEAD") == ref:
+        out.append(Worktree(main_top, wt.commondir, wt.commondir, wt.hooks_dir))
+    try:
+        admins = sorted((wt.commondir / "worktrees").iterdir())
+    except FileNotFoundError:
+        admins = []
+    for admin in admins:
+        if _read(admin / "HEAD") != ref:
             continue
-        top = Path(item.path)
-        gitdir = wt.commondir if (top / ".git").is_dir() else admin_dir_of(top)
-        if gitdir is None or not top.is_dir():
+        dotgit = _read(admin / "gitdir")
+        if not dotgit:
             continue
-        out.append(Worktree(top, gitdir, wt.commondir, wt.hooks_dir))
+        top = Path(dotgit).parent
+        linked = admin_dir_of(top)
+        if top.is_dir() and linked is not None and _same(linked, admin):
+            out.append(Worktree(top, admin, wt.commondir, wt.hooks_dir))
     return out
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def move_local(
@@ -72,7 +93,7 @@ def move_local(
     """CAS `refs/heads/BRANCH` from `old` to `new` and bring its checkouts along. Raises Moved
     (nothing changed) when the branch is no longer at `old`."""
     ref = f"refs/heads/{branch}"
-    trees = checkouts_of(wt, branch, agent, deadline)
+    trees = checkouts_of(wt, branch)
     report = stale_reporter(wt, agent)
     with contextlib.ExitStack() as stack:
         for tw in trees:
@@ -91,7 +112,7 @@ def sync_checkout(
     wt: Worktree, branch: str, old: str, new: str, *, agent: str, deadline: float
 ) -> list[SyncReport]:
     """Bring the checkouts of `branch` from `old` to `new` (the repair after a crash)."""
-    trees = checkouts_of(wt, branch, agent, deadline)
+    trees = checkouts_of(wt, branch)
     out = []
     report = stale_reporter(wt, agent)
     for tw in trees:
