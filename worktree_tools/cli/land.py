@@ -144,7 +144,7 @@ def land_cmd(
             if cancel:
                 req = rq.cancel(wt.state_dir, cancel, actor, time.monotonic() + lock_timeout)
                 row = summary(req)
-                emit({"schema_version": 1, **row}, as_json, _text(row))
+                emit({"schema_version": 1, **row, "requests": [row]}, as_json, _text(row))
                 return 0 if req.state.value == "cancelled" else exit_code(Outcome(row["outcome"]))
             reqs, bad = rq.load_all(wt.state_dir)
             rows = [summary(r) for r in reqs if all_ or not r.state.final]
@@ -172,7 +172,7 @@ def land_cmd(
                 raise InvalidInput("--run needs --into", fix="git wt land --run --into main")
             ran = submit.run(wt, into, target_remote, actor, size, lock_timeout)
             emit(
-                {"schema_version": 1, "outcome": "ok", "ran": ran},
+                {"schema_version": 1, "outcome": "ok", "ran": ran, "requests": []},
                 as_json,
                 "landed the queue" if ran else "another lander is at work",
             )
