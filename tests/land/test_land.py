@@ -162,3 +162,17 @@ def test_a_linked_worktree_with_the_target_follows_it(repo: Path, tmp_path: Path
     assert data["checkouts"][0]["worktree"] == str(rel)
     assert (rel / "a.txt").read_text() == "1\n" and status(rel) == ""
     assert not (repo / "a.txt").exists()  # main's checkout is not the target's
+
+
+def test_squash_merged_work_is_unchanged_for_every_strategy(repo: Path, log: Path) -> None:
+    git(repo, "config", "wt.land.check", CHECK)  # the configured check, no --check
+    tree = agent(repo, "alice", {"a.txt": "1\n"}, "alice: one")
+    commit(tree, {"b.txt": "2\n"}, "alice: two")
+    commit(repo, {"main.txt": "m\n"}, "main moved")
+    assert land(repo, "alice", "--into", "main", "--strategy", "squash")["outcome"] == "landed"
+    assert checked_trees(log) == [head(repo, "main^{tree}")]
+    tip = head(repo, "main")
+    for strategy in ("rebase", "merge", "squash"):
+        data = land(repo, "alice", "--into", "main", "--strategy", strategy)
+        assert data["outcome"] == "unchanged", (strategy, data)
+    assert head(repo, "main") == tip
