@@ -86,9 +86,11 @@ def test_conflict_is_handed_back_and_nothing_moves(repo: Path, log: Path) -> Non
 def test_red_check_is_handed_back_with_the_tail(repo: Path, log: Path) -> None:
     agent(repo, "alice", {"FAIL": "x\n"}, "alice: breaks it")
     before = head(repo, "main")
-    check = 'echo "line one"; echo "it broke here" >&2; exit 3'
+    check = 'pwd; echo "it broke here" >&2; exit 3'
     data = land(repo, "alice", "--into", "main", "--check", check, expect=5)
     assert data["outcome"] == "check_failed" and data["exit_code"] == 5
+    checkout = data["check_tail"].splitlines()[0]
+    assert "/.git/" not in checkout + "/" and Path(checkout, "FAIL").exists()  # Jest-safe
     assert "it broke here" in data["check_tail"] and head(repo, "main") == before
     h = handoff(repo, "alice")
     assert h["state"] == "blocked" and any("it broke here" in b for b in h["blockers"])

@@ -16,9 +16,8 @@ from pathlib import Path
 from worktree_tools.core.gitcmd import clean_env
 from worktree_tools.core.repo import Worktree
 from worktree_tools.hooks import checkout
-from worktree_tools.land.requests import key_name, land_dir
+from worktree_tools.land.requests import key_name
 
-CHECKOUTS = "checkouts"
 TAIL_LINES = 40
 TAIL_CHARS = 4000
 
@@ -34,7 +33,11 @@ class CheckResult:
 
 
 def checkout_dir(wt: Worktree, target: str, remote: str | None) -> Path:
-    return land_dir(wt.state_dir) / CHECKOUTS / key_name(target, remote)
+    """Outside every `.git` directory (test runners such as Jest skip any path containing
+    `/.git/`): beside the main worktree in `../REPO.worktrees/.land/`, as hook checkouts are."""
+    main = wt.commondir.parent if wt.commondir.name == ".git" else wt.commondir
+    root = main.parent / f"{main.name.removesuffix('.git')}.worktrees" / ".land"
+    return root / key_name(target, remote)
 
 
 def checkout_for(
