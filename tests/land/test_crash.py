@@ -3,10 +3,11 @@ nothing lands twice, no lock is left behind, the main worktree ends up true."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from conftest import git, head, status
+from conftest import git, git_wt, head, status
 
 from .helpers import CHECK, agent, checked_trees, commit, land, subjects
 
@@ -41,6 +42,10 @@ def test_next_lander_finishes_after_a_kill(
     )
     assert killed["_rc"] == -9, killed
     after_kill = head(repo, "main")
+    if stage == "land-checked":  # watch sees the dead lander and names the command to finish
+        res = git_wt(repo, "watch", "--once", "--json", "--no-journal")
+        stuck = [f for f in json.loads(res.stdout)["findings"] if f["kind"] == "land_stuck"]
+        assert stuck and all(f["fix"] == "git wt land --run --into main" for f in stuck), stuck
     # the next lander (any land command) finishes the queue
     land(repo, "--run", "--into", "main")
     rows = {r["branch"]: r for r in land(repo, "--list", "--all")["requests"]}
