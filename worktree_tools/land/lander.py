@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from worktree_tools.core import events, faults
-from worktree_tools.core.errors import LockTimeout, Rejected
+from worktree_tools.core.errors import LockTimeout
 from worktree_tools.core.locks import Holder, RecordedLock
 from worktree_tools.core.repo import Worktree
+from worktree_tools.land import ledger
 from worktree_tools.land import requests as rq
 from worktree_tools.land import target as tg
 from worktree_tools.land.check import CheckResult, checkout_for, run_check
 from worktree_tools.land.handback import hand_back
 from worktree_tools.land.integrate import Conflict, Integrated, integrate, open_odb
+from worktree_tools.land.ledger import Timing
 from worktree_tools.land.requests import Lander, Request, State
 
 MAX_REBUILDS = 50  # the target moved under us this often in one batch: requeue, let others go
@@ -55,15 +57,6 @@ def try_drain(
         reqs, _bad = rq.load_all(wt.state_dir)
         if not any(r.key == (target, remote) and r.state is State.QUEUED for r in reqs):
             return ran
-
-
-@dataclass
-class Timing:
-    picked: float = 0.0
-    integrate_ms: float = 0.0
-    check_ms: float = 0.0
-    swap_ms: float = 0.0
-    checks: int = 0
 
 
 @dataclass
@@ -116,18 +109,7 @@ class Run:
     def _update(
         self, changes: Callable[[Request], Request | None], ids: list[str], durable: bool = True
     ) -> list[Request]:
-        """Under the queue lock: apply `changes` to each request (None: leave it); the results.
-        A claim need not be durable: lost, it is a queued request, which is what the next
-        lander makes of a claimed one anyway."""
-        out: list[Request] = []
-        with rq.queue_lock(self.state_dir, self.agent, self.deadline()):
-            for rid in ids:
-                req = rq.load(self.state_dir, rid)
-                new = changes(req) if req is not None else None
-                if new is not None:
-                    rq.save(self.state_dir, new, durable=durable)
-                    out.append(new)
-        return out
+        return ledger.update(self.state_dir, self.agent, self.deadline(), changes, ids, durable)
 
     def recover(self) -> None:
         """Requests a dead lander left `landing` (we hold the lander lock: it is dead)."""
@@ -326,7 +308,9 @@ class Run:
             else:
                 if not tg.push_remote(self.wt, self.remote, self.target, new):
                     raise tg.Moved(None)
-                local = self._follow_remote(tip, new)
+                local = tg.follow_remote(
+                    self.wt, self.target, self.remote, new, self.agent, self.deadline()
+                )
         except tg.Moved:
             self._update(
                 lambda r: (
@@ -356,29 +340,6 @@ class Run:
             faults.point("land-finished")
         return []
 
-    def _follow_remote(self, old: str, new: str) -> dict[str, Any]:
-        """After a push: the local target follows when it was at (or behind) the old tip."""
-        now = self.wt.resolve(f"refs/heads/{self.target}")
-        if now is None:
-            return {"moved": False, "why": "no local branch"}
-        if self.wt.git(["merge-base", "--is-ancestor", now[0], new], check=False).returncode:
-            return {"moved": False, "why": f"local {self.target} has commits the remote lacks"}
-        if now[0] == new:
-            return {"moved": True, "checkouts": []}
-        try:
-            reports = tg.move_local(
-                self.wt,
-                self.target,
-                now[0],
-                new,
-                agent=self.agent,
-                reason=f"git wt land: follow {self.remote}/{self.target}",
-                deadline=self.deadline(),
-            )
-        except (tg.Moved, LockTimeout, Rejected) as err:
-            return {"moved": False, "why": str(err)}
-        return {"moved": True, "checkouts": [s.to_json() for s in reports]}
-
     def _sync_after(self, old: str, new: str) -> list[dict[str, Any]]:
         if self.remote is not None:
             return []
@@ -407,38 +368,15 @@ class Run:
         self._finish(req, state, {"error": why, "fix": fix, **extra, "handback": written})
 
     def _finish(self, req: Request, state: State, result: dict[str, Any]) -> None:
-        now = time.time()
-        done = self._update(
-            lambda r: (
-                r.with_changes(state=state, stage=None, result=result, finished_epoch=now)
-                if r.state is State.LANDING
-                else None
-            ),
-            [req.id],
-        )
-        if not done:
-            return
-        t = self.timing.get(req.id, Timing(picked=now))
-        events.append(
+        ledger.finish(
             self.state_dir,
-            "land",
-            req.requested_by,
-            outcome=state.value,
-            request=req.id,
-            branch=req.branch,
-            target=self.target,
-            remote=self.remote,
-            owner=req.agent,
-            strategy=req.strategy.value,
-            head=req.head,
-            commit=result.get("commit"),
-            lander_pid=self.me.pid,
-            queue_wait_ms=round((t.picked - req.enqueued_epoch) * 1000, 3),
-            integrate_ms=round(t.integrate_ms, 3),
-            check_ms=round(t.check_ms, 3),
-            checks=t.checks,
-            swap_ms=round(t.swap_ms, 3),
-            total_ms=round((now - req.enqueued_epoch) * 1000, 3),
+            self.agent,
+            self.deadline(),
+            req,
+            state,
+            result,
+            self.timing.get(req.id),
+            self.me.pid,
         )
 
     # ---- the target --------------------------------------------------------------------------

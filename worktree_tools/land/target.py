@@ -23,7 +23,7 @@ from typing import Any
 
 from worktree_tools.commit.swap import Moved, cas, index_search, stale_reporter
 from worktree_tools.core import faults
-from worktree_tools.core.errors import Rejected
+from worktree_tools.core.errors import LockTimeout, Rejected
 from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.gitlocks import GitFileLock
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
@@ -32,7 +32,10 @@ from worktree_tools.remote import transport
 from worktree_tools.remote.transport import PushStatus
 from worktree_tools.worktrees.gitinfo import admin_dir_of
 
-__all__ = ["Moved", "SyncReport", "checkouts_of", "move_local", "push_remote", "sync_checkout"]
+__all__ = [
+    "Moved", "SyncReport", "checkouts_of", "follow_remote", "move_local", "push_remote",
+    "sync_checkout",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,25 @@ def _remove(top: Path, rel: str) -> None:
 
 
 # ---- --push: the remote branch is the target ------------------------------------------------
+
+
+def follow_remote(
+    wt: Worktree, branch: str, remote: str, new: str, agent: str, deadline: float
+) -> dict[str, Any]:
+    """After a push: the local branch (and its checkouts) follows when it was at or behind."""
+    now = wt.resolve(f"refs/heads/{branch}")
+    if now is None:
+        return {"moved": False, "why": "no local branch"}
+    if wt.git(["merge-base", "--is-ancestor", now[0], new], check=False).returncode:
+        return {"moved": False, "why": f"local {branch} has commits {remote} lacks"}
+    if now[0] == new:
+        return {"moved": True, "checkouts": []}
+    reason = f"git wt land: follow {remote}/{branch}"
+    try:
+        reports = move_local(wt, branch, now[0], new, agent=agent, reason=reason, deadline=deadline)
+    except (Moved, LockTimeout, Rejected) as err:
+        return {"moved": False, "why": str(err)}
+    return {"moved": True, "checkouts": [s.to_json() for s in reports]}
 
 
 def remote_tip(wt: Worktree, remote: str, branch: str) -> str | None:
