@@ -178,3 +178,18 @@ def test_squash_merged_work_is_unchanged_for_every_strategy(repo: Path, log: Pat
         data = land(repo, "alice", "--into", "main", "--strategy", strategy)
         assert data["outcome"] == "unchanged", (strategy, data)
     assert head(repo, "main") == tip
+
+
+def test_a_check_past_its_timeout_is_killed_and_handed_back(repo: Path, tmp_path: Path) -> None:
+    agent(repo, "alice", {"a.txt": "1\n"})
+    child = tmp_path / "child.pid"
+    # the check starts a child that would outlive it; the whole process group is killed
+    check = f"sleep 600 & echo $! > {child}; wait"
+    data = land(
+        repo, "alice", "--into", "main", "--check", check, "--check-timeout", "0.5", expect=5
+    )
+    assert data["outcome"] == "check_failed" and "timed out" in data["check_tail"]
+    pid = int(child.read_text())
+    assert (
+        not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    )

@@ -81,6 +81,11 @@ def _text(row: dict[str, Any]) -> str:
     help="How the branch is integrated (default: wt.land.strategy, else rebase).",
 )
 @click.option("--check", help="Shell command run on the integrated tree (default: wt.land.check).")
+@click.option(
+    "--check-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds before the check is killed and fails (default: wt.land.checkTimeout).",
+)
 @click.option("--batch", type=click.IntRange(min=1), help="Land up to N requests per check.")
 @click.option("--push", is_flag=True, help="The target is the remote's branch.")
 @click.option("--remote", help="Remote for --push (default: origin).")
@@ -101,6 +106,7 @@ def land_cmd(
     into: str | None,
     strategy: str | None,
     check: str | None,
+    check_timeout: float | None,
     batch: int | None,
     push: bool,
     remote: str | None,
@@ -181,6 +187,7 @@ def land_cmd(
             into=into,
             strategy=Strategy(strategy) if strategy else None,
             check=check,
+            check_timeout=check_timeout,
             batch=size,
             remote=target_remote,
             agent=actor,

@@ -7,7 +7,9 @@ before each run (files = its tree, HEAD = it, leftovers cleaned). No live worktr
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from worktree_tools.core.repo import Worktree
 from worktree_tools.hooks import checkout
 from worktree_tools.land.requests import key_name
 
+TIMEOUT_EXIT = 124  # what timeout(1) exits with
 TAIL_LINES = 40
 TAIL_CHARS = 4000
 
@@ -49,8 +52,11 @@ def checkout_for(
     return checkout.ensure_at(wt, path, commit, agent, deadline, purpose)
 
 
-def run_check(hw: Worktree, command: str, commit: str, tree: str, *, target: str) -> CheckResult:
-    """`sh -c COMMAND` in the isolated checkout `hw`, synced to `commit` first."""
+def run_check(
+    hw: Worktree, command: str, commit: str, tree: str, *, target: str, timeout: float | None
+) -> CheckResult:
+    """`sh -c COMMAND` in the isolated checkout `hw`, synced to `commit` first; after `timeout`
+    seconds its whole process group is killed and the check fails."""
     start = time.monotonic()
     checkout.sync(hw, commit, tree)
     env = clean_env(
@@ -61,16 +67,25 @@ def run_check(hw: Worktree, command: str, commit: str, tree: str, *, target: str
             "WT_LAND_CHECKOUT": os.fspath(hw.toplevel),
         }
     )
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         ["sh", "-c", command],
         cwd=hw.toplevel,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        check=False,
+        start_new_session=True,  # its own process group: a timeout kills all of it
     )
-    text = proc.stdout.decode("utf-8", "replace")
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        code = proc.returncode
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        out += f"\nwt land: the check timed out after {timeout:g}s and was killed\n".encode()
+        code = TIMEOUT_EXIT
+    text = out.decode("utf-8", "replace")
     tail = "\n".join(text.splitlines()[-TAIL_LINES:])[-TAIL_CHARS:]
     ms = round((time.monotonic() - start) * 1000, 3)
-    return CheckResult(proc.returncode == 0, proc.returncode, tail, ms, tree)
+    return CheckResult(code == 0, code, tail, ms, tree)

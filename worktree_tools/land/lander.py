@@ -100,7 +100,8 @@ class Run:
                 return
             group: list[Request] = []
             for r in queued:  # consecutive requests with one check: FIFO, one check per batch
-                if r.check != queued[0].check or len(group) >= max(1, self.batch):
+                same = (r.check, r.check_timeout) == (queued[0].check, queued[0].check_timeout)
+                if not same or len(group) >= max(1, self.batch):
                     break
                 group.append(r)
             if not self.process(group):
@@ -228,7 +229,7 @@ class Run:
         if not chain:
             return []
         top_req, top = chain[-1]
-        result = self._check(top_req.check, top, [r for r, _ in chain])
+        result = self._check(top_req, top, [r for r, _ in chain])
         if result is None or result.ok:
             return self._swap(tip, chain)
         if len(chain) == 1:
@@ -247,9 +248,8 @@ class Run:
             return rest + [r for r, _ in chain[mid:]]  # built on what did not land: rebuild
         return self._land_chain(chain[mid - 1][1].commit, chain[mid:])
 
-    def _check(
-        self, command: str | None, it: Integrated, reqs: list[Request]
-    ) -> CheckResult | None:
+    def _check(self, top: Request, it: Integrated, reqs: list[Request]) -> CheckResult | None:
+        command = top.check
         if not command:
             return None
         key = (command, it.tree)
@@ -259,7 +259,14 @@ class Run:
                 self._checkout = checkout_for(
                     self.wt, self.target, self.remote, it.commit, self.agent, self.deadline()
                 )
-            cached = run_check(self._checkout, command, it.commit, it.tree, target=self.target)
+            cached = run_check(
+                self._checkout,
+                command,
+                it.commit,
+                it.tree,
+                target=self.target,
+                timeout=top.check_timeout,
+            )
             self.cache[key] = cached
             for r in reqs:
                 self.timing[r.id].check_ms += cached.ms

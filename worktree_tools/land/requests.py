@@ -99,6 +99,7 @@ class Request:
     result: dict[str, Any] = field(default_factory=dict)
     finished_epoch: float | None = None
     attempts: int = 0
+    check_timeout: float | None = None  # seconds; the check is killed and fails after it
 
     @classmethod
     def parse(cls, data: Any, where: Path) -> Request:
@@ -115,6 +116,7 @@ class Request:
             if not isinstance(result, dict):
                 raise TypeError("result is not an object")
             finished = data.get("finished_epoch")
+            timeout = data.get("check_timeout")
             return cls(
                 id=_str(data["id"]),
                 target=_str(data["target"]),
@@ -133,6 +135,7 @@ class Request:
                 result=result,
                 finished_epoch=None if finished is None else float(finished),
                 attempts=int(data.get("attempts", 0)),
+                check_timeout=None if timeout is None else float(timeout),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise CorruptRequest(

@@ -29,6 +29,7 @@ class Options:
     into: str | None
     strategy: Strategy | None
     check: str | None
+    check_timeout: float | None
     batch: int | None
     remote: str | None  # set: --push to this remote
     agent: str  # who asks
@@ -92,6 +93,7 @@ def build(wt: Worktree, names: list[str], opts: Options) -> list[Request]:
         names = [ref.removeprefix("refs/heads/")]
     strategy = opts.strategy or _strategy(wt)
     check = opts.check if opts.check is not None else _config(wt, "wt.land.check")
+    timeout = opts.check_timeout if opts.check_timeout is not None else _seconds(wt)
     out: list[Request] = []
     for name in names:
         branch, agent, base = _resolve(wt, name)
@@ -121,6 +123,7 @@ def build(wt: Worktree, names: list[str], opts: Options) -> list[Request]:
                 requested_by=opts.agent,
                 strategy=strategy,
                 check=check or None,
+                check_timeout=timeout,
                 remote=opts.remote,
                 state=State.QUEUED,
                 enqueued_epoch=time.time(),
@@ -129,6 +132,22 @@ def build(wt: Worktree, names: list[str], opts: Options) -> list[Request]:
     if opts.remote is not None:
         transport.check_remote(opts.remote)
     return out
+
+
+def _seconds(wt: Worktree) -> float | None:
+    raw = _config(wt, "wt.land.checkTimeout")
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise InvalidInput(
+            f"wt.land.checkTimeout must be a positive number of seconds, not {raw!r}",
+            fix="git config wt.land.checkTimeout 1800",
+        )
+    return value
 
 
 def _strategy(wt: Worktree) -> Strategy:
