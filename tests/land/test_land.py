@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import git, head, snapshot, status, write
+from conftest import git, head, snapshot, status, write, wt_commit
 
-from .helpers import CHECK, agent, checked_trees, commit, handoff, land, subjects
+from .helpers import CHECK, agent, checked_trees, commit, handoff, land, spawn_land, subjects
 
 
 @pytest.fixture
@@ -193,3 +193,25 @@ def test_a_check_past_its_timeout_is_killed_and_handed_back(repo: Path, tmp_path
     assert (
         not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
     )
+
+
+def test_target_moved_during_the_check_is_rebuilt_and_checked_again(
+    repo: Path, tmp_path: Path
+) -> None:
+    agent(repo, "alice", {"a.txt": "1\n"}, "alice: work")
+    log, gate = tmp_path / "trees.log", tmp_path / "gate"
+    check = f'echo "$WT_LAND_TREE" >> {log}; while [ ! -e {gate} ]; do sleep 0.01; done'
+    proc = spawn_land(repo, "alice", "--into", "main", "--check", check)
+    deadline = time.monotonic() + 60
+    while not log.exists():  # the first check is running: the target moves under it
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.01)
+    write(repo, "main.txt", "m\n")
+    res = wt_commit(repo, "-m", "main: meanwhile", "--", "main.txt")
+    assert res.returncode == 0, res.stderr
+    gate.touch()
+    assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+    assert subjects(repo)[:3] == ["alice: work", "main: meanwhile", "initial"]
+    trees = log.read_text().split()
+    assert len(trees) == 2 and trees[-1] == head(repo, "main^{tree}")  # checked again
+    assert status(repo) == ""
