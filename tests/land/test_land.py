@@ -215,3 +215,11 @@ def test_target_moved_during_the_check_is_rebuilt_and_checked_again(
     trees = log.read_text().split()
     assert len(trees) == 2 and trees[-1] == head(repo, "main^{tree}")  # checked again
     assert status(repo) == ""
+
+
+def test_baseline_plain_update_ref_shows_staged_reversals(repo: Path) -> None:
+    """The twin of test_the_target_checkout_follows_*: moving main with plain update-ref (the
+    usual workaround for "don't touch the main repo") leaves its checkout behind."""
+    tree = agent(repo, "alice", {"README": "alice\n"})
+    git(repo, "update-ref", "refs/heads/main", head(tree))
+    assert git(repo, "diff", "--cached", "--name-only").split() == ["README"]
