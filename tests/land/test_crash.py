@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import git, git_wt, head, status
 
-from .helpers import CHECK, agent, checked_trees, commit, land, subjects
+from .helpers import CHECK, checked_trees, commit, land, subjects
 
 STAGES = [
     "land-claimed",
@@ -29,14 +29,16 @@ def test_next_lander_finishes_after_a_kill(
 ) -> None:
     log = tmp_path / "checks.log"
     monkeypatch.setenv("LAND_CHECK_LOG", str(log))
-    agent(repo, "alice", {"alice.txt": "a\n"}, "alice: work")
-    agent(repo, "bob", {"bob.txt": "b\n"}, "bob: work")
+    for name in ("alice", "bob"):  # plain branches: the crash is the lander's, not an agent's
+        git(repo, "checkout", "-qb", f"wt/{name}", "main")
+        commit(repo, {f"{name}.txt": f"{name[0]}\n"}, f"{name}: work")
+    git(repo, "checkout", "-q", "main")
     commit(repo, {"main.txt": "m\n"}, "main moved")
     base = head(repo, "main")
     # No background lander: the queue waits for the lander we kill, which takes both at once.
     git(repo, "config", "wt.land.autostart", "false")
     for name in ("bob", "alice"):
-        land(repo, name, "--into", "main", "--check", CHECK, "--no-wait")
+        land(repo, f"wt/{name}", "--into", "main", "--check", CHECK, "--no-wait")
     killed = land(
         repo, "--run", "--into", "main", "--batch", "2", expect=None, env={"WT_FAULT": stage}
     )
@@ -55,7 +57,7 @@ def test_next_lander_finishes_after_a_kill(
     assert status(repo) == "", status(repo)  # the main worktree follows main, nothing staged
     assert (repo / "alice.txt").read_text() == "a\n"
     # landing it again is a no-op; the batch's tree (now main's) was checked
-    assert land(repo, "alice", "--into", "main")["outcome"] == "unchanged"
+    assert land(repo, "wt/alice", "--into", "main")["outcome"] == "unchanged"
     assert head(repo, "main^{tree}") in checked_trees(log)
     if stage in ("land-swapped", "land-checkout-synced", "land-finished"):
         assert after_kill != base  # the kill came after the swap: the recovery finished it
