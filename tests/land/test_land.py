@@ -223,3 +223,15 @@ def test_baseline_plain_update_ref_shows_staged_reversals(repo: Path) -> None:
     tree = agent(repo, "alice", {"README": "alice\n"})
     git(repo, "update-ref", "refs/heads/main", head(tree))
     assert git(repo, "diff", "--cached", "--name-only").split() == ["README"]
+
+
+def test_a_staged_change_in_the_target_checkout_is_left_alone(repo: Path) -> None:
+    commit(repo, {"s.txt": "base\n"}, "main: s")
+    agent(repo, "alice", {"s.txt": "alice\n", "other.txt": "o\n"})
+    write(repo, "s.txt", "staged by a person\n")
+    git(repo, "add", "s.txt")
+    data = land(repo, "alice", "--into", "main")
+    assert data["outcome"] == "landed" and data["checkouts"][0]["left_alone"] == ["s.txt"]
+    assert git(repo, "show", ":s.txt") == "staged by a person\n"  # the staged entry is kept
+    assert (repo / "other.txt").read_text() == "o\n"
+    assert git(repo, "diff", "--cached", "--name-only").split() == ["s.txt"]
