@@ -45,8 +45,9 @@ def _repo(base: Path, name: str, n: int, env: dict[str, str]) -> Path:
 
 
 def _wt(repo: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
-    proc = subprocess.run([GIT_WT, "land", *args, "--json"], cwd=repo, env=env,
-                          capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [GIT_WT, "land", *args, "--json"], cwd=repo, env=env, capture_output=True, text=True
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"git wt land {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
     data: dict[str, Any] = json.loads(proc.stdout)
@@ -89,10 +90,22 @@ def run(quick: bool = False, root: Path | None = None) -> dict[str, Any]:
     lost = serial["lost"] + batched["lost"] + noop["lost"]
     dup = serial["duplicated"] + batched["duplicated"] + noop["duplicated"]
     rows = [
-        [f"serial, {n} requests, {check_s:g} s check", f"{serial['wall_s']}", f"{serial['per_landing_ms']}"],
-        [f"--batch 4, {n} requests, {check_s:g} s check", f"{batched['wall_s']}", f"{batched['per_landing_ms']}"],
-        [f"serial, {n} requests, no-op check (`true`)", f"{noop['wall_s']}", f"{noop['per_landing_ms']}"],
-    ]  # fmt: skip
+        [
+            f"serial, {n} requests, {check_s:g} s check",
+            f"{serial['wall_s']}",
+            f"{serial['per_landing_ms']}",
+        ],
+        [
+            f"--batch 4, {n} requests, {check_s:g} s check",
+            f"{batched['wall_s']}",
+            f"{batched['per_landing_ms']}",
+        ],
+        [
+            f"serial, {n} requests, no-op check (`true`)",
+            f"{noop['wall_s']}",
+            f"{noop['per_landing_ms']}",
+        ],
+    ]
     return {
         "name": "land",
         "title": f"Land queue: {n} requests, serial vs --batch 4; overhead per landing",
@@ -106,7 +119,7 @@ def run(quick: bool = False, root: Path | None = None) -> dict[str, Any]:
             "requests": n,
             "check_s": check_s,
             "quick": quick,
-        },  # fmt: skip
+        },
         "targets": [
             {
                 "name": "serial / --batch 4 (green queue)",
@@ -130,7 +143,7 @@ def run(quick: bool = False, root: Path | None = None) -> dict[str, Any]:
                 "limit": 0,
                 "gate": True,
             },
-        ],  # fmt: skip
+        ],
         "notes": [
             "each run queues the requests first (no lander), then times one `git wt land --run`;"
             " overhead = that wall time / requests with a check that does nothing (integration,"
