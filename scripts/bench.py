@@ -527,6 +527,28 @@ def bench_remote(ctx: Context) -> Section:
     return _section(mod.run(ctx.quick))
 
 
+@benchmark("untrusted", "Validating untrusted state: policy pass, event log")
+def bench_untrusted(ctx: Context) -> Section:
+    import bench_untrusted as mod
+
+    data = mod.run(ctx.quick, ctx.root)
+    f = data["figures"]
+    return _section(
+        data,
+        [
+            Target("policy pass / whole journal verify", f["policy_share"], "x"),
+            Target("validated event log read / bare json.loads", f["events_ratio"], "x"),
+        ],
+    )
+
+
+@benchmark("guard", "reference-transaction shim: fetch of 1,000 refs, 100 update-refs")
+def bench_guard(ctx: Context) -> Section:
+    import bench_guard as mod
+
+    return _section(mod.run(quick=ctx.quick, root=ctx.root))
+
+
 @benchmark("land", "Land queue: serial vs --batch 4; overhead per landing")
 def bench_land(ctx: Context) -> Section:
     import bench_land as mod

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from worktree_tools.cli._common import emit, run_guarded
+from worktree_tools.cli._common import PID, TTL, emit, run_guarded
 
 PREFIX = "wt:"  # stderr lines that say how to undo something
 
@@ -32,8 +32,8 @@ def _say(line: str) -> None:
 @click.option("--branch", help="Branch name (default: wt/AGENT, or wt.branchPrefix + AGENT).")
 @click.option("--path", "path", help="Directory (default: wt.worktreeDir/AGENT or .git/wt/trees).")
 @click.option("--task", help="What the agent is working on (shown by list and handoffs).")
-@click.option("--owner-pid", type=int, help="Owner process (default: the calling agent; 0: none).")
-@click.option("--ttl", type=float, help="Lease length in seconds (default: wt.leaseTtl or 3600).")
+@click.option("--owner-pid", type=PID, help="Owner process (default: the calling agent; 0: none).")
+@click.option("--ttl", type=TTL, help="Lease length in seconds (default: wt.leaseTtl or 3600).")
 @_json_opt
 def alloc_cmd(
     agent: str,
@@ -101,8 +101,8 @@ def status_cmd(agent: str | None, as_json: bool) -> int:
 
 @click.command("heartbeat")
 @click.argument("agent")
-@click.option("--ttl", type=float, help="Also change the lease length (seconds).")
-@click.option("--owner-pid", type=int, help="Also change the owner process.")
+@click.option("--ttl", type=TTL, help="Also change the lease length (seconds).")
+@click.option("--owner-pid", type=PID, help="Also change the owner process.")
 @_json_opt
 def heartbeat_cmd(agent: str, ttl: float | None, owner_pid: int | None, as_json: bool) -> int:
     """Renew AGENT's lease."""
@@ -189,8 +189,8 @@ def show_cmd(agent: str, as_json: bool) -> int:
 @click.argument("agent")
 @click.option("--as", "new", required=True, help="The agent taking over.")
 @click.option("--force", is_flag=True, help="Take over even a live lease (recorded as forced).")
-@click.option("--owner-pid", type=int, help="The new owner process (default: the caller).")
-@click.option("--ttl", type=float, help="Lease length in seconds (default: the old one).")
+@click.option("--owner-pid", type=PID, help="The new owner process (default: the caller).")
+@click.option("--ttl", type=TTL, help="Lease length in seconds (default: the old one).")
 @_json_opt
 def adopt_cmd(
     agent: str, new: str, force: bool, owner_pid: int | None, ttl: float | None, as_json: bool

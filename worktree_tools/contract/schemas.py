@@ -63,7 +63,8 @@ ENVELOPE: dict[str, Any] = {
 FINDING = obj({"kind": S, "subject": S, "detail": S})
 RECORD = obj({"agent": S, "branch": S_NULL, "state": S})
 ROW = obj({"agent": S_NULL, "branch": S_NULL, "lease": S})
-LEASE = obj({"name": S, "state": S, "token": INT})
+# token null: a corrupt lease record (state "corrupt", with error and fix)
+LEASE = obj({"name": S, "state": S, "token": {"type": ["integer", "null"]}})
 CHANGE = obj({"hook": S, "action": S})
 VIOLATIONS = arr(obj({"kind": S}))
 LAND_REQUEST = obj(
@@ -105,6 +106,8 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "lease list": {"leases": arr(LEASE)},
     "schema": {},
     "land": {"requests": arr(LAND_REQUEST)},
+    "agent install": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
+    "agent uninstall": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
 }
 
 

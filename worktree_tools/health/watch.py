@@ -23,7 +23,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core.errors import WtError
+from worktree_tools.core.errors import CorruptState, WtError
 from worktree_tools.core.locks import read_holder
 from worktree_tools.core.procs import HOST, alive_before
 from worktree_tools.core.repo import Worktree
@@ -208,7 +208,11 @@ class Scanner:
         out: list[Finding] = []
         now = time.time()
         for lock in self._lock_files():
-            holder = read_holder(lock)
+            try:
+                holder = read_holder(lock)
+            except CorruptState as err:
+                out.append(_corrupt_finding(err))
+                continue
             if holder is None:
                 continue  # free (the record goes when the lock is released) or being written
             held_for = now - holder.acquired_at
@@ -275,6 +279,8 @@ class Scanner:
                 out.append(Finding(Kind.ORPHAN_HOOK, f.subject, f.detail, data=extra))
             elif f.kind == "leaked_config":
                 out.append(Finding(Kind.LEAKED_CONFIG, f.subject, f.detail, data=extra))
+            elif f.kind == "corrupt_record":
+                out.append(Finding(Kind.CORRUPT_RECORD, f.subject, f.detail, data=extra))
         self._stale = stale_now
         return out
 
@@ -298,7 +304,20 @@ class Scanner:
 
     def _journal(self) -> list[Finding]:
         out: list[Finding] = []
+        from worktree_tools.health.watch_journal import CORRUPT
+
         for branch, v in self._journal_tracker.violations():
+            if v.get("kind") == CORRUPT:
+                out.append(
+                    Finding(
+                        Kind.CORRUPT_RECORD,
+                        str(v.get("path")),
+                        str(v.get("detail")),
+                        instance=str(v.get("commit")),
+                        data={"branch": branch, "path": v.get("path"), "fix": v.get("fix")},
+                    )
+                )
+                continue
             out.append(
                 Finding(
                     Kind.JOURNAL_VIOLATION,
@@ -389,3 +408,13 @@ def watch(
         if cycles > 0 and cycle >= cycles:
             break
         sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+def _corrupt_finding(err: CorruptState) -> Finding:
+    return Finding(
+        Kind.CORRUPT_RECORD,
+        err.path,
+        err.message,
+        instance=err.why,
+        data={"path": err.path, "error": err.message, "fix": err.fix},
+    )

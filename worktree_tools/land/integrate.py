@@ -17,7 +17,7 @@ from typing import Any
 import pygit2
 
 from worktree_tools.core.errors import RefMoved, Rejected
-from worktree_tools.core.repo import EMPTY_TREE, Worktree
+from worktree_tools.core.repo import Worktree
 from worktree_tools.land.requests import Strategy
 
 
@@ -56,7 +56,7 @@ def integrate(
     if strategy is Strategy.REBASE:
         return _rebase(wt, odb, b, h, branch, target)
     mb = odb.merge_base(b.id, h.id)
-    ancestor = odb[mb].peel(pygit2.Commit).tree if mb else odb[EMPTY_TREE]
+    ancestor = odb[mb].peel(pygit2.Commit).tree if mb else _empty(odb)
     tree = _merge(odb, ancestor, b.tree, h.tree, f"{branch}", target)
     if tree == b.tree_id:
         return unchanged  # squash-merged (or reverted) upstream
@@ -93,7 +93,7 @@ def _rebase(
         c = odb[hexsha].peel(pygit2.Commit)
         if len(c.parent_ids) > 1:
             continue  # merge commits are dropped, as `git rebase` does
-        ancestor = c.parents[0].tree if c.parent_ids else odb[EMPTY_TREE]
+        ancestor = c.parents[0].tree if c.parent_ids else _empty(odb)
         tree = _merge(odb, ancestor, tip.tree, c.tree, f"commit {hexsha[:12]} of {branch}", target)
         if tree == tip.tree_id:
             continue  # became empty on the new tip
@@ -140,6 +140,11 @@ def _squash_message(odb: pygit2.Repository, b: pygit2.Commit, h: pygit2.Commit, 
         for i, line in enumerate(ln for ln in c.message.strip().splitlines() if ln.strip())
     )
     return f"Squashed branch '{branch}'\n\n{body}\n"
+
+
+def _empty(odb: pygit2.Repository) -> Any:
+    """The empty tree, written (git knows it without storing it; libgit2 does not)."""
+    return odb[odb.TreeBuilder().write()]
 
 
 def _committer(odb: pygit2.Repository) -> pygit2.Signature:

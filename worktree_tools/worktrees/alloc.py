@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, faults
+from worktree_tools.core import events, faults, identity
 from worktree_tools.core.agent import OWNER_FILE, check_name
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import clean_env
-from worktree_tools.core.repo import ZERO_OID
+from worktree_tools.core.repo import null_oid
 from worktree_tools.hooks import run as hookrun
 from worktree_tools.worktrees import gitinfo, lease, records
 from worktree_tools.worktrees.common import Repo
@@ -54,8 +54,7 @@ def write_owner_file(admin_dir: Path, agent: str) -> None:
 def alloc(repo: Repo, req: AllocRequest) -> AllocResult:
     """Create (or return) AGENT's worktree. Bad input raises InvalidInput before any change."""
     agent = check_name(req.agent)
-    if req.ttl is not None and req.ttl <= 0:
-        raise InvalidInput("--ttl must be a positive number of seconds")
+    records.require_ttl(req.ttl)
     with repo.agent_lock(agent):
         with repo.repo_lock():
             existing = records.load(repo.state_dir, agent)
@@ -91,6 +90,7 @@ def _target_path(repo: Repo, agent: str, raw: str | None, cwd: Path) -> Path:
 
 
 def _create(repo: Repo, agent: str, req: AllocRequest) -> Record:
+    identity.record_baseline(repo.wt)  # the identity the fleet began with (first alloc only)
     base, base_oid = _resolve_base(repo, req.base)
     branch = req.branch or f"{repo.branch_prefix()}{agent}"
     _check_branch(repo, branch)
@@ -161,7 +161,10 @@ def _add(repo: Repo, path: Path, branch: str, base_oid: str, reason: str) -> Non
             args += ["--", os.fspath(path), branch]
         else:
             args += ["--no-track", "-b", branch, "--", os.fspath(path), base_oid]
-        res = repo.wt.git(args, check=False)
+        from worktree_tools.guard import permit
+
+        with permit.granted(repo.wt):  # alloc's own new branch: the guard lets it pass
+            res = repo.wt.git(args, check=False)
     if res.returncode != 0:
         raise InvalidInput(f"git worktree add refused: {res.err.strip()}")
 
@@ -185,7 +188,7 @@ def _checkout_if_needed(repo: Repo, rec: Record) -> None:
     hookrun.run(
         repo.wt.hooks_dir,
         "post-checkout",
-        [ZERO_OID, head, "1"],
+        [null_oid(head), head, "1"],
         cwd=tree.toplevel,
         env=clean_env(),
     )
@@ -205,6 +208,7 @@ def _reuse(repo: Repo, rec: Record, req: AllocRequest) -> Record:
             f"{rec.agent!r}'s worktree {rec.path} is missing (removed by hand?)",
             fix="git wt gc (keeps its branch and rescues its commits), then alloc again",
         )
+    records.require_admin_dir(rec, repo.state_dir)
     with repo.repo_lock():
         rec = records.require(repo.state_dir, rec.agent)
         before = lease.state_of(rec)

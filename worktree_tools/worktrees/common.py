@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from worktree_tools.core import fields
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.locks import ADMIN_LOCK, REPO_LOCK, Holder, RecordedLock
 from worktree_tools.core.locks import lock_timeout as resolve_timeout
 from worktree_tools.core.repo import Worktree, discover
-from worktree_tools.worktrees.records import Record
+from worktree_tools.worktrees.records import Record, check_ttl
 
 AGENT_LOCKS = "agent-locks"
 DEFAULT_TTL = 3600.0
@@ -56,12 +57,13 @@ class Repo:
         if raw is None:
             return DEFAULT_TTL
         try:
-            ttl = float(raw)
+            return check_ttl(float(raw), "wt.leaseTtl")
         except ValueError:
-            raise InvalidInput(f"wt.leaseTtl is not a number of seconds: {raw!r}") from None
-        if ttl <= 0:
-            raise InvalidInput(f"wt.leaseTtl must be positive, not {raw!r}")
-        return ttl
+            raise InvalidInput(
+                f"wt.leaseTtl must be more than 0 and at most {fields.MAX_TTL:g} seconds, "
+                f"not {raw!r}",
+                fix="git config wt.leaseTtl 3600",
+            ) from None
 
     def branch_prefix(self) -> str:
         return self.config("wt.branchPrefix") or DEFAULT_BRANCH_PREFIX
