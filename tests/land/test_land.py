@@ -4,11 +4,13 @@ commands, and the target's checkout following the target."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from conftest import git, head, snapshot, status, write, wt_commit
+from conftest import git, git_wt, head, snapshot, status, write, wt_commit
 
 from .helpers import CHECK, agent, checked_trees, commit, handoff, land, spawn_land, subjects
 
@@ -235,3 +237,22 @@ def test_a_staged_change_in_the_target_checkout_is_left_alone(repo: Path) -> Non
     assert git(repo, "show", ":s.txt") == "staged by a person\n"  # the staged entry is kept
     assert (repo / "other.txt").read_text() == "o\n"
     assert git(repo, "diff", "--cached", "--name-only").split() == ["s.txt"]
+
+
+def test_an_agent_lands_into_main_through_the_guard(repo: Path) -> None:
+    """With the reference-transaction guard installed, an agent may not move main with plain
+    git; the lander's own compare-and-swap (and its checkout's HEAD) pass."""
+    assert git_wt(repo, "hooks", "install").returncode == 0
+    tree = agent(repo, "alice", {"a.txt": "1\n"})
+    commit(repo, {"main.txt": "m\n"}, "main moved")
+    as_alice = {"WT_AGENT": "alice"}
+    plain = subprocess.run(
+        ["git", "update-ref", "refs/heads/main", head(tree)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **as_alice},
+    )
+    assert plain.returncode != 0 and "may not move branch main" in plain.stderr
+    data = land(repo, "alice", "--into", "main", "--check", "true", env=as_alice)
+    assert data["outcome"] == "landed" and (repo / "a.txt").exists() and status(repo) == ""
