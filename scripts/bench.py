@@ -478,6 +478,13 @@ def bench_worktrees(ctx: Context) -> Section:
     )
 
 
+@benchmark("env", "Worktree environments: alloc with a 200 MB node_modules in .worktreeinclude")
+def bench_env(ctx: Context) -> Section:
+    import bench_env as mod
+
+    return _section(mod.run(quick=ctx.quick, root=ctx.root))
+
+
 @benchmark("journal", "Journal verify over a synthetic history")
 def bench_journal(ctx: Context) -> Section:
     import bench_journal as mod

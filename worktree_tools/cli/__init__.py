@@ -19,6 +19,7 @@ def wt_commit_main() -> None:
 def build_group() -> click.Group:
     from worktree_tools.cli.agent import agent_group
     from worktree_tools.cli.commit import commit_cmd
+    from worktree_tools.cli.env import COMMANDS as env_commands
     from worktree_tools.cli.guard import guard_group
     from worktree_tools.cli.help import help_cmd
     from worktree_tools.cli.hooks import doctor_cmd, hooks_group
@@ -49,7 +50,7 @@ def build_group() -> click.Group:
     wt_group.add_command(agent_group)
     wt_group.add_command(schema_cmd)
     wt_group.add_command(help_cmd)
-    for command in worktree_commands:
+    for command in [*worktree_commands, *env_commands]:
         wt_group.add_command(command)
     return wt_group
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from worktree_tools.cli._common import run_guarded
+from worktree_tools.cli._common import PID, run_guarded
 
 
 @click.group("guard", hidden=True)
@@ -19,7 +19,7 @@ def guard_group() -> None:
 
 @guard_group.command("hook")
 @click.argument("state")
-@click.option("--git-pid", type=int, help="The git process running the transaction.")
+@click.option("--git-pid", type=PID, help="The git process running the transaction.")
 def hook_cmd(state: str, git_pid: int | None) -> int:
     """Decide one reference transaction (stdin: git's `OLD NEW REF` lines)."""
 

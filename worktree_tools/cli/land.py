@@ -8,9 +8,12 @@ from typing import Any
 
 import click
 
-from worktree_tools.cli._common import emit, run_guarded, timeout_option
+from worktree_tools.cli._common import SECONDS, Number, emit, run_guarded, timeout_option
+from worktree_tools.core.fields import MAX_INT, MAX_WAIT
 
 PREFIX = "wt:"
+CHECK_TIMEOUT = Number(float, lo=0, lo_open=True, hi=MAX_WAIT)
+BATCH = Number(int, lo=1, hi=MAX_INT, unit="a count")
 # Which outcome speaks for a run of several requests: the one that needs attention most.
 _PRIORITY = ["check_failed", "conflict", "cancelled", "queued", "landed", "unchanged"]
 
@@ -83,10 +86,10 @@ def _text(row: dict[str, Any]) -> str:
 @click.option("--check", help="Shell command run on the integrated tree (default: wt.land.check).")
 @click.option(
     "--check-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=CHECK_TIMEOUT,
     help="Seconds before the check is killed and fails (default: wt.land.checkTimeout).",
 )
-@click.option("--batch", type=click.IntRange(min=1), help="Land up to N requests per check.")
+@click.option("--batch", type=BATCH, help="Land up to N requests per check.")
 @click.option("--push", is_flag=True, help="The target is the remote's branch.")
 @click.option("--remote", help="Remote for --push (default: origin).")
 @click.option("--wait/--no-wait", default=True, help="Wait for the outcome (default) or queue.")
@@ -98,7 +101,7 @@ def _text(row: dict[str, Any]) -> str:
 )
 @click.option("--agent", help="Who is asking (default: $WT_AGENT, else git-wt).")
 @click.option(
-    "--lock-timeout", type=float, callback=timeout_option, help="Seconds to wait for a lock."
+    "--lock-timeout", type=SECONDS, callback=timeout_option, help="Seconds to wait for a lock."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def land_cmd(

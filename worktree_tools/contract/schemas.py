@@ -108,6 +108,9 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "land": {"requests": arr(LAND_REQUEST)},
     "agent install": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
     "agent uninstall": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
+    "move": {"agent": S, "worktree": S, "previous_worktree": S, "branch": S},
+    "slot": {"agent": S, "slot": S, "number": INT, "worktree": S},
+    "trust": {},
 }
 
 

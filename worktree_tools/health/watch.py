@@ -27,6 +27,7 @@ from worktree_tools.core.errors import CorruptState, WtError
 from worktree_tools.core.locks import read_holder
 from worktree_tools.core.procs import HOST, alive_before
 from worktree_tools.core.repo import Worktree
+from worktree_tools.health.watch_disk import DiskTracker
 from worktree_tools.health.watch_journal import JournalTracker
 
 DEFAULT_INTERVAL = 5.0
@@ -51,6 +52,8 @@ class Kind(str, Enum):
     LAND_QUEUED = "land_queued"
     LAND_STUCK = "land_stuck"
     LAND_HANDED_BACK = "land_handed_back"
+    DISK_OVER_BUDGET = "disk_over_budget"
+    GC_LEFTOVER = "gc_leftover"
 
 
 class Change(str, Enum):
@@ -121,11 +124,13 @@ class Scanner:
     options: Options = field(default_factory=Options)
     errors: list[str] = field(default_factory=list)
     _journal_tracker: JournalTracker = field(init=False)
+    _disk_tracker: DiskTracker = field(init=False)
     _last: dict[str, list[Finding]] = field(default_factory=dict)
     _stale: set[tuple[str, int, int]] = field(default_factory=set)  # git locks proven stale
 
     def __post_init__(self) -> None:
         self._journal_tracker = JournalTracker(self.wt)
+        self._disk_tracker = DiskTracker(self.wt)
 
     def scan(self) -> list[Finding]:
         """Every current finding. A source that fails (a git command racing a worktree being
@@ -136,6 +141,7 @@ class Scanner:
             "locks": self._wt_locks,
             "doctor": self._doctor,
             "land": self._land,
+            "disk": self._disk,
         }
         if self.options.journal:
             sources["journal"] = self._journal
@@ -279,6 +285,8 @@ class Scanner:
                 out.append(Finding(Kind.ORPHAN_HOOK, f.subject, f.detail, data=extra))
             elif f.kind == "leaked_config":
                 out.append(Finding(Kind.LEAKED_CONFIG, f.subject, f.detail, data=extra))
+            elif f.kind == "gc_leftover":
+                out.append(Finding(Kind.GC_LEFTOVER, f.subject, f.detail, data=extra))
             elif f.kind == "corrupt_record":
                 out.append(Finding(Kind.CORRUPT_RECORD, f.subject, f.detail, data=extra))
         self._stale = stale_now
@@ -301,6 +309,24 @@ class Scanner:
         ]
 
     # ---- the journal, branch by branch ----------------------------------------------------
+
+    def _disk(self) -> list[Finding]:
+        from worktree_tools.env.disk import human
+
+        over = self._disk_tracker.over_budget()
+        if over is None:
+            return []
+        total, budget, rows = over
+        top = ", ".join(f"{r['agent']} {human(r['disk_bytes'])}" for r in rows[:5])
+        return [
+            Finding(
+                Kind.DISK_OVER_BUDGET,
+                "worktrees",
+                f"agents' worktrees use {human(total)}, over wt.gc.maxDisk {human(budget)}: "
+                f"{top}; git wt gc collects the oldest released ones first",
+                data={"disk_bytes": total, "max_disk_bytes": budget, "worktrees": rows},
+            )
+        ]
 
     def _journal(self) -> list[Finding]:
         out: list[Finding] = []

@@ -26,7 +26,6 @@ from worktree_tools.worktrees.records import Record, check_ttl
 AGENT_LOCKS = "agent-locks"
 DEFAULT_TTL = 3600.0
 DEFAULT_BRANCH_PREFIX = "wt/"
-DEFAULT_DIR = "wt/trees"  # relative to the common git dir: git and editors ignore .git
 
 
 @dataclass(frozen=True)
@@ -70,15 +69,10 @@ class Repo:
 
     def placement(self) -> Path:
         """Where new worktrees go: `wt.worktreeDir` (relative to the main worktree, or
-        absolute), else `<common git dir>/wt/trees`."""
-        raw = self.config("wt.worktreeDir")
-        if not raw:
-            return self.commondir / DEFAULT_DIR
-        path = Path(os.path.expanduser(raw))
-        if not path.is_absolute():
-            main = self.commondir.parent if self.commondir.name == ".git" else self.commondir
-            path = main / path
-        return Path(os.path.normpath(path))
+        absolute), else `../REPO.worktrees` beside the main worktree (see placement.py)."""
+        from worktree_tools.worktrees import placement
+
+        return placement.resolve(self.commondir, self.config(placement.CONFIG_KEY))
 
     def tree(self, rec: Record) -> Worktree:
         """The recorded worktree, for running git inside it with an explicit environment."""
