@@ -35,7 +35,7 @@ def shim_text(name: str) -> str:
 # (kept meanwhile as {name}{CHAINED_SUFFIX}, which this shim runs). git-wt is looked up on PATH
 # (or $WT_GIT_WT) each time, never a path into one worktree's virtualenv.
 hooks_dir=$(cd "$(dirname "$0")" && pwd)
-wt=${{WT_GIT_WT:-git-wt}}
+{_under_wt_commit(name)}wt=${{WT_GIT_WT:-git-wt}}
 if command -v "$wt" >/dev/null 2>&1; then
     exec "$wt" hooks run {name} --hooks-dir "$hooks_dir" -- "$@"
 fi
@@ -44,6 +44,27 @@ if [ -x "$hooks_dir/{name}{CHAINED_SUFFIX}" ]; then
     exec "$hooks_dir/{name}{CHAINED_SUFFIX}" "$@"
 fi
 exit 0
+"""
+
+
+def _under_wt_commit(name: str) -> str:
+    """The shim's fast path for a hook wt-commit itself runs: wt-commit holds the hook lock
+    and applies the journal rules, so the shim has nothing to add to the chained hook and starts
+    no Python (hooks/shim.py does the same, slower). wt-commit is proven by being our parent:
+    it names its pid in WT_HOOK_LOCK_HELD and starts the hook directly (hooks/run.py), so the
+    variable inherited by anything further down (a `git commit` run inside a hook) names a
+    grandparent, not the parent, and takes the Python path."""
+    from worktree_tools.hooks.stage import HELD_ENV
+
+    if name != "pre-commit":
+        return ""
+    return f"""if [ -n "${{{HELD_ENV}:-}}" ] && [ "${HELD_ENV}" = "$PPID" ]; then
+    chained="$hooks_dir/{name}{CHAINED_SUFFIX}"
+    if [ -f "$chained" ] && [ -x "$chained" ]; then
+        exec "$chained" "$@" </dev/null
+    fi
+    exit 0
+fi
 """
 
 
