@@ -48,6 +48,8 @@ class Kind(str, Enum):
     ORPHAN_HOOK = "orphan_hook"
     LEAKED_CONFIG = "leaked_config"
     CORRUPT_RECORD = "corrupt_record"
+    HOOKS_BYPASSED = "hooks_bypassed"
+    HOOK_STASH_LEFTOVER = "hook_stash_leftover"
 
 
 class Change(str, Enum):
@@ -271,6 +273,9 @@ class Scanner:
                 out.append(Finding(Kind.ORPHAN_HOOK, f.subject, f.detail, data=extra))
             elif f.kind == "leaked_config":
                 out.append(Finding(Kind.LEAKED_CONFIG, f.subject, f.detail, data=extra))
+            elif f.kind in ("hooks_bypassed", "hook_stash_leftover", "orphan_hook_unproven"):
+                kind = Kind.ORPHAN_HOOK if f.kind == "orphan_hook_unproven" else Kind(f.kind)
+                out.append(Finding(kind, f.subject, f.detail, data=extra))
         self._stale = stale_now
         return out
 
