@@ -5,7 +5,6 @@ own reinstall, and put back by uninstall."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 

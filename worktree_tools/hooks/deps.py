@@ -78,13 +78,15 @@ def mirror(source: Path, store: Path) -> Path:
     home = store / fp
     target = home / real.name
     if (home / COMPLETE).exists():
-        return target
+        if _intact(home, target):
+            return target
+        _remove_tree(home)  # a hook with the power to write there (root) changed it: rebuild
     store.mkdir(parents=True, exist_ok=True)
     tmp = store / f".{fp}.tmp-{os.getpid()}"
     _remove_tree(tmp)
     tmp.mkdir()
     _build(real, tmp / real.name)
-    (tmp / COMPLETE).write_text(os.fspath(real) + "\n", encoding="utf-8")
+    (tmp / COMPLETE).write_text(f"{os.fspath(real)}\n{_shape(tmp / real.name)}\n", encoding="utf-8")
     os.chmod(tmp, 0o555)
     try:
         os.rename(tmp, home)
@@ -92,6 +94,24 @@ def mirror(source: Path, store: Path) -> Path:
         _remove_tree(tmp)
     _prune(store, keep=home)
     return target
+
+
+def _shape(top: Path) -> str:
+    """What a mirror looks like two levels deep, independent of where it lies."""
+    h = hashlib.sha256()
+    for p in _two_levels(top):
+        with contextlib.suppress(OSError):
+            st = os.lstat(p)
+            h.update(f"{os.path.relpath(p, top)}\0{st.st_ino}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:24]
+
+
+def _intact(home: Path, target: Path) -> bool:
+    try:
+        lines = (home / COMPLETE).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return False
+    return len(lines) >= 2 and lines[1] == _shape(target)
 
 
 def _build(src: Path, dst: Path) -> None:
@@ -169,8 +189,8 @@ def _prune(store: Path, keep: Path) -> None:
 def _stale(home: Path) -> bool:
     """The mirror of a source whose contents have changed since (or that is gone)."""
     try:
-        source = Path((home / COMPLETE).read_text(encoding="utf-8").strip())
-    except OSError:
+        source = Path((home / COMPLETE).read_text(encoding="utf-8").splitlines()[0])
+    except (OSError, IndexError):
         return False
     return not source.exists() or fingerprint(source) != home.name
 
