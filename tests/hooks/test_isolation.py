@@ -133,8 +133,8 @@ def test_real_jest_finds_and_runs_tests_in_the_hook_checkout(repo: Path) -> None
     write(repo, ".gitignore", "node_modules\n")
     write(repo, "package.json", '{"name": "p", "private": true}\n')
     write(repo, "sum.js", "module.exports = (a, b) => a + b;\n")
-    write(repo, "sum.test.js",
-          "const sum = require('./sum');\ntest('adds', () => expect(sum(1, 2)).toBe(3));\n")  # fmt: skip
+    test_js = "const sum = require('./sum');\ntest('adds', () => expect(sum(1, 2)).toBe(3));\n"
+    write(repo, "sum.test.js", test_js)
     git(repo, "add", ".gitignore", "package.json", "sum.js", "sum.test.js")
     git(repo, "commit", "-qm", "jest project")
     hook = write(repo, ".git/hooks/pre-commit", "#!/bin/sh\n"

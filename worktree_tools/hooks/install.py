@@ -193,7 +193,62 @@ class Change:
 
 
 def install(wt: Worktree, *, chain_unknown: bool = False) -> list[Change]:
-    slots = [inspect(wt, n) for n in MANAGED]
+    """Install the shims where git runs this worktree's hooks, and, when that directory is per
+    worktree (a relative core.hooksPath such as husky's git-ignored `.husky/_`), in every other
+    worktree's too: a worktree without it would run no hook at all."""
+    others = worktree_hook_dirs(wt)
+    changes = _install_into(wt, wt.hooks_dir, chain_unknown)
+    for hooks_dir in others:
+        if not hooks_dir.is_dir():
+            _copy_manager_files(wt.hooks_dir, hooks_dir)
+        changes += _install_into(wt, hooks_dir, chain_unknown)
+    return changes
+
+
+def worktree_hook_dirs(wt: Worktree) -> list[Path]:
+    """The hooks directories of the repository's other worktrees, when they differ from this
+    one's (a relative core.hooksPath); empty when all worktrees share one."""
+    from worktree_tools.core.gitcmd import clean_env, git
+
+    if not _relative_hooks_path(wt):
+        return []
+    res = wt.git(["worktree", "list", "--porcelain", "-z"], check=False)
+    out: list[Path] = []
+    for line in res.out.split("\0"):
+        if not line.startswith("worktree "):
+            continue
+        top = Path(line[len("worktree ") :])
+        if top == wt.toplevel or wt.state_dir in top.parents or not top.is_dir():
+            continue  # this one; a hook checkout of an older version; a vanished directory
+        got = git(["rev-parse", "--path-format=absolute", "--git-path", "hooks"], cwd=top,
+                  env=clean_env(), check=False)  # fmt: skip
+        path = Path(got.out.strip())
+        if got.returncode == 0 and path != wt.hooks_dir and top in path.parents:
+            out.append(path)
+    return out
+
+
+def _relative_hooks_path(wt: Worktree) -> bool:
+    value = wt.git(["config", "--get", "core.hooksPath"], check=False).out.strip()
+    return bool(value) and not os.path.isabs(os.path.expanduser(value))
+
+
+def _copy_manager_files(source: Path, target: Path) -> None:
+    """What the manager made in `source` (husky: its runtime `h` and one stub per hook), as it
+    would make it in `target`: its hooks under their own names, none of our shims."""
+    target.mkdir(parents=True)
+    for entry in sorted(source.iterdir()):
+        if not entry.is_file() or entry.is_symlink() or _is_shim(entry):
+            continue
+        name = entry.name.removesuffix(CHAINED_SUFFIX)
+        data = entry.read_bytes()
+        dest = target / name
+        dest.write_bytes(data)
+        os.chmod(dest, stat.S_IMODE(entry.stat().st_mode))
+
+
+def _install_into(wt: Worktree, hooks_dir: Path, chain_unknown: bool) -> list[Change]:
+    slots = [inspect(wt, n, hooks_dir) for n in MANAGED]
     refused = [s for s in slots if not _movable(wt, s)] if not chain_unknown else []
     if refused:  # decide everything before touching anything
         raise InvalidInput(
@@ -201,25 +256,33 @@ def install(wt: Worktree, *, chain_unknown: bool = False) -> list[Change]:
             + ", ".join(f"{s.path} ({s.manager})" for s in refused),
             fix="inspect them, then: git wt hooks install --chain-unknown",
         )
-    wt.hooks_dir.mkdir(parents=True, exist_ok=True)
+    hooks_dir.mkdir(parents=True, exist_ok=True)
     changes: list[Change] = []
     for slot in slots:
         if slot.state is SlotState.INSTALLED:
             _write_shim(slot.path, slot.name)  # refresh the text; idempotent
             for p in slot.displaced:
                 p.unlink()
-            changes.append(Change(slot.name, "already"))
+            changes.append(Change(slot.name, "already", _where(wt, hooks_dir)))
         elif slot.state is SlotState.BYPASSED:
             changes.append(_repair(wt, slot))
         elif slot.state is SlotState.ABSENT:
             _write_shim(slot.path, slot.name)
-            changes.append(Change(slot.name, "installed"))
+            changes.append(Change(slot.name, "installed", _where(wt, hooks_dir)))
         else:
             target = slot.chained_path
             os.rename(slot.path, target)
             _write_shim(slot.path, slot.name)
-            changes.append(Change(slot.name, "chained", f"{slot.manager} kept as {target.name}"))
+            detail = f"{slot.manager} kept as {target.name}"
+            changes.append(Change(slot.name, "chained", _where(wt, hooks_dir, detail)))
     return changes
+
+
+def _where(wt: Worktree, hooks_dir: Path, detail: str = "") -> str:
+    """Name the directory when it is another worktree's."""
+    if hooks_dir == wt.hooks_dir:
+        return detail
+    return f"{detail}{'; ' if detail else ''}in {hooks_dir}"
 
 
 def _movable(wt: Worktree, slot: Slot) -> bool:
@@ -266,9 +329,9 @@ def _settle_old_chained(wt: Worktree, slot: Slot, legacy: Path, *, keep_in_legac
 
 def uninstall(wt: Worktree) -> list[Change]:
     changes: list[Change] = []
-    for name in MANAGED:
-        slot = inspect(wt, name)
-        changes.append(_uninstall_slot(wt, slot))
+    for hooks_dir in [wt.hooks_dir, *worktree_hook_dirs(wt)]:
+        for name in MANAGED:
+            changes.append(_uninstall_slot(wt, inspect(wt, name, hooks_dir)))
     for stray in stray_shims(wt):
         chained = stray.with_name(stray.name + CHAINED_SUFFIX)
         if _exists(chained):

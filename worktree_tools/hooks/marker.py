@@ -5,7 +5,8 @@ wait for the lock (or check the journal: wt-commit applies the rules itself). An
 variable is inherited by anything, so the mark alone proves nothing: it is `PID:NONCE:GITDIR`,
 and it counts only while `GITDIR/wt-hooks.json` (written by that wt-commit, under the lock,
 before the hook starts) names the same pid and nonce and that pid is the live process that wrote
-it. A copied, stale or forged mark fails the proof, and the shim then takes the lock and checks
+it, and the process checking it descends from that pid (wt-commit started the hook). A copied,
+stale or forged mark fails the proof, and the shim then takes the lock and checks
 the journal as for a plain `git commit`.
 """
 
@@ -54,4 +55,15 @@ def verify(value: str | None) -> Proof | None:
 
     if not alive_before(pid, started):
         return None  # the committer is gone: the mark outlived the lock it stood for
+    if not _descends_from(pid):
+        return None  # a copy of a live committer's mark, in a process it did not start
     return Proof(gitdir, cwd)
+
+
+def _descends_from(pid: int) -> bool:
+    import psutil
+
+    try:
+        return any(p.pid == pid for p in psutil.Process().parents())
+    except psutil.Error:
+        return False
