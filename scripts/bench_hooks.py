@@ -101,7 +101,7 @@ def run(quick: bool = False, root: Path | None = None) -> dict[str, Any]:
             n += 1
             _commit(kind, repo, env, n)
         for r in range(rounds):
-            order = KINDS[r % len(KINDS):] + KINDS[: r % len(KINDS)]
+            order = KINDS[r % len(KINDS) :] + KINDS[: r % len(KINDS)]
             for kind in order:
                 n += 1
                 _shims(repo, env, on=kind != "plain-no-shim")
@@ -116,8 +116,15 @@ def run(quick: bool = False, root: Path | None = None) -> dict[str, Any]:
         "columns": ["commit", "median ms", "min ms", "x in-place"],
         "rows": rows,
         "figures": {"median_ms": med, "rounds": rounds, **info},
-        "targets": [{"name": "isolated / in-place (median)", "value": ratio, "unit": "x",
-                     "op": "<=", "limit": 1.5}],  # fmt: skip
+        "targets": [
+            {
+                "name": "isolated / in-place (median)",
+                "value": ratio,
+                "unit": "x",
+                "op": "<=",
+                "limit": 1.5,
+            }
+        ],  # fmt: skip
         "notes": [
             f"a real node_modules of {info['node_modules_files']} files (npm install "
             f"{' '.join(PACKAGES)}); the isolated checkout sees it through a read-only mirror "

@@ -44,7 +44,7 @@ def test_plain_commit_and_wt_commit_each_run_checks_once_never_overlapping(
     _wait_for(Path(f"{flag}.waiting"), p1)  # the first commit's check is running now
     p2 = subprocess.Popen(two, cwd=repo, env=env, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-    time.sleep(1.0)  # give the second a chance to (wrongly) start its check; not asserted on
+    time.sleep(0.5)  # give the second a chance to (wrongly) start its check; not asserted on
     flag.touch()
     for p in (p1, p2):
         _, err = p.communicate(timeout=120)
@@ -107,7 +107,7 @@ echo "end $$" >> {log}
     person = subprocess.Popen(["git", "commit", "-qm", "b", "--", "b.txt"], cwd=repo, text=True,
                               env={**os.environ, "WT_HOOK_LOCK_HELD": mark},
                               stderr=subprocess.PIPE)  # fmt: skip
-    time.sleep(1.0)  # room for the (wrong) overlap; the assertion is on the order in the log
+    time.sleep(0.5)  # room for the (wrong) overlap; the assertion is on the order in the log
     flag.touch()
     assert agent.wait(60) == 0 and person.wait(60) == 0, person.communicate()
     runs = [ln.split()[0] for ln in log.read_text().splitlines()]

@@ -69,6 +69,8 @@ def test_reinstall_is_noticed_repaired_and_uninstall_leaves_what_the_manager_exp
     doctor = json.loads(git_wt(repo, "doctor", "--json").stdout)
     kinds = {f["kind"]: f for f in doctor["findings"]}
     assert kinds["hooks_bypassed"]["fix"] == "git wt hooks install", doctor
+    watch = git_wt(repo, "watch", "--once", "--json", "--no-journal")
+    assert watch.returncode == 7 and "hooks_bypassed" in watch.stdout, watch.stdout
 
     out = git_wt(repo, "hooks", "install", "--json")
     assert out.returncode == 0, out.stderr
