@@ -37,8 +37,8 @@ KINDS = ("isolated", "in-place", "plain-shim", "plain-no-shim")
 def _project(path: Path, env: dict[str, str], files: int) -> dict[str, Any]:
     path.mkdir(parents=True)
     git(path, "init", "-q", env=env)
-    (path / "package.json").write_text(json.dumps({
-        "name": "bench", "private": True, "lint-staged": {"*.js": "prettier --write"}}))  # fmt: skip
+    package = {"name": "bench", "private": True, "lint-staged": {"*.js": "prettier --write"}}
+    (path / "package.json").write_text(json.dumps(package))
     (path / ".gitignore").write_text("node_modules\n")
     for i in range(files):
         (path / "src").mkdir(exist_ok=True)
