@@ -124,7 +124,7 @@ def run(quick: bool = False, root: Path | None = None) -> dict[str, Any]:
                 "op": "<=",
                 "limit": 1.5,
             }
-        ],  # fmt: skip
+        ],
         "notes": [
             f"a real node_modules of {info['node_modules_files']} files (npm install "
             f"{' '.join(PACKAGES)}); the isolated checkout sees it through a read-only mirror "
