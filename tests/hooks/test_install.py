@@ -236,7 +236,9 @@ def test_doctor_ends_hooks_orphaned_by_a_killed_commit(repo: Path) -> None:
     )  # fmt: skip
     record = repo / ".git/wt-hooks.json"
     deadline = time.time() + 20
-    while not record.exists() and time.time() < deadline:
+    while time.time() < deadline:  # written before the hook starts; the group once it has
+        if record.exists() and json.loads(record.read_text()).get("pgid"):
+            break
         time.sleep(0.02)
     time.sleep(0.2)
     proc.send_signal(signal.SIGKILL)
