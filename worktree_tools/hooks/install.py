@@ -297,7 +297,7 @@ def _repair(wt: Worktree, slot: Slot) -> Change:
     """A manager reinstalled over our chain: its new hook becomes the chained one."""
     notes: list[str] = []
     legacy = slot.path.with_name(slot.name + ".legacy")
-    if slot.chained:
+    if slot.chained and _exists(slot.path):  # (shim merely deleted: the chain stands as it was)
         notes.append(_settle_old_chained(wt, slot, legacy, keep_in_legacy=True))
     for p in slot.displaced:
         if p.exists() and _is_shim(p):
@@ -356,7 +356,10 @@ def _uninstall_slot(wt: Worktree, slot: Slot) -> Change:
         # What the manager now expects: its hook stays where it put it; our shim goes.
         legacy = slot.path.with_name(name + ".legacy")
         note = ""
-        if slot.chained:
+        if slot.chained and not _exists(slot.path):  # the shim was deleted: put back the hook
+            os.replace(slot.chained_path, slot.path)
+            note = "put back the hook it chained"
+        elif slot.chained:
             note = _settle_old_chained(wt, slot, legacy, keep_in_legacy=True)
         for p in slot.displaced:
             if _is_shim(p):
