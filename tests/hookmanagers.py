@@ -10,7 +10,15 @@ import subprocess
 from pathlib import Path
 
 from conftest import git, write
-from npmtools import HUSKY, LEFTHOOK, LINT_STAGED, PRETTIER, SIMPLE_GIT_HOOKS, link_node_modules
+from npmtools import (
+    HUSKY,
+    LEFTHOOK,
+    LEFTHOOK_OLD,
+    LINT_STAGED,
+    PRETTIER,
+    SIMPLE_GIT_HOOKS,
+    link_node_modules,
+)
 
 MANAGERS = ("husky", "lefthook", "pre-commit")
 SPECS = (HUSKY, LINT_STAGED, LEFTHOOK, PRETTIER, SIMPLE_GIT_HOOKS)
@@ -63,9 +71,14 @@ PRE_COMMIT_YAML = r"""repos:
 
 def project(repo: Path, manager: str) -> None:
     """Make `repo` (a fresh repository on main) a project whose pre-commit hook is `manager`'s:
-    husky + lint-staged, simple-git-hooks + lint-staged, lefthook (stage_fixed), or the
-    pre-commit framework. Commits the configuration."""
-    link_node_modules(repo, *SPECS)
+    husky + lint-staged, simple-git-hooks + lint-staged, lefthook (stage_fixed; `lefthook-2.1`:
+    the line that kept its partial-staging patch in the shared git dir), or the pre-commit
+    framework. Commits the configuration."""
+    if manager == "lefthook-2.1":
+        link_node_modules(repo, *(LEFTHOOK_OLD if s == LEFTHOOK else s for s in SPECS))
+        manager = "lefthook"
+    else:
+        link_node_modules(repo, *SPECS)
     package: dict[str, object] = {"name": "p", "private": True}
     if manager in ("husky", "simple-git-hooks"):
         package["lint-staged"] = {"*.js": ["node check.js", "prettier --write"]}
@@ -93,6 +106,7 @@ def project(repo: Path, manager: str) -> None:
 def reinstall(repo: Path, manager: str) -> None:
     """What `npm install` (husky's prepare, simple-git-hooks' postinstall), `lefthook install`
     or `pre-commit install` does."""
+    manager = manager.removesuffix("-2.1")
     bin_dir = repo / "node_modules/.bin"
     cmd = {
         "husky": [os.fspath(bin_dir / "husky")],

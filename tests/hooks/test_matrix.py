@@ -56,7 +56,7 @@ def _still(wt: Path, saved: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("manager", ["husky", "lefthook", "pre-commit"])
+@pytest.mark.parametrize("manager", ["husky", "lefthook", "lefthook-2.1", "pre-commit"])
 def test_two_worktrees_commit_at_once(repo: Path, tmp_path: Path, manager: str, mode: str) -> None:
     project(repo, manager)
     write(repo, "notes.js", "const notes = 1;\n")
