@@ -30,10 +30,11 @@ from pathlib import Path
 
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import clean_env, git
-from worktree_tools.core.repo import EMPTY_TREE, Worktree, discover
+from worktree_tools.core.repo import Worktree, discover, empty_tree
 from worktree_tools.hooks import deps
 
 LEGACY_DIR = "hook-worktrees"  # before: <common git dir>/wt/hook-worktrees/<key>
+HOOK_WORKTREES = LEGACY_DIR  # (the guard treats checkouts left there as ours)
 DIR_KEY = "wt.hookcheckoutdir"
 DEPS_KEY = "wt.hookdeps"
 SHARED_REF_PREFIXES = ("refs/heads/", "refs/tags/", "refs/remotes/")
@@ -59,25 +60,32 @@ class HookConfig:
 
 
 def default_root(wt: Worktree) -> Path:
-    main = wt.commondir.parent if wt.commondir.name == ".git" else wt.commondir
-    return main.parent / f"{main.name.removesuffix('.git')}.worktrees" / ".hooks"
+    """`../REPO.worktrees/.hooks`: beside the agents' worktrees, outside every git dir."""
+    from worktree_tools.worktrees import placement
+
+    return placement.default_dir(wt.commondir) / ".hooks"
 
 
 def hook_root(wt: Worktree, configured: str | None) -> Path:
+    """`wt.hookCheckoutDir` (relative to the main worktree, or absolute), else the default; a
+    location inside a `.git` directory is refused with the reason."""
     if not configured:
         return default_root(wt)
+    from worktree_tools.worktrees import placement
+
     root = Path(os.path.expanduser(configured))
     if not root.is_absolute():
-        root = wt.toplevel / root
-    resolved = Path(os.path.realpath(root))
-    common = Path(os.path.realpath(wt.commondir))
-    if ".git" in resolved.parts or resolved == common or common in resolved.parents:
+        root = placement.main_dir(wt.commondir) / root
+    root = Path(os.path.normpath(root))
+    why = placement.inside_git_dir(root, wt.commondir)
+    if why is not None:
         raise InvalidInput(
-            f"wt.hookCheckoutDir={configured} is inside a .git directory; tools such as Jest "
-            "ignore every path containing /.git/, so hooks there would check nothing",
-            fix=f"git config wt.hookCheckoutDir {default_root(wt)}",
+            f"wt.hookCheckoutDir={configured} puts hook checkouts {why} (inside a .git "
+            "directory); tools such as Jest ignore every path containing /.git/, so hooks there "
+            "would check nothing; nothing was committed",
+            fix=f"git config --unset wt.hookCheckoutDir (default: {default_root(wt)})",
         )
-    return resolved
+    return root
 
 
 def checkout_path(wt: Worktree, root: Path) -> Path:
@@ -134,8 +142,11 @@ def _retire_legacy(wt: Worktree) -> None:
     old = wt.state_dir / LEGACY_DIR / key
     if not old.exists():
         return
-    wt.git(["worktree", "unlock", os.fspath(old)], check=False)
-    wt.git(["worktree", "remove", "-f", "-f", os.fspath(old)], check=False)
+    from worktree_tools.guard import permit
+
+    with permit.granted(wt):  # removing it drops its HEAD: our own ref change
+        wt.git(["worktree", "unlock", os.fspath(old)], check=False)
+        wt.git(["worktree", "remove", "-f", "-f", os.fspath(old)], check=False)
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -241,7 +252,7 @@ def carry_back_fixes(wt: Worktree, hw: Worktree, tip: str | None, tree: str) -> 
     fixed = [os.fsdecode(p) for p in res.stdout.split(b"\0") if p]
     if not fixed:
         return CarryBack([], [])
-    res = wt.git(["diff-tree", "-r", "--name-only", "-z", tip or EMPTY_TREE, tree])
+    res = wt.git(["diff-tree", "-r", "--name-only", "-z", tip or empty_tree(wt), tree])
     committed = {os.fsdecode(p) for p in res.stdout.split(b"\0") if p}
     candidates = [p for p in fixed if p in committed]
     skipped = [p for p in fixed if p not in committed]

@@ -27,7 +27,7 @@ from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.repo import Worktree
 
 # The hooks `install` manages: adding a hook name here is all it takes to shim one more hook.
-MANAGED: tuple[str, ...] = ("pre-commit", "pre-push")
+MANAGED: tuple[str, ...] = ("pre-commit", "pre-push", "reference-transaction")
 CHAINED_SUFFIX = ".wt-chained"
 # Where managers move a hook they replace: pre-commit's migration mode runs `<name>.legacy`;
 # lefthook keeps `<name>.old`.
@@ -40,6 +40,10 @@ SH_FAMILY = ("sh", "bash", "dash", "ksh", "zsh")
 
 def shim_text(name: str) -> str:
     """The shim for hook `name`; `hooks/<name>` in the source tree is a copy of this text."""
+    if name == "reference-transaction":  # the guard's shell fast path (guard/shim.py)
+        from worktree_tools.guard import shim
+
+        return shim.text(SHIM_MARK, CHAINED_SUFFIX)
     return f"""#!/bin/sh
 {SHIM_MARK}: {name}
 # Installed by `git wt hooks install`; `git wt hooks uninstall` puts back what was here

@@ -12,7 +12,6 @@ the journal as for a plain `git commit`.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,11 +42,14 @@ def verify(value: str | None) -> Proof | None:
     if len(parts) != 3 or not parts[0].isdigit() or not parts[1]:
         return None
     pid, nonce, gitdir = int(parts[0]), parts[1], Path(parts[2])
+    from worktree_tools.core import fields
+
     try:
-        data = json.loads((gitdir / RECORD_NAME).read_text(encoding="utf-8"))
-        ok = data["nonce"] == nonce and int(data["pid"]) == pid
-        started, cwd = float(data["started"]), Path(str(data["cwd"]))
-    except (OSError, ValueError, KeyError, TypeError):
+        data = fields.obj(fields.loads((gitdir / RECORD_NAME).read_bytes()))
+        ok = fields.opt_text(data, "nonce", max_len=128) == nonce
+        ok = ok and fields.integer(data, "pid", lo=1, hi=fields.MAX_PID) == pid
+        started, cwd = fields.number(data, "started"), Path(fields.text(data, "cwd"))
+    except (OSError, ValueError):
         return None
     if not ok:
         return None

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.core import fields
 from worktree_tools.hooks import marker
 
 KEEP_OUTPUT_BYTES = 64 * 1024
@@ -124,13 +125,14 @@ def find_orphans(record: Path) -> Orphans | None:
     """Hook processes left by a wt-commit that died mid-hook. None when the record is absent or
     unreadable, or its committer is still alive (then its hook is no orphan)."""
     try:
-        data = json.loads(record.read_text(encoding="utf-8"))
-        owner, started, hook = int(data["pid"]), float(data["started"]), str(data["hook"])
-        pgid = data.get("pgid")
-        nonce = data.get("nonce")
-        if pgid is not None:
-            pgid = int(pgid)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        data = fields.obj(fields.loads(record.read_bytes()))
+        owner = fields.integer(data, "pid", lo=1, hi=fields.MAX_PID)
+        started, hook = fields.number(data, "started"), fields.text(data, "hook")
+        pgid = None  # written before the hook starts; its group once it has
+        if data.get("pgid") is not None:
+            pgid = fields.integer(data, "pgid", lo=1, hi=fields.MAX_PID)
+        nonce = fields.opt_text(data, "nonce", max_len=128)
+    except (OSError, ValueError):
         return None
     from worktree_tools.core.procs import alive_before
 
