@@ -52,6 +52,7 @@ class Kind(str, Enum):
     HOOKS_BYPASSED = "hooks_bypassed"
     HOOK_STASH_LEFTOVER = "hook_stash_leftover"
     DISK_OVER_BUDGET = "disk_over_budget"
+    GC_LEFTOVER = "gc_leftover"
 
 
 class Change(str, Enum):
@@ -285,6 +286,8 @@ class Scanner:
             elif f.kind in ("hooks_bypassed", "hook_stash_leftover", "orphan_hook_unproven"):
                 kind = Kind.ORPHAN_HOOK if f.kind == "orphan_hook_unproven" else Kind(f.kind)
                 out.append(Finding(kind, f.subject, f.detail, data=extra))
+            elif f.kind == "gc_leftover":
+                out.append(Finding(Kind.GC_LEFTOVER, f.subject, f.detail, data=extra))
             elif f.kind == "corrupt_record":
                 out.append(Finding(Kind.CORRUPT_RECORD, f.subject, f.detail, data=extra))
         self._stale = stale_now
