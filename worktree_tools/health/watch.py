@@ -52,6 +52,8 @@ class Kind(str, Enum):
     LAND_QUEUED = "land_queued"
     LAND_STUCK = "land_stuck"
     LAND_HANDED_BACK = "land_handed_back"
+    HOOKS_BYPASSED = "hooks_bypassed"
+    HOOK_STASH_LEFTOVER = "hook_stash_leftover"
     DISK_OVER_BUDGET = "disk_over_budget"
     GC_LEFTOVER = "gc_leftover"
 
@@ -285,6 +287,9 @@ class Scanner:
                 out.append(Finding(Kind.ORPHAN_HOOK, f.subject, f.detail, data=extra))
             elif f.kind == "leaked_config":
                 out.append(Finding(Kind.LEAKED_CONFIG, f.subject, f.detail, data=extra))
+            elif f.kind in ("hooks_bypassed", "hook_stash_leftover", "orphan_hook_unproven"):
+                kind = Kind.ORPHAN_HOOK if f.kind == "orphan_hook_unproven" else Kind(f.kind)
+                out.append(Finding(kind, f.subject, f.detail, data=extra))
             elif f.kind == "gc_leftover":
                 out.append(Finding(Kind.GC_LEFTOVER, f.subject, f.detail, data=extra))
             elif f.kind == "corrupt_record":
