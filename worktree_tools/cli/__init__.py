@@ -22,6 +22,7 @@ def build_group() -> click.Group:
     from worktree_tools.cli.journal import journal_group
     from worktree_tools.cli.log import log_cmd
     from worktree_tools.cli.remote import lease_group, sync_cmd
+    from worktree_tools.cli.tasks import task_group
     from worktree_tools.cli.watch import watch_cmd
     from worktree_tools.cli.worktrees import COMMANDS as worktree_commands
 
@@ -37,6 +38,7 @@ def build_group() -> click.Group:
     wt_group.add_command(sync_cmd)
     wt_group.add_command(lease_group)
     wt_group.add_command(watch_cmd)
+    wt_group.add_command(task_group)
     for command in worktree_commands:
         wt_group.add_command(command)
     return wt_group

@@ -1,0 +1,272 @@
+"""Where the board lives, read as one snapshot and changed by one compare-and-swap.
+
+The board is a branch (default `refs/heads/wt/tasks`) whose tree holds `tasks/ID.md`, plus one
+ref per claim, `refs/wt/claims/ID`, pointing at a claim blob. A change writes objects only
+(blobs, trees, a commit whose parent is the tip it was decided on: plumbing, no index, no
+worktree) and then moves the board and the claim refs it touches together, each from the value
+it was read at: `git update-ref --stdin` (one transaction: every ref or none) in this repository,
+or `git push --atomic --force-with-lease` for each ref on a remote (the server's ref locks are
+the only arbiter, so two machines never both win).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Protocol
+
+from worktree_tools.core.errors import InvalidInput, Rejected
+from worktree_tools.core.gitcmd import git
+from worktree_tools.core.repo import ZERO_OID, Worktree
+from worktree_tools.tasks.claims import CLAIM_PREFIX
+from worktree_tools.tasks.model import TASKS_DIR
+
+DEFAULT_BRANCH = "wt/tasks"
+CACHE_PREFIX = "refs/wt/task-cache/"  # the last board tip seen on each remote (fetch haves)
+READ_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Entry:
+    mode: str
+    type: str
+    oid: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The board as read at one moment: what every decision is made on and swapped against."""
+
+    tip: str | None
+    root: tuple[Entry, ...]  # the tip's top-level entries other than tasks/
+    files: dict[str, Entry]  # name under tasks/ -> entry
+    claims: dict[str, str]  # task id -> claim blob oid
+    blobs: dict[str, bytes]  # oid -> content, for task files and claim records
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    ref: str
+    new: str
+    old: str | None  # None: the ref must not exist yet
+
+
+class BoardStore(Protocol):
+    where: str
+    ref: str
+    wt: Worktree
+
+    def read(self) -> Snapshot:
+        """The board and every claim record now."""
+
+    def swap(self, updates: list[RefUpdate]) -> bool:
+        """Move every ref from its `old` to its `new`, or none; False when one had moved."""
+
+
+def board_ref(branch: str) -> str:
+    return branch if branch.startswith("refs/") else f"refs/heads/{branch}"
+
+
+def configured(wt: Worktree, key: str) -> str | None:
+    res = wt.git(["config", "--get", key], check=False)
+    value = res.out.strip()
+    return value if res.returncode == 0 and value else None
+
+
+def check_branch(wt: Worktree, branch: str) -> str:
+    ref = board_ref(branch)
+    res = wt.git(["check-ref-format", ref], check=False)
+    if res.returncode != 0 or not ref.startswith("refs/heads/"):
+        raise InvalidInput(
+            f"invalid task board branch {branch!r} (wt.task.branch)",
+            fix="git config wt.task.branch wt/tasks",
+        )
+    return ref
+
+
+# ---- objects (shared by both stores) -----------------------------------------------------
+
+
+def load(wt: Worktree, tip: str | None, claims: dict[str, str]) -> Snapshot:
+    """Read the tree of `tip` and the blobs of its task files and of `claims`."""
+    root: list[Entry] = []
+    files: dict[str, Entry] = {}
+    if tip is not None:
+        tasks_tree: str | None = None
+        for entry in _ls_tree(wt, tip):
+            if entry.name == TASKS_DIR and entry.type == "tree":
+                tasks_tree = entry.oid
+            else:
+                root.append(entry)
+        if tasks_tree is not None:
+            files = {e.name: e for e in _ls_tree(wt, tasks_tree)}
+    wanted = [e.oid for e in files.values() if e.type == "blob"] + list(claims.values())
+    return Snapshot(tip, tuple(root), files, dict(claims), cat_blobs(wt, wanted))
+
+
+def _ls_tree(wt: Worktree, treeish: str) -> list[Entry]:
+    out = wt.git(["ls-tree", "-z", "--full-tree", treeish]).stdout
+    entries = []
+    for item in out.split(b"\0"):
+        if not item:
+            continue
+        meta, _, name = item.partition(b"\t")
+        mode, kind, oid = meta.decode().split(" ")
+        entries.append(Entry(mode, kind, oid, os.fsdecode(name)))
+    return entries
+
+
+def cat_blobs(wt: Worktree, oids: list[str]) -> dict[str, bytes]:
+    """The content of each blob, by one `git cat-file --batch`; objects of another type or
+    missing are left out (the reader reports them)."""
+    unique = list(dict.fromkeys(oids))
+    if not unique:
+        return {}
+    out = wt.git(["cat-file", "--batch"], input="".join(f"{o}\n" for o in unique).encode()).stdout
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for oid in unique:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].decode().split(" ")
+        pos = end + 1
+        if len(header) != 3:
+            continue  # "<oid> missing"
+        size = int(header[2])
+        if header[1] == "blob":
+            blobs[oid] = out[pos : pos + size]
+        pos += size + 1
+    return blobs
+
+
+def write_blob(wt: Worktree, data: bytes) -> str:
+    return wt.git(["hash-object", "-w", "--stdin"], input=data).out.strip()
+
+
+def write_board(
+    wt: Worktree,
+    snap: Snapshot,
+    files: dict[str, str | None],
+    message: str,
+    agent: str,
+) -> str:
+    """A commit on top of `snap.tip` whose tasks/ has `files` (name -> blob oid, None: removed)
+    changed; the board ref is not moved."""
+    entries = dict(snap.files)
+    for name, oid in files.items():
+        if oid is None:
+            entries.pop(name, None)
+        else:
+            entries[name] = Entry("100644", "blob", oid, name)
+    tasks_tree = _mktree(wt, list(entries.values()))
+    root = [*snap.root, Entry("040000", "tree", tasks_tree, TASKS_DIR)]
+    tree = _mktree(wt, root)
+    args = ["commit-tree", tree, "-F", "-"]
+    if snap.tip is not None:
+        args += ["-p", snap.tip]
+    identity = {
+        "GIT_AUTHOR_NAME": agent,
+        "GIT_AUTHOR_EMAIL": f"{agent}@wt-task",
+        "GIT_COMMITTER_NAME": "worktree-tools tasks",
+        "GIT_COMMITTER_EMAIL": "wt-task@localhost",
+    }
+    return git(
+        args, cwd=wt.toplevel, env=wt.env(**identity), input=message.encode() + b"\n"
+    ).out.strip()
+
+
+def _mktree(wt: Worktree, entries: list[Entry]) -> str:
+    data = b"".join(
+        f"{e.mode} {e.type} {e.oid}\t".encode() + os.fsencode(e.name) + b"\0" for e in entries
+    )
+    return wt.git(["mktree", "-z", "--missing"], input=data).out.strip()
+
+
+# ---- this repository ---------------------------------------------------------------------
+
+
+class LocalStore:
+    """The board of this repository, shared by all its worktrees (agents on one machine)."""
+
+    def __init__(self, wt: Worktree, ref: str, agent: str) -> None:
+        self.wt = wt
+        self.ref = ref
+        self.agent = agent
+        self.where = "local"
+
+    def read(self) -> Snapshot:
+        res = self.wt.git(
+            ["for-each-ref", "--format=%(objectname) %(refname)", self.ref, CLAIM_PREFIX]
+        )
+        tip: str | None = None
+        claims: dict[str, str] = {}
+        for line in res.out.splitlines():
+            oid, _, ref = line.partition(" ")
+            if ref == self.ref:
+                tip = oid
+            elif ref.startswith(CLAIM_PREFIX):
+                claims[ref.removeprefix(CLAIM_PREFIX)] = oid
+        return load(self.wt, tip, claims)
+
+    def swap(self, updates: list[RefUpdate]) -> bool:
+        self._refuse_if_checked_out()
+        lines = "".join(f"update {u.ref} {u.new} {u.old or ZERO_OID}\n" for u in updates)
+        res = self.wt.git(
+            ["update-ref", "-m", f"wt task ({self.agent})", "--stdin"],
+            input=lines.encode(),
+            check=False,
+        )
+        if res.returncode == 0:
+            return True
+        current = self._current([u.ref for u in updates])
+        if any(current.get(u.ref) != u.old for u in updates):
+            return False  # lost the race: decide again on what is there now
+        if any((self.wt.commondir / (u.ref + ".lock")).exists() for u in updates):
+            return False  # another transaction holds a ref lock right now: try again
+        raise Rejected(
+            f"git refused to update the task board: {res.err.strip()}",
+            fix="git wt doctor",
+        )
+
+    def _current(self, refs: list[str]) -> dict[str, str]:
+        res = self.wt.git(["for-each-ref", "--format=%(objectname) %(refname)", *refs])
+        out = {}
+        for line in res.out.splitlines():
+            oid, _, ref = line.partition(" ")
+            out[ref] = oid
+        return out
+
+    def _refuse_if_checked_out(self) -> None:
+        """Moving a branch under its own checkout makes that worktree's next commit undo the
+        change (R10): the board is changed only while no worktree has it checked out."""
+        heads = [self.wt.commondir / "HEAD"]
+        try:
+            heads += [d / "HEAD" for d in (self.wt.commondir / "worktrees").iterdir()]
+        except OSError:
+            pass
+        for head in heads:
+            try:
+                text = head.read_text(encoding="utf-8").strip()
+            except OSError:
+                continue
+            if text == f"ref: {self.ref}":
+                where = head.parent
+                raise Rejected(
+                    f"the task board branch {self.ref} is checked out ({where}); moving it "
+                    "would make that worktree undo the change; nothing was changed",
+                    fix=f"switch that worktree to another branch (git -C <worktree> switch -), "
+                    f"then retry; edit tasks with `git wt task edit ID` instead",
+                )
+
+
+def open_store(
+    wt: Worktree, agent: str, *, remote: str | None = None, branch: str | None = None
+) -> BoardStore:
+    """The board of this repository, or of `remote` (option, else `wt.task.remote`)."""
+    ref = check_branch(wt, branch or configured(wt, "wt.task.branch") or DEFAULT_BRANCH)
+    remote = remote or configured(wt, "wt.task.remote")
+    if remote is None:
+        return LocalStore(wt, ref, agent)
+    from worktree_tools.tasks.remote import RemoteBoard
+
+    return RemoteBoard(wt, ref, remote)
