@@ -41,7 +41,9 @@ def _opts(*, holder: bool = False, writes: bool = True) -> Callable[[Any], Any]:
 
 
 def _owner_opts(f: Any) -> Any:
-    f = click.option("--ttl", type=float, help="Claim lease in seconds (default: wt.task.ttl or 1800).")(f)
+    f = click.option(
+        "--ttl", type=float, help="Claim lease in seconds (default: wt.task.ttl or 1800)."
+    )(f)
     return click.option(
         "--owner-pid", type=int, help="Owner process (default: the calling agent; 0: none)."
     )(f)
@@ -63,8 +65,7 @@ class _Run:
         name, source = agent_mod.resolve(agent, self.wt.gitdir)
         if holder and source == "fallback":
             raise InvalidInput(
-                "a claim needs a named agent, not the user@host fallback every process here "
-                "shares",
+                "a claim needs a named agent, not the user@host fallback every process here shares",
                 fix="pass --agent NAME or set WT_AGENT",
             )
         self.agent = name
@@ -77,11 +78,11 @@ class _Run:
     def ttl(self, given: float | None) -> float:
         from worktree_tools.core.errors import InvalidInput
         from worktree_tools.tasks.claims import DEFAULT_TTL
-        from worktree_tools.tasks.store import configured
+        from worktree_tools.tasks.store import settings
 
         if given is not None:
             return given
-        raw = configured(self.wt, "wt.task.ttl")
+        raw = settings(self.wt).get("wt.task.ttl")
         if raw is None:
             return DEFAULT_TTL
         try:
@@ -238,8 +239,10 @@ def list_cmd(
 
         run = _Run(agent, remote, 30.0, holder=False)
         board = read(run.ctx)
-        tasks = board.candidates() if ready else sorted(
-            board.tasks.values(), key=lambda t: (t.priority, t.created, t.id)
+        tasks = (
+            board.candidates()
+            if ready
+            else sorted(board.tasks.values(), key=lambda t: (t.priority, t.created, t.id))
         )
         if states:
             tasks = [t for t in tasks if t.state.value in states]
@@ -273,8 +276,19 @@ def show_cmd(task_id: str, agent: str | None, remote: str | None, as_json: bool)
         view = board.view(board.get(task_id))
         lines = _handoff_text(view["handoff"])
         lines += [f"{view['id']}: {view['title']}", f"state: {view['state']}"]
-        for key in ("priority", "assigned_to", "token", "lease", "depends_on", "waiting_on",
-                    "blocked_on", "block_reason", "next_action", "created", "updated"):
+        for key in (
+            "priority",
+            "assigned_to",
+            "token",
+            "lease",
+            "depends_on",
+            "waiting_on",
+            "blocked_on",
+            "block_reason",
+            "next_action",
+            "created",
+            "updated",
+        ):
             if view.get(key) not in (None, [], ""):
                 lines.append(f"{key}: {view[key]}")  # fmt: skip
         if view["body"]:

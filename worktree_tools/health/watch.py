@@ -48,6 +48,11 @@ class Kind(str, Enum):
     ORPHAN_HOOK = "orphan_hook"
     LEAKED_CONFIG = "leaked_config"
     CORRUPT_RECORD = "corrupt_record"
+    TASK_OWNER_DEAD = "task_owner_dead"
+    TASK_CLAIM_EXPIRED = "task_claim_expired"
+    TASK_BLOCKED_LONG = "task_blocked_long"
+    TASK_IDLE = "task_idle"
+    TASK_CORRUPT = "task_corrupt"
 
 
 class Change(str, Enum):
@@ -107,6 +112,8 @@ class Event:
 class Options:
     lock_threshold: float = DEFAULT_LOCK_THRESHOLD
     journal: bool = True
+    task_blocked_after: float = 4 * 3600.0
+    task_idle_after: float = 3600.0
 
 
 @dataclass
@@ -132,6 +139,7 @@ class Scanner:
             "leases": self._leases,
             "locks": self._wt_locks,
             "doctor": self._doctor,
+            "tasks": self._tasks,
         }
         if self.options.journal:
             sources["journal"] = self._journal
@@ -197,6 +205,18 @@ class Scanner:
                     )
                 )
         return out
+
+    # ---- the task board (tasks.watch) --------------------------------------------------
+
+    def _tasks(self) -> list[Finding]:
+        from worktree_tools.tasks.watch import findings
+
+        found = findings(
+            self.wt,
+            blocked_after=self.options.task_blocked_after,
+            idle_after=self.options.task_idle_after,
+        )
+        return [Finding(Kind(f.kind), f.subject, f.detail, f.instance, f.data) for f in found]
 
     # ---- worktree-tools' own locks ------------------------------------------------------
 

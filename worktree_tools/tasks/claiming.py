@@ -74,9 +74,7 @@ def _take(
         lease = board.lease(task)
         mine = task.assigned_to == agent and lease.record is not None
         if mine and lease.state is LeaseState.ACTIVE:
-            return Result(
-                Outcome.UNCHANGED, _payload("already_held", task, lease.record, now)
-            )
+            return Result(Outcome.UNCHANGED, _payload("already_held", task, lease.record, now))
         if mine and lease.record is not None and lease.state is LeaseState.OWNER_DEAD:
             record = replace(lease.record, owner=owner, heartbeat=now, ttl=ttl)
             return Write(
@@ -162,14 +160,14 @@ def next_task(ctx: Ctx, owner: Owner, ttl: float) -> Result:
             lease = board.lease(task)
             if lease.state in (LeaseState.ACTIVE, LeaseState.OWNER_DEAD):
                 return _take(ctx, board, task, owner, ttl, "next")
-        task = board.pick(round_)
-        if task is None:
+        pick = board.pick(round_)
+        if pick is None:
             return Result(
                 Outcome.UNCHANGED,
                 {"action": "none_ready", "task_id": None, "token": None, "handoff": None,
                  "task": None, "counts": board.counts()},
             )  # fmt: skip
-        return _take(ctx, board, task, owner, ttl, "next")
+        return _take(ctx, board, pick, owner, ttl, "next")
 
     return mutate(ctx, decide)
 
@@ -227,8 +225,8 @@ def heartbeat(
         new = replace(record, **changes)
         evs: tuple[tuple[str, dict[str, Any]], ...] = ()
         if lease.state is not LeaseState.ACTIVE or ttl is not None or "owner" in changes:
-            evs = (("task_heartbeat", {"task": task_id, "token": record.token,
-                                       "lease_before": lease.state.value, "ttl": new.ttl}),)  # fmt: skip
+            fields = {"task": task_id, "token": record.token, "ttl": new.ttl}
+            evs = (("task_heartbeat", {**fields, "lease_before": lease.state.value}),)
         task = board.get(task_id)
         return Write(
             tasks=(),

@@ -7,8 +7,8 @@ swaps the ref to a new blob and adds no commit, so renewing a claim never grows 
 token lives in both: a claim or a takeover moves the board and the claim ref in one transaction,
 taking the higher of the two previous tokens + 1, so a token never comes back.
 
-Liveness is judged as for worktree leases (as worktrees.lease.owner_alive, by core.procs: an owner on this host
-whose pid is gone, or reused, is dead; one elsewhere is judged by its TTL alone).
+Liveness is judged as for worktree leases (as worktrees.lease.owner_alive, by core.procs: an
+owner on this host whose pid is gone, or reused, is dead; one elsewhere is judged by its TTL).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from worktree_tools.tasks.model import Task, TaskState
 from worktree_tools.core.procs import HOST, alive
+from worktree_tools.tasks.model import Task, TaskState
 from worktree_tools.worktrees.records import LeaseState, Owner
 
 CLAIM_PREFIX = "refs/wt/claims/"

@@ -1,11 +1,11 @@
-"""Board changes that are not claims: add, edit (fields, a whole file, or cancel), block, unblock."""
+"""Board changes that are not claims: add, edit (fields, a whole file, cancel), block, unblock."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
 
-from worktree_tools.core.errors import InvalidInput, Outcome, Rejected, RefMoved
+from worktree_tools.core.errors import InvalidInput, Outcome, RefMoved, Rejected
 from worktree_tools.tasks.board import Board
 from worktree_tools.tasks.claims import ClaimRecord
 from worktree_tools.tasks.engine import Ctx, Result, Write, mutate
@@ -82,8 +82,7 @@ def add(ctx: Ctx, specs: list[NewTask]) -> Result:
             message=f"add {', '.join(t.id for t in made[:5])}: {title}",
             result=Result(Outcome.OK, {"tasks": [t.id for t in made]}),
             events=tuple(
-                ("task_add", {"task": t.id, "title": t.title, "priority": t.priority})
-                for t in made
+                ("task_add", {"task": t.id, "title": t.title, "priority": t.priority}) for t in made
             ),
         )
 

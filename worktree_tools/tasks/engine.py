@@ -57,39 +57,49 @@ def read(ctx: Ctx) -> Board:
     return Board.of(ctx.store.read(), time.time())
 
 
+def _round(ctx: Ctx, decide: Decide, round_: int) -> tuple[bool, Result | None]:
+    """One read-decide-swap: (True, result) when finished, (False, None) after a lost swap."""
+    snap = ctx.store.read()
+    board = Board.of(snap, time.time())
+    decision = decide(board, round_)
+    if isinstance(decision, Result):
+        return True, decision
+    wt = ctx.store.wt
+    updates: list[RefUpdate] = []
+    if decision.tasks:
+        files: dict[str, str | None] = {
+            f"{t.id}.md": write_blob(wt, t.render().encode()) for t in decision.tasks
+        }
+        commit = write_board(wt, snap, files, decision.message, ctx.agent)
+        updates.append(RefUpdate(ctx.store.ref, commit, snap.tip))
+    for rec in decision.claims:
+        new = write_blob(wt, rec.render())
+        updates.append(RefUpdate(claim_ref(rec.task), new, snap.claims.get(rec.task)))
+    faults.point("task-before-swap")
+    if not ctx.store.swap(updates):
+        return False, None
+    faults.point("task-after-swap")
+    for action, fields in decision.events:
+        events.append(
+            wt.state_dir,
+            action,
+            ctx.agent,
+            where=ctx.where,
+            board=updates[0].new if decision.tasks else None,
+            **fields,
+        )
+    return True, decision.result
+
+
 def mutate(ctx: Ctx, decide: Decide) -> Result:
     """Decide on the current board and swap the decision in; again after a lost swap."""
     round_ = 0
     while True:
-        snap = ctx.store.read()
-        board = Board.of(snap, time.time())
-        decision = decide(board, round_)
-        if isinstance(decision, Result):
-            return decision
-        wt = ctx.store.wt
-        updates: list[RefUpdate] = []
-        if decision.tasks:
-            files: dict[str, str | None] = {
-                f"{t.id}.md": write_blob(wt, t.render().encode()) for t in decision.tasks
-            }
-            commit = write_board(wt, snap, files, decision.message, ctx.agent)
-            updates.append(RefUpdate(ctx.store.ref, commit, snap.tip))
-        for rec in decision.claims:
-            new = write_blob(wt, rec.render())
-            updates.append(RefUpdate(claim_ref(rec.task), new, snap.claims.get(rec.task)))
-        faults.point("task-before-swap")
-        if ctx.store.swap(updates):
-            faults.point("task-after-swap")
-            for action, fields in decision.events:
-                events.append(
-                    wt.state_dir,
-                    action,
-                    ctx.agent,
-                    where=ctx.where,
-                    board=updates[0].new if decision.tasks else None,
-                    **fields,
-                )
-            return decision.result
+        with ctx.store.turn(ctx.deadline):
+            done, result = _round(ctx, decide, round_)
+        if done:
+            assert result is not None
+            return result
         round_ += 1
         if time.monotonic() >= ctx.deadline:
             raise RefMoved(

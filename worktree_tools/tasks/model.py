@@ -290,9 +290,7 @@ def _scalar(text: str, key: str) -> Any:
 def _emit(value: str | None) -> str:
     if value is None:
         return "null"
-    if _BARE.match(value) and value not in ("null", "true", "false", "~") and not _INT.match(
-        value
-    ):
+    if _BARE.match(value) and value not in ("null", "true", "false", "~") and not _INT.match(value):
         return value
     return _json(value)
 

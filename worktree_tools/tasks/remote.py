@@ -12,6 +12,7 @@ is new instead of the board's whole history.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from worktree_tools.core.errors import Rejected
@@ -68,6 +69,9 @@ class RemoteBoard:
             fix="check that the server accepts pushes to refs/wt/* and to the board branch "
             "(a hook or a protected-ref rule may refuse them)",
         )
+
+    def turn(self, deadline: float) -> contextlib.AbstractContextManager[object]:
+        return contextlib.nullcontext()  # machines cannot share a lock: the server decides
 
     def _remember(self, tip: str) -> None:
         self.wt.git(["update-ref", self._cache, tip], check=False)

@@ -11,6 +11,7 @@ the only arbiter, so two machines never both win).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Protocol
@@ -22,6 +23,7 @@ from worktree_tools.tasks.claims import CLAIM_PREFIX
 from worktree_tools.tasks.model import TASKS_DIR
 
 DEFAULT_BRANCH = "wt/tasks"
+TURN_LOCK = "tasks.lock"  # <common git dir>/wt/: agents of this machine take turns
 CACHE_PREFIX = "refs/wt/task-cache/"  # the last board tip seen on each remote (fetch haves)
 READ_ATTEMPTS = 5
 
@@ -63,19 +65,30 @@ class BoardStore(Protocol):
     def swap(self, updates: list[RefUpdate]) -> bool:
         """Move every ref from its `old` to its `new`, or none; False when one had moved."""
 
+    def turn(self, deadline: float) -> contextlib.AbstractContextManager[object]:
+        """Held around one read-decide-swap round: agents of one machine take turns instead
+        of all losing the same swap. Correctness never rests on it (the swap decides)."""
+
 
 def board_ref(branch: str) -> str:
     return branch if branch.startswith("refs/") else f"refs/heads/{branch}"
 
 
-def configured(wt: Worktree, key: str) -> str | None:
-    res = wt.git(["config", "--get", key], check=False)
-    value = res.out.strip()
-    return value if res.returncode == 0 and value else None
+def settings(wt: Worktree) -> dict[str, str]:
+    """Every `wt.task.*` setting (keys lower-cased, as git reports them), in one git call."""
+    res = wt.git(["config", "-z", "--get-regexp", r"^wt\.task\."], check=False)
+    out: dict[str, str] = {}
+    for item in res.stdout.split(b"\0"):
+        key, _, value = item.decode("utf-8", "replace").partition("\n")
+        if key and value.strip():
+            out[key.lower()] = value.strip()
+    return out
 
 
 def check_branch(wt: Worktree, branch: str) -> str:
     ref = board_ref(branch)
+    if branch == DEFAULT_BRANCH:
+        return ref
     res = wt.git(["check-ref-format", ref], check=False)
     if res.returncode != 0 or not ref.startswith("refs/heads/"):
         raise InvalidInput(
@@ -188,11 +201,12 @@ def _mktree(wt: Worktree, entries: list[Entry]) -> str:
 class LocalStore:
     """The board of this repository, shared by all its worktrees (agents on one machine)."""
 
-    def __init__(self, wt: Worktree, ref: str, agent: str) -> None:
+    def __init__(self, wt: Worktree, ref: str, agent: str, *, turns: bool = True) -> None:
         self.wt = wt
         self.ref = ref
         self.agent = agent
         self.where = "local"
+        self.turns = turns
 
     def read(self) -> Snapshot:
         res = self.wt.git(
@@ -207,6 +221,15 @@ class LocalStore:
             elif ref.startswith(CLAIM_PREFIX):
                 claims[ref.removeprefix(CLAIM_PREFIX)] = oid
         return load(self.wt, tip, claims)
+
+    def turn(self, deadline: float) -> contextlib.AbstractContextManager[object]:
+        from worktree_tools.core.locks import Holder, RecordedLock
+
+        if not self.turns:
+            return contextlib.nullcontext()
+        return RecordedLock(
+            self.wt.state_dir / TURN_LOCK, "task board lock", Holder.me(self.agent), deadline
+        )
 
     def swap(self, updates: list[RefUpdate]) -> bool:
         self._refuse_if_checked_out()
@@ -240,10 +263,8 @@ class LocalStore:
         """Moving a branch under its own checkout makes that worktree's next commit undo the
         change (R10): the board is changed only while no worktree has it checked out."""
         heads = [self.wt.commondir / "HEAD"]
-        try:
+        with contextlib.suppress(OSError):
             heads += [d / "HEAD" for d in (self.wt.commondir / "worktrees").iterdir()]
-        except OSError:
-            pass
         for head in heads:
             try:
                 text = head.read_text(encoding="utf-8").strip()
@@ -254,8 +275,8 @@ class LocalStore:
                 raise Rejected(
                     f"the task board branch {self.ref} is checked out ({where}); moving it "
                     "would make that worktree undo the change; nothing was changed",
-                    fix=f"switch that worktree to another branch (git -C <worktree> switch -), "
-                    f"then retry; edit tasks with `git wt task edit ID` instead",
+                    fix="switch that worktree to another branch (git -C <worktree> switch -), "
+                    "then retry; edit tasks with `git wt task edit ID` instead",
                 )
 
 
@@ -263,10 +284,12 @@ def open_store(
     wt: Worktree, agent: str, *, remote: str | None = None, branch: str | None = None
 ) -> BoardStore:
     """The board of this repository, or of `remote` (option, else `wt.task.remote`)."""
-    ref = check_branch(wt, branch or configured(wt, "wt.task.branch") or DEFAULT_BRANCH)
-    remote = remote or configured(wt, "wt.task.remote")
+    conf = settings(wt)
+    ref = check_branch(wt, branch or conf.get("wt.task.branch") or DEFAULT_BRANCH)
+    remote = remote or conf.get("wt.task.remote")
     if remote is None:
-        return LocalStore(wt, ref, agent)
+        turns = conf.get("wt.task.turns", "true").lower() not in ("false", "no", "off", "0")
+        return LocalStore(wt, ref, agent, turns=turns)
     from worktree_tools.tasks.remote import RemoteBoard
 
     return RemoteBoard(wt, ref, remote)

@@ -103,3 +103,18 @@ def held_task(wt: Worktree, agent: str, task_id: str | None) -> dict[str, Any] |
         "token": task.token,
         "command": f"git wt task release {task.id} --agent {agent} --token {task.token}",
     }
+
+
+def release_with(wt: Worktree, agent: str, task: dict[str, Any], handoff: dict[str, Any]) -> bool:
+    """Release the task `held_task` found, carrying the worktree's handoff."""
+    import time
+
+    from worktree_tools.tasks.claiming import release
+    from worktree_tools.tasks.engine import Ctx
+    from worktree_tools.tasks.store import open_store
+
+    fields = {k: handoff.get(k) for k in _HANDOFF_FIELDS}
+    fields.update(agent=agent, created=handoff.get("created") or now_iso(), state="handoff")
+    ctx = Ctx(open_store(wt, agent), agent, time.monotonic() + 30.0)
+    release(ctx, task["task_id"], task["token"], fields)
+    return True
