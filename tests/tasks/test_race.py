@@ -56,7 +56,7 @@ def test_compare_and_swap_alone_keeps_claims_exclusive(repo: Path, tmp_path: Pat
 
 @pytest.mark.parametrize("point", ["task-before-swap", "task-after-swap"])
 def test_claimers_killed_mid_claim_lose_nothing(repo: Path, tmp_path: Path, point: str) -> None:
-    ids = seed(repo, 24)
+    seed(repo, 24)
     # The claimers that die race each other first (each one dies at its first claim); then the
     # survivors race for everything, taking over what the dead left claimed.
     start = tmp_path / "go"

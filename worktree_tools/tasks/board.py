@@ -13,9 +13,10 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from worktree_tools.tasks.claims import ClaimRecord, Lease, judge
+from worktree_tools.tasks.claims import ClaimRecord, Lease, claim_ref, judge
 from worktree_tools.tasks.model import HUMAN, CorruptTask, Task, TaskState, check_id, task_path
 from worktree_tools.tasks.store import Snapshot
+from worktree_tools.worktrees.records import LeaseState
 
 SPREAD = 8  # after a lost swap, choose among this many equally urgent tasks
 
@@ -25,7 +26,8 @@ class Board:
     snap: Snapshot
     tasks: dict[str, Task]
     corrupt: dict[str, CorruptTask]  # task id (file stem) -> why
-    claims: dict[str, ClaimRecord | None]  # task id -> record (None: unreadable)
+    claims: dict[str, ClaimRecord]  # task id -> record
+    bad_claims: dict[str, str]  # task id -> record oid, for records that cannot be read
     now: float
 
     @classmethod
@@ -53,13 +55,14 @@ class Board:
                 )
             except CorruptTask as err:
                 corrupt[stem] = err
-        claims: dict[str, ClaimRecord | None] = {}
+        claims: dict[str, ClaimRecord] = {}
+        bad: dict[str, str] = {}
         for task_id, oid in snap.claims.items():
             try:
                 claims[task_id] = ClaimRecord.parse(snap.blobs.get(oid, b""))
             except ValueError:
-                claims[task_id] = None
-        return cls(snap, tasks, corrupt, claims, now)
+                bad[task_id] = oid
+        return cls(snap, tasks, corrupt, claims, bad, now)
 
     # ---- one task -------------------------------------------------------------------------
 
@@ -81,6 +84,9 @@ class Board:
         return self.claims.get(task_id)
 
     def lease(self, task: Task) -> Lease:
+        if task.id in self.bad_claims and task.state is TaskState.CLAIMED:
+            # Unreadable counts as alive: a holder is judged gone only on proof.
+            return Lease(LeaseState.ACTIVE, None, "its claim record is unreadable; counted as held")
         return judge(task, self.claims.get(task.id), self.now)
 
     def next_token(self, task: Task) -> int:
@@ -155,7 +161,19 @@ class Board:
         return data
 
     def errors(self) -> list[dict[str, Any]]:
-        return [
+        out = [
             {"task": k, "path": task_path(k), "error": e.message, "fix": e.fix}
             for k, e in sorted(self.corrupt.items())
         ]
+        for task_id, oid in sorted(self.bad_claims.items()):
+            out.append(
+                {
+                    "task": task_id,
+                    "path": claim_ref(task_id),
+                    "error": f"claim record {claim_ref(task_id)} ({oid[:12]}) is unreadable; "
+                    "its task counts as held",
+                    "fix": f"git cat-file -p {oid}; if nobody holds {task_id}: "
+                    f"git update-ref -d {claim_ref(task_id)} {oid}",
+                }
+            )
+        return out

@@ -16,6 +16,7 @@ from worktree_tools.tasks.model import (
     Task,
     TaskState,
     check_id,
+    normal_body,
     now_iso,
     task_path,
 )
@@ -64,7 +65,7 @@ def add(ctx: Ctx, specs: list[NewTask]) -> Result:
                 next_action=spec.next_action,
                 created=stamp,
                 updated=stamp,
-                body=spec.body,
+                body=normal_body(spec.body),
             )
             _valid(task)
             made.append(task)
@@ -180,7 +181,7 @@ def _edited(board: Board, current: Task | None, task_id: str, req: EditRequest) 
             )
         changes["depends_on"] = tuple(dict.fromkeys(req.depends_on))
     if req.body is not None:
-        changes["body"] = req.body
+        changes["body"] = normal_body(req.body)
     if req.next_action is not None:
         changes["next_action"] = req.next_action or None
     if req.cancel:

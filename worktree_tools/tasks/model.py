@@ -54,6 +54,11 @@ def parse_iso(text: str) -> float:
     return moment.timestamp()
 
 
+def normal_body(text: str) -> str:
+    """The free text as stored: ending in a newline unless empty."""
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
 def task_path(task_id: str) -> str:
     return f"{TASKS_DIR}/{task_id}.md"
 
@@ -207,9 +212,7 @@ class Task:
             *self.extra,
         ]
         head = "\n".join(f"{k}: {v}" if v else f"{k}:" for k, v in rows)
-        body = self.body if self.body.startswith("\n") or not self.body else "\n" + self.body
-        text = f"---\n{head}\n---{body}"
-        return text if text.endswith("\n") else text + "\n"
+        return f"---\n{head}\n---\n{normal_body(self.body)}"
 
     def with_changes(self, **changes: Any) -> Task:
         return replace(self, **changes)

@@ -49,8 +49,8 @@ def findings(
     t = time.time() if now is None else now
     board = Board.of(store.read(), t)
     out: list[TaskFinding] = []
-    for task_id, err in sorted(board.corrupt.items()):
-        out.append(TaskFinding("task_corrupt", task_id, err.message, "", {"fix": err.fix}))
+    for err in board.errors():
+        out.append(TaskFinding("task_corrupt", err["path"], err["error"], "", {"fix": err["fix"]}))
     for task in board.tasks.values():
         base = {"task_id": task.id, "agent": task.assigned_to, "token": task.token}
         if task.state is TaskState.CLAIMED:
