@@ -526,6 +526,13 @@ def bench_remote(ctx: Context) -> Section:
     return _section(mod.run(ctx.quick))
 
 
+@benchmark("tasks", "Task board: `next` throughput beside a flock-guarded JSON file")
+def bench_tasks(ctx: Context) -> Section:
+    import bench_tasks as mod
+
+    return _section(mod.run(ctx.quick))
+
+
 def machine() -> dict[str, Any]:
     cpu = "unknown"
     try:
