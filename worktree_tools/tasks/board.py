@@ -21,6 +21,21 @@ from worktree_tools.worktrees.records import LeaseState
 SPREAD = 8  # after a lost swap, choose among this many equally urgent tasks
 
 
+# Parsed tasks by (blob id, path): a blob's content never changes, so neither does its task.
+_PARSED: dict[tuple[str, str], Task] = {}
+
+
+def _parse(oid: str, raw: bytes, path: str) -> Task:
+    key = (oid, path)
+    task = _PARSED.get(key)
+    if task is None:
+        task = Task.parse(raw.decode("utf-8"), path)
+        if len(_PARSED) > 50_000:
+            _PARSED.clear()
+        _PARSED[key] = task
+    return task
+
+
 @dataclass(frozen=True)
 class Board:
     snap: Snapshot
@@ -46,7 +61,7 @@ class Board:
                 )
                 continue
             try:
-                tasks[stem] = Task.parse(raw.decode("utf-8"), path)
+                tasks[stem] = _parse(entry.oid, raw, path)
             except UnicodeDecodeError as exc:
                 corrupt[stem] = CorruptTask(
                     f"task file {path} is not UTF-8 text ({exc})",

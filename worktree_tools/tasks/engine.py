@@ -21,7 +21,7 @@ from worktree_tools.core.errors import Outcome, RefMoved
 from worktree_tools.tasks.board import Board
 from worktree_tools.tasks.claims import ClaimRecord, claim_ref
 from worktree_tools.tasks.model import Task
-from worktree_tools.tasks.store import BoardStore, RefUpdate, write_blob, write_board
+from worktree_tools.tasks.store import BoardStore, RefUpdate, write_blobs, write_board
 
 
 @dataclass(frozen=True)
@@ -66,15 +66,17 @@ def _round(ctx: Ctx, decide: Decide, round_: int) -> tuple[bool, Result | None]:
         return True, decision
     wt = ctx.store.wt
     updates: list[RefUpdate] = []
+    contents = [t.render().encode() for t in decision.tasks]
+    contents += [rec.render() for rec in decision.claims]
+    oids = write_blobs(wt, contents) if contents else []
     if decision.tasks:
         files: dict[str, str | None] = {
-            f"{t.id}.md": write_blob(wt, t.render().encode()) for t in decision.tasks
+            f"{t.id}.md": oid for t, oid in zip(decision.tasks, oids, strict=False)
         }
         commit = write_board(wt, snap, files, decision.message, ctx.agent)
         updates.append(RefUpdate(ctx.store.ref, commit, snap.tip))
-    for rec in decision.claims:
-        new = write_blob(wt, rec.render())
-        updates.append(RefUpdate(claim_ref(rec.task), new, snap.claims.get(rec.task)))
+    for rec, oid in zip(decision.claims, oids[len(decision.tasks) :], strict=True):
+        updates.append(RefUpdate(claim_ref(rec.task), oid, snap.claims.get(rec.task)))
     faults.point("task-before-swap")
     if not ctx.store.swap(updates):
         return False, None

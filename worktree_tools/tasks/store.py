@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -106,38 +107,42 @@ def load(wt: Worktree, tip: str | None, claims: dict[str, str]) -> Snapshot:
     root: list[Entry] = []
     files: dict[str, Entry] = {}
     if tip is not None:
-        tasks_tree: str | None = None
-        for entry in _ls_tree(wt, tip):
-            if entry.name == TASKS_DIR and entry.type == "tree":
-                tasks_tree = entry.oid
-            else:
-                root.append(entry)
-        if tasks_tree is not None:
-            files = {e.name: e for e in _ls_tree(wt, tasks_tree)}
+        # One listing for both levels: the top (kept as it is) and the entries of tasks/.
+        out = wt.git(["ls-tree", "-r", "-t", "-z", "--full-tree", tip]).stdout
+        prefix = TASKS_DIR + "/"
+        for item in out.split(b"\0"):
+            if not item:
+                continue
+            meta, _, raw = item.partition(b"\t")
+            mode, kind, oid = meta.decode().split(" ")
+            path = os.fsdecode(raw)
+            if "/" not in path:
+                if not (path == TASKS_DIR and kind == "tree"):
+                    root.append(Entry(mode, kind, oid, path))
+            elif path.startswith(prefix) and "/" not in path[len(prefix) :]:
+                name = path[len(prefix) :]
+                files[name] = Entry(mode, kind, oid, name)
     wanted = [e.oid for e in files.values() if e.type == "blob"] + list(claims.values())
     return Snapshot(tip, tuple(root), files, dict(claims), cat_blobs(wt, wanted))
 
 
-def _ls_tree(wt: Worktree, treeish: str) -> list[Entry]:
-    out = wt.git(["ls-tree", "-z", "--full-tree", treeish]).stdout
-    entries = []
-    for item in out.split(b"\0"):
-        if not item:
-            continue
-        meta, _, name = item.partition(b"\t")
-        mode, kind, oid = meta.decode().split(" ")
-        entries.append(Entry(mode, kind, oid, os.fsdecode(name)))
-    return entries
+# Blobs are named by their content: what was read once is valid forever. An agent that asks
+# for the board again (a long-running process, or a retry) reads only what changed.
+_BLOB_CACHE: dict[str, bytes] = {}
+_CACHE_LIMIT = 50_000
 
 
 def cat_blobs(wt: Worktree, oids: list[str]) -> dict[str, bytes]:
     """The content of each blob, by one `git cat-file --batch`; objects of another type or
     missing are left out (the reader reports them)."""
     unique = list(dict.fromkeys(oids))
+    blobs = {o: _BLOB_CACHE[o] for o in unique if o in _BLOB_CACHE}
+    unique = [o for o in unique if o not in blobs]
     if not unique:
-        return {}
+        return blobs
     out = wt.git(["cat-file", "--batch"], input="".join(f"{o}\n" for o in unique).encode()).stdout
-    blobs: dict[str, bytes] = {}
+    if len(_BLOB_CACHE) > _CACHE_LIMIT:
+        _BLOB_CACHE.clear()
     pos = 0
     for oid in unique:
         end = out.index(b"\n", pos)
@@ -147,13 +152,29 @@ def cat_blobs(wt: Worktree, oids: list[str]) -> dict[str, bytes]:
             continue  # "<oid> missing"
         size = int(header[2])
         if header[1] == "blob":
-            blobs[oid] = out[pos : pos + size]
+            blobs[oid] = _BLOB_CACHE[oid] = out[pos : pos + size]
         pos += size + 1
     return blobs
 
 
-def write_blob(wt: Worktree, data: bytes) -> str:
-    return wt.git(["hash-object", "-w", "--stdin"], input=data).out.strip()
+def write_blobs(wt: Worktree, contents: list[bytes]) -> list[str]:
+    """Store each content as a blob (one git process for all of them); their ids, in order."""
+    if len(contents) == 1:
+        return [wt.git(["hash-object", "-w", "--stdin"], input=contents[0]).out.strip()]
+    wt.state_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="task-blobs-", dir=wt.state_dir) as tmp:
+        paths = []
+        for i, data in enumerate(contents):
+            path = os.path.join(tmp, str(i))
+            with open(path, "wb") as fh:
+                fh.write(data)
+            paths.append(path)
+        res = wt.git(["hash-object", "-w", "--no-filters", "--stdin-paths"],
+                     input="".join(p + "\n" for p in paths).encode())  # fmt: skip
+    oids = res.out.split()
+    if len(oids) != len(contents):
+        raise Rejected(f"git hash-object stored {len(oids)} of {len(contents)} objects")
+    return oids
 
 
 def write_board(
