@@ -19,4 +19,8 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; 
     fi
     echo "$want" > "$STAMP"
 fi
+# An editable install leaves out data files: put the manual pages where `man` finds them from
+# PATH ($VENV/bin -> $VENV/share/man), so that `git wt --help` works in this checkout too.
+mkdir -p "$VENV/share/man/man1"
+cp -f "$ROOT"/man/*.1 "$VENV/share/man/man1/"
 export PATH="$VENV/bin:$PATH"

@@ -165,7 +165,7 @@ def check_commits(
         text=True,
         check=True,
     )
-    events = [json.loads(line) for line in log.stdout.splitlines() if line.strip()]
+    events = json.loads(log.stdout)["events"]
     by_commit = {e["commit"]: e for e in events if e.get("outcome") == "committed"}
     reported = {r["commit"]: r for r in results if r.get("commit")}
     # Every commit on every branch since the start, whoever made it, must be a logged wt-commit

@@ -3,13 +3,17 @@ subprocess exactly as agents run it."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import jsonschema
 import pytest
+
+from worktree_tools.contract import schemas
 
 BIN = Path(sys.executable).parent
 WT_COMMIT = os.fspath(BIN / "wt-commit")
@@ -61,10 +65,25 @@ def git(
     return proc.stdout.decode("utf-8", "surrogateescape")
 
 
+def check_json_output(command: list[str], stdout: str) -> None:
+    """Every `--json` output a test produces is validated against the command's shipped schema
+    (the envelope alone for a command that has none yet; the schema test lists those)."""
+    options = command[: command.index("--")] if "--" in command else command
+    if "--json" not in options or not stdout.strip():
+        return
+    name = "commit" if command[0] == "commit-cli" else schemas.command_of(command[1:])
+    schema = schemas.schema(name) if name else schemas.ENVELOPE
+    lines = stdout.strip().splitlines()
+    if name == "watch" and "--once" not in options:
+        return  # the stream: one event a line, each checked by the watch tests
+    assert len(lines) == 1, f"--json printed {len(lines)} lines, not one object: {stdout[:300]}"
+    jsonschema.validate(json.loads(lines[0]), schema)
+
+
 def wt_commit(
     cwd: Path, *args: str, env: dict[str, str] | None = None, input: bytes | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    proc = subprocess.run(
         [WT_COMMIT, *args],
         cwd=cwd,
         capture_output=True,
@@ -73,12 +92,14 @@ def wt_commit(
         env={**os.environ, **(env or {})},
         errors="surrogateescape",
     )
+    check_json_output(["commit-cli", *args], proc.stdout)
+    return proc
 
 
 def git_wt(
     cwd: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    proc = subprocess.run(
         [GIT_WT, *args],
         cwd=cwd,
         capture_output=True,
@@ -86,6 +107,8 @@ def git_wt(
         env={**os.environ, **(env or {})},
         errors="surrogateescape",
     )
+    check_json_output(["git-wt", *args], proc.stdout)
+    return proc
 
 
 def write(root: Path, rel: str, content: str | bytes) -> Path:

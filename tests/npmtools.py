@@ -56,8 +56,10 @@ def npm_tools(*specs: str) -> Path:
         )
         if proc.returncode != 0:
             shutil.rmtree(target, ignore_errors=True)
-            pytest.skip(f"npm install {' '.join(specs)} failed (registry unreachable?):\n"
-                        f"{proc.stderr[-2000:]}")
+            pytest.skip(
+                f"npm install {' '.join(specs)} failed (registry unreachable?):\n"
+                f"{proc.stderr[-2000:]}"
+            )
         (target / ".installed").write_text("ok\n")
     return target
 

@@ -142,7 +142,7 @@ def test_lock_held_past_threshold_by_a_live_holder(repo: Path) -> None:
     assert (lock.parent / "repo.lock.json").exists()
     assert once(repo, "--lock-threshold", "0") == (
         0,
-        {"outcome": "ok", "findings": [], "errors": []},
+        {"schema_version": 1, "outcome": "ok", "findings": [], "errors": []},
     )
 
 

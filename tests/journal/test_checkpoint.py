@@ -37,7 +37,7 @@ def test_checkpoint_records_sizes_digests_and_a_chain(tmp_path: Path) -> None:
     manifest = git(h.path, "show", f"{REF}:manifest")
     assert "8 " in manifest and '"journal/a.md"' in manifest
     events = git_wt(h.path, "log", "--json", "--action", "journal_checkpoint").stdout
-    assert json.loads(events.splitlines()[-1])["commit"] == first["checkpoint"]
+    assert json.loads(events)["events"][-1]["commit"] == first["checkpoint"]
     more = h.commit({A: (FILE, b"one\ntwo\nthree\n"), "journal/b.md": (FILE, b"b\n")}, [oids[-1]])
     h.set_ref("refs/heads/main", more)
     rc, second = run(h.path, "checkpoint")

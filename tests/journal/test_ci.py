@@ -69,6 +69,7 @@ def test_pre_commit_framework_hooks(tmp_path: Path) -> None:
     hooks_repo.mkdir()
     for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
         shutil.copy(ROOT / name, hooks_repo / name)
+    shutil.copytree(ROOT / "man", hooks_repo / "man")  # the manual pages pip installs
     shutil.copytree(
         ROOT / "worktree_tools",
         hooks_repo / "worktree_tools",

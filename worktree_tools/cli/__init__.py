@@ -18,10 +18,12 @@ def wt_commit_main() -> None:
 
 def build_group() -> click.Group:
     from worktree_tools.cli.commit import commit_cmd
+    from worktree_tools.cli.help import help_cmd
     from worktree_tools.cli.hooks import doctor_cmd, hooks_group
     from worktree_tools.cli.journal import journal_group
     from worktree_tools.cli.log import log_cmd
     from worktree_tools.cli.remote import lease_group, sync_cmd
+    from worktree_tools.cli.schema import schema_cmd
     from worktree_tools.cli.tasks import task_group
     from worktree_tools.cli.watch import watch_cmd
     from worktree_tools.cli.worktrees import COMMANDS as worktree_commands
@@ -38,6 +40,8 @@ def build_group() -> click.Group:
     wt_group.add_command(sync_cmd)
     wt_group.add_command(lease_group)
     wt_group.add_command(watch_cmd)
+    wt_group.add_command(schema_cmd)
+    wt_group.add_command(help_cmd)
     wt_group.add_command(task_group)
     for command in worktree_commands:
         wt_group.add_command(command)

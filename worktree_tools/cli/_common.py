@@ -16,10 +16,28 @@ import click
 
 from worktree_tools.core.errors import WtError, exit_code
 
+SCHEMA_VERSION = 1  # of every JSON object the commands print; see docs/json.md
+
+
+def envelope(payload: dict[str, Any]) -> dict[str, Any]:
+    """The contract every JSON object keeps: `schema_version` first, and `exit_code` on every
+    object whose outcome is not a success."""
+    from worktree_tools.core.errors import exit_code_of
+
+    out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, **payload}
+    code = exit_code_of(out.get("outcome"))
+    if code and "exit_code" not in out:
+        out["exit_code"] = code
+    return out
+
+
+def dumps(payload: dict[str, Any]) -> str:
+    return json.dumps(envelope(payload), ensure_ascii=False, default=str)
+
 
 def emit(payload: dict[str, Any], as_json: bool, text: str) -> None:
     if as_json:
-        click.echo(json.dumps(payload, ensure_ascii=False, default=str))
+        click.echo(dumps(payload))
     elif text:
         click.echo(text)
 
@@ -35,7 +53,7 @@ def fail(err: WtError, as_json: bool, command: str) -> int:
             "exit_code": code,
         }
         payload.update({k: v for k, v in err.details.items() if k not in payload})
-        click.echo(json.dumps(payload, ensure_ascii=False, default=str))
+        click.echo(dumps(payload))
     click.echo(f"{command}: {err.outcome.value}: {err.message}", err=True)
     if err.fix:
         click.echo(f"{command}: fix: {err.fix}", err=True)

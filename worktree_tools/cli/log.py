@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from worktree_tools.cli._common import run_guarded
+from worktree_tools.cli._common import emit, run_guarded
 
 
 @click.command("log")
-@click.option("--json", "as_json", is_flag=True, help="JSON Lines: one event object per line.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object with the events, oldest first."
+)
 @click.option("-n", "--limit", type=int, default=0, help="Only the last N events.")
 @click.option("--agent", help="Only this agent's events.")
 @click.option("--action", help="Only this action (commit, stale_lock_removed, ...).")
@@ -32,11 +33,11 @@ def log_cmd(as_json: bool, limit: int, agent: str | None, action: str | None) ->
         ]
         if limit > 0:
             rows = rows[-limit:]
+        if as_json:
+            emit({"outcome": "ok", "count": len(rows), "events": rows}, True, "")
+            return 0
         for event in rows:
-            if as_json:
-                click.echo(json.dumps(event, ensure_ascii=False))
-            else:
-                click.echo(_event_line(event))
+            click.echo(_event_line(event))
         return 0
 
     return run_guarded("git wt log", as_json, body)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from worktree_tools.cli._common import emit, run_guarded
+from worktree_tools.cli._common import dumps, emit, run_guarded
 
 
 @click.command("watch")
@@ -105,9 +104,7 @@ def watch_cmd(
         try:
             for item in watch(wt, interval, options, cycles=cycles):
                 if isinstance(item, Event):
-                    click.echo(
-                        json.dumps(item.to_json(), ensure_ascii=False) if as_json else item.line()
-                    )
+                    click.echo(dumps(item.to_json()) if as_json else item.line())
                 else:
                     for err in item:
                         click.echo(f"git wt watch: could not check {err}", err=True)

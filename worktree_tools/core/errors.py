@@ -41,6 +41,15 @@ def exit_code(outcome: Outcome) -> int:
     return EXIT_CODES[outcome]
 
 
+def exit_code_of(value: object) -> int:
+    """The exit code of an outcome given as its JSON string; 0 for anything that names no
+    failure (a command's own success states such as `landed` or `queued`)."""
+    try:
+        return EXIT_CODES[Outcome(value)]
+    except ValueError:
+        return 0
+
+
 class WtError(Exception):
     """Base of every error the tool reports; `fix` names the command that repairs it."""
 

@@ -1,0 +1,151 @@
+"""The versioned JSON contract: one JSON Schema (draft 2020-12) per command's `--json` output.
+
+Every object keeps one envelope (`schema_version`, `outcome`; `exit_code` on every object that is
+not a success, and `error` and `fix` on every refusal); each command adds the keys that are
+always there on success. The shipped files under `worktree_tools/schemas/` are rendered from
+this module (`python -m worktree_tools.contract.schemas --write`); `git wt schema COMMAND`
+prints one.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+VERSION = 1
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+BASE_ID = f"https://worktree-tools.invalid/schemas/v{VERSION}"
+SHIPPED = Path(__file__).resolve().parent.parent / "schemas"
+
+FAILURES = ["error", "invalid", "lock_timeout", "conflict", "hook_failed", "rejected", "attention"]
+
+S: dict[str, Any] = {"type": "string"}
+S_NULL: dict[str, Any] = {"type": ["string", "null"]}
+INT: dict[str, Any] = {"type": "integer"}
+NUM: dict[str, Any] = {"type": "number"}
+NUM_NULL: dict[str, Any] = {"type": ["number", "null"]}
+BOOL: dict[str, Any] = {"type": "boolean"}
+OBJ: dict[str, Any] = {"type": "object"}
+OBJ_NULL: dict[str, Any] = {"type": ["object", "null"]}
+OID: dict[str, Any] = {"type": "string", "pattern": "^([0-9a-f]{40}|[0-9a-f]{64})$"}
+OID_NULL: dict[str, Any] = {"anyOf": [OID, {"type": "null"}]}
+
+
+def arr(items: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"type": "array", "items": items or {}}
+
+
+def obj(required: dict[str, Any], **optional: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {**required, **optional},
+        "required": sorted(required),
+    }
+
+
+ENVELOPE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "schema_version": {"const": VERSION},
+        "outcome": {"type": "string", "pattern": "^[a-z][a-z_]*$"},
+        "exit_code": {"type": "integer", "minimum": 1, "maximum": 7},
+        "error": S_NULL,
+        "fix": S_NULL,
+    },
+    "required": ["schema_version", "outcome"],
+}
+
+FINDING = obj({"kind": S, "subject": S, "detail": S})
+RECORD = obj({"agent": S, "branch": S_NULL, "state": S})
+ROW = obj({"agent": S_NULL, "branch": S_NULL, "lease": S})
+LEASE = obj({"name": S, "state": S, "token": INT})
+CHANGE = obj({"hook": S, "action": S})
+VIOLATIONS = arr(obj({"kind": S}))
+
+# command -> the keys every successful object carries (beyond the envelope)
+COMMANDS: dict[str, dict[str, Any]] = {
+    "commit": {"commit": OID_NULL, "branch": S_NULL, "paths": arr(S), "agent": S_NULL},
+    "alloc": {"agent": S, "branch": S, "state": S},
+    "list": {"worktrees": arr(ROW)},
+    "status": {"worktrees": arr(ROW)},
+    "heartbeat": {"agent": S, "state": S},
+    "release": {"record": RECORD},
+    "show": {"record": RECORD},
+    "adopt": {"agent": S, "adopted_from": S, "record": RECORD},
+    "gc": {"dry_run": BOOL, "worktrees": arr(obj({"action": S}))},
+    "rescue list": {"rescues": arr(obj({"id": S, "ref": S}))},
+    "rescue restore": {},
+    "doctor": {"findings": arr(FINDING)},
+    "watch": {"findings": arr(FINDING)},
+    "log": {"count": INT, "events": arr(OBJ)},
+    "hooks install": {"changes": arr(CHANGE)},
+    "hooks uninstall": {"changes": arr(CHANGE)},
+    "hooks status": {"hooks": arr(obj({"hook": S, "state": S}))},
+    "journal check": {"violations": VIOLATIONS},
+    "journal verify": {"violations": VIOLATIONS},
+    "journal checkpoint": {},
+    "journal append": {},
+    "journal pre-push": {"violations": VIOLATIONS},
+    "sync": {"worktrees": arr(obj({"state": S}))},
+    "lease acquire": {"name": S, "state": S, "token": INT},
+    "lease renew": {"name": S, "state": S, "token": INT},
+    "lease release": {"name": S, "state": S},
+    "lease list": {"leases": arr(LEASE)},
+    "schema": {},
+}
+
+
+def schema(command: str) -> dict[str, Any]:
+    """The standalone schema of one command's output (KeyError for an unknown command)."""
+    keys = COMMANDS[command]
+    return {
+        "$schema": DIALECT,
+        "$id": f"{BASE_ID}/{command.replace(' ', '-')}.json",
+        "title": f"git wt {command} --json" if command != "commit" else "wt-commit --json",
+        "allOf": [ENVELOPE],
+        "properties": keys,
+        "if": {"properties": {"outcome": {"enum": FAILURES}}, "required": ["outcome"]},
+        "then": {"required": ["exit_code"]},
+        "else": {"required": sorted(keys)},
+    }
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The schema name for a command line (`["hooks", "install", "--json"]` -> "hooks install")."""
+    words = [a for a in argv if not a.startswith("-")]
+    for n in (2, 1):
+        name = " ".join(words[:n])
+        if len(words) >= n and name in COMMANDS:
+            return name
+    return None
+
+
+def shipped_path(command: str) -> Path:
+    return SHIPPED / f"{command.replace(' ', '-')}.json"
+
+
+def render(command: str) -> str:
+    return json.dumps(schema(command), indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    """`--write` renders every shipped file; `--check` exits 1 when one is stale."""
+    stale = [
+        c
+        for c in COMMANDS
+        if not shipped_path(c).exists() or shipped_path(c).read_text() != render(c)
+    ]
+    if "--write" in argv:
+        SHIPPED.mkdir(exist_ok=True)
+        for c in COMMANDS:
+            shipped_path(c).write_text(render(c))
+        return 0
+    for c in stale:
+        print(f"stale: {shipped_path(c)} (run: python -m worktree_tools.contract.schemas --write)")
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
