@@ -99,26 +99,11 @@ class _Run:
         return owner_for(pid)
 
 
-def _guard(command: str, as_json: bool, body: Callable[[], int]) -> int:
-    from worktree_tools.core.errors import WtError
-
-    def wrapped() -> int:
-        try:
-            return body()
-        except WtError as err:
-            err.details.setdefault("schema_version", 1)
-            raise
-
-    return run_guarded(command, as_json, wrapped)
-
-
 def _out(run: _Run | None, result: Any, as_json: bool, text: str) -> int:
     from worktree_tools.core.errors import exit_code
 
     payload = {
-        "schema_version": 1,
         "outcome": result.outcome.value,
-        "exit_code": exit_code(result.outcome),
         "agent": run.agent if run else None,
         "where": run.store.where if run else None,
         **result.data,
@@ -202,7 +187,7 @@ def add_cmd(
         result.data["task_id"] = new
         return _out(run, result, as_json, new)
 
-    return _guard("git wt task add", as_json, body_)
+    return run_guarded("git wt task add", as_json, body_)
 
 
 def _row(t: dict[str, Any]) -> str:
@@ -258,7 +243,7 @@ def list_cmd(
             lines.append(f"unreadable: {err['path']}: {err['error']} (fix: {err['fix']})")
         return _out(run, Result(outcome, data), as_json, "\n".join(lines))
 
-    return _guard("git wt task list", as_json, body)
+    return run_guarded("git wt task list", as_json, body)
 
 
 @task_group.command("show")
@@ -296,7 +281,7 @@ def show_cmd(task_id: str, agent: str | None, remote: str | None, as_json: bool)
         data = {"task_id": view["id"], "handoff": view["handoff"], "task": view}
         return _out(run, Result(Outcome.OK, data), as_json, "\n".join(lines))
 
-    return _guard("git wt task show", as_json, body)
+    return run_guarded("git wt task show", as_json, body)
 
 
 def _alloc(run: _Run, result: Any, alloc: bool) -> None:
@@ -330,7 +315,7 @@ def next_cmd(
         _alloc(run, result, alloc)
         return _out(run, result, as_json, _claim_text(result.data))
 
-    return _guard("git wt task next", as_json, body)
+    return run_guarded("git wt task next", as_json, body)
 
 
 @task_group.command("claim")
@@ -358,7 +343,7 @@ def claim_cmd(
         _alloc(run, result, alloc)
         return _out(run, result, as_json, _claim_text(result.data))
 
-    return _guard("git wt task claim", as_json, body)
+    return run_guarded("git wt task claim", as_json, body)
 
 
 @task_group.command("heartbeat")
@@ -388,7 +373,7 @@ def heartbeat_cmd(
         text = f"{task_id}: renewed for {claim['ttl']:g}s, token {result.data['token']}"
         return _out(run, result, as_json, text)
 
-    return _guard("git wt task heartbeat", as_json, body)
+    return run_guarded("git wt task heartbeat", as_json, body)
 
 
 @task_group.command("release")
@@ -425,7 +410,7 @@ def release_cmd(
         result = release(run.ctx, task_id, token, handoff)
         return _out(run, result, as_json, f"{task_id}: released with a handoff")
 
-    return _guard("git wt task release", as_json, body)
+    return run_guarded("git wt task release", as_json, body)
 
 
 @task_group.command("done")
@@ -451,7 +436,7 @@ def done_cmd(
         text = f"{task_id}: done" + (f"; unblocked {', '.join(freed)}" if freed else "")
         return _out(run, result, as_json, text)
 
-    return _guard("git wt task done", as_json, body)
+    return run_guarded("git wt task done", as_json, body)
 
 
 @task_group.command("block")
@@ -475,9 +460,10 @@ def block_cmd(
 
         run = _Run(agent, remote, lock_timeout, holder=False)
         result = block(run.ctx, task_id, on, reason)
+        result.data.setdefault("task_id", task_id)
         return _out(run, result, as_json, f"{task_id}: blocked on {on}")
 
-    return _guard("git wt task block", as_json, body)
+    return run_guarded("git wt task block", as_json, body)
 
 
 @task_group.command("unblock")
@@ -493,9 +479,10 @@ def unblock_cmd(
 
         run = _Run(agent, remote, lock_timeout, holder=False)
         result = unblock(run.ctx, task_id)
+        result.data.setdefault("task_id", task_id)
         return _out(run, result, as_json, f"{task_id}: {result.outcome.value}")
 
-    return _guard("git wt task unblock", as_json, body)
+    return run_guarded("git wt task unblock", as_json, body)
 
 
 @task_group.command("edit")
@@ -556,7 +543,7 @@ def edit_cmd(
         result.data.setdefault("task_id", task_id)
         return _out(run, result, as_json, f"{task_id}: {result.outcome.value}")
 
-    return _guard("git wt task edit", as_json, body_)
+    return run_guarded("git wt task edit", as_json, body_)
 
 
 def _in_editor(run: _Run, task_id: str) -> tuple[str | None, str | None]:

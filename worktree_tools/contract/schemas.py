@@ -63,6 +63,9 @@ ROW = obj({"agent": S_NULL, "branch": S_NULL, "lease": S})
 LEASE = obj({"name": S, "state": S, "token": INT})
 CHANGE = obj({"hook": S, "action": S})
 VIOLATIONS = arr(obj({"kind": S}))
+INT_NULL: dict[str, Any] = {"type": ["integer", "null"]}
+TASK = obj({"id": S, "title": S, "state": S, "priority": INT, "token": INT, "assigned_to": S_NULL})
+TASK_NULL: dict[str, Any] = {"anyOf": [TASK, {"type": "null"}]}
 
 # command -> the keys every successful object carries (beyond the envelope)
 COMMANDS: dict[str, dict[str, Any]] = {
@@ -94,6 +97,17 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "lease release": {"name": S, "state": S},
     "lease list": {"leases": arr(LEASE)},
     "schema": {},
+    "task add": {"task_id": S, "tasks": arr(S)},
+    "task list": {"tasks": arr(TASK), "counts": OBJ, "errors": arr(OBJ)},
+    "task show": {"task_id": S, "task": TASK, "handoff": OBJ_NULL},
+    "task next": {"action": S, "task_id": S_NULL, "token": INT_NULL, "task": TASK_NULL},
+    "task claim": {"action": S, "task_id": S, "token": INT, "task": TASK},
+    "task heartbeat": {"action": S, "task_id": S, "token": INT, "task": TASK},
+    "task release": {"action": S, "task_id": S, "token": INT, "task": TASK},
+    "task done": {"action": S, "task_id": S, "token": INT, "task": TASK},
+    "task block": {"task_id": S},
+    "task unblock": {"task_id": S},
+    "task edit": {"task_id": S},
 }
 
 
