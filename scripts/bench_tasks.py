@@ -206,7 +206,7 @@ def run(quick: bool) -> dict[str, Any]:
             for i in range(tasks)
         }))  # fmt: skip
         start = root / "go-json"
-        argvs = [["--json", os.fspath(jpath), f"a{i:02d}", os.fspath(start)]
+        argvs = [["--json-agent", os.fspath(jpath), f"a{i:02d}", os.fspath(start)]
                  for i in range(LOCAL_AGENTS)]  # fmt: skip
         flock = _fleet(argvs, [root] * LOCAL_AGENTS, start, env)
         # Board, remote: 4 clones of one loopback server.
@@ -256,17 +256,33 @@ def run(quick: bool) -> dict[str, Any]:
         _target("double claims, every fleet", doubles, "", "==", 0, gate=True),
         _target("tasks never claimed (board fleets)", missing, "", "==", 0, gate=True),
         _target("agent processes that failed", errors, "", "==", 0, gate=True),
-        _target("local claim latency, median (in process, 16 agents)",
-                local["latency_ms_median"], "ms", "<", 150),  # fmt: skip
+        _target(
+            "local claim latency, median (in process, 16 agents)",
+            local["latency_ms_median"],
+            "ms",
+            "<",
+            150,
+        ),
         _target("`git wt task next` latency, median (CLI)", cli_median, "ms", "<", 150),
-        _target("board / JSON+flock claims per second (local)",
-                figures["local_vs_json_claims_per_s"], "x"),  # fmt: skip
+        _target(
+            "board / JSON+flock claims per second (local)",
+            figures["local_vs_json_claims_per_s"],
+            "x",
+        ),
     ]
     return {
         "name": "tasks",
         "title": "Task board: `next` throughput beside a flock-guarded JSON file",
-        "columns": ["fleet", "claimed", "double", "wall s", "claims/s", "latency ms med",
-                    "p95 ms", "failed"],  # fmt: skip
+        "columns": [
+            "fleet",
+            "claimed",
+            "double",
+            "wall s",
+            "claims/s",
+            "latency ms med",
+            "p95 ms",
+            "failed",
+        ],
         "rows": rows,
         "figures": figures,
         "targets": targets,
@@ -293,7 +309,7 @@ def main(argv: Sequence[str]) -> int:
     if argv[:1] == ["--board"]:
         board_agent(Path.cwd(), argv[1], None if argv[2] == "-" else argv[2], Path(argv[3]))
         return 0
-    if argv[:1] == ["--json"]:
+    if argv[:1] == ["--json-agent"]:
         json_agent(Path(argv[1]), argv[2], Path(argv[3]))
         return 0
     if argv[:1] == ["--seed"]:

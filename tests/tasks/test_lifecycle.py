@@ -183,3 +183,12 @@ def test_alloc_gives_a_worktree_on_the_task_branch_and_release_offers_the_task(
     assert shown["task"]["state"] == "open"
     assert shown["handoff"]["remaining"] == "tests left"
     assert shown["handoff"]["branch"] == "task/T1"
+
+
+def test_the_holder_coming_back_keeps_its_token(repo: Path) -> None:
+    task(repo, "add", "x")
+    task(repo, "claim", "T1", "--ttl", "0.000001", "--owner-pid", "0")
+    back = task(repo, "next")  # my own expired claim, nobody took it over
+    assert back["exit"] == 0 and back["action"] == "reclaimed" and back["token"] == 1
+    assert task(repo, "claim", "T1")["outcome"] == "unchanged"
+    assert task(repo, "done", "T1", "--token", "1")["exit"] == 0

@@ -64,6 +64,16 @@ def _holder_error(board: Board, task: Task, lease: Lease, agent: str) -> Rejecte
     )
 
 
+def _backs(record: ClaimRecord | None, task: Task, agent: str) -> bool:
+    """Whether `record` is the live record of AGENT's claim on `task`."""
+    return (
+        record is not None
+        and not record.released
+        and record.agent == agent == task.assigned_to
+        and record.token == task.token
+    )
+
+
 def _take(
     ctx: Ctx, board: Board, task: Task, owner: Owner, ttl: float, verb: str
 ) -> Result | Write:
@@ -72,10 +82,12 @@ def _take(
     agent = ctx.agent
     if task.state is TaskState.CLAIMED:
         lease = board.lease(task)
-        mine = task.assigned_to == agent and lease.record is not None
+        mine = _backs(lease.record, task, agent)
         if mine and lease.state is LeaseState.ACTIVE:
             return Result(Outcome.UNCHANGED, _payload("already_held", task, lease.record, now))
-        if mine and lease.record is not None and lease.state is LeaseState.OWNER_DEAD:
+        if mine and lease.record is not None:
+            # My own claim, its owner gone or its lease run out, and nobody took it over: the
+            # agent came back, and renews it under the same token.
             record = replace(lease.record, owner=owner, heartbeat=now, ttl=ttl)
             return Write(
                 tasks=(),
@@ -158,7 +170,7 @@ def next_task(ctx: Ctx, owner: Owner, ttl: float) -> Result:
         held = sorted(board.held_by(ctx.agent), key=lambda t: (t.priority, t.created, t.id))
         for task in held:
             lease = board.lease(task)
-            if lease.state in (LeaseState.ACTIVE, LeaseState.OWNER_DEAD):
+            if _backs(lease.record, task, ctx.agent) or lease.takeable:
                 return _take(ctx, board, task, owner, ttl, "next")
         pick = board.pick(round_)
         if pick is None:
