@@ -7,8 +7,8 @@ swaps the ref to a new blob and adds no commit, so renewing a claim never grows 
 token lives in both: a claim or a takeover moves the board and the claim ref in one transaction,
 taking the higher of the two previous tokens + 1, so a token never comes back.
 
-Liveness is judged as for worktree leases (as worktrees.lease.owner_alive, by core.procs: an
-owner on this host whose pid is gone, or reused, is dead; one elsewhere is judged by its TTL).
+Liveness is judged as for worktree leases, by worktrees.lease.owner_alive (core.procs): an
+owner on this host whose pid is gone, or reused, is dead; one elsewhere is judged by its TTL.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from worktree_tools.core.procs import HOST, alive
 from worktree_tools.tasks.model import Task, TaskState
+from worktree_tools.worktrees.lease import owner_alive
 from worktree_tools.worktrees.records import LeaseState, Owner
 
 CLAIM_PREFIX = "refs/wt/claims/"
@@ -120,7 +120,7 @@ def judge(task: Task, record: ClaimRecord | None, now: float) -> Lease:
         # Claimed in the file, but no live record backs it (edited by hand, or the record
         # ref was deleted): nobody can prove a holder, so it may be taken over.
         return Lease(LeaseState.EXPIRED, record, "no claim record matches the task file")
-    if _owner_dead(record.owner):
+    if owner_alive(record.owner) is False:
         return Lease(
             LeaseState.OWNER_DEAD,
             record,
@@ -133,12 +133,6 @@ def judge(task: Task, record: ClaimRecord | None, now: float) -> Lease:
             f"no heartbeat for {now - record.heartbeat:.0f}s (ttl {record.ttl:g}s)",
         )
     return Lease(LeaseState.ACTIVE, record, "held")
-
-
-def _owner_dead(owner: Owner) -> bool:
-    # As worktrees.lease.owner_alive, without importing the worktree machinery on this path:
-    # only an owner on this host can be proven dead; pid 0 means "judge by the TTL alone".
-    return owner.host == HOST and owner.pid != 0 and not alive(owner.pid, owner.started)
 
 
 def check_ttl(ttl: float) -> float:
