@@ -97,6 +97,7 @@ def mutate(ctx: Ctx, decide: Decide) -> Result:
     """Decide on the current board and swap the decision in; again after a lost swap."""
     round_ = 0
     while True:
+        started = time.monotonic()
         with ctx.store.turn(ctx.deadline):
             done, result = _round(ctx, decide, round_)
         if done:
@@ -108,5 +109,8 @@ def mutate(ctx: Ctx, decide: Decide) -> Result:
                 f"the task board ({ctx.where}) kept changing; gave up after {round_} attempts",
                 fix="retry the same command (or raise --lock-timeout)",
             )
-        # Jitter spreads the agents that lost the same swap, so they do not collide in step.
-        time.sleep(random.uniform(0, min(0.1, 0.004 * (2 ** min(round_, 6)))))
+        # Jitter spreads the agents that lost the same swap, so they do not collide in step;
+        # it grows with the cost of a round (a push to a remote is far slower than a local
+        # swap), so that slow rounds are spread over as much time as they take.
+        unit = max(0.004, time.monotonic() - started)
+        time.sleep(random.uniform(0, unit * min(2**round_, 8)))
