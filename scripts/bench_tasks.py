@@ -187,8 +187,8 @@ def _target(name: str, value: float, unit: str, op: str = "<=", limit: float | N
 def run(quick: bool) -> dict[str, Any]:
     from bench_remote import git_daemon
 
-    tasks = 64 if quick else 200
-    remote_tasks = 12 if quick else 40
+    tasks = 32 if quick else 200
+    remote_tasks = 8 if quick else 40
     root = Path(tempfile.mkdtemp(prefix="wt-bench-tasks-"))
     try:
         env = hermetic_env(root / "home")
@@ -226,7 +226,7 @@ def run(quick: bool) -> dict[str, Any]:
             start = root / "go-remote"
             argvs = [["--board", f"m{i}", "origin", os.fspath(start)] for i in range(CLONES)]
             remote = _fleet(argvs, clones, start, env)
-        cli = _cli_latency(root, env, 5 if quick else 15)
+        cli = _cli_latency(root, env, 3 if quick else 15)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     cli_median = statistics.median(cli)
@@ -318,7 +318,7 @@ def main(argv: Sequence[str]) -> int:
     from bench_remote import render
 
     ap = argparse.ArgumentParser(prog="scripts/bench_tasks.py", description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="64 local and 12 remote tasks")
+    ap.add_argument("--quick", action="store_true", help="32 local and 8 remote tasks")
     ap.add_argument("--json", dest="json_out", metavar="FILE", help="also write JSON to FILE")
     args = ap.parse_args(argv)
     section = run(args.quick)

@@ -44,7 +44,7 @@ def test_bench_quick_prints_every_section(tmp_path: Path) -> None:
     assert "targets met: " in out
     report = json.loads(figures.read_text())
     assert [s["name"] for s in report["sections"]] == [
-        "latency", "concurrency", "fleet", "worktrees", "journal", "remote",
+        "latency", "concurrency", "fleet", "worktrees", "journal", "remote", "tasks",
     ]  # fmt: skip
     concurrency = report["sections"][1]["figures"]
     assert concurrency["failures"] == 0
