@@ -477,6 +477,13 @@ def bench_worktrees(ctx: Context) -> Section:
     )
 
 
+@benchmark("env", "Worktree environments: alloc with a 200 MB node_modules in .worktreeinclude")
+def bench_env(ctx: Context) -> Section:
+    import bench_env as mod
+
+    return _section(mod.run(quick=ctx.quick, root=ctx.root))
+
+
 @benchmark("journal", "Journal verify over a synthetic history")
 def bench_journal(ctx: Context) -> Section:
     import bench_journal as mod
@@ -531,6 +538,28 @@ def bench_tasks(ctx: Context) -> Section:
     import bench_tasks as mod
 
     return _section(mod.run(ctx.quick))
+
+
+@benchmark("untrusted", "Validating untrusted state: policy pass, event log")
+def bench_untrusted(ctx: Context) -> Section:
+    import bench_untrusted as mod
+
+    data = mod.run(ctx.quick, ctx.root)
+    f = data["figures"]
+    return _section(
+        data,
+        [
+            Target("policy pass / whole journal verify", f["policy_share"], "x"),
+            Target("validated event log read / bare json.loads", f["events_ratio"], "x"),
+        ],
+    )
+
+
+@benchmark("guard", "reference-transaction shim: fetch of 1,000 refs, 100 update-refs")
+def bench_guard(ctx: Context) -> Section:
+    import bench_guard as mod
+
+    return _section(mod.run(quick=ctx.quick, root=ctx.root))
 
 
 def machine() -> dict[str, Any]:

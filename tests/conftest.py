@@ -14,7 +14,9 @@ import jsonschema
 import pytest
 
 from worktree_tools.contract import schemas
+from worktree_tools.guard.actor import MARKERS
 
+HARNESS_MARKERS = tuple(var for var, _, _ in MARKERS)
 BIN = Path(sys.executable).parent
 WT_COMMIT = os.fspath(BIN / "wt-commit")
 GIT_WT = os.fspath(BIN / "git-wt")
@@ -41,6 +43,7 @@ def hermetic_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         "GIT_INDEX_FILE",
         "GIT_AUTHOR_DATE",
         "GIT_COMMITTER_DATE",
+        *HARNESS_MARKERS,  # a test run inside an agent harness is still a person's run
     ):
         monkeypatch.delenv(var, raising=False)
 
@@ -157,6 +160,21 @@ def repo(tmp_path: Path) -> Iterator[Path]:
     write(root, "src/app.py", "print('v1')\n")
     git(root, "add", "README", "src/app.py")
     git(root, "commit", "-qm", "initial")
+    yield root
+
+
+@pytest.fixture
+def sha256_repo(tmp_path: Path) -> Iterator[Path]:
+    """Like `repo`, in a repository with SHA-256 object ids (64 hex digits, another null id
+    and another empty tree)."""
+    root = tmp_path / "repo256"
+    root.mkdir()
+    git(root, "init", "-q", "--object-format=sha256")
+    write(root, "README", "hello\n")
+    write(root, "src/app.py", "print('v1')\n")
+    git(root, "add", "README", "src/app.py")
+    git(root, "commit", "-qm", "initial")
+    assert len(git(root, "rev-parse", "HEAD").strip()) == 64
     yield root
 
 

@@ -28,6 +28,8 @@ LEFTHOOK_OLD = "lefthook@2.1.17"  # kept its partial-staging patch in the shared
 PRETTIER = "prettier@3.10.1"
 SIMPLE_GIT_HOOKS = "simple-git-hooks@2.14.0"
 JEST = "jest@30.5.2"
+# One install every test can share (a single download into the shared cache).
+COMMON = (HUSKY, LINT_STAGED, LEFTHOOK, PRETTIER, SIMPLE_GIT_HOOKS, JEST)
 
 
 def npm_tools(*specs: str) -> Path:

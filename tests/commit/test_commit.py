@@ -565,7 +565,7 @@ def test_hot_path_journal_shortcut_agrees_with_the_default_config() -> None:
 
 
 def test_a_committed_journal_config_is_honoured_for_other_paths(repo: Path) -> None:
-    write(repo, ".wtjournal", "[journal]\n\tpath = notes/**\n")
+    write(repo, ".wtjournal", "[journal]\n\tpath = journal/**\n\tpath = notes/**\n")
     write(repo, "notes/a.md", "one\n")
     assert wt_commit(repo, "-m", "cfg", "--", ".wtjournal", "notes").returncode == 0
     write(repo, "notes/a.md", "changed\n")

@@ -34,6 +34,8 @@ def command_names() -> list[str]:
 def test_every_command_has_a_valid_schema(name: str) -> None:
     if name in {"hooks run", "help"}:  # a hook run prints the hook's output; help prints text
         return
+    if name in {"guard hook", "agent hook", "mcp"}:  # git's / a harness's protocol; a server
+        return
     assert name in schemas.COMMANDS, f"add a schema for `git wt {name}` in contract/schemas.py"
     jsonschema.Draft202012Validator.check_schema(schemas.schema(name))
 

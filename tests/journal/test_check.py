@@ -149,7 +149,7 @@ def test_a_configuration_that_does_not_parse_is_refused(jrepo: Path) -> None:
     git(jrepo, "add", ".wtjournal")
     rc, payload = check(jrepo)
     assert rc == 2 and "does not parse" in payload["error"]
-    write(jrepo, ".wtjournal", "[journal]\n\tpath = notes/**\n")
+    write(jrepo, ".wtjournal", "[journal]\n\tpath = journal/**\n\tpath = notes/**\n")
     git(jrepo, "add", ".wtjournal")
     assert check(jrepo)[0] == 0
 

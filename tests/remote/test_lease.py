@@ -100,7 +100,7 @@ def test_remote_takeover_after_expiry_and_stale_fence(origin: str, tmp_path: Pat
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["push"]["fence_token"] == 2
     log = git(b, "ls-remote", "origin", "refs/wt/leases/branch-main").split()[0]
-    assert log != taken["record"]  # a new record: the renewal that went with the push
+    assert log != taken["record"]  # a new record: the copy that went with the push
     seen = lease(b, "list", *r)["leases"][0]
     assert (seen["holder"], seen["token"], seen["state"]) == ("b", 2, "held")
 
@@ -133,16 +133,16 @@ def test_fenced_push_is_atomic_with_the_lease(
     a = clone(origin, tmp_path / "a")
     assert lease(a, "acquire", "main", "--remote", "origin", "--ttl", "600")["token"] == 1
     wt = discover(a)
-    checked = verify(RemoteStore(wt, "origin"), Fence("main", 1))
+    checked = verify(RemoteStore(wt, "origin"), Fence("main", 1), agent="a1")
     assert lease(a, "release", "main", "--remote", "origin")["state"] == "released"
     assert (
         lease(a, "acquire", "main", "--remote", "origin", "--ttl", "600", agent="b")["token"] == 2
     )
     calls: list[Fence] = []
 
-    def stale_then_real(store: RemoteStore, fence: Fence, *, then: str) -> object:
+    def stale_then_real(store: RemoteStore, fence: Fence, *, agent: str, then: str) -> object:
         calls.append(fence)
-        return checked if len(calls) == 1 else verify(store, fence, then=then)
+        return checked if len(calls) == 1 else verify(store, fence, agent=agent, then=then)
 
     monkeypatch.setattr(push_mod, "verify", stale_then_real)
     before = git(a, "ls-remote", "origin", "refs/heads/main").split()[0]
@@ -175,7 +175,7 @@ def test_local_fence_refuses_a_stale_token_and_accepts_the_current_one(repo: Pat
     stale = driver(repo, "--fence", "gen:1", "-m", "late", "src/app.py")
     assert stale.returncode == 6 and head(repo) == before
     assert json.loads(stale.stdout)["outcome"] == "rejected"
-    fresh = driver(repo, "--fence", "gen:2", "-m", "current", "src/app.py")
+    fresh = driver(repo, "--fence", "gen:2", "--agent", "a2", "-m", "current", "src/app.py")
     assert fresh.returncode == 0, fresh.stderr
     assert git(repo, "log", "-1", "--format=%s") == "current\n"
 

@@ -19,7 +19,7 @@ def test_alloc_creates_a_locked_owned_worktree(repo: Path) -> None:
     finally:
         kill(owner)
     path = Path(data["path"])
-    assert path == repo / ".git" / "wt" / "trees" / "a1"
+    assert path == repo.parent / "repo.worktrees" / "a1"
     assert (path / "src" / "app.py").read_text() == "print('v1')\n"
     assert git(path, "symbolic-ref", "HEAD").strip() == "refs/heads/wt/a1"
     assert data["base"] == "main" and data["task"] == "fix parser"
@@ -113,7 +113,7 @@ def test_bad_input_is_refused_without_change(repo: Path) -> None:
         (["alloc", "a2", "--branch", "bad..name"], "invalid branch name"),
         (["alloc", "a2", "--ttl", "0"], "--ttl"),
         (["alloc", "a1", "--path", str(repo.parent / "other")], "already owns"),
-        (["alloc", "a2", "--path", str(repo / ".git/wt/trees/a1")], "not a2's worktree"),
+        (["alloc", "a2", "--path", str(repo.parent / "repo.worktrees/a1")], "not a2's worktree"),
         (["alloc", "a2", "--path", str(repo)], "not a2's worktree"),
     ]
     for args, message in cases:
@@ -156,8 +156,8 @@ def test_gc_racing_allocs_never_prunes_a_worktree_being_created(repo: Path) -> N
     assert [p.returncode for p in procs] == [0] * 16, [e for _, e in outs]
     listed = git(repo, "worktree", "list", "--porcelain")
     for i in range(8):
-        assert f"worktree {repo / '.git/wt/trees' / f'r{i}'}\n" in listed
-        assert (repo / ".git/wt/trees" / f"r{i}" / "README").exists()
+        assert f"worktree {repo.parent / 'repo.worktrees' / f'r{i}'}\n" in listed
+        assert (repo.parent / "repo.worktrees" / f"r{i}" / "README").exists()
 
 
 def test_a_worktree_removed_by_hand_comes_back_on_its_branch_after_gc(repo: Path) -> None:

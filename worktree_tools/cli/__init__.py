@@ -17,11 +17,15 @@ def wt_commit_main() -> None:
 
 
 def build_group() -> click.Group:
+    from worktree_tools.cli.agent import agent_group
     from worktree_tools.cli.commit import commit_cmd
+    from worktree_tools.cli.env import COMMANDS as env_commands
+    from worktree_tools.cli.guard import guard_group
     from worktree_tools.cli.help import help_cmd
     from worktree_tools.cli.hooks import doctor_cmd, hooks_group
     from worktree_tools.cli.journal import journal_group
     from worktree_tools.cli.log import log_cmd
+    from worktree_tools.cli.mcp import mcp_cmd
     from worktree_tools.cli.remote import lease_group, sync_cmd
     from worktree_tools.cli.schema import schema_cmd
     from worktree_tools.cli.tasks import task_group
@@ -36,14 +40,17 @@ def build_group() -> click.Group:
     wt_group.add_command(log_cmd)
     wt_group.add_command(journal_group)
     wt_group.add_command(hooks_group)
+    wt_group.add_command(guard_group)
     wt_group.add_command(doctor_cmd)
     wt_group.add_command(sync_cmd)
     wt_group.add_command(lease_group)
     wt_group.add_command(watch_cmd)
+    wt_group.add_command(mcp_cmd)
+    wt_group.add_command(agent_group)
     wt_group.add_command(schema_cmd)
     wt_group.add_command(help_cmd)
     wt_group.add_command(task_group)
-    for command in worktree_commands:
+    for command in [*worktree_commands, *env_commands]:
         wt_group.add_command(command)
     return wt_group
 

@@ -7,6 +7,7 @@ imported inside each command so that `wt-commit` loads only what committing need
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -15,6 +16,37 @@ from typing import Any
 import click
 
 from worktree_tools.core.errors import WtError, exit_code
+from worktree_tools.core.fields import MAX_INT, MAX_PID, MAX_TTL, MAX_WAIT, bounded
+
+
+def json_line(payload: Any) -> str:
+    """One JSON document that is valid UTF-8 whatever it holds: a file name that is not UTF-8
+    (decoded by Python with surrogate escapes) is shown with its bytes escaped as `\\xNN`."""
+    return json.dumps(printable(payload), ensure_ascii=False, default=_default)
+
+
+def printable(value: Any) -> Any:
+    """`value` with every string made valid UTF-8 (undecodable bytes escaped as \\xNN)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return value
+    if isinstance(value, dict):
+        return {printable(str(k)): printable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [printable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN and infinity are not JSON
+    return value
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return printable(str(value))
+
 
 SCHEMA_VERSION = 1  # of every JSON object the commands print; see docs/json.md
 
@@ -32,14 +64,15 @@ def envelope(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def dumps(payload: dict[str, Any]) -> str:
-    return json.dumps(envelope(payload), ensure_ascii=False, default=str)
+    """The one JSON object of a command, in its envelope, valid UTF-8 (see json_line)."""
+    return json_line(envelope(payload))
 
 
 def emit(payload: dict[str, Any], as_json: bool, text: str) -> None:
     if as_json:
         click.echo(dumps(payload))
     elif text:
-        click.echo(text)
+        click.echo(printable(text))
 
 
 def fail(err: WtError, as_json: bool, command: str) -> int:
@@ -54,9 +87,9 @@ def fail(err: WtError, as_json: bool, command: str) -> int:
         }
         payload.update({k: v for k, v in err.details.items() if k not in payload})
         click.echo(dumps(payload))
-    click.echo(f"{command}: {err.outcome.value}: {err.message}", err=True)
+    click.echo(printable(f"{command}: {err.outcome.value}: {err.message}"), err=True)
     if err.fix:
-        click.echo(f"{command}: fix: {err.fix}", err=True)
+        click.echo(printable(f"{command}: fix: {err.fix}"), err=True)
     return code
 
 
@@ -93,6 +126,46 @@ def timeout_option(ctx: click.Context, param: click.Parameter, value: float | No
         return lock_timeout(value)
     except InvalidInput as err:
         raise click.BadParameter(err.message) from None
+
+
+class Number(click.ParamType):  # type: ignore[type-arg]
+    """Every numeric option: a finite number in lo..hi. NaN, infinity, a negative number (unless
+    `lo` allows it) and anything over the documented maximum are usage errors (exit 2)."""
+
+    def __init__(
+        self,
+        kind: type[int] | type[float] = float,
+        *,
+        lo: float = 0,
+        hi: float,
+        lo_open: bool = False,
+        unit: str = "seconds",
+    ) -> None:
+        self.kind = kind
+        self.lo, self.hi, self.lo_open = lo, hi, lo_open
+        self.name = "integer" if kind is int else "number"
+        self.unit = unit
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, self.kind) and not isinstance(value, bool):
+            number: float = value
+        else:
+            try:
+                number = self.kind(str(value).strip())
+            except (ValueError, OverflowError):
+                self.fail(f"{value!r} is not {'an integer' if self.kind is int else 'a number'}")
+        what = f"{param.opts[0] if param and param.opts else 'the value'} ({self.unit})"
+        try:
+            return bounded(number, what, lo=self.lo, hi=self.hi, lo_open=self.lo_open)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+TTL = Number(float, lo=0, lo_open=True, hi=MAX_TTL)
+PID = Number(int, lo=0, hi=MAX_PID, unit="a process id, 0 for none")
+TOKEN = Number(int, lo=1, hi=MAX_INT, unit="a fencing token")
+COUNT = Number(int, lo=0, hi=MAX_INT, unit="a count")
+SECONDS = Number(float, lo=0, hi=MAX_WAIT)
 
 
 def main(cmd: click.Command, prog: str) -> None:

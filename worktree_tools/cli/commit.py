@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from worktree_tools.cli._common import emit, run_guarded, timeout_option
+from worktree_tools.cli._common import COUNT, SECONDS, emit, run_guarded, timeout_option
 from worktree_tools.core.errors import Outcome, exit_code
 
 
@@ -28,7 +28,7 @@ def _reject_all(ctx: click.Context, param: click.Parameter, value: bool) -> bool
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
     "--lock-timeout",
-    type=float,
+    type=SECONDS,
     default=None,
     callback=timeout_option,
     show_default="30, or $WT_LOCK_TIMEOUT",
@@ -68,7 +68,7 @@ def _reject_all(ctx: click.Context, param: click.Parameter, value: bool) -> bool
 @click.option("--remote", help="Remote for --push and --fence (default: the branch's, or origin).")
 @click.option(
     "--retries",
-    type=int,
+    type=COUNT,
     default=30,
     show_default=True,
     help="With --push: how many times to fetch, replay and push again.",

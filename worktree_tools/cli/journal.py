@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from worktree_tools.cli._common import emit, run_guarded
+from worktree_tools.cli._common import SECONDS, emit, run_guarded
 
 
 @click.group("journal", context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,22 +36,40 @@ def check_cmd(as_json: bool) -> int:
 @journal_group.command("verify")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--no-checkpoint", is_flag=True, help="Do not compare with the latest checkpoint.")
+@click.option(
+    "--accept-policy-change",
+    "accept",
+    metavar="COMMIT",
+    multiple=True,
+    help="Accept COMMIT's narrowing of .wtjournal (repeatable); recorded in the output and "
+    "the event log.",
+)
+@click.option("--agent", help="Who accepts (default: $WT_AGENT, the worktree's owner, ...).")
 @click.argument("range_spec", metavar="[OLD..NEW]", required=False)
-def verify_cmd(as_json: bool, no_checkpoint: bool, range_spec: str | None) -> int:
+def verify_cmd(
+    as_json: bool,
+    no_checkpoint: bool,
+    accept: tuple[str, ...],
+    agent: str | None,
+    range_spec: str | None,
+) -> int:
     """Verify every commit of OLD..NEW against every parent (default: all of HEAD's history).
 
     \b
     git wt journal verify                      # the whole history of HEAD
     git wt journal verify origin/main..HEAD    # what a push adds
+    git wt journal verify --accept-policy-change C   # a person accepts C's .wtjournal change
     """
 
     def body() -> int:
         from worktree_tools.journal.verify import verify
 
-        result = verify(Path.cwd(), range_spec, use_checkpoint=not no_checkpoint)
+        result = verify(Path.cwd(), range_spec, use_checkpoint=not no_checkpoint, accept=accept)
         text = f"journal ok: {result.commits} commit(s), {result.merges} merge(s) verified" + (
             " against the latest checkpoint" if result.checkpoint else ""
         )
+        for line in _record_accepted(result.accepted, agent, "git wt journal verify"):
+            text += "\n" + line
         emit(result.to_json(), as_json, text)
         return 0
 
@@ -83,7 +102,7 @@ def checkpoint_cmd(as_json: bool, agent: str | None, rev: str) -> int:
 @click.option("--agent", help="Acting agent (default: $WT_AGENT, the worktree's owner, ...).")
 @click.option("--topic", help="A few words; part of the file name (default: note).")
 @click.option(
-    "--lock-timeout", type=float, default=30.0, show_default=True, help="Seconds to wait."
+    "--lock-timeout", type=SECONDS, default=30.0, show_default=True, help="Seconds to wait."
 )
 @click.argument("text", required=False)
 def append_cmd(
@@ -132,7 +151,42 @@ def pre_push_cmd(as_json: bool, from_env: bool, remote: str, url: str | None) ->
             lines = [ln for ln in sys.stdin.read().splitlines() if ln.strip()]
             updates = [prepush.RefUpdate.parse(ln) for ln in lines]
             result = prepush.check_push(Path.cwd(), remote, updates)
+        from worktree_tools.journal.rules import Kind, Violation
+
+        taken = [
+            Violation(v["path"], Kind(v["kind"]), v["detail"], v["commit"], v["parent"])
+            for ref in result.checked
+            for v in ref.get("accepted", [])
+        ]
+        for line in _record_accepted(taken, None, "git wt journal pre-push"):
+            click.echo(line, err=True)
         emit(result.to_json(), as_json, "")
         return 0
 
     return run_guarded("git wt journal pre-push", as_json, body)
+
+
+def _record_accepted(taken: list[Any], agent: str | None, command: str) -> list[str]:
+    """One event per accepted policy change (who accepted which commit's narrowing), and the
+    lines that say so."""
+    if not taken:
+        return []
+    from worktree_tools.core import agent as agent_mod
+    from worktree_tools.core import events
+    from worktree_tools.core.repo import discover
+
+    wt = discover(Path.cwd())
+    name, _ = agent_mod.resolve(agent, wt.gitdir)
+    lines = []
+    for v in taken:
+        events.append(
+            wt.state_dir,
+            "journal_policy_change_accepted",
+            name,
+            commit=v.commit,
+            parent=v.parent,
+            detail=v.detail,
+            by=command,
+        )
+        lines.append(f"accepted policy change {v.commit[:12]}: {v.detail}")
+    return lines

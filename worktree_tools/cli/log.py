@@ -7,14 +7,14 @@ from typing import Any
 
 import click
 
-from worktree_tools.cli._common import emit, run_guarded
+from worktree_tools.cli._common import COUNT, emit, printable, run_guarded
 
 
 @click.command("log")
 @click.option(
     "--json", "as_json", is_flag=True, help="One JSON object with the events, oldest first."
 )
-@click.option("-n", "--limit", type=int, default=0, help="Only the last N events.")
+@click.option("-n", "--limit", type=COUNT, default=0, help="Only the last N events.")
 @click.option("--agent", help="Only this agent's events.")
 @click.option("--action", help="Only this action (commit, stale_lock_removed, ...).")
 def log_cmd(as_json: bool, limit: int, agent: str | None, action: str | None) -> int:
@@ -37,7 +37,7 @@ def log_cmd(as_json: bool, limit: int, agent: str | None, action: str | None) ->
             emit({"outcome": "ok", "count": len(rows), "events": rows}, True, "")
             return 0
         for event in rows:
-            click.echo(_event_line(event))
+            click.echo(printable(_event_line(event)))
         return 0
 
     return run_guarded("git wt log", as_json, body)
@@ -45,7 +45,9 @@ def log_cmd(as_json: bool, limit: int, agent: str | None, action: str | None) ->
 
 def _event_line(e: dict[str, Any]) -> str:
     if "corrupt" in e:
-        return f"(unreadable line: {e['corrupt'][:80]!r})"
+        return (
+            f"(line {e['line']} of {e['path']} is not an event: {e['why']}: {e['corrupt'][:80]!r})"
+        )
     rest = []
     for key in ("branch", "commit", "error", "why", "lock"):
         if e.get(key):
@@ -55,7 +57,8 @@ def _event_line(e: dict[str, Any]) -> str:
         rest.append(f"paths={e['path_count']}")
     if "lock_hold_ms" in e:
         rest.append(f"hold={e['lock_hold_ms']}ms")
+    outcome = e.get("outcome")
     return (
-        f"{e.get('ts', '?')}  {e.get('agent', '?'):<16} {e.get('action', '?'):<12} "
-        f"{e.get('outcome', ''):<12} {' '.join(rest)}"
+        f"{e['ts']}  {e['agent']:<16} {e['action']:<12} "
+        f"{outcome if isinstance(outcome, str) else '':<12} {' '.join(rest)}"
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from worktree_tools.cli._common import emit, run_guarded, timeout_option
+from worktree_tools.cli._common import SECONDS, TOKEN, TTL, emit, run_guarded, timeout_option
 
 
 def _json_opt(f: Any) -> Any:
@@ -23,7 +23,7 @@ def _agent_opt(f: Any) -> Any:
 def _timeout_opt(f: Any) -> Any:
     return click.option(
         "--lock-timeout",
-        type=float,
+        type=SECONDS,
         default=None,
         callback=timeout_option,
         show_default="30, or $WT_LOCK_TIMEOUT",
@@ -106,6 +106,8 @@ def lease_group() -> None:
 def _lease_text(data: dict[str, Any]) -> str:
     if data["state"] == "free":
         return f"{data['name']}: free ({data['where']})"
+    if data["state"] == "corrupt":
+        return f"{data['name']}: corrupt ({data['where']}): {data['error']}\n  fix: {data['fix']}"
     left = data["expires_in"]
     return (
         f"{data['name']}: {data['state']} by {data['holder']} on {data['host']}, token "
@@ -115,7 +117,7 @@ def _lease_text(data: dict[str, Any]) -> str:
 
 @lease_group.command("acquire")
 @click.argument("name")
-@click.option("--ttl", type=float, required=True, help="Seconds the lease lasts unless renewed.")
+@click.option("--ttl", type=TTL, required=True, help="Seconds the lease lasts unless renewed.")
 @_lease_remote_opt
 @_agent_opt
 @_timeout_opt
@@ -151,8 +153,8 @@ def acquire_cmd(
 
 @lease_group.command("renew")
 @click.argument("name")
-@click.option("--ttl", type=float, help="New TTL in seconds (default: the lease's).")
-@click.option("--token", type=int, help="Refuse (exit 6) unless the lease still has this token.")
+@click.option("--ttl", type=TTL, help="New TTL in seconds (default: the lease's).")
+@click.option("--token", type=TOKEN, help="Refuse (exit 6) unless the lease still has this token.")
 @_lease_remote_opt
 @_agent_opt
 @_timeout_opt
@@ -184,7 +186,7 @@ def renew_cmd(
 
 @lease_group.command("release")
 @click.argument("name")
-@click.option("--token", type=int, help="Refuse (exit 6) unless the lease still has this token.")
+@click.option("--token", type=TOKEN, help="Refuse (exit 6) unless the lease still has this token.")
 @_lease_remote_opt
 @_agent_opt
 @_timeout_opt

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import click
 
-from worktree_tools.cli._common import dumps, emit, run_guarded
+from worktree_tools.cli._common import COUNT, SECONDS, Number, dumps, emit, printable, run_guarded
+from worktree_tools.core.fields import MAX_WAIT
 
 
 @click.command("watch")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per event.")
 @click.option(
     "--interval",
-    type=click.FloatRange(min=0.05),
+    type=Number(float, lo=0.05, hi=MAX_WAIT),
     default=5.0,
     show_default=True,
     help="Seconds between scans.",
@@ -23,7 +24,7 @@ from worktree_tools.cli._common import dumps, emit, run_guarded
 @click.option("--once", is_flag=True, help="Print the current findings and exit (7: attention).")
 @click.option(
     "--lock-threshold",
-    type=click.FloatRange(min=0.0),
+    type=SECONDS,
     default=60.0,
     show_default=True,
     help="Report a lock held longer than this many seconds.",
@@ -42,7 +43,7 @@ from worktree_tools.cli._common import dumps, emit, run_guarded
     show_default=True,
     help="Report a claimed task with no commit on its branch for this many seconds.",
 )
-@click.option("--cycles", type=click.IntRange(min=0), default=0, help="Stop after N scans.")
+@click.option("--cycles", type=COUNT, default=0, help="Stop after N scans.")
 @click.option("--no-journal", is_flag=True, help="Do not verify the journal rules on branches.")
 def watch_cmd(
     as_json: bool,
@@ -87,7 +88,8 @@ def watch_cmd(
         if once:
             scanner = Scanner(wt, options)
             findings = scanner.scan()
-            outcome = Outcome.ATTENTION if findings else Outcome.OK
+            # A source that could not be checked is no all-clear.
+            outcome = Outcome.ATTENTION if findings or scanner.errors else Outcome.OK
             for err in scanner.errors:
                 click.echo(f"git wt watch: could not check {err}", err=True)
             lines = [f"{f.kind.value}: {f.subject}: {f.detail}" for f in findings]
@@ -98,13 +100,15 @@ def watch_cmd(
                     "errors": scanner.errors,
                 },
                 as_json,
-                "\n".join(lines) or "healthy: nothing needs attention",
+                "\n".join(lines)
+                or ("not every source could be checked" if scanner.errors else "")
+                or "healthy: nothing needs attention",
             )
             return exit_code(outcome)
         try:
             for item in watch(wt, interval, options, cycles=cycles):
                 if isinstance(item, Event):
-                    click.echo(dumps(item.to_json()) if as_json else item.line())
+                    click.echo(dumps(item.to_json()) if as_json else printable(item.line()))
                 else:
                     for err in item:
                         click.echo(f"git wt watch: could not check {err}", err=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from worktree_tools.cli._common import emit, run_guarded
+from worktree_tools.cli._common import PID, TTL, emit, run_guarded
 
 PREFIX = "wt:"  # stderr lines that say how to undo something
 
@@ -30,10 +30,15 @@ def _say(line: str) -> None:
 @click.argument("agent")
 @click.option("--base", help="Commit the new branch starts from (default: the main worktree's).")
 @click.option("--branch", help="Branch name (default: wt/AGENT, or wt.branchPrefix + AGENT).")
-@click.option("--path", "path", help="Directory (default: wt.worktreeDir/AGENT or .git/wt/trees).")
+@click.option(
+    "--path",
+    "path",
+    help="Directory (default: wt.worktreeDir/AGENT, else ../REPO.worktrees/AGENT).",
+)
 @click.option("--task", help="What the agent is working on (shown by list and handoffs).")
-@click.option("--owner-pid", type=int, help="Owner process (default: the calling agent; 0: none).")
-@click.option("--ttl", type=float, help="Lease length in seconds (default: wt.leaseTtl or 3600).")
+@click.option("--owner-pid", type=PID, help="Owner process (default: the calling agent; 0: none).")
+@click.option("--ttl", type=TTL, help="Lease length in seconds (default: wt.leaseTtl or 3600).")
+@click.option("--slot", "slots", multiple=True, help="Also take this numbered slot (repeatable).")
 @_json_opt
 def alloc_cmd(
     agent: str,
@@ -43,16 +48,26 @@ def alloc_cmd(
     task: str | None,
     owner_pid: int | None,
     ttl: float | None,
+    slots: tuple[str, ...],
     as_json: bool,
 ) -> int:
-    """Create AGENT's worktree (or return its existing one) and print its path."""
+    """Create AGENT's worktree (or return its existing one) and print its path. Brings the
+    ignored files of .worktreeinclude, takes --slot numbers, runs the approved .wtconfig setup."""
 
     def body() -> int:
         from worktree_tools.worktrees.alloc import AllocRequest, alloc
 
-        req = AllocRequest(agent, Path.cwd(), base, branch, path, task, owner_pid, ttl)
+        req = AllocRequest(agent, Path.cwd(), base, branch, path, task, owner_pid, ttl, slots)
         result = alloc(_repo(agent), req)
-        emit(result.to_json(), as_json, result.record.path)
+        for warning in result.warnings:
+            _say(f"{PREFIX} warning: {warning}")
+        for line in result.env.messages() if result.env else []:
+            _say(f"{PREFIX} {line}")
+        data = result.to_json()
+        emit(data, as_json, result.record.path)
+        if result.setup_failed:
+            click.echo(f"git wt alloc: setup_failed: {data['error']}", err=True)
+            return int(data["exit_code"])
         return 0
 
     return run_guarded("git wt alloc", as_json, body)
@@ -73,12 +88,23 @@ def _list_body(agent: str | None, as_json: bool, *, here: bool = False) -> int:
         from worktree_tools.worktrees.records import require
 
         require(repo.state_dir, agent)  # raises: unknown agent
+    from worktree_tools.env import view
+
+    extra = view.list_extras(repo, [r.path for r in items if r.path], [r.agent for r in items])
+    disk_text = {path: view.disk_text(data) for path, data in extra.disk.items()}
     payload = {
         "outcome": "invalid" if bad else "ok",
-        "worktrees": [r.to_json() for r in items],
+        "worktrees": [
+            {
+                **r.to_json(),
+                "slots": extra.slots.get(r.agent or "", {}),
+                **view.disk_json(extra.disk.get(r.path)),
+            }
+            for r in items
+        ],
         "errors": [e.message for e in bad],
     }
-    emit(payload, as_json, table(items))
+    emit(payload, as_json, table(items, disk_text))
     for err in bad:
         _say(f"git wt: invalid: {err.message}")
     return exit_code(bad[0].outcome) if bad else 0
@@ -101,8 +127,8 @@ def status_cmd(agent: str | None, as_json: bool) -> int:
 
 @click.command("heartbeat")
 @click.argument("agent")
-@click.option("--ttl", type=float, help="Also change the lease length (seconds).")
-@click.option("--owner-pid", type=int, help="Also change the owner process.")
+@click.option("--ttl", type=TTL, help="Also change the lease length (seconds).")
+@click.option("--owner-pid", type=PID, help="Also change the owner process.")
 @_json_opt
 def heartbeat_cmd(agent: str, ttl: float | None, owner_pid: int | None, as_json: bool) -> int:
     """Renew AGENT's lease."""
@@ -166,12 +192,20 @@ def release_cmd(
         elif task is not None:
             _say(f"{PREFIX} {agent} still holds task {task['task_id']} (token {task['token']}); "
                  f"release it too with: {task['command']}")  # fmt: skip
+        teardown = None
+        if req.state is RecordState.DONE:
+            from worktree_tools.env.lifecycle import teardown as run_teardown
+
+            teardown = run_teardown(repo, rec)
+            if teardown.message():
+                _say(f"{PREFIX} {agent}: {teardown.message()}")
         emit(
             {
                 "outcome": "ok",
                 "record": rec.to_json(),
                 "handoff": handoff.to_json(),
                 "task": task,
+                "teardown": teardown.to_json() if teardown else None,
             },
             as_json,
             f"{agent}: released ({state}); {len(handoff.commits)} commit(s), "
@@ -189,17 +223,25 @@ def show_cmd(agent: str, as_json: bool) -> int:
     """Print AGENT's ownership record and handoff."""
 
     def body() -> int:
+        from worktree_tools.env import view
         from worktree_tools.worktrees.handoff import show
         from worktree_tools.worktrees.render import handoff_text
 
-        rec, state, handoff = show(_repo(), agent)
+        repo = _repo()
+        rec, state, handoff = show(repo, agent)
+        held = view.slots_of(repo, rec.agent)
         payload = {
             "outcome": "ok",
             "lease": state.value,
             "record": rec.to_json(),
             "handoff": handoff.to_json() if handoff else None,
+            "slots": held,
+            "env_file": view.env_file(rec.path),
         }
-        emit(payload, as_json, handoff_text(rec, state, handoff))
+        text = handoff_text(rec, state, handoff)
+        if held:
+            text += "\nslots: " + ", ".join(f"{k}={v}" for k, v in sorted(held.items()))
+        emit(payload, as_json, text)
         return 0
 
     return run_guarded("git wt show", as_json, body)
@@ -209,8 +251,8 @@ def show_cmd(agent: str, as_json: bool) -> int:
 @click.argument("agent")
 @click.option("--as", "new", required=True, help="The agent taking over.")
 @click.option("--force", is_flag=True, help="Take over even a live lease (recorded as forced).")
-@click.option("--owner-pid", type=int, help="The new owner process (default: the caller).")
-@click.option("--ttl", type=float, help="Lease length in seconds (default: the old one).")
+@click.option("--owner-pid", type=PID, help="The new owner process (default: the caller).")
+@click.option("--ttl", type=TTL, help="Lease length in seconds (default: the old one).")
 @_json_opt
 def adopt_cmd(
     agent: str, new: str, force: bool, owner_pid: int | None, ttl: float | None, as_json: bool

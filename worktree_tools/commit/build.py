@@ -62,7 +62,9 @@ def stage_paths(wt: Worktree, priv: Path, tip: str | None, rels: list[str]) -> N
         check=False,
     )
     if res.returncode != 0:
-        raise InvalidInput(f"git refused the paths: {res.err.strip()}")
+        from worktree_tools.guard.suggest import without_hints
+
+        raise InvalidInput(f"git refused the paths: {without_hints(res.err)}")
 
 
 def tracked(wt: Worktree, index: Path, rels: list[str]) -> set[str]:

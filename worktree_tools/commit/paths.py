@@ -21,6 +21,7 @@ def normalize(raw_paths: list[str], *, cwd: Path, toplevel: Path, whole_tree: bo
         raise PathRefused(
             "no paths given: wt-commit commits only the paths you name",
             fix="wt-commit -m MSG -- PATH...",
+            kind="no_paths",
         )
     out: list[str] = []
     seen: set[str] = set()
@@ -50,6 +51,7 @@ def _one(raw: str, *, cwd: Path, toplevel: Path, whole_tree: bool) -> str:
         raise PathRefused(
             f"{raw!r} names the whole worktree; name the paths you changed",
             fix=f"name paths explicitly, or opt in with {WHOLE_TREE_FLAG}",
+            kind="whole_tree",
         )
     if not absolute.startswith(top.rstrip("/") + "/"):
         raise PathRefused(f"path is outside the worktree {top}: {raw!r}")

@@ -24,9 +24,16 @@ from worktree_tools.commit.build import commit_tree, read_config, stage_paths, t
 from worktree_tools.commit.swap import Landing, Moved, land, replay
 from worktree_tools.core import agent as agent_mod
 from worktree_tools.core import events, faults, notices
-from worktree_tools.core.errors import HookFailed, InvalidInput, Outcome, RefMoved, WtError
+from worktree_tools.core.errors import (
+    HookFailed,
+    InvalidInput,
+    Outcome,
+    PathRefused,
+    RefMoved,
+    WtError,
+)
 from worktree_tools.core.locks import WORKTREE_LOCK, Holder, RecordedLock
-from worktree_tools.core.repo import EMPTY_TREE, Worktree, discover
+from worktree_tools.core.repo import Worktree, discover, empty_tree
 from worktree_tools.hooks import run as hookrun
 
 TMP_DIR = "wt-tmp"
@@ -131,9 +138,16 @@ def _log(wt: Worktree, result: CommitResult, *, outcome: Outcome, error: str | N
 
 
 def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: CommitResult) -> None:
-    rels = paths.normalize(
-        list(req.paths), cwd=req.cwd, toplevel=wt.toplevel, whole_tree=req.whole_tree
-    )
+    try:
+        rels = paths.normalize(
+            list(req.paths), cwd=req.cwd, toplevel=wt.toplevel, whole_tree=req.whole_tree
+        )
+    except PathRefused as err:
+        if err.details.get("kind") in ("no_paths", "whole_tree"):
+            from worktree_tools.guard.suggest import suggest_fix
+
+            suggest_fix(err, wt, req.messages, req.message_file, req.cwd)
+        raise
     result.paths = rels
     ref = wt.head_ref()
     if ref is None:
@@ -192,7 +206,7 @@ def _commit_locked(
     tmp: Path,
 ) -> None:
     base = wt.resolve(ref)
-    tip, tip_tree = base if base else (None, EMPTY_TREE)
+    tip, tip_tree = base if base else (None, empty_tree(wt))
     priv = tmp / "index"
     stage_paths(wt, priv, tip, rels)
     tree = wt.git(["write-tree"], index=priv).out.strip()

@@ -20,7 +20,8 @@ from worktree_tools.core.errors import RefMoved, Rejected
 from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.gitlocks import GitFileLock, StaleReport, wait_until_free
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
-from worktree_tools.core.repo import ZERO_OID, Worktree
+from worktree_tools.core.repo import Worktree, null_oid
+from worktree_tools.guard import permit
 
 
 @dataclass(frozen=True)
@@ -181,8 +182,21 @@ def cas(
     report: StaleReport,
 ) -> None:
     """Move `ref` from `expected` (None: must not exist) to `new`, or raise Moved."""
+    with permit.granted(wt):  # the reference-transaction guard lets wt-commit's own move pass
+        _cas(wt, ref, new, expected, reason, deadline, report)
+
+
+def _cas(
+    wt: Worktree,
+    ref: str,
+    new: str,
+    expected: str | None,
+    reason: str,
+    deadline: float,
+    report: StaleReport,
+) -> None:
     while True:
-        res = wt.git(["update-ref", "-m", reason, ref, new, expected or ZERO_OID], check=False)
+        res = wt.git(["update-ref", "-m", reason, ref, new, expected or null_oid(new)], check=False)
         if res.returncode == 0:
             return
         now = wt.resolve(ref)

@@ -60,7 +60,8 @@ ENVELOPE: dict[str, Any] = {
 FINDING = obj({"kind": S, "subject": S, "detail": S})
 RECORD = obj({"agent": S, "branch": S_NULL, "state": S})
 ROW = obj({"agent": S_NULL, "branch": S_NULL, "lease": S})
-LEASE = obj({"name": S, "state": S, "token": INT})
+# token null: a corrupt lease record (state "corrupt", with error and fix)
+LEASE = obj({"name": S, "state": S, "token": {"type": ["integer", "null"]}})
 CHANGE = obj({"hook": S, "action": S})
 VIOLATIONS = arr(obj({"kind": S}))
 INT_NULL: dict[str, Any] = {"type": ["integer", "null"]}
@@ -108,6 +109,11 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "task block": {"task_id": S},
     "task unblock": {"task_id": S},
     "task edit": {"task_id": S},
+    "agent install": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
+    "agent uninstall": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
+    "move": {"agent": S, "worktree": S, "previous_worktree": S, "branch": S},
+    "slot": {"agent": S, "slot": S, "number": INT, "worktree": S},
+    "trust": {},
 }
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from pathlib import Path
 
-from worktree_tools.core.errors import InvalidInput
+from worktree_tools.core.errors import CorruptState, InvalidInput
 from worktree_tools.core.procs import HOST
 
 # Safe as one ref component and one path component: no slashes, no "..", no leading dot/dash.
@@ -28,12 +29,33 @@ def check_name(name: str, what: str = "agent name") -> str:
 
 
 def recorded_owner(gitdir: Path) -> str | None:
-    """The owner `git wt alloc` recorded for this worktree, if any."""
+    """The owner `git wt alloc` recorded for this worktree; None when there is no record;
+    CorruptState when there is one that is not a valid agent name in UTF-8 (it is not taken as
+    absent: the agent would silently become someone else)."""
+    path = gitdir / OWNER_FILE
     try:
-        name = (gitdir / OWNER_FILE).read_text(encoding="utf-8").strip()
-    except OSError:
+        raw = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    return name if valid_name(name) else None
+    except OSError as exc:
+        raise _corrupt_owner(path, exc.strerror or str(exc)) from None
+    try:
+        name = raw.decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        raise _corrupt_owner(path, f"not UTF-8 at byte {exc.start}") from None
+    if not valid_name(name):
+        raise _corrupt_owner(path, f"{name[:80]!r} is not a valid agent name")
+    return name
+
+
+def _corrupt_owner(path: Path, why: str) -> CorruptState:
+    quoted = shlex.quote(os.fspath(path))
+    return CorruptState(
+        os.fspath(path),
+        why,
+        fix=f"git wt alloc AGENT (from the main worktree) writes it again; or name the agent "
+        f"with --agent NAME and remove the file: rm {quoted}",
+    )
 
 
 def fallback() -> str:
@@ -49,7 +71,7 @@ def fallback() -> str:
 
 def resolve(explicit: str | None, gitdir: Path | None) -> tuple[str, str]:
     """(name, source) where source is one of option, env, owner, fallback."""
-    if explicit:
+    if explicit is not None:  # an empty --agent '' is refused, never the fallback
         return check_name(explicit), "option"
     env = os.environ.get("WT_AGENT")
     if env:

@@ -6,6 +6,7 @@ and a JSON object. Agents branch on the exit codes, so they never change.
 
 from __future__ import annotations
 
+import shlex
 from enum import Enum
 from typing import Any, ClassVar
 
@@ -66,6 +67,25 @@ class InvalidInput(WtError):
     """Bad input: nothing was changed."""
 
     outcome = Outcome.INVALID
+
+
+class CorruptState(InvalidInput):
+    """A state file or ref that cannot be read as what it should be. It is reported (path and
+    the command that repairs it), never taken as absent and never overwritten."""
+
+    def __init__(self, path: str, why: str, *, fix: str | None = None, **details: Any) -> None:
+        super().__init__(
+            f"{path} is corrupt ({why}); nothing was changed",
+            fix=fix
+            or f"inspect it, then repair or move it away: mv {_q(path)} {_q(path + '.corrupt')}",
+            **{"path": path, **details},
+        )
+        self.path = path
+        self.why = why
+
+
+def _q(path: str) -> str:
+    return shlex.quote(path)
 
 
 class PathRefused(InvalidInput):

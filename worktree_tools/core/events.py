@@ -9,12 +9,14 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shlex
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.core import fields
 from worktree_tools.core.procs import HOST
 
 LOG_NAME = "events.jsonl"
@@ -50,24 +52,46 @@ def append(state_dir: Path, action: str, agent: str, **fields: Any) -> dict[str,
     return event
 
 
+# Fields every event carries (with pid and host), and their types; others are free-form.
+_REQUIRED = ("ts", "action", "agent")
+
+
+def parse_line(raw: bytes) -> dict[str, Any]:
+    """One event from one log line; FieldError (a ValueError) when the line is not one: not
+    UTF-8, not JSON, not an object, or `ts`/`action`/`agent`/`pid`/`host` of the wrong type."""
+    data = fields.obj(fields.loads(raw), "the line")
+    for key in _REQUIRED:
+        fields.text(data, key)
+    fields.integer(data, "pid", lo=0, hi=fields.MAX_PID)
+    fields.text(data, "host")
+    return data
+
+
 def read(state_dir: Path) -> Iterator[dict[str, Any]]:
-    """Every well-formed event, oldest first. A torn line (a crash mid-write on a filesystem
-    without atomic appends) is yielded as {"corrupt": text} rather than hidden."""
+    """Every event, oldest first. A line that is not a valid event (a crash mid-write on a
+    filesystem without atomic appends, or a hand edit) is yielded as `{"corrupt": text,
+    "line": n, "why": ..., "path": ..., "fix": ...}` rather than hidden."""
+    path = log_path(state_dir)
     try:
-        fh = open(log_path(state_dir), "rb")  # noqa: SIM115 - a generator owns it
+        fh = open(path, "rb")  # noqa: SIM115 - a generator owns it
     except FileNotFoundError:
         return
     with fh:
-        for raw in fh:
-            text = raw.decode("utf-8", "replace").rstrip("\n")
-            if not text:
+        for number, raw in enumerate(fh, 1):
+            line = raw.rstrip(b"\n")
+            if not line.strip():
                 continue
             try:
-                value = json.loads(text)
-            except ValueError:
-                yield {"corrupt": text}
-                continue
-            yield value if isinstance(value, dict) else {"corrupt": text}
+                yield parse_line(line)
+            except ValueError as exc:
+                yield {
+                    "corrupt": line.decode("utf-8", "backslashreplace"),
+                    "line": number,
+                    "why": str(exc),
+                    "path": os.fspath(path),
+                    "fix": f"the log is append-only history: leave line {number} as it is, "
+                    f"or look at it with: sed -n {number}p {shlex.quote(os.fspath(path))}",
+                }
 
 
 def elapsed_ms(start: float) -> float:

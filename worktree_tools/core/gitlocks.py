@@ -11,12 +11,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from worktree_tools.core import fields
 from worktree_tools.core.errors import LockTimeout
 from worktree_tools.core.procs import HOST
 
@@ -33,14 +36,43 @@ def _marker() -> bytes:
     ).encode()
 
 
-def _read_marker(lock_path: Path) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Marker:
+    """What a lock we created says about its creator."""
+
+    pid: int
+    host: str
+    created: float
+
+    @classmethod
+    def parse(cls, raw: bytes) -> Marker | None:
+        """None when `raw` is no worktree-tools marker (git's own lock: an index, a ref);
+        FieldError when it claims to be one but its fields are not valid."""
+        try:
+            data = fields.loads(raw)
+        except ValueError:
+            if MARKER_TOOL.encode() in raw:  # ours, but not JSON (NaN, cut short): corrupt
+                raise
+            return None
+        if not isinstance(data, dict) or data.get("tool") != MARKER_TOOL:
+            return None
+        return cls(
+            pid=fields.integer(data, "pid", lo=1, hi=fields.MAX_PID),
+            host=fields.text(data, "host"),
+            created=fields.number(data, "created"),
+        )
+
+
+def _read_marker(lock_path: Path) -> Marker | str | None:
+    """The marker; None for a lock without one; a string saying why a marker is corrupt."""
     try:
-        data = json.loads(lock_path.read_bytes()[:4096])
-    except (OSError, ValueError):
+        raw = lock_path.read_bytes()[:4096]
+    except OSError:
         return None
-    if isinstance(data, dict) and data.get("tool") == MARKER_TOOL:
-        return data
-    return None
+    try:
+        return Marker.parse(raw)
+    except ValueError as exc:
+        return str(exc)
 
 
 def holders(
@@ -52,13 +84,19 @@ def holders(
     except FileNotFoundError:
         return False, "gone"
     marker = _read_marker(lock_path)
+    if isinstance(marker, str):
+        # Unreadable counts as alive: a person must look (we never write such a marker).
+        return True, (
+            f"an unknown process: its worktree-tools marker is corrupt ({marker}); "
+            f"if no git or wt-commit is running there, remove it: rm {shlex.quote(str(lock_path))}"
+        )
     if marker is not None:
         from worktree_tools.core.procs import alive_before
 
-        pid, host = int(marker.get("pid", 0)), str(marker.get("host", ""))
+        pid, host = marker.pid, marker.host
         if host != HOST:
             return True, f"worktree-tools pid {pid} on host {host}"
-        if alive_before(pid, float(marker.get("created", 0.0))):
+        if alive_before(pid, marker.created):
             return True, f"worktree-tools pid {pid}"
         return False, f"worktree-tools pid {pid}, which is gone"
     from worktree_tools.core.procs import git_processes_in

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -18,7 +19,8 @@ from types import TracebackType
 
 from filelock import FileLock, Timeout
 
-from worktree_tools.core.errors import InvalidInput, LockTimeout
+from worktree_tools.core import fields
+from worktree_tools.core.errors import CorruptState, InvalidInput, LockTimeout
 from worktree_tools.core.procs import HOST
 
 POLL_SECONDS = 0.002
@@ -45,9 +47,10 @@ def lock_timeout(given: float | None, default: float = DEFAULT_TIMEOUT) -> float
         source = f"${TIMEOUT_ENV}"
     else:
         source = "--lock-timeout"
-    if not given >= 0 or given == float("inf"):
-        raise InvalidInput(f"{source} must be zero or more seconds, not {given}")
-    return given
+    try:
+        return fields.bounded(given, f"{source} (seconds)", lo=0, hi=fields.MAX_WAIT)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -64,14 +67,15 @@ class Holder:
         return cls(agent, os.getpid(), HOST, time.time(), " ".join(argv)[:300])
 
     @classmethod
-    def parse(cls, text: str) -> Holder:
-        data = json.loads(text)
+    def parse(cls, raw: bytes | str) -> Holder:
+        """From a `<lock>.json` record; FieldError (a ValueError) when it is not one."""
+        data = fields.obj(fields.loads(raw))
         return cls(
-            agent=str(data["agent"]),
-            pid=int(data["pid"]),
-            host=str(data["host"]),
-            acquired_at=float(data["acquired_at"]),
-            command=str(data["command"]),
+            agent=fields.text(data, "agent"),
+            pid=fields.integer(data, "pid", lo=1, hi=fields.MAX_PID),
+            host=fields.text(data, "host"),
+            acquired_at=fields.number(data, "acquired_at"),
+            command=fields.text(data, "command"),
         )
 
     def describe(self, now: float) -> str:
@@ -83,10 +87,24 @@ class Holder:
 
 
 def read_holder(lock_path: Path) -> Holder | None:
+    """The holder record beside `lock_path`; None when there is none (the lock is free, or its
+    holder has not written it yet); CorruptState when it cannot be read as one."""
+    record = _record_path(lock_path)
     try:
-        return Holder.parse(_record_path(lock_path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError, TypeError):
+        raw = record.read_bytes()
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise CorruptState(os.fspath(record), exc.strerror or str(exc)) from None
+    try:
+        return Holder.parse(raw)
+    except ValueError as exc:
+        raise CorruptState(
+            os.fspath(record),
+            str(exc),
+            fix=f"when nobody holds {lock_path.name}, remove the record: "
+            f"rm {shlex.quote(os.fspath(record))}",
+        ) from None
 
 
 def _record_path(lock_path: Path) -> Path:
@@ -139,9 +157,15 @@ class RecordedLock:
         self.hold_ms = (time.monotonic() - self._acquired) * 1000
 
     def _timeout_error(self) -> LockTimeout:
-        holder = read_holder(self.path)
+        try:
+            holder = read_holder(self.path)
+            unreadable = None
+        except CorruptState as err:
+            holder, unreadable = None, err
         now = time.time()
-        if holder is None:
+        if unreadable is not None:
+            who = f"a holder whose record is unreadable: {unreadable.message}"
+        elif holder is None:
             who = "a holder that has not written its record yet"
         else:
             from worktree_tools.core.procs import alive_before

@@ -8,8 +8,9 @@ from pathlib import Path
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import GitResult, clean_env, git
 
-EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-ZERO_OID = "0" * 40
+# No object id is written out here: SHA-1 and SHA-256 repositories differ in both the null id
+# and the empty tree, so each is derived from the repository (see null_oid, empty_tree).
+NULL_MARK = "0"  # "no object" where no id is at hand; is_null() is true for it in any format
 
 # Files git leaves in a worktree's git dir while an operation is half done.
 IN_PROGRESS = {
@@ -83,6 +84,34 @@ class Worktree:
             if (self.gitdir / name).exists():
                 return what
         return None
+
+
+def null_oid(like: str) -> str:
+    """The null id in the object format of `like` (any id of the same repository)."""
+    return "0" * len(like)
+
+
+def is_null(oid: str) -> bool:
+    """Whether `oid` is the null id (in any object format), as hooks receive it."""
+    return bool(oid) and oid.strip("0") == ""
+
+
+_EMPTY_TREES: dict[str, str] = {}
+
+
+def empty_tree(wt: Worktree) -> str:
+    """The id of the empty tree in this repository's object format (hashed, not stored)."""
+    key = str(wt.commondir)
+    if key not in _EMPTY_TREES:
+        res = wt.git(["hash-object", "-t", "tree", "--stdin"], input=b"")
+        _EMPTY_TREES[key] = res.out.strip()
+    return _EMPTY_TREES[key]
+
+
+def object_format(cwd: Path) -> str:
+    """`sha1` or `sha256`, as `git rev-parse --show-object-format` says."""
+    res = git(["rev-parse", "--show-object-format"], cwd=cwd, env=_discovery_env(), check=False)
+    return res.out.strip() or "sha1"
 
 
 def discover(cwd: Path, *, tolerate_missing_toplevel: bool = False) -> Worktree:

@@ -9,6 +9,7 @@ old value is printed with the command that puts it back.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,17 +261,37 @@ def config_findings(wt: Worktree, *, linked: bool, fix: bool, agent: str) -> lis
             finding.fixed = True
             events.append(wt.state_dir, "config_repaired", agent, key="core.worktree", old=value)
         out.append(finding)
-    for key in ("user.name", "user.email"):
-        got = wt.git(["config", "--file", common, "--get", key], check=False).out.strip()
-        if got:
-            out.append(
-                Finding(
-                    "leaked_config",
-                    key,
-                    f"{key}={got} is in the repository's shared config, so every worktree "
-                    "commits as it; per-agent identity belongs in GIT_AUTHOR_*/"
-                    "GIT_COMMITTER_* or `git config --worktree` (extensions.worktreeConfig)",
-                    fixable=False,
-                )
+    out += identity_findings(wt)
+    return out
+
+
+def identity_findings(wt: Worktree) -> list[Finding]:
+    """A repository-local identity is the usual setup; only a change since the fleet began
+    (the baseline the first `git wt alloc` recorded) is reported, with its likely writer."""
+    from worktree_tools.core import identity
+    from worktree_tools.core.errors import CorruptState
+
+    try:
+        baseline, changed = identity.changes(wt)
+    except CorruptState as err:
+        return [Finding("corrupt_record", err.path, err.message, fixable=False)]
+    out: list[Finding] = []
+    for change in changed:
+        assert baseline is not None
+        config = shlex.quote(os.fspath(wt.commondir / "config"))
+        restore = (
+            f"git config --file {config} {change.key} {shlex.quote(change.before)}"
+            if change.before is not None
+            else f"git config --file {config} --unset {change.key}"
+        )
+        out.append(
+            Finding(
+                "leaked_config",
+                change.key,
+                change.detail(baseline),
+                fixable=False,
+                undo=restore,
+                extra={"before": change.before, "now": change.now, "writer": change.suspect},
             )
+        )
     return out

@@ -23,10 +23,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core.errors import WtError
+from worktree_tools.core.errors import CorruptState, WtError
 from worktree_tools.core.locks import read_holder
 from worktree_tools.core.procs import HOST, alive_before
 from worktree_tools.core.repo import Worktree
+from worktree_tools.health.watch_disk import DiskTracker
 from worktree_tools.health.watch_journal import JournalTracker
 
 DEFAULT_INTERVAL = 5.0
@@ -53,6 +54,7 @@ class Kind(str, Enum):
     TASK_BLOCKED_LONG = "task_blocked_long"
     TASK_IDLE = "task_idle"
     TASK_CORRUPT = "task_corrupt"
+    DISK_OVER_BUDGET = "disk_over_budget"
 
 
 class Change(str, Enum):
@@ -125,11 +127,13 @@ class Scanner:
     options: Options = field(default_factory=Options)
     errors: list[str] = field(default_factory=list)
     _journal_tracker: JournalTracker = field(init=False)
+    _disk_tracker: DiskTracker = field(init=False)
     _last: dict[str, list[Finding]] = field(default_factory=dict)
     _stale: set[tuple[str, int, int]] = field(default_factory=set)  # git locks proven stale
 
     def __post_init__(self) -> None:
         self._journal_tracker = JournalTracker(self.wt)
+        self._disk_tracker = DiskTracker(self.wt)
 
     def scan(self) -> list[Finding]:
         """Every current finding. A source that fails (a git command racing a worktree being
@@ -140,6 +144,7 @@ class Scanner:
             "locks": self._wt_locks,
             "doctor": self._doctor,
             "tasks": self._tasks,
+            "disk": self._disk,
         }
         if self.options.journal:
             sources["journal"] = self._journal
@@ -224,7 +229,11 @@ class Scanner:
         out: list[Finding] = []
         now = time.time()
         for lock in self._lock_files():
-            holder = read_holder(lock)
+            try:
+                holder = read_holder(lock)
+            except CorruptState as err:
+                out.append(_corrupt_finding(err))
+                continue
             if holder is None:
                 continue  # free (the record goes when the lock is released) or being written
             held_for = now - holder.acquired_at
@@ -291,14 +300,47 @@ class Scanner:
                 out.append(Finding(Kind.ORPHAN_HOOK, f.subject, f.detail, data=extra))
             elif f.kind == "leaked_config":
                 out.append(Finding(Kind.LEAKED_CONFIG, f.subject, f.detail, data=extra))
+            elif f.kind == "corrupt_record":
+                out.append(Finding(Kind.CORRUPT_RECORD, f.subject, f.detail, data=extra))
         self._stale = stale_now
         return out
 
     # ---- the journal, branch by branch ----------------------------------------------------
 
+    def _disk(self) -> list[Finding]:
+        from worktree_tools.env.disk import human
+
+        over = self._disk_tracker.over_budget()
+        if over is None:
+            return []
+        total, budget, rows = over
+        top = ", ".join(f"{r['agent']} {human(r['disk_bytes'])}" for r in rows[:5])
+        return [
+            Finding(
+                Kind.DISK_OVER_BUDGET,
+                "worktrees",
+                f"agents' worktrees use {human(total)}, over wt.gc.maxDisk {human(budget)}: "
+                f"{top}; git wt gc collects the oldest released ones first",
+                data={"disk_bytes": total, "max_disk_bytes": budget, "worktrees": rows},
+            )
+        ]
+
     def _journal(self) -> list[Finding]:
         out: list[Finding] = []
+        from worktree_tools.health.watch_journal import CORRUPT
+
         for branch, v in self._journal_tracker.violations():
+            if v.get("kind") == CORRUPT:
+                out.append(
+                    Finding(
+                        Kind.CORRUPT_RECORD,
+                        str(v.get("path")),
+                        str(v.get("detail")),
+                        instance=str(v.get("commit")),
+                        data={"branch": branch, "path": v.get("path"), "fix": v.get("fix")},
+                    )
+                )
+                continue
             out.append(
                 Finding(
                     Kind.JOURNAL_VIOLATION,
@@ -389,3 +431,13 @@ def watch(
         if cycles > 0 and cycle >= cycles:
             break
         sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+def _corrupt_finding(err: CorruptState) -> Finding:
+    return Finding(
+        Kind.CORRUPT_RECORD,
+        err.path,
+        err.message,
+        instance=err.why,
+        data={"path": err.path, "error": err.message, "fix": err.fix},
+    )

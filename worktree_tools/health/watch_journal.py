@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from worktree_tools.core.errors import JournalViolation
+from worktree_tools.core.errors import CorruptState, JournalViolation
 from worktree_tools.core.repo import Worktree
+
+CORRUPT = "corrupt_config"  # not a rule broken: the rules themselves cannot be read
 
 
 @dataclass
@@ -58,6 +60,11 @@ class JournalTracker:
             found: list[dict[str, Any]] = []
         except JournalViolation as err:
             found = list(err.details.get("violations", []))
+        except CorruptState as err:  # a committed .wtjournal that cannot be read
+            found = [
+                {"kind": CORRUPT, "commit": tip, "path": err.path, "detail": err.message,
+                 "fix": err.fix}
+            ]  # fmt: skip
         return _Branch(tip, carried + found)
 
     def _is_ancestor(self, old: str, new: str) -> bool:

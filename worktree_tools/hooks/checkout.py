@@ -18,7 +18,7 @@ from pathlib import Path
 
 from worktree_tools.core.errors import WtError
 from worktree_tools.core.locks import Holder, RecordedLock
-from worktree_tools.core.repo import EMPTY_TREE, Worktree, discover
+from worktree_tools.core.repo import Worktree, discover, empty_tree
 
 HOOK_WORKTREES = "hook-worktrees"
 UNBORN_REF = "refs/wt/hook-unborn"
@@ -47,7 +47,9 @@ def ensure(wt: Worktree, tip: str, agent: str, deadline: float) -> Worktree:
     admin = RecordedLock(
         wt.state_dir / ADMIN_LOCK, "worktree-admin lock", Holder.me(agent), deadline
     )
-    with admin:
+    from worktree_tools.guard import permit
+
+    with admin, permit.granted(wt):  # git worktree add sets the new HEAD: our own ref move
         wt.git(
             [
                 "worktree", "add", "-f", "-f", "--detach", "--no-checkout", "--lock",
@@ -65,7 +67,10 @@ def sync(hw: Worktree, tip: str | None, tree: str) -> None:
     if tip is None:
         hw.git(["symbolic-ref", "HEAD", UNBORN_REF])
     else:
-        hw.git(["update-ref", "--no-deref", "HEAD", tip])
+        from worktree_tools.guard import permit
+
+        with permit.granted(hw):  # our own checkout's HEAD: the guard lets it pass
+            hw.git(["update-ref", "--no-deref", "HEAD", tip])
 
 
 def index_tree(hw: Worktree) -> str:
@@ -86,7 +91,7 @@ def carry_back_fixes(wt: Worktree, hw: Worktree, tip: str | None, tree: str) -> 
     fixed = [os.fsdecode(p) for p in res.stdout.split(b"\0") if p]
     if not fixed:
         return CarryBack([], [])
-    res = wt.git(["diff-tree", "-r", "--name-only", "-z", tip or EMPTY_TREE, tree])
+    res = wt.git(["diff-tree", "-r", "--name-only", "-z", tip or empty_tree(wt), tree])
     committed = {os.fsdecode(p) for p in res.stdout.split(b"\0") if p}
     candidates = [p for p in fixed if p in committed]
     skipped = [p for p in fixed if p not in committed]

@@ -18,13 +18,17 @@ from pathlib import Path
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.repo import Worktree
 
-MANAGED = ("pre-commit", "pre-push")
+MANAGED = ("pre-commit", "pre-push", "reference-transaction")
 CHAINED_SUFFIX = ".wt-chained"
 SHIM_MARK = "# worktree-tools hook shim"
 
 
 def shim_text(name: str) -> str:
     """The shim for hook `name`; `hooks/<name>` in the source tree is a copy of this text."""
+    if name == "reference-transaction":  # the guard's shell fast path (guard/shim.py)
+        from worktree_tools.guard import shim
+
+        return shim.text(SHIM_MARK, CHAINED_SUFFIX)
     return f"""#!/bin/sh
 {SHIM_MARK}: {name}
 # Installed by `git wt hooks install`; `git wt hooks uninstall` puts back what was here

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from worktree_tools.core import fields
+
 KEEP_OUTPUT_BYTES = 64 * 1024
 COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg")
 RECORD_NAME = "wt-hooks.json"
@@ -111,10 +113,11 @@ def find_orphans(record: Path) -> Orphans | None:
     """Hook processes left by a wt-commit that died mid-hook. None when the record is absent or
     unreadable, or its committer is still alive (then its hook is no orphan)."""
     try:
-        data = json.loads(record.read_text(encoding="utf-8"))
-        pgid, owner, started = int(data["pgid"]), int(data["pid"]), float(data["started"])
-        hook = str(data["hook"])
-    except (OSError, ValueError, KeyError, TypeError):
+        data = fields.obj(fields.loads(record.read_bytes()))
+        pgid = fields.integer(data, "pgid", lo=1, hi=fields.MAX_PID)
+        owner = fields.integer(data, "pid", lo=1, hi=fields.MAX_PID)
+        started, hook = fields.number(data, "started"), fields.text(data, "hook")
+    except (OSError, ValueError):
         return None
     from worktree_tools.core.procs import alive_before
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from worktree_tools.core import notices
 from worktree_tools.core.agent import recorded_owner
-from worktree_tools.core.errors import HookFailed, InvalidInput
+from worktree_tools.core.errors import CorruptState, HookFailed, InvalidInput
 from worktree_tools.core.gitcmd import clean_env
 from worktree_tools.core.locks import HOOK_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree
@@ -121,7 +121,11 @@ def prepare(
     """Set up where the hooks run for a commit of `tree` on `tip`."""
     resolved = mode
     if mode is HookMode.AUTO:
-        resolved = HookMode.IN_PLACE if recorded_owner(wt.gitdir) == agent else HookMode.ISOLATED
+        try:
+            owner = recorded_owner(wt.gitdir)
+        except CorruptState:  # ownership unproven: the safe place (the agent was named)
+            owner = None
+        resolved = HookMode.IN_PLACE if owner == agent else HookMode.ISOLATED
     if tip is None:
         resolved = HookMode.IN_PLACE
     base_env = {"GIT_EDITOR": ":", HELD_ENV: str(os.getpid())}

@@ -61,9 +61,23 @@ class Checkpoint:
 
     def entries(self) -> list[tuple[str, int, str]]:
         out = []
-        for line in self.manifest.decode("utf-8", "surrogateescape").splitlines()[1:]:
-            size, digest, path = line.split(" ", 2)
-            out.append((json.loads(path), int(size), digest))
+        lines = self.manifest.decode("utf-8", "surrogateescape").splitlines()[1:]
+        for number, line in enumerate(lines, 2):
+            try:
+                size, digest, quoted = line.split(" ", 2)
+                path = json.loads(quoted)
+                if not isinstance(path, str) or not size.isdigit():
+                    raise ValueError('not `SIZE DIGEST "PATH"`')
+            except ValueError as exc:
+                from worktree_tools.core.errors import CorruptState
+
+                raise CorruptState(
+                    f"checkpoint {self.commit[:12]}:{MANIFEST}",
+                    f"line {number}: {exc}",
+                    fix=f"inspect it: git show {self.commit}:{MANIFEST}; then write a new "
+                    "checkpoint from a verified commit: git wt journal checkpoint",
+                ) from None
+            out.append((path, int(size), digest))
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -197,7 +211,7 @@ def record(cwd: Path, rev: str, agent: str | None) -> dict[str, Any]:
     checkpoint and move the ref by compare-and-swap."""
     from worktree_tools.core import agent as agent_mod
     from worktree_tools.core import events
-    from worktree_tools.core.repo import ZERO_OID, discover
+    from worktree_tools.core.repo import discover, null_oid
     from worktree_tools.journal.config import load
     from worktree_tools.journal.verify import open_repo, resolve, verify
 
@@ -223,7 +237,7 @@ def record(cwd: Path, rev: str, agent: str | None) -> dict[str, Any]:
             f"wt journal checkpoint ({name})",
             cfg.checkpoint_ref,
             cp.commit,
-            prev_commit or ZERO_OID,
+            prev_commit or null_oid(str(cp.commit)),
         ],
         check=False,
     )

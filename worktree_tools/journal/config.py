@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from worktree_tools.core.errors import InvalidInput
+from worktree_tools.core.errors import CorruptState, InvalidInput
 from worktree_tools.core.gitcmd import GitResult, clean_env, git
 
 CONFIG_FILE = ".wtjournal"
@@ -74,6 +74,15 @@ class Pattern:
     def may_contain(self, directory: str) -> bool:
         """Whether some path below `directory` could match."""
         return _prefix(self.segments, tuple(directory.split("/")) if directory else ())
+
+    def within(self, other: Pattern) -> bool:
+        """Whether `other` matches every path this pattern matches (decided conservatively:
+        the same pattern, or `other` is a whole directory holding all of this one's)."""
+        if self.segments == other.segments:
+            return True
+        if other.deep is None:
+            return False
+        return other.covers(self.prefix) if self.prefix else other.deep == ""
 
 
 def _match(pat: tuple[str, ...], parts: tuple[str, ...]) -> bool:
@@ -167,27 +176,62 @@ class JournalConfig:
         short = ref.removeprefix("refs/heads/")
         return any(fnmatchcase(short, p.removeprefix("refs/heads/")) for p in self.protect)
 
+    def loosened_from(self, old: JournalConfig) -> list[str]:
+        """How this configuration protects less than `old` (empty: the same or wider). A
+        policy may only grow from below: narrowing it is the job of a person who says so."""
+        out: list[str] = []
+        for pat in old.patterns:
+            if not any(pat.within(p) for p in self.patterns):
+                out.append(f"journal.path {pat.text!r} is no longer protected")
+        for branch in old.protect:
+            short = branch.removeprefix("refs/heads/")
+            if not any(fnmatchcase(short, p.removeprefix("refs/heads/")) for p in self.protect):
+                out.append(f"branch {branch!r} is no longer protected")
+        if old.name_pattern is not None and (
+            self.name_pattern is None or self.name_pattern.pattern != old.name_pattern.pattern
+        ):
+            out.append(f"journal.namePattern {old.name_pattern.pattern!r} was dropped or changed")
+        if self.checkpoint_ref != old.checkpoint_ref:
+            out.append(
+                f"journal.checkpointRef moved from {old.checkpoint_ref} to {self.checkpoint_ref}"
+            )
+        return out
+
 
 def load(repo_dir: Path, rev: str | None) -> JournalConfig:
-    """The configuration committed at `rev` (a commit or tree), or the defaults."""
+    """The configuration committed at `rev` (a commit or tree), or the defaults when `rev` has
+    no .wtjournal. One that does not parse, or that is not a file (a directory, a submodule),
+    is refused (CorruptState): never the defaults, which could be looser."""
     if rev is None:
         return JournalConfig()
+    where = f"{rev[:12]}:{CONFIG_FILE}"
     res = _config(repo_dir, ["--blob", f"{rev}:{CONFIG_FILE}"])
     if res.returncode != 0:
-        return JournalConfig()
-    return JournalConfig.parse(res.stdout, f"{rev[:12]}:{CONFIG_FILE}")
+        if "unable to resolve config blob" in res.err:
+            return JournalConfig()  # no such file at `rev`
+        raise _corrupt(where, rev, res.err)
+    return JournalConfig.parse(res.stdout, where)
+
+
+def _corrupt(where: str, rev: str, err: str) -> CorruptState:
+    detail = "does not parse: " + " ".join(line.strip() for line in err.strip().splitlines())
+    if "does not point to a blob" in err:
+        detail = "is not a file (a directory or a submodule)"
+    return CorruptState(
+        where,
+        f"the journal configuration {detail}",
+        fix=f"look at it (git show {rev}:{CONFIG_FILE}), then commit a {CONFIG_FILE} that "
+        f"parses (git config --file {CONFIG_FILE} --list shows what git reads)",
+    )
 
 
 def load_file(repo_dir: Path, path: Path) -> JournalConfig:
     res = _config(repo_dir, ["--file", str(path)])
-    if res.returncode != 0 and path.exists():
-        raise InvalidInput(f"cannot read {path}: {res.err.strip()}")
+    if res.returncode != 0 and (path.exists() or path.is_symlink()):
+        raise CorruptState(str(path), f"cannot be read as git config: {res.err.strip()}")
     return JournalConfig.parse(res.stdout, str(path)) if res.returncode == 0 else JournalConfig()
 
 
 def _config(repo_dir: Path, where: list[str]) -> GitResult:
     # A blob or file that does not parse is a real error; a missing one means the defaults.
-    res = git(["config", *where, "-z", "--list"], cwd=repo_dir, env=clean_env(), check=False)
-    if res.returncode != 0 and "bad config" in res.err:
-        raise InvalidInput(f"the journal configuration does not parse: {res.err.strip()}")
-    return res
+    return git(["config", *where, "-z", "--list"], cwd=repo_dir, env=clean_env(), check=False)

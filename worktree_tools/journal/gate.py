@@ -18,6 +18,7 @@ from worktree_tools.journal.rules import (
     check_changed,
     fold,
     mark_renames,
+    policy_violations,
     violation_error,
 )
 
@@ -40,9 +41,16 @@ def check_staged_tree(
     touched = list(touched)
     if not any(cfg.touches(t) for t in touched):
         return
+    found: list[Violation] = []
     if parents and any(t in (".", "", CONFIG_FILE) for t in touched):
-        load(wt.toplevel, new_tree)  # a configuration that does not parse is refused now
-    found = check_trees(wt, parents, new_tree, cfg)
+        # A configuration that does not parse is refused now; one that protects less than
+        # every parent's is a violation (checked by each parent's own rules).
+        new_cfg = load(wt.toplevel, new_tree)
+        olds = [cfg] + [load(wt.toplevel, p) for p in parents[1:]]
+        loosened = [policy_violations(old, new_cfg) for old in olds]
+        if all(loosened):
+            found += [v.at(None, parents[0]) for v in loosened[0]]
+    found += check_trees(wt, parents, new_tree, cfg)
     if found:
         raise violation_error(found, "in the staged change", tree=new_tree, parents=parents)
 

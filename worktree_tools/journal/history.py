@@ -20,7 +20,7 @@ from typing import Any
 
 from worktree_tools.core.errors import GitError
 from worktree_tools.core.gitcmd import clean_env, git
-from worktree_tools.journal.config import JournalConfig
+from worktree_tools.journal.config import CONFIG_FILE, JournalConfig
 from worktree_tools.journal.gate import Listing, diff_listings
 from worktree_tools.journal.rules import MODE_FILE, Kind, Violation, content_problems, fold
 
@@ -35,6 +35,8 @@ class Walked:
     pairs: int = 0
     changed_pairs: int = 0
     violations: list[Violation] = field(default_factory=list)
+    # commits that changed .wtjournal, with all their parents: for the policy rule
+    config_changes: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 def walk(repo: Any, cfg: JournalConfig, new: str, hide: list[str]) -> Walked:
@@ -64,8 +66,12 @@ def walk(repo: Any, cfg: JournalConfig, new: str, hide: list[str]) -> Walked:
             if changes is not None:
                 out.changed_pairs += 1
                 out.violations += checker.check(header[:40], header[41:], changes)
+                if changes.config:
+                    out.config_changes.append((header[:40], [header[41:]]))
             continue
         commit, *parents = header.split()
+        if changes is not None and changes.config and len(parents) == 1:
+            out.config_changes.append((commit, parents))
         out.pairs += len(parents) or 1
         if len(parents) > 1:
             out.merges += 1
@@ -75,9 +81,16 @@ def walk(repo: Any, cfg: JournalConfig, new: str, hide: list[str]) -> Walked:
             out.violations += checker.check(commit, parents[0] if parents else None, changes)
     out.commits += len(quiet)
     out.pairs += len(quiet)
+    merge_parents: dict[str, list[str]] = {}
+    for commit, parent in merges:
+        merge_parents.setdefault(commit, []).append(str(parent))
+    config_merges: set[str] = set()
     for commit, parent, changes in _pairs(repo, cfg, merges):
         out.changed_pairs += 1
         out.violations += checker.check(commit, parent, changes)
+        if changes.config:
+            config_merges.add(commit)
+    out.config_changes += [(c, merge_parents[c]) for c in sorted(config_merges)]
     if hide:  # a range: twins may come from the commits it starts from
         headers = quiet + seen
         inside = {h.split(" ", 1)[0] for h in headers}
@@ -87,8 +100,10 @@ def walk(repo: Any, cfg: JournalConfig, new: str, hide: list[str]) -> Walked:
 
 
 def _pathspec(cfg: JournalConfig) -> list[str]:
+    """The journal's directories and the configuration itself (its changes are checked by
+    the policy rule in the same pass)."""
     starts = cfg.starts()
-    return [] if "" in starts else starts
+    return [] if "" in starts else [*starts, CONFIG_FILE]
 
 
 def _pairs(
@@ -113,9 +128,10 @@ class Changes:
 
     old: Listing = field(default_factory=dict)
     new: Listing = field(default_factory=dict)
+    config: bool = False  # .wtjournal changed
 
     def __bool__(self) -> bool:
-        return bool(self.old or self.new)
+        return bool(self.old or self.new or self.config)
 
 
 def _sections(
@@ -189,6 +205,9 @@ def _sections(
 def _record(
     meta: bytes, path: str, into: Changes, cfg: JournalConfig, matches: dict[str, bool]
 ) -> None:
+    if path == CONFIG_FILE:
+        into.config = True
+        return
     hit = matches.get(path)
     if hit is None:
         hit = matches[path] = cfg.matches(path)

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools.core.errors import InvalidInput
-from worktree_tools.core.repo import ZERO_OID
+from worktree_tools.core.repo import NULL_MARK, is_null
 from worktree_tools.journal.config import load
+from worktree_tools.journal.policy import ACCEPT_ENV
 from worktree_tools.journal.rules import Kind, Violation, violation_error
 from worktree_tools.journal.verify import (
     VerifyResult,
+    accepted_commits,
     finish,
     not_ancestor,
     open_repo,
@@ -59,29 +61,31 @@ def from_env() -> list[RefUpdate]:
     remote_ref = env.get("PRE_COMMIT_REMOTE_BRANCH", local_ref)
     to_ref = env.get("PRE_COMMIT_TO_REF")
     if not to_ref:  # a push that includes a root commit: the framework names no range
-        return [RefUpdate(local_ref, local_ref, remote_ref, ZERO_OID)]
-    return [RefUpdate(local_ref, to_ref, remote_ref, env.get("PRE_COMMIT_FROM_REF", ZERO_OID))]
+        return [RefUpdate(local_ref, local_ref, remote_ref, NULL_MARK)]
+    return [RefUpdate(local_ref, to_ref, remote_ref, env.get("PRE_COMMIT_FROM_REF", NULL_MARK))]
 
 
 def check_push(cwd: Path, remote: str, updates: Iterable[RefUpdate]) -> PushResult:
     """Raise JournalViolation when any ref update must not be pushed."""
     repo = open_repo(cwd)
     result = PushResult(remote=remote)
+    # Policy changes a person accepted for this push: $WT_ACCEPT_POLICY_CHANGE="C1 C2".
+    accept = accepted_commits(repo, os.environ.get(ACCEPT_ENV, "").replace(",", " ").split())
     for upd in updates:
-        result.checked.append(_one(repo, remote, upd))
+        result.checked.append(_one(repo, remote, upd, accept))
     return result
 
 
-def _one(repo: Any, remote: str, upd: RefUpdate) -> dict[str, Any]:
+def _one(repo: Any, remote: str, upd: RefUpdate, accept: list[str]) -> dict[str, Any]:
     base = Path(repo.workdir or repo.path)
-    local = resolve(repo, upd.local, "local") if upd.local != ZERO_OID else None
-    remote_oid = resolve(repo, upd.remote, "remote") if upd.remote != ZERO_OID else None
+    local = resolve(repo, upd.local, "local") if not is_null(upd.local) else None
+    remote_oid = resolve(repo, upd.remote, "remote") if not is_null(upd.remote) else None
     cfg = load(base, str(remote_oid or local or "HEAD"))
     guarded = upd.remote_ref == cfg.checkpoint_ref or (
         upd.remote_ref.startswith("refs/heads/") and cfg.is_protected(upd.remote_ref)
     )
     info: dict[str, Any] = {"ref": upd.remote_ref, "protected": guarded}
-    if upd.local == ZERO_OID:
+    if is_null(upd.local):
         if guarded:
             raise violation_error(
                 [Violation(upd.remote_ref, Kind.NOT_ANCESTOR, "deleting a protected ref")],
@@ -91,7 +95,7 @@ def _one(repo: Any, remote: str, upd: RefUpdate) -> dict[str, Any]:
         return info
     if local is None:
         return {**info, "action": "skipped (not a commit)"}
-    if upd.remote != ZERO_OID and guarded:
+    if not is_null(upd.remote) and guarded:
         if remote_oid is None:
             raise violation_error(
                 [
@@ -116,8 +120,9 @@ def _one(repo: Any, remote: str, upd: RefUpdate) -> dict[str, Any]:
     else:  # a new branch or a rewritten one: every commit the remote does not have yet
         hide = _remote_tips(repo, remote)
     walk_range(repo, cfg, local, hide, result)
-    finish(repo, cfg, result, True, f"in the push of {upd.local_ref} to {remote}")
-    return {**info, "action": "verified", "commits": result.commits}
+    finish(repo, cfg, result, True, f"in the push of {upd.local_ref} to {remote}", accept)
+    accepted = [v.to_json() for v in result.accepted]
+    return {**info, "action": "verified", "commits": result.commits, "accepted": accepted}
 
 
 def _remote_tips(repo: Any, remote: str) -> list[Any]:

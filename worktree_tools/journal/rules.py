@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Any
 
 from worktree_tools.core.errors import JournalViolation
-from worktree_tools.journal.config import JournalConfig
+from worktree_tools.journal.config import CONFIG_FILE, JournalConfig
 
 MODE_TREE = 0o040000
 MODE_FILE = 0o100644
@@ -39,6 +39,7 @@ class Kind(str, Enum):
     BAD_NAME = "bad_name"
     NOT_ANCESTOR = "not_ancestor"
     CHECKPOINT = "checkpoint_mismatch"
+    POLICY_LOOSENED = "policy_loosened"
 
 
 _HINTS = {
@@ -51,6 +52,11 @@ _HINTS = {
     Kind.CASE_COLLISION: "pick a name that differs from the existing one by more than case "
     "or Unicode normalisation (git wt journal append picks unique names)",
     Kind.NOT_UTF8: "write UTF-8 text with LF line endings and no BOM, NUL or CR",
+    Kind.POLICY_LOOSENED: "the journal rules may be widened from below, never narrowed: "
+    "restore the protection in a new commit; a person who means it commits the change "
+    "(git commit --no-verify) and accepts it where history is verified: "
+    "git wt journal verify --accept-policy-change COMMIT (pre-push: "
+    "WT_ACCEPT_POLICY_CHANGE=COMMIT git push)",
 }
 _CONTENT = {Kind.CARRIAGE_RETURN, Kind.NUL_BYTE, Kind.BOM}
 _DEFAULT_HINT = (
@@ -189,6 +195,11 @@ def mark_renames(deleted: list[tuple[str, Any]], added: dict[Any, str]) -> list[
         else:
             out.append(Violation(path, Kind.DELETED, "an existing entry was deleted"))
     return out
+
+
+def policy_violations(old: JournalConfig, new: JournalConfig) -> list[Violation]:
+    """`policy_loosened` for each way `new` protects less than `old` (its parent's)."""
+    return [Violation(CONFIG_FILE, Kind.POLICY_LOOSENED, why) for why in new.loosened_from(old)]
 
 
 def first_difference(a: bytes, b: bytes) -> int:

@@ -56,15 +56,21 @@ class FenceCheck:
     where: str
 
 
+class NotTheHolder(Rejected):
+    """A token is no credential: only the agent that holds the lease may act under it."""
+
+
 def verify(
     store: LeaseStore,
     fence: Fence,
     *,
+    agent: str,
     now: float | None = None,
     then: str = "nothing was committed",
 ) -> FenceCheck:
-    """The current record if it carries `fence.token` and is held (not released, not expired);
-    StaleFence otherwise (its message ends with `then`: what the refusal left behind)."""
+    """The current record if it carries `fence.token`, is held (not released, not expired)
+    and is held by `agent`; StaleFence or NotTheHolder otherwise (the message ends with
+    `then`: what the refusal left behind)."""
     oid, record = store.read(fence.name)
     t = time.time() if now is None else now
     if record is None or oid is None:
@@ -90,6 +96,17 @@ def verify(
             current_token=record.token,
             state=state.value,
         )
+    if record.holder != agent:
+        raise NotTheHolder(
+            f"lease {fence.name} ({store.where}) is held by {record.holder!r}, not by {agent!r}: "
+            f"a fencing token is accepted only from the agent that holds the lease; {then}",
+            fix=f"run the command as {record.holder!r} (--agent), or take the lease when it is "
+            f"free: git wt lease acquire {fence.name} --agent {agent} --ttl SECONDS",
+            lease=fence.name,
+            token=fence.token,
+            holder=record.holder,
+            agent=agent,
+        )
     return FenceCheck(fence, oid, record, store.where)
 
 
@@ -107,4 +124,4 @@ def check_fence(
     from worktree_tools.remote.store import open_store
 
     store = open_store(wt, remote, agent, lock_timeout)
-    return verify(store, Fence(check_name(name), token))
+    return verify(store, Fence(check_name(name), token), agent=agent)

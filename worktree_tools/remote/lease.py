@@ -18,10 +18,10 @@ from __future__ import annotations
 import os
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from worktree_tools.core import events
+from worktree_tools.core import events, fields
 from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
 from worktree_tools.core.procs import HOST
 from worktree_tools.core.repo import Worktree
@@ -30,7 +30,7 @@ from worktree_tools.remote.records import LeaseRecord, LeaseState
 from worktree_tools.remote.store import LeaseStore, check_name
 
 MAX_ROUNDS = 12
-MAX_TTL = 7 * 24 * 3600.0
+MAX_TTL = fields.MAX_TTL
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class LeaseView:
     action: str | None = None
     took_over_from: str | None = None  # the holder of the expired lease we replaced
     already_held: bool = False
+    error: str | None = None  # why a corrupt record cannot be read, and how to repair it
+    fix: str | None = None
 
     @property
     def token(self) -> int | None:
@@ -73,6 +75,9 @@ class LeaseView:
                 data[key] = rec[key]
             data["expires_at"] = rec["expires_at"]
             data["expires_in"] = rec["expires_in"]
+        if self.error is not None:
+            data["error"] = self.error
+            data["fix"] = self.fix
         if self.action is not None:
             data["action"] = self.action
             data["took_over_from"] = self.took_over_from
@@ -96,15 +101,22 @@ def list_leases(store: LeaseStore) -> list[LeaseView]:
     now = time.time()
     out = []
     for name, oid in sorted(found.items()):
-        record = store.record(oid)
+        try:
+            record = store.record(oid)
+        except records.CorruptLease as err:
+            fix = (err.fix or "").replace("NAME", name)
+            corrupt = LeaseView(name, store.where, LeaseState.CORRUPT, oid, None, now)
+            out.append(replace(corrupt, error=err.message, fix=fix))
+            continue
         out.append(LeaseView(name, store.where, state_of(record, now), oid, record, now))
     return out
 
 
 def _check_ttl(ttl: float) -> float:
-    if not (0 < ttl <= MAX_TTL):
-        raise InvalidInput(f"--ttl must be more than 0 and at most {MAX_TTL:.0f} seconds")
-    return ttl
+    try:
+        return fields.bounded(ttl, "--ttl (seconds)", lo=0, lo_open=True, hi=MAX_TTL)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def _held_by_other(view_: LeaseView, agent: str) -> RefMoved:

@@ -14,8 +14,10 @@ Policy, in order:
      when they are unmodified, else nothing is touched and the note says so (`git wt sync`
      finishes it later: it sees C is already on the remote). No commit another machine has is
      ever rewritten: only C, which was never on the remote, is replayed.
-With a fence, each push also renews the lease record atomically (`--atomic`, the record's ref
-expected at the record carrying our token), so the branch moves only while our token is current.
+With a fence, each push also moves the lease ref atomically (`--atomic`, the ref expected at
+the record carrying our token) to a copy of that record, so the branch moves only while our
+token is current. The copy is the same record (same `renewed_at`): a fenced commit never renews
+a lease; only `git wt lease renew` does.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ from worktree_tools.core.repo import Worktree
 from worktree_tools.remote import records, transport
 from worktree_tools.remote.advance import Advance, advance
 from worktree_tools.remote.fence import Fence, FenceCheck, verify
-from worktree_tools.remote.records import LeaseRecord
 from worktree_tools.remote.store import RemoteStore
 from worktree_tools.remote.transport import PushStatus
 
@@ -135,7 +136,11 @@ def _push(
     then = f"the local commit {commit[:12]} is intact and not pushed"
     parent = _parent(wt, commit)
     store = RemoteStore(wt, remote) if fence is not None else None
-    check = verify(store, fence, then=then) if store is not None and fence is not None else None
+    check = (
+        verify(store, fence, agent=agent, then=then)
+        if store is not None and fence is not None
+        else None
+    )
     candidate, pushes, replays = commit, 0, 0
     for attempt in range(retries + 1):
         if attempt:
@@ -143,9 +148,11 @@ def _push(
         refspecs = [f"{candidate}:{ref}"]
         leases: dict[str, str | None] | None = None
         if check is not None:
-            renewal = records.write(wt, _renewed(check.record), check.oid)
+            # A new commit of the same record: a ref update the server must check against
+            # check.oid (a no-op push would not be sent at all), without renewing the lease.
+            same = records.write(wt, check.record, check.oid)
             lref = records.lease_ref(check.fence.name)
-            refspecs.append(f"{renewal}:{lref}")
+            refspecs.append(f"{same}:{lref}")
             leases = {lref: check.oid}
         report = transport.push(wt, remote, refspecs, leases=leases, atomic=check is not None)
         pushes += 1
@@ -156,7 +163,7 @@ def _push(
             lstatus = report.status(records.lease_ref(check.fence.name))
             if lstatus is PushStatus.MOVED:
                 # StaleFence when someone else took it; else we renewed it elsewhere: go on.
-                check = verify(store, check.fence, then=then)
+                check = verify(store, check.fence, agent=agent, then=then)
                 continue
         status = report.status(ref)
         if status is PushStatus.REFUSED:
@@ -238,14 +245,6 @@ def _landed(
 def _backoff(attempt: int) -> None:
     # Full jitter: machines that lost the same race spread out instead of colliding in step.
     time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
-
-
-def _renewed(record: LeaseRecord) -> LeaseRecord:
-    now = time.time()
-    return LeaseRecord(
-        record.name, record.holder, record.host, record.pid, record.acquired_at, now,
-        record.ttl, record.token,
-    )  # fmt: skip
 
 
 def _parent(wt: Worktree, commit: str) -> str | None:

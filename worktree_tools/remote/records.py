@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
+from worktree_tools.core import fields
 from worktree_tools.core.errors import Rejected
 from worktree_tools.core.gitcmd import git
-from worktree_tools.core.repo import EMPTY_TREE, Worktree
+from worktree_tools.core.repo import Worktree
 
 LEASE_PREFIX = "refs/wt/leases/"
 _IDENTITY = {
@@ -31,6 +32,7 @@ class LeaseState(str, Enum):
     HELD = "held"
     EXPIRED = "expired"  # held, but not renewed within its TTL: anyone may take it over
     RELEASED = "released"
+    CORRUPT = "corrupt"  # the ref points at something that is not a valid lease record
 
     @classmethod
     def parse(cls, text: str) -> LeaseState:
@@ -54,24 +56,26 @@ class LeaseRecord:
 
     @classmethod
     def parse(cls, text: str) -> LeaseRecord:
-        """From the JSON a record commit carries; ValueError when it is not a lease record."""
+        """From the JSON a record commit carries; ValueError when it is not a lease record
+        (anyone who can push can plant one: every field is checked, numbers must be finite
+        and in range)."""
         try:
-            data = json.loads(text)
+            data = fields.obj(fields.loads(text))
             record = cls(
-                name=str(data["name"]),
-                holder=str(data["holder"]),
-                host=str(data["host"]),
-                pid=int(data["pid"]),
-                acquired_at=float(data["acquired_at"]),
-                renewed_at=float(data["renewed_at"]),
-                ttl=float(data["ttl"]),
-                token=int(data["token"]),
-                released=bool(data.get("released", False)),
+                name=fields.text(data, "name", max_len=255),
+                holder=fields.text(data, "holder", max_len=255),
+                host=fields.text(data, "host", max_len=255),
+                pid=fields.integer(data, "pid", lo=0, hi=fields.MAX_PID),
+                acquired_at=fields.number(data, "acquired_at"),
+                renewed_at=fields.number(data, "renewed_at"),
+                ttl=fields.number(data, "ttl", lo=0, hi=fields.MAX_TTL),
+                token=fields.integer(data, "token", lo=1),
+                released=fields.flag(data, "released"),
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except ValueError as exc:
             raise ValueError(f"not a lease record: {exc}") from None
-        if record.token < 1 or record.ttl <= 0:
-            raise ValueError("not a lease record: token and ttl must be positive")
+        if record.ttl <= 0:
+            raise ValueError("not a lease record: 'ttl' must be positive")
         return record
 
     @property
@@ -97,19 +101,27 @@ def lease_ref(name: str) -> str:
 
 def write(wt: Worktree, record: LeaseRecord, parent: str | None) -> str:
     """Store `record` as a commit whose parent is the record it replaces; its id."""
-    wt.git(["mktree"], input=b"")  # the empty tree must exist as an object to be pushed
+    # The empty tree, stored (it must exist as an object to be pushed), in this repository's
+    # object format.
+    tree = wt.git(["mktree"], input=b"").out.strip()
     state = "released" if record.released else "held"
     subject = f"wt lease {record.name}: {state} by {record.holder}, token {record.token}"
     body = json.dumps(asdict(record), sort_keys=True)
-    args = ["commit-tree", EMPTY_TREE, "-F", "-"]
+    args = ["commit-tree", tree, "-F", "-"]
     if parent:
         args += ["-p", parent]
     message = f"{subject}\n\n{body}\n".encode()
     return git(args, cwd=wt.toplevel, env=wt.env(**_IDENTITY), input=message).out.strip()
 
 
+class CorruptLease(Rejected):
+    """A lease ref whose commit is not a valid record: nothing acts on it until a person has
+    looked (it is never taken as free, and never replaced by an acquire)."""
+
+
 def read(wt: Worktree, oid: str) -> LeaseRecord:
-    """The record stored in commit `oid`; Rejected when it is not one (someone else's ref)."""
+    """The record stored in commit `oid`; CorruptLease when it is not one (someone else's ref,
+    or a record planted with out-of-range fields)."""
     res = wt.git(["cat-file", "commit", oid], check=False)
     text = res.out.partition("\n\n")[2].partition("\n\n")[2]
     try:
@@ -117,7 +129,10 @@ def read(wt: Worktree, oid: str) -> LeaseRecord:
             raise ValueError(res.err.strip())
         return LeaseRecord.parse(text)
     except ValueError as exc:
-        raise Rejected(
-            f"{oid[:12]} is not a readable lease record ({exc})",
-            fix=f"inspect it: git cat-file -p {oid}",
+        raise CorruptLease(
+            f"lease record {oid} is corrupt ({exc}); nothing was changed",
+            fix=f"inspect it: git cat-file -p {oid}; to discard it (its token history is lost): "
+            f"git update-ref -d {LEASE_PREFIX}NAME (on a remote: git push REMOTE "
+            f":{LEASE_PREFIX}NAME)",
+            record=oid,
         ) from None

@@ -14,7 +14,7 @@ from typing import Protocol
 from worktree_tools.core import agent as agent_mod
 from worktree_tools.core.errors import Rejected
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
-from worktree_tools.core.repo import ZERO_OID, Worktree
+from worktree_tools.core.repo import Worktree, null_oid
 from worktree_tools.remote import records, transport
 from worktree_tools.remote.records import LEASE_PREFIX, LeaseRecord
 from worktree_tools.remote.transport import PushStatus
@@ -71,7 +71,14 @@ class LocalStore:
         ref = records.lease_ref(name)
         with lock:
             res = self.wt.git(
-                ["update-ref", "-m", f"wt lease ({self.agent})", ref, new, expected or ZERO_OID],
+                [
+                    "update-ref",
+                    "-m",
+                    f"wt lease ({self.agent})",
+                    ref,
+                    new,
+                    expected or null_oid(new),
+                ],
                 check=False,
             )
         if res.returncode == 0:

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from worktree_tools.core.errors import InvalidInput, Rejected
 from worktree_tools.core.gitcmd import git
-from worktree_tools.core.repo import ZERO_OID, Worktree
+from worktree_tools.core.repo import Worktree, null_oid
 from worktree_tools.tasks.claims import CLAIM_PREFIX
 from worktree_tools.tasks.model import TASKS_DIR
 
@@ -254,7 +254,7 @@ class LocalStore:
 
     def swap(self, updates: list[RefUpdate]) -> bool:
         self._refuse_if_checked_out()
-        lines = "".join(f"update {u.ref} {u.new} {u.old or ZERO_OID}\n" for u in updates)
+        lines = "".join(f"update {u.ref} {u.new} {u.old or null_oid(u.new)}\n" for u in updates)
         res = self.wt.git(
             ["update-ref", "-m", f"wt task ({self.agent})", "--stdin"],
             input=lines.encode(),

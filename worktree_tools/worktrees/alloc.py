@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, faults
+from worktree_tools.core import events, faults, identity
 from worktree_tools.core.agent import OWNER_FILE, check_name
-from worktree_tools.core.errors import InvalidInput
+from worktree_tools.core.errors import InvalidInput, Outcome, exit_code
 from worktree_tools.core.gitcmd import clean_env
-from worktree_tools.core.repo import ZERO_OID
+from worktree_tools.core.repo import null_oid
+from worktree_tools.env import lifecycle
 from worktree_tools.hooks import run as hookrun
-from worktree_tools.worktrees import gitinfo, lease, records
+from worktree_tools.worktrees import gitinfo, lease, move, placement, records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import Record, RecordState
 
@@ -28,15 +29,35 @@ class AllocRequest:
     task: str | None = None
     owner_pid: int | None = None
     ttl: float | None = None
+    slots: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class AllocResult:
     record: Record
     created: bool
+    warnings: tuple[str, ...] = ()
+    env: lifecycle.EnvReport | None = None
+
+    @property
+    def setup_failed(self) -> bool:
+        return self.env is not None and self.env.setup_failed
 
     def to_json(self) -> dict[str, Any]:
-        return {"outcome": "ok", **self.record.to_json(), "reused": not self.created}
+        data: dict[str, Any] = {
+            "schema_version": 1,
+            "outcome": "setup_failed" if self.setup_failed else "ok",
+            **self.record.to_json(),
+            "worktree": self.record.path,
+            "reused": not self.created,
+            "warnings": list(self.warnings),
+            "env": self.env.to_json() if self.env else None,
+        }
+        if self.setup_failed:
+            data["exit_code"] = exit_code(Outcome.HOOK_FAILED)
+            data["error"] = self.env.setup.message() if self.env and self.env.setup else None
+            data["fix"] = self.env.setup.fix if self.env and self.env.setup else None
+        return data
 
 
 def lock_reason(agent: str) -> str:
@@ -54,14 +75,32 @@ def write_owner_file(admin_dir: Path, agent: str) -> None:
 def alloc(repo: Repo, req: AllocRequest) -> AllocResult:
     """Create (or return) AGENT's worktree. Bad input raises InvalidInput before any change."""
     agent = check_name(req.agent)
-    if req.ttl is not None and req.ttl <= 0:
-        raise InvalidInput("--ttl must be a positive number of seconds")
+    records.require_ttl(req.ttl)
+    env_plan = lifecycle.plan(repo, req.slots)
     with repo.agent_lock(agent):
         with repo.repo_lock():
             existing = records.load(repo.state_dir, agent)
+        warnings: tuple[str, ...] = ()
         if existing is not None:
-            return AllocResult(_reuse(repo, existing, req), created=False)
-        return AllocResult(_create(repo, agent, req), created=True)
+            rec, created = _reuse(repo, existing, req), False
+        else:
+            path = _target_path(repo, agent, req.path, req.cwd)
+            warnings = _placement_warnings(repo, agent, path)
+            rec, created = _create(repo, agent, req, path), True
+        env = lifecycle.after_alloc(repo, rec, env_plan, created=created)
+    return AllocResult(rec, created, warnings, env)
+
+
+def _placement_warnings(repo: Repo, agent: str, path: Path) -> tuple[str, ...]:
+    """An explicit --path inside a .git directory is honoured, with the reason it is a bad idea
+    (a configured wt.worktreeDir there is refused by Repo.placement)."""
+    why = placement.inside_git_dir(path, repo.commondir)
+    if why is None:
+        return ()
+    return (
+        f"{path} is {why}: Jest, Metro, file watchers and search tools skip paths inside .git "
+        f"and will find nothing there; move it with: git wt move {agent}",
+    )
 
 
 def _resolve_base(repo: Repo, base: str | None) -> tuple[str, str]:
@@ -90,11 +129,11 @@ def _target_path(repo: Repo, agent: str, raw: str | None, cwd: Path) -> Path:
     return Path(os.path.normpath(cwd / os.path.expanduser(raw)))
 
 
-def _create(repo: Repo, agent: str, req: AllocRequest) -> Record:
+def _create(repo: Repo, agent: str, req: AllocRequest, path: Path) -> Record:
+    identity.record_baseline(repo.wt)  # the identity the fleet began with (first alloc only)
     base, base_oid = _resolve_base(repo, req.base)
     branch = req.branch or f"{repo.branch_prefix()}{agent}"
     _check_branch(repo, branch)
-    path = _target_path(repo, agent, req.path, req.cwd)
     ttl = req.ttl or repo.default_ttl()
     owner = lease.owner_for(req.owner_pid)
     reason = lock_reason(agent)
@@ -161,7 +200,10 @@ def _add(repo: Repo, path: Path, branch: str, base_oid: str, reason: str) -> Non
             args += ["--", os.fspath(path), branch]
         else:
             args += ["--no-track", "-b", branch, "--", os.fspath(path), base_oid]
-        res = repo.wt.git(args, check=False)
+        from worktree_tools.guard import permit
+
+        with permit.granted(repo.wt):  # alloc's own new branch: the guard lets it pass
+            res = repo.wt.git(args, check=False)
     if res.returncode != 0:
         raise InvalidInput(f"git worktree add refused: {res.err.strip()}")
 
@@ -185,7 +227,7 @@ def _checkout_if_needed(repo: Repo, rec: Record) -> None:
     hookrun.run(
         repo.wt.hooks_dir,
         "post-checkout",
-        [ZERO_OID, head, "1"],
+        [null_oid(head), head, "1"],
         cwd=tree.toplevel,
         env=clean_env(),
     )
@@ -200,11 +242,13 @@ def _reuse(repo: Repo, rec: Record, req: AllocRequest) -> Record:
         )
     if req.branch is not None and req.branch != rec.branch:
         raise InvalidInput(f"{rec.agent!r} already works on branch {rec.branch!r}")
+    rec = move.reconcile(repo, rec)  # a move interrupted by a crash, or done by hand
     if gitinfo.admin_dir_of(Path(rec.path)) is None:
         raise InvalidInput(
             f"{rec.agent!r}'s worktree {rec.path} is missing (removed by hand?)",
             fix="git wt gc (keeps its branch and rescues its commits), then alloc again",
         )
+    records.require_admin_dir(rec, repo.state_dir)
     with repo.repo_lock():
         rec = records.require(repo.state_dir, rec.agent)
         before = lease.state_of(rec)

@@ -16,16 +16,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from worktree_tools.core import fields
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.locks import ADMIN_LOCK, REPO_LOCK, Holder, RecordedLock
 from worktree_tools.core.locks import lock_timeout as resolve_timeout
 from worktree_tools.core.repo import Worktree, discover
-from worktree_tools.worktrees.records import Record
+from worktree_tools.worktrees.records import Record, check_ttl
 
 AGENT_LOCKS = "agent-locks"
 DEFAULT_TTL = 3600.0
 DEFAULT_BRANCH_PREFIX = "wt/"
-DEFAULT_DIR = "wt/trees"  # relative to the common git dir: git and editors ignore .git
 
 
 @dataclass(frozen=True)
@@ -56,27 +56,23 @@ class Repo:
         if raw is None:
             return DEFAULT_TTL
         try:
-            ttl = float(raw)
+            return check_ttl(float(raw), "wt.leaseTtl")
         except ValueError:
-            raise InvalidInput(f"wt.leaseTtl is not a number of seconds: {raw!r}") from None
-        if ttl <= 0:
-            raise InvalidInput(f"wt.leaseTtl must be positive, not {raw!r}")
-        return ttl
+            raise InvalidInput(
+                f"wt.leaseTtl must be more than 0 and at most {fields.MAX_TTL:g} seconds, "
+                f"not {raw!r}",
+                fix="git config wt.leaseTtl 3600",
+            ) from None
 
     def branch_prefix(self) -> str:
         return self.config("wt.branchPrefix") or DEFAULT_BRANCH_PREFIX
 
     def placement(self) -> Path:
         """Where new worktrees go: `wt.worktreeDir` (relative to the main worktree, or
-        absolute), else `<common git dir>/wt/trees`."""
-        raw = self.config("wt.worktreeDir")
-        if not raw:
-            return self.commondir / DEFAULT_DIR
-        path = Path(os.path.expanduser(raw))
-        if not path.is_absolute():
-            main = self.commondir.parent if self.commondir.name == ".git" else self.commondir
-            path = main / path
-        return Path(os.path.normpath(path))
+        absolute), else `../REPO.worktrees` beside the main worktree (see placement.py)."""
+        from worktree_tools.worktrees import placement
+
+        return placement.resolve(self.commondir, self.config(placement.CONFIG_KEY))
 
     def tree(self, rec: Record) -> Worktree:
         """The recorded worktree, for running git inside it with an explicit environment."""

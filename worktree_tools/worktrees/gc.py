@@ -22,6 +22,7 @@ from worktree_tools.core import events, faults
 from worktree_tools.core.errors import LockTimeout, WtError
 from worktree_tools.core.gitlocks import holders
 from worktree_tools.core.locks import WORKTREE_LOCK, Holder, RecordedLock
+from worktree_tools.env import budget, lifecycle
 from worktree_tools.worktrees import gitinfo, lease, records, rescue
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import LeaseState, Record, RecordState
@@ -102,8 +103,10 @@ def gc(
         raise bad[0]  # never guess about a record we cannot read
     result = GcResult(dry_run=dry_run)
     now = time.time()
+    over = budget.select(repo, recs, {r.agent for r in recs if why_collectable(r, now)[1]}, now)
     for rec in recs:
         state, why = why_collectable(rec, now)
+        why = why or over.get(rec.agent)
         item = GcItem(rec.agent, rec.path, rec.branch, state.value, "kept", why or "")
         result.items.append(item)
         if why is None:
@@ -240,6 +243,11 @@ def _collect_locked(
                 + (" ..." if len(left_out) > 5 else "")
             )
     faults.point("wt-gc-rescued")
+    if present and managed:  # after the work is saved: a failing teardown cannot stop that
+        torn = lifecycle.teardown(repo, rec)
+        if torn.message():
+            item.notes.append(str(torn.message()))
+            say(f"wt: {rec.agent}: {torn.message()}")
     _remove(repo, rec, present, managed, cap)
     faults.point("wt-gc-removed")
     item.action = "removed"
@@ -341,9 +349,13 @@ def _settle_branch(repo: Repo, rec: Record, item: GcItem, base: str, say: Say) -
         if not used:
             say(f"wt: kept branch {rec.branch} ({tip[:12]}): its work is not in {rec.base}")
         return
-    res = repo.wt.git(
-        ["update-ref", "-m", f"git wt gc ({rec.agent}): integrated", "-d", ref, tip], check=False
-    )
+    from worktree_tools.guard import permit
+
+    with permit.granted(repo.wt):  # gc's own deletion: the guard lets it pass
+        res = repo.wt.git(
+            ["update-ref", "-m", f"git wt gc ({rec.agent}): integrated", "-d", ref, tip],
+            check=False,
+        )
     if res.returncode == 0:
         item.branch_action = "deleted"
         say(

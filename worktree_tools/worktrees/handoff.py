@@ -133,8 +133,7 @@ def adopt(
     check_name(new, "new agent name")
     if new == agent:
         raise InvalidInput("--as must name a different agent", fix=f"git wt alloc {agent}")
-    if ttl is not None and ttl <= 0:
-        raise InvalidInput("--ttl must be a positive number of seconds")
+    records.require_ttl(ttl)
     with repo.agent_locks(agent, new):
         with repo.repo_lock():
             rec = records.require(repo.state_dir, agent)

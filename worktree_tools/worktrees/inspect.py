@@ -166,7 +166,9 @@ def age_text(seconds: float | None) -> str:
     return f"{seconds / 86400:.0f}d"
 
 
-def table(items: list[Row]) -> str:
+def table(items: list[Row], disk: dict[str, str] | None = None) -> str:
+    """The `list` table; `disk` (path -> size text) adds a DISK column."""
+    disk = disk or {}
     header = (
         "AGENT",
         "LEASE",
@@ -177,6 +179,7 @@ def table(items: list[Row]) -> str:
         "UNTRACKED",
         "AHEAD",
         "HANDOFF",
+        "DISK",
         "PATH",
     )
     lines = [header]
@@ -192,6 +195,7 @@ def table(items: list[Row]) -> str:
                 _num(r.untracked),
                 _num(r.ahead),
                 "yes" if r.handoff else "-",
+                disk.get(r.path, "-"),
                 r.path + (" (missing)" if r.missing else ""),
             )
         )

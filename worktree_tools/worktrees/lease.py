@@ -103,8 +103,7 @@ def heartbeat(
 ) -> tuple[Record, LeaseState]:
     """Renew AGENT's lease. A dead owner is replaced by the caller (the agent came back).
     Returns the new record and the lease state it had before."""
-    if ttl is not None and ttl <= 0:
-        raise InvalidInput("--ttl must be a positive number of seconds")
+    records.require_ttl(ttl)
     with repo.agent_lock(agent), repo.repo_lock():
         rec = records.require(repo.state_dir, agent)
         before = state_of(rec)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import shutil
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -17,8 +18,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import faults
-from worktree_tools.core.errors import InvalidInput
+from worktree_tools.core import faults, fields
+from worktree_tools.core.errors import CorruptState, InvalidInput
 
 VERSION = 1
 RECORDS_DIR = "worktrees"
@@ -26,7 +27,7 @@ OWNER_JSON = "owner.json"
 HANDOFF_JSON = "handoff.json"
 
 
-class CorruptRecord(InvalidInput):
+class CorruptRecord(CorruptState):
     """A record on disk cannot be parsed: nothing is changed until a person looks at it."""
 
 
@@ -47,6 +48,22 @@ class LeaseState(str, Enum):
     BLOCKED = "blocked"
 
 
+def check_ttl(ttl: float, what: str = "--ttl") -> float:
+    """A lease length: more than 0 and at most fields.MAX_TTL seconds, finite. FieldError (a
+    ValueError) otherwise; the one check for options, wt.leaseTtl and records alike."""
+    return fields.bounded(ttl, f"{what} (seconds)", lo=0, lo_open=True, hi=fields.MAX_TTL)
+
+
+def require_ttl(ttl: float | None) -> float | None:
+    """`ttl` (None: unchanged) checked as an option: InvalidInput, nothing changed."""
+    if ttl is None:
+        return None
+    try:
+        return check_ttl(ttl)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
@@ -65,11 +82,10 @@ class Owner:
     def parse(cls, data: Any) -> Owner:
         if not isinstance(data, dict):
             raise ValueError("owner is not an object")
-        started = data.get("started")
         return cls(
-            pid=_int(data["pid"]),
-            started=None if started is None else float(started),
-            host=_str(data["host"]),
+            pid=fields.integer(data, "pid", lo=0, hi=fields.MAX_PID),
+            started=fields.opt_number(data, "started"),
+            host=fields.text(data, "host"),
         )
 
 
@@ -112,17 +128,15 @@ class Record:
                 owner=Owner.parse(data["owner"]),
                 created=_str(data["created"]),
                 heartbeat=_str(data["heartbeat"]),
-                ttl=float(data["ttl"]),
+                ttl=check_ttl(fields.number(data, "ttl", lo=-1e12), "ttl"),
                 state=RecordState(data["state"]),
                 task=_opt_str(data.get("task")),
                 released_at=_opt_str(data.get("released_at")),
                 adopted_from=_opt_str(data.get("adopted_from")),
-                forced=bool(data.get("forced", False)),
+                forced=fields.flag(data, "forced"),
             )
             parse_time(rec.created)
             parse_time(rec.heartbeat)
-            if rec.ttl <= 0:
-                raise ValueError("ttl must be positive")
         except (KeyError, ValueError, TypeError) as exc:
             raise _corrupt(where, exc) from None
         if rec.agent != where.parent.name:
@@ -215,9 +229,12 @@ def _list_of_dicts(value: Any) -> list[dict[str, str]]:
 
 
 def _corrupt(where: Path, exc: Exception) -> CorruptRecord:
+    quoted = shlex.quote(os.fspath(where))
     return CorruptRecord(
-        f"record {where} is corrupt ({type(exc).__name__}: {exc}); nothing was changed",
-        fix=f"inspect it (git wt log shows its history), then repair or move away {where}",
+        os.fspath(where),
+        f"{type(exc).__name__}: {exc}",
+        fix=f"inspect it (git wt log shows its history), then repair it or move it away: "
+        f"mv {quoted} {quoted}.corrupt",
         record=os.fspath(where),
     )
 
@@ -255,21 +272,38 @@ def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
         os.close(dfd)
 
 
+_MISSING = object()
+
+
 def _load_json(path: Path) -> Any:
+    """The decoded file; _MISSING only when there is no file. A file holding `null`, a
+    directory, bytes that are not UTF-8 or JSON: CorruptRecord (never taken as absent)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return None
+        return _MISSING
+    except OSError as exc:
+        raise _corrupt(path, exc) from None
     try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        return fields.loads(raw)
+    except ValueError as exc:
         raise _corrupt(path, exc) from None
 
 
 def load(state_dir: Path, agent: str) -> Record | None:
     path = agent_dir(state_dir, agent) / OWNER_JSON
     data = _load_json(path)
-    return None if data is None else Record.parse(data, path)
+    return None if data is _MISSING else Record.parse(data, path)
+
+
+def require_admin_dir(rec: Record, state_dir: Path) -> Path:
+    """The record's worktree admin dir, which must exist (git keeps it while the worktree
+    is registered); CorruptRecord naming the record otherwise, before anything is written."""
+    admin = Path(rec.admin_dir)
+    if not admin.is_dir():
+        where = agent_dir(state_dir, rec.agent) / OWNER_JSON
+        raise _corrupt(where, ValueError(f"admin_dir {rec.admin_dir} is not a directory"))
+    return admin
 
 
 def require(state_dir: Path, agent: str) -> Record:
@@ -290,7 +324,7 @@ def save(state_dir: Path, rec: Record) -> None:
 def load_handoff(state_dir: Path, agent: str) -> Handoff | None:
     path = agent_dir(state_dir, agent) / HANDOFF_JSON
     data = _load_json(path)
-    return None if data is None else Handoff.parse(data, path)
+    return None if data is _MISSING else Handoff.parse(data, path)
 
 
 def save_handoff(state_dir: Path, handoff: Handoff) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import GitResult, git
-from worktree_tools.core.repo import ZERO_OID, Worktree
+from worktree_tools.core.repo import Worktree, null_oid
 from worktree_tools.worktrees import gitinfo
 from worktree_tools.worktrees.common import Repo
 
@@ -155,7 +155,7 @@ def save(repo: Repo, cap: Capture, agent: str, meta: dict[str, Any]) -> Rescue:
         env=_IDENTITY,
     ).out.strip()
     ref = PREFIX + rid
-    repo.wt.git(["update-ref", "-m", f"git wt rescue ({agent})", ref, commit, ZERO_OID])
+    repo.wt.git(["update-ref", "-m", f"git wt rescue ({agent})", ref, commit, null_oid(commit)])
     return Rescue(rid, ref, commit, cap.head, index_commit, full)
 
 
@@ -199,7 +199,7 @@ def restore(repo: Repo, rid: str, to: Path | None) -> tuple[Rescue, Path, str | 
     """Recreate the rescued worktree at `to` (default: where it was). Returns the rescue, the
     new worktree's path and the branch it is on (None: detached at the rescued HEAD)."""
     item = find(repo, rid)
-    if len(item.commit) != 40 or not item.head:
+    if len(item.commit) not in (40, 64) or not item.head:
         raise InvalidInput(f"rescue {rid!r} is not a rescue commit")
     dest = to or Path(str(item.meta.get("path") or ""))
     if not str(dest):

@@ -1,0 +1,131 @@
+"""Typed fields of untrusted records (files and refs that agents, crashes and peers write).
+
+Every record kind has one validating classmethod; these are the checks it is made of. Each
+raises `FieldError` (a ValueError) naming the field, so a parser can turn any of them into one
+"corrupt record" error with its path. JSON's own quirks are refused here: `NaN`, `Infinity`
+and `1e400` decode to floats that are not finite, and `true` is an int to Python.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+# Far beyond any pid, token or count we write, and well inside what float() and C can hold.
+MAX_INT = 2**62
+MAX_PID = 2**31 - 1  # pid_t; os.kill() refuses anything larger
+# The longest lease, for worktrees (`git wt alloc --ttl`, wt.leaseTtl) and named leases alike.
+MAX_TTL = 7 * 24 * 3600.0
+# The longest wait or period: --lock-timeout ($WT_LOCK_TIMEOUT), --interval, --lock-threshold.
+MAX_WAIT = 7 * 24 * 3600.0
+
+
+class FieldError(ValueError):
+    """A field is missing, of the wrong type or out of range."""
+
+
+def loads(raw: bytes | str) -> Any:
+    """JSON from bytes that must be UTF-8; NaN/Infinity literals are refused, not decoded."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FieldError(f"not UTF-8 (byte {exc.start})") from None
+    try:
+        return json.loads(raw, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise FieldError(f"not JSON ({exc.msg} at char {exc.pos})") from None
+    except RecursionError:
+        raise FieldError("not JSON (nested too deep)") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise FieldError(f"{name} is not a JSON number")
+
+
+def obj(value: Any, what: str = "record") -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise FieldError(f"{what} is {_kind(value)}, not an object")
+    return value
+
+
+def _get(data: dict[str, Any], key: str) -> Any:
+    if key not in data:
+        raise FieldError(f"{key!r} is missing")
+    return data[key]
+
+
+def text(data: dict[str, Any], key: str, *, max_len: int = 4096) -> str:
+    value = _get(data, key)
+    if not isinstance(value, str):
+        raise FieldError(f"{key!r} is {_kind(value)}, not a string")
+    if len(value) > max_len:
+        raise FieldError(f"{key!r} is longer than {max_len} characters")
+    return value
+
+
+def opt_text(data: dict[str, Any], key: str, *, max_len: int = 4096) -> str | None:
+    return None if data.get(key) is None else text(data, key, max_len=max_len)
+
+
+def integer(data: dict[str, Any], key: str, *, lo: int = 0, hi: int = MAX_INT) -> int:
+    value = _get(data, key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FieldError(f"{key!r} is {_kind(value)}, not an integer")
+    if not lo <= value <= hi:
+        raise FieldError(f"{key!r} is {value}, outside {lo}..{hi}")
+    return value
+
+
+def number(data: dict[str, Any], key: str, *, lo: float = 0.0, hi: float = 1e12) -> float:
+    """A finite number (int or float) in lo..hi; epoch seconds fit the default range."""
+    value = _get(data, key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FieldError(f"{key!r} is {_kind(value)}, not a number")
+    if isinstance(value, int) and abs(value) > MAX_INT:
+        raise FieldError(f"{key!r} is out of range")
+    result = float(value)
+    if not math.isfinite(result) or not lo <= result <= hi:
+        raise FieldError(f"{key!r} is {value!r}, outside {lo:g}..{hi:g}")
+    return result
+
+
+def opt_number(
+    data: dict[str, Any], key: str, *, lo: float = 0.0, hi: float = 1e12
+) -> float | None:
+    return None if data.get(key) is None else number(data, key, lo=lo, hi=hi)
+
+
+def bounded(value: float, what: str, *, lo: float, hi: float, lo_open: bool = False) -> float:
+    """`value` if it is a finite number in lo..hi (above lo when `lo_open`); FieldError saying
+    what is allowed otherwise. The one check behind every numeric option and setting."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FieldError(f"{what} must be a number, not {value!r}")
+    lowest = f"more than {lo:g}" if lo_open else f"{lo:g} or more"
+    if not math.isfinite(value) or value < lo or (lo_open and value == lo) or value > hi:
+        raise FieldError(f"{what} must be {lowest} and at most {hi:g}, not {value!r}")
+    return value
+
+
+def flag(data: dict[str, Any], key: str, default: bool = False) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise FieldError(f"{key!r} is {_kind(value)}, not true or false")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    return {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)

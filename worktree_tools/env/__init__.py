@@ -1,0 +1,1 @@
+"""Worktree environments: ignored files brought along, setup/teardown, slots, disk."""
