@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from worktree_tools.cli._common import run_guarded
+from worktree_tools.cli._common import TOKEN, run_guarded
 from worktree_tools.cli.task_common import Run, alloc_worktree, claim_text, opts, out, owner_opts
 
 
@@ -64,7 +64,7 @@ def claim_cmd(
 
 @click.command("heartbeat")
 @click.argument("task_id")
-@click.option("--token", type=int, help="Refuse (exit 6) unless the claim still has this token.")
+@click.option("--token", type=TOKEN, help="Refuse (exit 6) unless the claim still has this token.")
 @owner_opts
 @opts(holder=True)
 def heartbeat_cmd(
@@ -94,7 +94,7 @@ def heartbeat_cmd(
 
 @click.command("release")
 @click.argument("task_id")
-@click.option("--token", type=int, help="Refuse (exit 6) unless the claim still has this token.")
+@click.option("--token", type=TOKEN, help="Refuse (exit 6) unless the claim still has this token.")
 @click.option("--note", help="What remains to be done.")
 @click.option("--next", "next_step", help="The concrete next step.")
 @click.option("--blocker", "blockers", multiple=True, help="What blocks (repeatable).")
@@ -131,7 +131,7 @@ def release_cmd(
 
 @click.command("done")
 @click.argument("task_id")
-@click.option("--token", type=int, required=True, help="The claim's fencing token.")
+@click.option("--token", type=TOKEN, required=True, help="The claim's fencing token.")
 @opts(holder=True)
 def done_cmd(
     task_id: str,

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from worktree_tools.cli._common import emit, timeout_option
+from worktree_tools.cli._common import PID, SECONDS, TTL, emit, timeout_option
 
 PREFIX = "wt:"
 
@@ -24,7 +24,7 @@ def opts(*, holder: bool = False, writes: bool = True) -> Callable[[Any], Any]:
         if writes:
             f = click.option(
                 "--lock-timeout",
-                type=float,
+                type=SECONDS,
                 default=None,
                 callback=timeout_option,
                 show_default="30, or $WT_LOCK_TIMEOUT",
@@ -39,10 +39,10 @@ def opts(*, holder: bool = False, writes: bool = True) -> Callable[[Any], Any]:
 
 def owner_opts(f: Any) -> Any:
     f = click.option(
-        "--ttl", type=float, help="Claim lease in seconds (default: wt.task.ttl or 1800)."
+        "--ttl", type=TTL, help="Claim lease in seconds (default: wt.task.ttl or 1800)."
     )(f)
     return click.option(
-        "--owner-pid", type=int, help="Owner process (default: the calling agent; 0: none)."
+        "--owner-pid", type=PID, help="Owner process (default: the calling agent; 0: none)."
     )(f)
 
 

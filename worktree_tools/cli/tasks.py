@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from worktree_tools.cli._common import run_guarded
+from worktree_tools.cli._common import Number, run_guarded
 from worktree_tools.cli.task_claims import CLAIM_COMMANDS
 from worktree_tools.cli.task_common import (
     PREFIX,
@@ -19,6 +19,8 @@ from worktree_tools.cli.task_common import (
     opts,
     out,
 )
+
+PRIORITY = Number(int, lo=0, hi=9, unit="0, the most urgent, to 9")
 
 
 @click.group("task")
@@ -29,7 +31,7 @@ def task_group() -> None:
 @task_group.command("add")
 @click.argument("title")
 @click.option("--id", "task_id", help="Task id (default: T1, T2, ...).")
-@click.option("--priority", type=click.IntRange(0, 9), default=2, show_default=True,
+@click.option("--priority", type=PRIORITY, default=2, show_default=True,
               help="0 is the most urgent.")  # fmt: skip
 @click.option("--depends-on", "depends_on", multiple=True, help="A task to finish first.")
 @click.option("--body", help="Free text below the front matter.")
@@ -205,7 +207,7 @@ def unblock_cmd(
 @task_group.command("edit")
 @click.argument("task_id")
 @click.option("--title")
-@click.option("--priority", type=click.IntRange(0, 9))
+@click.option("--priority", type=PRIORITY)
 @click.option("--depends-on", "depends_on", multiple=True, help="Replace the dependencies.")
 @click.option("--no-depends", is_flag=True, help="Remove every dependency.")
 @click.option("--body", help="Replace the free text.")

@@ -31,14 +31,14 @@ from worktree_tools.core.fields import MAX_WAIT
 )
 @click.option(
     "--task-blocked-after",
-    type=click.FloatRange(min=0.0),
+    type=SECONDS,
     default=4 * 3600.0,
     show_default=True,
     help="Report a task blocked on a human for longer than this many seconds.",
 )
 @click.option(
     "--task-idle-after",
-    type=click.FloatRange(min=0.0),
+    type=SECONDS,
     default=3600.0,
     show_default=True,
     help="Report a claimed task with no commit on its branch for this many seconds.",
