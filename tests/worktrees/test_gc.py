@@ -64,7 +64,8 @@ def test_plain_git_loses_work_that_gc_rescues(repo: Path, tmp_path: Path) -> Non
     assert item["action"] == "removed" and item["lease"] == "owner-dead"
     assert not path.exists()
     assert f"restore with: git wt rescue restore {item['rescue']}" in res.stderr
-    assert "not saved (ignored by .gitignore): 1 path(s)" in res.stderr and "build/" in res.stderr
+    assert "not saved (ignored by .gitignore and regenerable" in res.stderr
+    assert "1 path(s)" in res.stderr and "build/" in res.stderr
     del before_files["build/out.o"]
     assert not record_path(repo, "a1").parent.exists()
     [saved] = rescues(repo)

@@ -320,9 +320,21 @@ def gc_cmd(dry_run: bool, include_unmanaged: bool, as_json: bool) -> int:
             names = ", ".join(f"{i.agent} ({i.reason})" for i in busy)
             raise LockTimeout(
                 f"skipped, nothing changed for: {names}",
-                fix="retry git wt gc when the commit has finished",
+                fix="retry git wt gc once the commit or process it names has finished",
                 **result.to_json(),
             )
+        left = [i for i in result.items if i.left_behind]
+        if left:
+            # removed from its place, but a directory still being written stays beside it
+            from worktree_tools.core.errors import Outcome, exit_code
+
+            names = ", ".join(f"{i.agent} ({', '.join(i.left_behind[:3])})" for i in left)
+            message = f"left in place because something still writes there: {names}"
+            fix = "git wt gc (again, once nothing writes there; git wt doctor lists them)"
+            payload = {**result.to_json(), "outcome": Outcome.ATTENTION.value}
+            emit({**payload, "error": message, "fix": fix}, as_json, gc_text(result))
+            _say(f"git wt gc: attention: {message}")
+            return exit_code(Outcome.ATTENTION)
         emit(result.to_json(), as_json, gc_text(result))
         return 0
 

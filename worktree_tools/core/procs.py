@@ -6,6 +6,7 @@ Anything we cannot read counts as alive: a lock is judged stale only on proof.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,3 +106,33 @@ def git_processes_in(
 
 def _slash(path: Path | str) -> str:
     return os.fspath(path).rstrip("/") + "/"
+
+
+def processes_in(root: Path) -> list[ProcRef]:
+    """Live processes (but this one) whose working directory, root or an open file or
+    directory is `root` or inside it: they may still write there, whatever its name becomes.
+    Another user's processes cannot be read and are not counted."""
+    import psutil
+
+    top = os.path.realpath(root).rstrip("/")  # the kernel reports resolved paths
+    inside = top + "/"
+    found: list[ProcRef] = []
+    for proc in psutil.process_iter(["pid", "name", "cmdline"]):
+        if proc.pid == os.getpid():
+            continue
+        try:
+            paths = [proc.cwd()]
+            fds = f"/proc/{proc.pid}/fd"
+            if os.path.isdir(fds):
+                paths.append(os.readlink(f"/proc/{proc.pid}/root"))
+                for fd in os.listdir(fds):
+                    with contextlib.suppress(OSError):
+                        paths.append(os.readlink(f"{fds}/{fd}"))
+            else:
+                paths += [f.path for f in proc.open_files()]
+        except (psutil.Error, OSError):
+            continue
+        if any(p == top or p.startswith(inside) for p in paths):
+            cmd = " ".join(proc.info.get("cmdline") or [])[:200]
+            found.append(ProcRef(proc.pid, proc.info.get("name") or "", cmd))
+    return found

@@ -24,7 +24,7 @@ PREFIX = "wt:"
 
 @dataclass
 class Finding:
-    kind: str  # stale_lock | stranded_patch | leaked_config | orphan_hook | live_lock
+    kind: str  # stale_lock | stranded_patch | leaked_config | orphan_hook | live_lock | gc_leftover
     subject: str
     detail: str
     fixable: bool
@@ -88,7 +88,34 @@ def examine(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
     findings += _orphans(wt, dirs, fix=fix, agent=agent)
     findings += _patches(wt, dirs, fix=fix, agent=agent)
     findings += config_findings(wt, linked=len(dirs) > 1, fix=fix, agent=agent)
+    findings += gc_leftovers(wt, dirs)
     return findings
+
+
+def gc_leftovers(wt: Worktree, dirs: list[tuple[Path, Path]]) -> list[Finding]:
+    """Directories a killed (or hindered) gc left renamed aside: their files may be the only
+    copy of someone's work. `git wt gc` saves and removes them (never doctor)."""
+    from worktree_tools.worktrees import leftovers
+    from worktree_tools.worktrees.common import Repo
+
+    near = [Repo(wt, "doctor", 0.0).placement(), *(top.parent for top, _gitdir in dirs)]
+    out: list[Finding] = []
+    for lo in leftovers.find(wt.state_dir, leftovers.places(wt.state_dir, near)):
+        owner = f"{lo.agent}'s worktree" if lo.agent else "the worktree"
+        out.append(
+            Finding(
+                "gc_leftover",
+                os.fspath(lo.aside),
+                f"{owner} {lo.path} was renamed aside by gc pid {lo.pid}, which did not finish; "
+                "its files are still there: run `git wt gc` to save them in a rescue ref and "
+                "remove the directory",
+                fixable=False,
+                extra=lo.to_json(),
+            )
+        )
+    for where, message in leftovers.corrupt(wt.state_dir):
+        out.append(Finding("gc_leftover", where, message, fixable=False))
+    return out
 
 
 Candidate = tuple[Path, list[Path], list[Path]]  # lock, where holders work, nested exceptions

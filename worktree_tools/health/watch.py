@@ -55,6 +55,7 @@ class Kind(str, Enum):
     TASK_IDLE = "task_idle"
     TASK_CORRUPT = "task_corrupt"
     DISK_OVER_BUDGET = "disk_over_budget"
+    GC_LEFTOVER = "gc_leftover"
 
 
 class Change(str, Enum):
@@ -300,6 +301,8 @@ class Scanner:
                 out.append(Finding(Kind.ORPHAN_HOOK, f.subject, f.detail, data=extra))
             elif f.kind == "leaked_config":
                 out.append(Finding(Kind.LEAKED_CONFIG, f.subject, f.detail, data=extra))
+            elif f.kind == "gc_leftover":
+                out.append(Finding(Kind.GC_LEFTOVER, f.subject, f.detail, data=extra))
             elif f.kind == "corrupt_record":
                 out.append(Finding(Kind.CORRUPT_RECORD, f.subject, f.detail, data=extra))
         self._stale = stale_now

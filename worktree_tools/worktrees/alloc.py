@@ -14,7 +14,7 @@ from worktree_tools.core.gitcmd import clean_env
 from worktree_tools.core.repo import null_oid
 from worktree_tools.env import lifecycle
 from worktree_tools.hooks import run as hookrun
-from worktree_tools.worktrees import gitinfo, lease, move, placement, records
+from worktree_tools.worktrees import gitinfo, lease, location, move, placement, records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import Record, RecordState
 
@@ -154,6 +154,7 @@ def _create(repo: Repo, agent: str, req: AllocRequest, path: Path) -> Record:
     if admin is None:
         raise InvalidInput(f"git did not create a worktree at {path}")
     write_owner_file(admin, agent)
+    location.remember(admin, path)  # tells a later move by hand from a deletion
     stamp = records.now_iso()
     rec = Record(
         agent=agent,

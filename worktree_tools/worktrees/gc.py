@@ -3,48 +3,30 @@
 A worktree is collected when its owner is provably dead, its lease expired (and its owner is
 not provably alive here), or it was released as done. Before removal, uncommitted work and
 unmerged commits go to a rescue ref; the branch is deleted only when its work is integrated
-into the base. A worktree whose wt-commit lock is held (a commit in progress) or in which git
-holds index.lock is skipped, untouched. Worktrees without a record are never touched.
+into the base. A worktree whose wt-commit lock is held (a commit in progress), in which git
+holds index.lock, or in which a live process works (its current directory or an open file) is
+skipped, untouched. Work is judged by content (snapshot.py), never by git's index flags or stat
+cache. A path is collected only while it is provably the record's worktree (location.py): a
+path now used by another worktree is never touched, and a worktree moved by hand is kept.
+Worktrees without a record are never touched (unless --include-unmanaged).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, faults
-from worktree_tools.core.errors import LockTimeout, WtError
-from worktree_tools.core.gitlocks import holders
-from worktree_tools.core.locks import WORKTREE_LOCK, Holder, RecordedLock
-from worktree_tools.env import budget, lifecycle
-from worktree_tools.worktrees import gitinfo, lease, records, rescue
+from worktree_tools.core import events
+from worktree_tools.core.errors import WtError
+from worktree_tools.env import budget
+from worktree_tools.worktrees import gitinfo, lease, location, records, remove, rescue
+from worktree_tools.worktrees.collect import GcItem, Say, collect, main_toplevel
 from worktree_tools.worktrees.common import Repo
+from worktree_tools.worktrees.location import Presence
 from worktree_tools.worktrees.records import LeaseState, Record, RecordState
-
-Say = Callable[[str], None]
-
-
-@dataclass
-class GcItem:
-    agent: str
-    path: str
-    branch: str
-    lease: str
-    action: str  # removed, would-remove, kept, skipped
-    reason: str
-    rescue: str | None = None
-    branch_action: str | None = None  # deleted, kept
-    branch_oid: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 @dataclass
@@ -52,6 +34,7 @@ class GcResult:
     dry_run: bool
     items: list[GcItem] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
+    moved: list[dict[str, str | None]] = field(default_factory=list)
 
     @property
     def busy(self) -> list[GcItem]:
@@ -67,6 +50,7 @@ class GcResult:
             "dry_run": self.dry_run,
             "worktrees": [i.to_json() for i in self.items],
             "pruned": self.pruned,
+            "moved": self.moved,
         }
 
 
@@ -102,6 +86,20 @@ def gc(
     if bad:
         raise bad[0]  # never guess about a record we cannot read
     result = GcResult(dry_run=dry_run)
+    main = main_toplevel(repo)
+    with repo.admin_lock():
+        listed = gitinfo.worktree_list(repo.wt)
+    for entry in [] if dry_run else listed[1:]:
+        admin = gitinfo.admin_dir_of(Path(entry.path))
+        if admin is not None:
+            location.remember(admin, Path(entry.path))  # so a later move can be told apart
+    if not dry_run:
+        near = [repo.placement(), *(Path(e.path).parent for e in listed)]
+        near += [Path(r.path).parent for r in recs]
+        for lo, action, reason in remove.sweep(repo, near, say):
+            result.items.append(
+                GcItem(lo.agent or "-", str(lo.aside), "", "leftover", action, reason)
+            )
     now = time.time()
     over = budget.select(repo, recs, {r.agent for r in recs if why_collectable(r, now)[1]}, now)
     for rec in recs:
@@ -109,12 +107,15 @@ def gc(
         why = why or over.get(rec.agent)
         item = GcItem(rec.agent, rec.path, rec.branch, state.value, "kept", why or "")
         result.items.append(item)
-        if why is None:
+        where = location.locate(rec, main=main)
+        if where.presence is Presence.MOVED:
+            _moved(repo, rec, item, where, dry_run, say)
+        elif why is None:
             item.reason = _keep_reason(rec, state)
         elif dry_run:
-            _plan(repo, rec, item)
+            _plan(repo, rec, item, where)
         else:
-            _collect(repo, rec, item, say)
+            collect(repo, rec, item, say, main=main)
     if include_unmanaged:
         from worktree_tools.worktrees.unmanaged import unmanaged_records
 
@@ -124,251 +125,61 @@ def gc(
             if locked is not None:
                 item.reason = f"locked by someone else ({locked or 'no reason given'})"
             elif dry_run:
-                _plan(repo, rec, item)
+                _plan(repo, rec, item, location.locate(rec, managed=False, main=main))
             else:
                 item.reason = "unmanaged worktree, collected on request (--include-unmanaged)"
-                _collect(repo, rec, item, say, managed=False)
-    result.pruned = _prune(repo, dry_run)
+                collect(repo, rec, item, say, managed=False, main=main)
+    with repo.admin_lock():
+        result.pruned, result.moved = remove.prune(repo, dry_run, say)
     return result
 
 
-def _plan(repo: Repo, rec: Record, item: GcItem) -> None:
+def _moved(
+    repo: Repo, rec: Record, item: GcItem, where: location.Where, dry_run: bool, say: Say
+) -> None:
+    """A worktree moved by hand: kept, and made usable where it is now when it can be found."""
+    item.action = "kept"
+    dest = where.moved_to
+    item.moved_to = None if dest is None else os.fspath(dest)
+    if dest is None:
+        item.reason = (
+            f"moved by hand (its files still exist elsewhere; {where.detail or 'place unknown'})"
+            "; run `git worktree repair` inside it"
+        )
+        return
+    item.reason = f"moved by hand to {dest}"
+    if dry_run:
+        return
+    with repo.agent_lock(rec.agent), repo.admin_lock():
+        repo.wt.git(["worktree", "repair", os.fspath(dest)], check=False)
+        with repo.repo_lock():
+            fresh = records.load(repo.state_dir, rec.agent)
+            if fresh == rec:
+                records.save(repo.state_dir, rec.with_changes(path=os.fspath(dest)))
+                events.append(
+                    repo.state_dir, "moved", rec.agent, outcome="moved", path=os.fspath(dest),
+                    previous_path=rec.path, branch=rec.branch,
+                )  # fmt: skip
+    say(f"wt: {rec.agent}'s worktree was moved by hand from {rec.path} to {dest}; kept, and "
+        "git's registry and its record now say where it is")  # fmt: skip
+
+
+def _plan(repo: Repo, rec: Record, item: GcItem, where: location.Where) -> None:
     item.action = "would-remove"
+    present = where.presence is Presence.HERE
     tree = repo.tree(rec)
     base = gitinfo.base_commit(repo.wt, rec.base, rec.base_oid)
-    head = gitinfo.rev(tree, "HEAD") if Path(rec.path).exists() else None
+    head = gitinfo.rev(tree, "HEAD") if present else None
     head = head or gitinfo.rev(repo.wt, f"refs/heads/{rec.branch}")
-    dirt = gitinfo.dirt(tree) if Path(rec.path).exists() else None
-    dirty = dirt is not None and dirt.dirty + dirt.untracked > 0
+    dirty = False
+    if present:
+        try:
+            dirty = rescue.capture(repo, tree, write=False).dirty
+        except WtError:
+            dirty = True
     unmerged = head is not None and not gitinfo.integrated(repo.wt, head, base)
     if dirty or unmerged:
         item.rescue = "(would rescue)"
+    if where.presence is Presence.FOREIGN:
+        item.notes.append(f"its path is no longer its worktree ({where.detail}): left alone")
     item.branch_action = "keep" if unmerged else "delete"
-
-
-def _collect(repo: Repo, rec: Record, item: GcItem, say: Say, *, managed: bool = True) -> None:
-    with repo.agent_lock(rec.agent):
-        present = os.path.isdir(rec.path)
-        # Lock only a live admin dir: RecordedLock would create a missing one, and git would
-        # then see a broken worktree entry.
-        lockable = present and os.path.isdir(rec.admin_dir)
-        wlock = RecordedLock(
-            Path(rec.admin_dir) / WORKTREE_LOCK,
-            "worktree lock",
-            Holder.me(repo.actor),
-            time.monotonic(),  # never wait: an owner mid-commit is simply skipped
-        )
-        try:
-            if lockable:
-                wlock.__enter__()
-        except LockTimeout:
-            item.action, item.reason = "skipped", "a wt-commit is in progress in it"
-            return
-        try:
-            _collect_locked(repo, rec, item, say, present, managed)
-        except _NotRemoved as err:
-            item.action, item.reason = "failed", str(err)
-            say(f"wt: kept {rec.path} of {rec.agent}: {err}")
-        finally:
-            if lockable:
-                # its directory may be gone with the worktree
-                with contextlib.suppress(OSError):
-                    wlock.__exit__(None, None, None)
-
-
-class _NotRemoved(Exception):
-    """This worktree cannot be collected safely; it is left as it was."""
-
-
-def _collect_locked(
-    repo: Repo, rec: Record, item: GcItem, say: Say, present: bool, managed: bool
-) -> None:
-    # Check, lock, check again: the owner may have renewed or reactivated meanwhile.
-    with repo.repo_lock():
-        fresh = records.load(repo.state_dir, rec.agent) if managed else rec
-    if fresh is None or fresh != rec:
-        item.action, item.reason = "kept", "its record changed while gc ran"
-        return
-    tree = repo.tree(rec)
-    if present:
-        held, who = holders(tree.gitdir / "index.lock", [tree.toplevel, tree.gitdir])
-        if held:
-            item.action, item.reason = "skipped", f"git is running in it ({who})"
-            return
-    base = gitinfo.base_commit(repo.wt, rec.base, rec.base_oid)
-    tip = gitinfo.rev(repo.wt, f"refs/heads/{rec.branch}")
-    if present:
-        try:
-            cap = rescue.capture(repo, tree)
-        except WtError as err:  # an unreadable file, say: then it cannot be saved
-            raise _NotRemoved(f"its work could not be saved: {err.message}") from None
-        nested = rescue.nested_repositories(repo, cap)
-        if nested:
-            raise _NotRemoved(
-                "it holds a nested git repository whose content a rescue cannot keep: "
-                + ", ".join(nested[:5])
-                + " (move it out or commit it, then run gc again)"
-            )
-    elif tip is not None:
-        tip_tree = repo.wt.git(["rev-parse", f"{tip}^{{tree}}"]).out.strip()
-        cap = rescue.Capture(tip, tip_tree, tip_tree, tip_tree, False)
-        item.notes.append("its directory was removed by hand: only its commits could be saved")
-    else:
-        cap = None
-    if cap is not None:
-        _rescue_if_needed(repo, rec, item, cap, base, say)
-        # An owner not proven dead (another host, an expired lease) may still be writing:
-        # look again, and save again whatever changed, until two looks agree.
-        looks = 3 if present and item.lease != LeaseState.OWNER_DEAD.value else 0
-        for _ in range(looks):
-            again = rescue.capture(repo, tree)
-            if again == cap:
-                break
-            item.notes.append("the worktree changed while gc saved it: saved again")
-            cap = again
-            _rescue_if_needed(repo, rec, item, cap, base, say)
-        else:
-            if looks:
-                raise _NotRemoved(
-                    "it kept changing while gc saved it (its owner may still be writing); "
-                    "what was saved stays under its rescue refs"
-                )
-    if present:
-        left_out = gitinfo.ignored(tree)
-        if left_out:
-            item.notes.append(f"ignored paths not saved: {', '.join(left_out[:20])}")
-            say(
-                f"wt: not saved (ignored by .gitignore): {len(left_out)} path(s) in {rec.path}: "
-                + ", ".join(left_out[:5])
-                + (" ..." if len(left_out) > 5 else "")
-            )
-    faults.point("wt-gc-rescued")
-    if present and managed:  # after the work is saved: a failing teardown cannot stop that
-        torn = lifecycle.teardown(repo, rec)
-        if torn.message():
-            item.notes.append(str(torn.message()))
-            say(f"wt: {rec.agent}: {torn.message()}")
-    _remove(repo, rec, present, managed, cap)
-    faults.point("wt-gc-removed")
-    item.action = "removed"
-    say(f"wt: removed worktree {rec.path} of {rec.agent} ({item.reason})")
-    _settle_branch(repo, rec, item, base, say)
-    with repo.repo_lock():
-        handoff = records.load_handoff(repo.state_dir, rec.agent) if managed else None
-        if managed:
-            records.delete(repo.state_dir, rec.agent)
-        events.append(
-            repo.state_dir,
-            "gc_remove",
-            rec.agent,
-            outcome="removed",
-            why=item.reason,
-            reason=item.reason,
-            rescue=item.rescue,
-            branch=rec.branch,
-            branch_action=item.branch_action,
-            branch_oid=item.branch_oid,
-            record=rec.to_json() if managed else None,
-            managed=managed,
-            path=rec.path,
-            handoff=handoff.to_json() if handoff else None,
-        )
-
-
-def _rescue_if_needed(
-    repo: Repo, rec: Record, item: GcItem, cap: rescue.Capture, base: str, say: Say
-) -> None:
-    unmerged = not gitinfo.integrated(repo.wt, cap.head, base)
-    if not (cap.dirty or unmerged):
-        return
-    meta = {
-        "reason": item.reason,
-        "path": rec.path,
-        "branch": rec.branch,
-        "base": rec.base,
-        "task": rec.task,
-        "uncommitted": cap.dirty,
-        "unmerged": unmerged,
-    }
-    try:
-        saved = rescue.save(repo, cap, rec.agent, meta)
-    except WtError as err:
-        raise _NotRemoved(f"its work could not be saved: {err.message}") from None
-    item.rescue = saved.id
-    what = " and ".join(
-        w for w, on in (("uncommitted changes", cap.dirty), ("unmerged commits", unmerged)) if on
-    )
-    say(
-        f"wt: rescued {rec.agent}'s work ({what}) as {saved.ref}; "
-        f"restore with: git wt rescue restore {saved.id}"
-    )
-
-
-def _remove(
-    repo: Repo, rec: Record, present: bool, managed: bool, saved: rescue.Capture | None
-) -> None:
-    """Remove the worktree without ever deleting bytes that were not saved.
-
-    The directory is first renamed aside (atomic; a writer using its path now fails instead of
-    writing into a directory about to vanish), captured once more and compared with what was
-    saved; only then is it deleted and git's registry pruned. If it differs, it is renamed back.
-    (`git worktree remove --force` is not atomic: it deletes files, then may fail.)"""
-    with repo.admin_lock():
-        if present:
-            path = Path(rec.path)
-            aside = path.with_name(f".{path.name}.wt-gc-{os.getpid()}")
-            os.rename(path, aside)
-            moved = repo.tree(rec)
-            moved = type(moved)(aside, moved.gitdir, moved.commondir, moved.hooks_dir)
-            try:
-                now = rescue.capture(repo, moved) if saved is not None else None
-            except WtError:
-                now = None
-            if saved is not None and now != saved:
-                os.rename(aside, path)
-                raise _NotRemoved("it changed while gc removed it; put back as it was")
-            repo.wt.git(["worktree", "unlock", rec.path], check=False)
-            shutil.rmtree(aside)
-        else:
-            repo.wt.git(["worktree", "unlock", rec.path], check=False)
-        repo.wt.git(["worktree", "prune"], check=False)
-
-
-def _settle_branch(repo: Repo, rec: Record, item: GcItem, base: str, say: Say) -> None:
-    if not rec.branch:
-        return  # a detached HEAD: the rescue holds it
-    ref = f"refs/heads/{rec.branch}"
-    tip = gitinfo.rev(repo.wt, ref)
-    item.branch_oid = tip
-    if tip is None:
-        return
-    with repo.admin_lock():
-        used = any(w.branch == rec.branch for w in gitinfo.worktree_list(repo.wt))
-    if used or not gitinfo.integrated(repo.wt, tip, base):
-        item.branch_action = "kept"
-        if not used:
-            say(f"wt: kept branch {rec.branch} ({tip[:12]}): its work is not in {rec.base}")
-        return
-    from worktree_tools.guard import permit
-
-    with permit.granted(repo.wt):  # gc's own deletion: the guard lets it pass
-        res = repo.wt.git(
-            ["update-ref", "-m", f"git wt gc ({rec.agent}): integrated", "-d", ref, tip],
-            check=False,
-        )
-    if res.returncode == 0:
-        item.branch_action = "deleted"
-        say(
-            f"wt: deleted branch {rec.branch} (was {tip[:12]}; its work is in {rec.base}); "
-            f"undo with: git branch {rec.branch} {tip}"
-        )
-    else:
-        item.branch_action = "kept"
-
-
-def _prune(repo: Repo, dry_run: bool) -> list[str]:
-    """Drop git's registry entries of directories removed by hand (unlocked ones: ours are
-    locked and were handled above)."""
-    with repo.admin_lock():
-        res = repo.wt.git(["worktree", "prune", "-v", *(["-n"] if dry_run else [])], check=False)
-    return [line for line in (res.out + res.err).splitlines() if line.strip()]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.worktrees import gitinfo, lease, records
+from worktree_tools.worktrees import gitinfo, lease, location, records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import CorruptRecord, Record
 
@@ -32,6 +32,8 @@ class Row:
     owner_alive: bool | None = None
     expires_in: float | None = None
     error: str | None = None
+    moved: bool = False  # missing from its path, but its files still exist elsewhere
+    moved_to: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "record"}
@@ -122,6 +124,17 @@ def _row(
         expires: float | None = lease.expires_at(rec) - now
     else:
         state, age, handoff, alive, expires = "unmanaged", None, False, None, None
+    moved_to: str | None = None
+    moved = False
+    if missing:
+        found = (
+            location.locate(rec)
+            if rec is not None
+            else location.moved_unmanaged(repo.commondir, Path(path))
+        )
+        moved = found is not None and found.presence is location.Presence.MOVED
+        if found is not None and found.moved_to is not None:
+            moved_to = os.fspath(found.moved_to)
     return Row(
         agent=rec.agent if rec else None,
         branch=branch,
@@ -139,6 +152,8 @@ def _row(
         record=rec,
         owner_alive=alive,
         expires_in=expires,
+        moved=moved,
+        moved_to=moved_to,
     )
 
 
@@ -196,7 +211,7 @@ def table(items: list[Row], disk: dict[str, str] | None = None) -> str:
                 _num(r.ahead),
                 "yes" if r.handoff else "-",
                 disk.get(r.path, "-"),
-                r.path + (" (missing)" if r.missing else ""),
+                r.path + _where_text(r),
             )
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
@@ -206,6 +221,12 @@ def table(items: list[Row], disk: dict[str, str] | None = None) -> str:
         + line[-1]
         for line in lines
     )
+
+
+def _where_text(r: Row) -> str:
+    if r.moved:
+        return f" (moved by hand to {r.moved_to})" if r.moved_to else " (moved by hand)"
+    return " (missing)" if r.missing else ""
 
 
 def _num(value: int | None) -> str:

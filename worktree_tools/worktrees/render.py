@@ -56,6 +56,10 @@ def gc_text(result: GcResult) -> str:
         else:
             lines.append(f"{item.action} {item.agent}: {item.reason}")
     lines += [f"pruned: {p}" for p in result.pruned]
+    lines += [
+        f"moved by hand: {m['worktree']} -> {m['moved_to'] or '(elsewhere)'}; kept"
+        for m in result.moved
+    ]
     return "\n".join(lines) if lines else "nothing to collect"
 
 
