@@ -293,8 +293,11 @@ def _scalar(text: str, key: str) -> Any:
 def _emit(value: str | None) -> str:
     if value is None:
         return "null"
-    if _BARE.match(value) and value not in ("null", "true", "false", "~") and not _INT.match(value):
-        return value
+    if _BARE.match(value) and value not in ("null", "true", "false", "~"):
+        try:
+            float(value)  # "7", "0.0", "1e5", "nan" would read back as numbers: quote them
+        except ValueError:
+            return value
     return _json(value)
 
 
