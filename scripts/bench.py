@@ -548,6 +548,13 @@ def bench_remote(ctx: Context) -> Section:
     return _section(mod.run(ctx.quick))
 
 
+@benchmark("tasks", "Task board: `next` throughput beside a flock-guarded JSON file")
+def bench_tasks(ctx: Context) -> Section:
+    import bench_tasks as mod
+
+    return _section(mod.run(ctx.quick))
+
+
 @benchmark("untrusted", "Validating untrusted state: policy pass, event log")
 def bench_untrusted(ctx: Context) -> Section:
     import bench_untrusted as mod

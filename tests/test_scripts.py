@@ -45,7 +45,7 @@ def test_bench_quick_prints_every_section(tmp_path: Path) -> None:
     report = json.loads(figures.read_text())
     assert [s["name"] for s in report["sections"]] == [
         "latency", "concurrency", "fleet", "worktrees", "paths", "env", "journal", "hooks",
-        "remote", "untrusted", "guard", "land",
+        "remote", "tasks", "untrusted", "guard", "land",
     ]  # fmt: skip
     concurrency = report["sections"][1]["figures"]
     assert concurrency["failures"] == 0

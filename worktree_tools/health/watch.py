@@ -54,6 +54,11 @@ class Kind(str, Enum):
     LAND_HANDED_BACK = "land_handed_back"
     HOOKS_BYPASSED = "hooks_bypassed"
     HOOK_STASH_LEFTOVER = "hook_stash_leftover"
+    TASK_OWNER_DEAD = "task_owner_dead"
+    TASK_CLAIM_EXPIRED = "task_claim_expired"
+    TASK_BLOCKED_LONG = "task_blocked_long"
+    TASK_IDLE = "task_idle"
+    TASK_CORRUPT = "task_corrupt"
     DISK_OVER_BUDGET = "disk_over_budget"
     GC_LEFTOVER = "gc_leftover"
 
@@ -115,6 +120,8 @@ class Event:
 class Options:
     lock_threshold: float = DEFAULT_LOCK_THRESHOLD
     journal: bool = True
+    task_blocked_after: float = 4 * 3600.0
+    task_idle_after: float = 3600.0
 
 
 @dataclass
@@ -143,6 +150,7 @@ class Scanner:
             "locks": self._wt_locks,
             "doctor": self._doctor,
             "land": self._land,
+            "tasks": self._tasks,
             "disk": self._disk,
         }
         if self.options.journal:
@@ -209,6 +217,18 @@ class Scanner:
                     )
                 )
         return out
+
+    # ---- the task board (tasks.watch) --------------------------------------------------
+
+    def _tasks(self) -> list[Finding]:
+        from worktree_tools.tasks.watch import findings
+
+        found = findings(
+            self.wt,
+            blocked_after=self.options.task_blocked_after,
+            idle_after=self.options.task_idle_after,
+        )
+        return [Finding(Kind(f.kind), f.subject, f.detail, f.instance, f.data) for f in found]
 
     # ---- worktree-tools' own locks ------------------------------------------------------
 
