@@ -147,6 +147,11 @@ def doctor_cmd(fix: bool, as_json: bool) -> int:
             f"{'fixed' if f.fixed else 'found'}: {f.kind}: {f.subject}: {f.detail}"
             + (f"\n{doctor.PREFIX} undo with: {f.undo}" if f.fixed and f.undo else "")
             + (f"\n{doctor.PREFIX} to restore it: {f.extra['apply']}" if "apply" in f.extra else "")
+            + (
+                f"\n{doctor.PREFIX} next: {f.extra['fix']}"
+                if f.extra.get("fix") and not f.fixed
+                else ""
+            )
             for f in findings
         ]
         if not findings:
