@@ -286,7 +286,6 @@ def test_installed_hooks_enforce_the_journal_on_plain_git(repo: Path, tmp_path: 
     assert git(remote, "for-each-ref") == ""  # nothing reached the remote
 
 
-<<<<<<< HEAD
 def test_shim_starts_no_python_when_wt_commit_runs_the_hook(repo: Path, tmp_path: Path) -> None:
     """Under wt-commit (the shim's parent, named in WT_HOOK_LOCK_HELD) the installed pre-commit
     shim runs the chained hook itself; a plain `git commit`, even with the variable inherited,
@@ -308,7 +307,8 @@ def test_shim_starts_no_python_when_wt_commit_runs_the_hook(repo: Path, tmp_path
     git(repo, "commit", "-qm", "plain", env={**env, "WT_HOOK_LOCK_HELD": str(os.getpid())})
     assert mark.read_text() == "hook \nhook \n"
     assert started.read_text().startswith("hooks run pre-commit")  # the guard's Python path
-=======
+
+
 def test_a_deleted_shim_is_reinstalled_over_the_same_chain(repo: Path) -> None:
     mine = hook(repo, "pre-commit", "echo mine\n")
     before = mine.read_bytes()
@@ -332,4 +332,3 @@ def test_a_hook_checkout_dir_inside_git_is_refused(repo: Path) -> None:
     assert proc.returncode == 2 and "inside a .git directory" in out["error"], out
     assert "wt.hookCheckoutDir" in out["fix"]
     assert not (repo / ".git/hooks-here").exists()
->>>>>>> main
