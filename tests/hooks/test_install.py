@@ -307,6 +307,18 @@ def test_shim_starts_no_python_when_wt_commit_runs_the_hook(repo: Path, tmp_path
     git(repo, "commit", "-qm", "plain", env={**env, "WT_HOOK_LOCK_HELD": str(os.getpid())})
     assert mark.read_text() == "hook \nhook \n"
     assert started.read_text().startswith("hooks run pre-commit")  # the guard's Python path
+    # A forged mark naming the shim's real parent but not the record's nonce: Python decides.
+    started.unlink()
+    forged = f"{os.getpid()}:{'0' * 32}:{repo / '.git'}"
+    shim = subprocess.run(
+        [os.fspath(repo / ".git/hooks/pre-commit")],
+        cwd=repo,
+        env={**os.environ, **env, "WT_HOOK_LOCK_HELD": forged},
+        capture_output=True,
+        text=True,
+    )
+    assert shim.returncode == 0, shim.stderr
+    assert started.read_text().startswith("hooks run pre-commit")
 
 
 def test_a_deleted_shim_is_reinstalled_over_the_same_chain(repo: Path) -> None:

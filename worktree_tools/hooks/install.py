@@ -68,18 +68,36 @@ exec "$c" "$@"
 
 
 def _under_wt_commit(name: str) -> str:
-    """The shim's fast path for a hook wt-commit itself runs: wt-commit holds the hook lock
-    and applies the journal rules, so the shim has nothing to add to the chained hook and starts
-    no Python (hooks/shim.py does the same, slower). wt-commit is proven by being our parent:
-    it names its pid in WT_HOOK_LOCK_HELD and starts the hook directly (hooks/run.py), so the
-    variable inherited by anything further down (a `git commit` run inside a hook) names a
-    grandparent, not the parent, and takes the Python path. The chained hook then runs as the
-    Python path runs it (sourced with $0 = the hook's name for a shell script)."""
-    from worktree_tools.hooks.stage import HELD_ENV
+    """The shim's fast path for a hook wt-commit itself runs: wt-commit holds the hook lock and
+    applies the journal rules, so the shim has nothing to add to the chained hook and starts no
+    Python. The proof is hooks/marker.py's, in shell builtins, at least as strict: the mark
+    `PID:NONCE:GITDIR` names our parent, `GITDIR/wt-hooks.json` (written by it before the hook
+    started) names that pid, that nonce and our working directory, and the parent started
+    before the record (not a reused pid). Anything else, or anything unexpected (another JSON
+    layout, no /proc), takes the Python path, which checks the same thing. The chained hook then
+    runs as the Python path runs it (sourced with $0 = the hook's name for a shell script)."""
+    from worktree_tools.hooks.marker import HELD_ENV, RECORD_NAME
 
     if name != "pre-commit":
         return ""
-    return f"""if [ -n "${{{HELD_ENV}:-}}" ] && [ "${HELD_ENV}" = "$PPID" ]; then
+    return f"""wt_commit_runs_us() {{
+    m=${{{HELD_ENV}:-}}
+    pid=${{m%%:*}}; rest=${{m#*:}}; nonce=${{rest%%:*}}; gd=${{rest#*:}}
+    [ -n "$m" ] && [ "$pid" = "$PPID" ] && [ -n "$nonce" ] && [ "$rest" != "$m" ] || return 1
+    IFS= read -r rec < "$gd/{RECORD_NAME}" || [ -n "$rec" ] || return 1
+    case $rec in *'{{"pid": '"$pid"', '*) ;; *) return 1 ;; esac
+    case $rec in *'"cwd": "'"$PWD"'", "started": '*) ;; *) return 1 ;; esac
+    case $rec in *'"nonce": "'"$nonce"'"}}') ;; *) return 1 ;; esac
+    started=${{rec#*'"started": '}}; started=${{started%%[.,]*}}
+    case $started in ''|*[!0-9]*) return 1 ;; esac
+    read -r st < "/proc/$pid/stat" || return 1
+    set -- ${{st##*") "}}
+    ticks=${{20}}
+    btime=
+    while read -r key value; do [ "$key" = btime ] && btime=$value && break; done < /proc/stat
+    [ -n "$btime" ] && [ $((btime + ticks / 100)) -le $((started + 1)) ]
+}}
+if wt_commit_runs_us 2>/dev/null; then
     :  # run by wt-commit: the chained hook alone (below), no Python
 el"""
 
