@@ -4,8 +4,9 @@ Both are `flock`s (fcntl.flock, polled until a deadline), so a holder that dies 
 once. The lock file is never unlinked (that would split waiters across inodes). These few lines
 replace filelock here, with its semantics (wait with a timeout, never unlink, O_NOFOLLOW, a
 read-only lock file locked through a read-only descriptor): importing filelock cost wt-commit
-~8-20 ms of start-up per commit, more than the rest of the lock code together. Beside it, `<lock>.json` names the holder
-(agent, pid, host, when, command) so that a waiter that gives up can say who is in the way.
+~8-20 ms of start-up per commit, more than the rest of the lock code together. Beside the lock,
+`<lock>.json` names the holder (agent, pid, host, when, command) so that a waiter that gives up
+can say who is in the way.
 """
 
 from __future__ import annotations
