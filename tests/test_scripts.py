@@ -39,7 +39,7 @@ def test_bench_quick_prints_every_section(tmp_path: Path) -> None:
     out = proc.stdout
     assert out.startswith("command: scripts/bench --quick --json ")
     assert "machine: " in out
-    assert "wt-commit / import-pygit2 floor" in out
+    assert "wt-commit / flock wrapper" in out
     assert "MET      failed commits, all levels: 0" in out
     assert "targets met: " in out
     report = json.loads(figures.read_text())
