@@ -28,6 +28,7 @@ from typing import Any
 
 from worktree_tools.core import events
 from worktree_tools.core.errors import Outcome
+from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree, discover
 from worktree_tools.remote import transport
 from worktree_tools.remote.advance import Advance, advance
@@ -136,6 +137,19 @@ def _dirty(wt: Worktree) -> list[str]:
     return [e[3:] for e in res.out.split("\0") if len(e) > 3 and e[2] == " "]
 
 
+def _dirty_settled(
+    wt: Worktree, ref: str, local: str | None, agent: str, deadline: float
+) -> list[str] | None:
+    """The uncommitted changes, looked at again under the repository lock (None when the
+    branch moved meanwhile): a wt-commit landing writes the index before it moves the branch,
+    both under that lock, so a look outside it can take the commit's paths for changes."""
+    with RecordedLock(wt.state_dir / REPO_LOCK, "repository lock", Holder.me(agent), deadline):
+        now = wt.resolve(ref)
+        if (now[0] if now else None) != local:
+            return None
+        return _dirty(wt)
+
+
 def _sync_one(wt: Worktree, remote: str, agent: str, deadline: float) -> WorktreeSync:
     where = str(wt.toplevel)
     ref = wt.head_ref()
@@ -184,7 +198,9 @@ def _try_move(
                 f"{len(unpushed)} local commit(s) not on {remote}/{branch} and "
                 f"{remote}/{branch} has commits the local branch lacks",
             )
-    dirty = _dirty(wt)
+    dirty = _dirty(wt) and _dirty_settled(wt, ref, local, agent, deadline)
+    if dirty is None:
+        return None  # a commit landed while we looked: look again
     if dirty:
         return report(
             SyncState.DIRTY,
