@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, faults, notices
-from worktree_tools.core.errors import RefMoved, Rejected
+from worktree_tools.core import events, faults, notices, refs
+from worktree_tools.core.errors import RefMoved
 from worktree_tools.core.gitcmd import nul_join
-from worktree_tools.core.gitlocks import GitFileLock, StaleReport, wait_until_free
+from worktree_tools.core.gitlocks import GitFileLock, StaleReport
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
-from worktree_tools.core.repo import Worktree, null_oid
-from worktree_tools.guard import permit
+from worktree_tools.core.repo import Worktree
 
 
 @dataclass(frozen=True)
@@ -39,15 +38,6 @@ class Moved(Exception):
         super().__init__(current)
         self.current = current
         self.landing = Landing(0.0, 0.0)
-
-
-def search_dirs(wt: Worktree) -> list[Path]:
-    """Where a git process holding one of this repository's ref locks may work: in any of its
-    worktrees, so this one, the git dirs and the main worktree around `<top>/.git`."""
-    dirs = [wt.toplevel, wt.gitdir, wt.commondir]
-    if wt.commondir.name == ".git":
-        dirs.append(wt.commondir.parent)
-    return dirs
 
 
 def index_search(wt: Worktree) -> tuple[list[Path], list[Path]]:
@@ -153,7 +143,10 @@ def _swap(
     if new is None:
         return
     try:
-        cas(wt, ref, new, expected, reason, deadline, report)
+        try:
+            refs.move(wt, ref, new, expected, reason, deadline=deadline, report=report)
+        except RefMoved as moved:
+            raise Moved(moved.details.get("current")) from None
     except BaseException:
         # Lost the race, timed out on the ref lock, refused...: the branch did not move, so
         # the index must not show the commit staged. We still hold index.lock: nobody wrote
@@ -170,44 +163,6 @@ def _differs(a: Path, b: Path) -> bool:
     if a.stat().st_size != b.stat().st_size:
         return True
     return a.read_bytes() != b.read_bytes()
-
-
-def cas(
-    wt: Worktree,
-    ref: str,
-    new: str,
-    expected: str | None,
-    reason: str,
-    deadline: float,
-    report: StaleReport,
-) -> None:
-    """Move `ref` from `expected` (None: must not exist) to `new`, or raise Moved."""
-    with permit.granted(wt):  # the reference-transaction guard lets wt-commit's own move pass
-        _cas(wt, ref, new, expected, reason, deadline, report)
-
-
-def _cas(
-    wt: Worktree,
-    ref: str,
-    new: str,
-    expected: str | None,
-    reason: str,
-    deadline: float,
-    report: StaleReport,
-) -> None:
-    while True:
-        res = wt.git(["update-ref", "-m", reason, ref, new, expected or null_oid(new)], check=False)
-        if res.returncode == 0:
-            return
-        now = wt.resolve(ref)
-        current = now[0] if now else None
-        if current != expected:
-            raise Moved(current)
-        lock = wt.commondir / (ref + ".lock")
-        if lock.exists():
-            wait_until_free(lock, search_dirs(wt), deadline, report)
-            continue
-        raise Rejected(f"git refused to move {ref}: {res.err.strip()}")
 
 
 def replay(

@@ -47,7 +47,7 @@ def ensure(wt: Worktree, tip: str, agent: str, deadline: float) -> Worktree:
     admin = RecordedLock(
         wt.state_dir / ADMIN_LOCK, "worktree-admin lock", Holder.me(agent), deadline
     )
-    from worktree_tools.guard import permit
+    from worktree_tools.core import permit
 
     with admin, permit.granted(wt):  # git worktree add sets the new HEAD: our own ref move
         wt.git(
@@ -67,7 +67,7 @@ def sync(hw: Worktree, tip: str | None, tree: str) -> None:
     if tip is None:
         hw.git(["symbolic-ref", "HEAD", UNBORN_REF])
     else:
-        from worktree_tools.guard import permit
+        from worktree_tools.core import permit
 
         with permit.granted(hw):  # our own checkout's HEAD: the guard lets it pass
             hw.git(["update-ref", "--no-deref", "HEAD", tip])

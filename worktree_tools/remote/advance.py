@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 from worktree_tools.commit.swap import index_search, stale_reporter
+from worktree_tools.core import permit
 from worktree_tools.core.gitlocks import wait_until_free
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree
-from worktree_tools.guard import permit
 
 
 class Advance(str, Enum):

@@ -201,7 +201,7 @@ def _add(repo: Repo, path: Path, branch: str, base_oid: str, reason: str) -> Non
             args += ["--", os.fspath(path), branch]
         else:
             args += ["--no-track", "-b", branch, "--", os.fspath(path), base_oid]
-        from worktree_tools.guard import permit
+        from worktree_tools.core import permit
 
         with permit.granted(repo.wt):  # alloc's own new branch: the guard lets it pass
             res = repo.wt.git(args, check=False)

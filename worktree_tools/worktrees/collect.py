@@ -290,7 +290,7 @@ def _settle_branch(repo: Repo, rec: Record, item: GcItem, base: str, say: Say) -
         if not used:
             say(f"wt: kept branch {rec.branch} ({tip[:12]}): its work is not in {rec.base}")
         return
-    from worktree_tools.guard import permit
+    from worktree_tools.core import permit
 
     with permit.granted(repo.wt):  # gc's own deletion: the guard lets it pass
         res = repo.wt.git(

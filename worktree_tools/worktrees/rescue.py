@@ -57,7 +57,11 @@ class Capture:
         """Whether `other` holds exactly the work this one saved (what was left out as
         regenerable, say a build's output or the tools' own `.wt/`, may differ)."""
         return other is not None and (
-            self.head, self.index_tree, self.work_tree, self.conflicted_index, self.nested
+            self.head,
+            self.index_tree,
+            self.work_tree,
+            self.conflicted_index,
+            self.nested,
         ) == (other.head, other.index_tree, other.work_tree, other.conflicted_index, other.nested)
 
 
