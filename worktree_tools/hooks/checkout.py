@@ -60,17 +60,19 @@ def ensure(wt: Worktree, tip: str, agent: str, deadline: float) -> Worktree:
     return discover(path)
 
 
-def sync(hw: Worktree, tip: str | None, tree: str) -> None:
+def sync(hw: Worktree, tip: str | None, tree: str, agent: str) -> None:
     """Index and files = `tree`; HEAD = `tip` (detached), so `git diff --cached` is the commit."""
     hw.git(["read-tree", "--reset", "-u", tree])
     hw.git(["clean", "-ffdq"])  # leftovers of earlier hook runs (ignored caches are kept)
     if tip is None:
         hw.git(["symbolic-ref", "HEAD", UNBORN_REF])
     else:
-        from worktree_tools.core import permit
+        from worktree_tools.core import refs
 
-        with permit.granted(hw):  # our own checkout's HEAD: the guard lets it pass
-            hw.git(["update-ref", "--no-deref", "HEAD", tip])
+        # Our own checkout's HEAD (the guard lets it pass), from where it is now.
+        was = refs.current(hw, "HEAD")
+        message = refs.reflog("wt-commit", agent, "hook checkout")
+        refs.move(hw, "HEAD", tip, was, message, no_deref=True)
 
 
 def index_tree(hw: Worktree) -> str:

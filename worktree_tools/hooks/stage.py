@@ -136,7 +136,7 @@ def prepare(
         )
     assert tip is not None
     hw = hookcheckout.ensure(wt, tip, agent, deadline)
-    hookcheckout.sync(hw, tip, tree)
+    hookcheckout.sync(hw, tip, tree, agent)
     env = clean_env(base_env)
     return HookStage(
         wt, resolved, hw.toplevel, hw.index_path, env,

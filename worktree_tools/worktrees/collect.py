@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, faults
+from worktree_tools.core import events, faults, refs
 from worktree_tools.core.errors import LockTimeout, WtError
 from worktree_tools.core.gitlocks import holders
 from worktree_tools.core.locks import WORKTREE_LOCK, Holder, RecordedLock
@@ -290,14 +290,12 @@ def _settle_branch(repo: Repo, rec: Record, item: GcItem, base: str, say: Say) -
         if not used:
             say(f"wt: kept branch {rec.branch} ({tip[:12]}): its work is not in {rec.base}")
         return
-    from worktree_tools.core import permit
-
-    with permit.granted(repo.wt):  # gc's own deletion: the guard lets it pass
-        res = repo.wt.git(
-            ["update-ref", "-m", f"git wt gc ({rec.agent}): integrated", "-d", ref, tip],
-            check=False,
-        )
-    if res.returncode == 0:
+    try:
+        refs.move(repo.wt, ref, None, tip, refs.reflog("git wt gc", rec.agent, "integrated"))
+        deleted = True
+    except WtError:
+        deleted = False
+    if deleted:
         item.branch_action = "deleted"
         say(
             f"wt: deleted branch {rec.branch} (was {tip[:12]}; its work is in {rec.base}); "

@@ -21,9 +21,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.core import refs
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import GitResult, git
-from worktree_tools.core.repo import Worktree, null_oid
+from worktree_tools.core.repo import Worktree
 from worktree_tools.worktrees import gitinfo, location, snapshot
 from worktree_tools.worktrees.common import Repo
 
@@ -232,7 +233,7 @@ def save(repo: Repo, cap: Capture, agent: str, meta: dict[str, Any]) -> Rescue:
         env=_IDENTITY,
     ).out.strip()
     ref = PREFIX + rid
-    repo.wt.git(["update-ref", "-m", f"git wt rescue ({agent})", ref, commit, null_oid(commit)])
+    refs.move(repo.wt, ref, commit, None, refs.reflog("git wt rescue", agent, rid))
     return Rescue(rid, ref, commit, cap.head, index_commit, full)
 
 
