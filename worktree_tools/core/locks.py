@@ -19,7 +19,7 @@ from types import TracebackType
 
 from filelock import FileLock, Timeout
 
-from worktree_tools.core import fields
+from worktree_tools.core import atomic, fields
 from worktree_tools.core.errors import CorruptState, InvalidInput, LockTimeout
 from worktree_tools.core.procs import HOST
 
@@ -140,9 +140,7 @@ class RecordedLock:
         )
         # No fsync: the record is advisory (the flock is the truth) and sits on the hot path.
         record = _record_path(self.path)
-        tmp = record.with_name(f"{record.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(asdict(holder)), encoding="utf-8")
-        os.replace(tmp, record)
+        atomic.write_text(record, json.dumps(asdict(holder)), durable=False)
         return self
 
     def __exit__(

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from worktree_tools.core import atomic
 from worktree_tools.core.repo import Worktree
 
 PASS_DIR = "guard"  # under the shared state dir <common git dir>/wt
@@ -70,10 +71,8 @@ def granted(wt: Worktree) -> Iterator[None]:
     token = start_token(me) or "unknown"
     path = pass_path(wt.state_dir, me)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="ascii") as fh:
-        fh.write(f"{me} {token}\n")
-    os.replace(tmp, path)  # no fsync: a pass is worthless after a crash (its pid is gone)
+    # Not durable: a pass is worthless after a crash (its pid is gone).
+    atomic.write_text(path, f"{me} {token}\n", durable=False, encoding="ascii")
     try:
         yield
     finally:

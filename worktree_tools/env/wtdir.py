@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.core import atomic
 from worktree_tools.worktrees.records import atomic_write_json
 
 WT_DIR = ".wt"
@@ -52,9 +53,7 @@ def write_env(tree: Path, agent: str, slots: dict[str, int]) -> Path:
     d = ensure(tree)
     lines = [f"{k}={_quote(v)}\n" for k, v in env_vars(agent, tree, slots).items()]
     target = d / ENV_FILE
-    tmp = d / f".{ENV_FILE}.{os.getpid()}.tmp"
-    tmp.write_text("".join(lines), encoding="utf-8")
-    os.replace(tmp, target)
+    atomic.write_text(target, "".join(lines), durable=True)
     return target
 
 

@@ -16,6 +16,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from worktree_tools.core import atomic
 from worktree_tools.core.errors import WtError
 from worktree_tools.core.locks import Holder, RecordedLock
 from worktree_tools.core.repo import Worktree, discover, empty_tree
@@ -139,7 +140,4 @@ def _is_regular(path: str) -> bool:
 def _replace_file(source: Path, target: Path) -> None:
     data = source.read_bytes()
     mode = stat.S_IMODE(os.lstat(source).st_mode)
-    tmp = target.with_name(f".{target.name}.wt-fix-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.chmod(tmp, mode)
-    os.replace(tmp, target)
+    atomic.write_bytes(target, data, durable=False, mode=mode)

@@ -10,11 +10,11 @@ alone unless the caller says `--chain-unknown`.
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from worktree_tools.core import atomic
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.repo import Worktree
 
@@ -179,10 +179,4 @@ def uninstall(wt: Worktree) -> list[Change]:
 
 
 def _write_shim(path: Path, name: str) -> None:
-    tmp = path.with_name(f".{path.name}.wt-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(shim_text(name))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, 0o755 | stat.S_IMODE(0))
-    os.replace(tmp, path)
+    atomic.write_text(path, shim_text(name), durable=True, mode=0o755)

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from worktree_tools.core import fields
+from worktree_tools.core import atomic, fields
 
 KEEP_OUTPUT_BYTES = 64 * 1024
 COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg")
@@ -91,9 +91,7 @@ def run(
 def _write_record(record: Path, name: str, pgid: int, cwd: Path) -> None:
     data = {"pid": os.getpid(), "pgid": pgid, "hook": name, "cwd": os.fspath(cwd),
             "started": time.time()}  # fmt: skip
-    tmp = record.with_name(record.name + ".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, record)
+    atomic.write_text(record, json.dumps(data), durable=False)
 
 
 def _kill_group(pgid: int, sig: int = signal.SIGTERM) -> None:
