@@ -27,7 +27,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, refs
+from worktree_tools.core import events, refs, wtlist
 from worktree_tools.core.errors import Outcome, WtError
 from worktree_tools.core.repo import Worktree, discover
 from worktree_tools.remote import transport
@@ -119,13 +119,11 @@ def sync(
 
 
 def _worktrees(wt: Worktree) -> list[Worktree]:
-    res = wt.git(["worktree", "list", "--porcelain", "-z"])
     out: list[Worktree] = []
-    for block in res.out.split("\0\0"):
-        fields = [f for f in block.split("\0") if f]
-        if not fields or not fields[0].startswith("worktree ") or "bare" in fields:
+    for listed in wtlist.worktree_list(wt):
+        if listed.bare:
             continue
-        path = Path(fields[0].removeprefix("worktree "))
+        path = Path(listed.path)
         if path.is_dir():
             out.append(discover(path))
     return out
