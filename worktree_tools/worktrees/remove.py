@@ -21,6 +21,7 @@ from worktree_tools.core.procs import ProcRef, processes_in
 from worktree_tools.core.repo import Worktree
 from worktree_tools.worktrees import gitinfo, leftovers, location, rescue, snapshot
 from worktree_tools.worktrees.common import Repo
+from worktree_tools.worktrees.gcaction import GcAction
 from worktree_tools.worktrees.leftovers import Marker
 
 Say = Callable[[str], None]
@@ -169,11 +170,11 @@ def _save_rest(
     return {e.path: e for e in entries}, listing.discarded
 
 
-def sweep(repo: Repo, near: list[Path], say: Say) -> list[tuple[leftovers.Leftover, str, str]]:
+def sweep(repo: Repo, near: list[Path], say: Say) -> list[tuple[leftovers.Leftover, GcAction, str]]:
     """Deal with what killed gc runs left: put a directory back where its worktree was (when
     nothing else took that place), else save and remove its content. Returns (leftover,
     action, reason) for each."""
-    done: list[tuple[leftovers.Leftover, str, str]] = []
+    done: list[tuple[leftovers.Leftover, GcAction, str]] = []
     with repo.admin_lock():
         registered = {os.path.realpath(e.path) for e in gitinfo.worktree_list(repo.wt)}
     for lo in leftovers.find(repo.state_dir, near):
@@ -190,8 +191,8 @@ def sweep(repo: Repo, near: list[Path], say: Say) -> list[tuple[leftovers.Leftov
             why = f"left aside by gc pid {lo.pid}, which did not finish"
             if marker.phase == "aside" and _put_back(repo, marker):
                 say(f"wt: put {lo.path} back where it was ({why})")
-                done.append((lo, "restored", why))
-                _log(repo, agent, lo, "restored", why)
+                done.append((lo, GcAction.RESTORED, why))
+                _log(repo, agent, lo, GcAction.RESTORED, why)
                 continue
             expected: dict[str, snapshot.Entry] = {}
             if marker.saved_tree:
@@ -201,14 +202,15 @@ def sweep(repo: Repo, near: list[Path], say: Say) -> list[tuple[leftovers.Leftov
             left = drain(repo, marker, expected, (), say)
             if left:
                 why = f"{why}; still changing: {', '.join(left[:5])}"
-            done.append((lo, "failed" if left else "removed", why))
-            _log(repo, agent, lo, "failed" if left else "removed", why)
+            action = GcAction.FAILED if left else GcAction.REMOVED
+            done.append((lo, action, why))
+            _log(repo, agent, lo, action, why)
     return done
 
 
-def _log(repo: Repo, agent: str, lo: leftovers.Leftover, outcome: str, why: str) -> None:
+def _log(repo: Repo, agent: str, lo: leftovers.Leftover, outcome: GcAction, why: str) -> None:
     events.append(
-        repo.state_dir, "gc_leftover", agent, outcome=outcome, reason=why,
+        repo.state_dir, "gc_leftover", agent, outcome=outcome.value, reason=why,
         aside=os.fspath(lo.aside), path=os.fspath(lo.path), gc_pid=lo.pid,
     )  # fmt: skip
 
