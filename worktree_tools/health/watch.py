@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools.core.errors import CorruptState, WtError
-from worktree_tools.core.locks import read_holder
+from worktree_tools.core.locks import HOOK_LOCK, WORKTREE_LOCK, read_holder
 from worktree_tools.core.procs import HOST, alive_before
 from worktree_tools.core.repo import Worktree
 from worktree_tools.health.watch_disk import DiskTracker
@@ -33,7 +33,7 @@ from worktree_tools.health.watch_journal import JournalTracker
 DEFAULT_INTERVAL = 5.0
 DEFAULT_LOCK_THRESHOLD = 60.0
 # Where worktree-tools keeps its flock-based locks (each with a `<lock>.json` holder record).
-WORKTREE_LOCKS = ("wt-worktree.lock", "wt-hooks.lock")
+WORKTREE_LOCKS = (WORKTREE_LOCK, HOOK_LOCK)  # core.locks.LOCK_ORDER names them all
 # Directories under the state dir that hold worktrees or checkouts, not locks.
 _NOT_LOCK_DIRS = {"trees", "hook-worktrees", "worktrees", "rescued-patches"}
 
