@@ -23,7 +23,7 @@ from worktree_tools.commit import message, paths
 from worktree_tools.commit.build import commit_tree, read_config, stage_paths, truthy
 from worktree_tools.commit.swap import Landing, Moved, land, replay
 from worktree_tools.core import agent as agent_mod
-from worktree_tools.core import events, faults, notices
+from worktree_tools.core import events, faults, notices, statefiles
 from worktree_tools.core.errors import (
     HookFailed,
     InvalidInput,
@@ -36,10 +36,10 @@ from worktree_tools.core.locks import WORKTREE_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree, discover, empty_tree
 from worktree_tools.hooks import run as hookrun
 
-TMP_DIR = "wt-tmp"
+TMP_DIR = statefiles.COMMIT_TMP
 MAX_REPLAYS = 5
 HOOK_MODES = ("auto", "isolated", "in-place")  # hookstage.HookMode, without importing it
-JOURNAL_CONFIG = ".wtjournal"  # journal.config.CONFIG_FILE, without importing it
+JOURNAL_CONFIG = statefiles.JOURNAL_CONFIG
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,13 @@ import re
 import shlex
 from pathlib import Path
 
+from worktree_tools.core import statefiles
 from worktree_tools.core.errors import CorruptState, InvalidInput
 from worktree_tools.core.procs import HOST
 
 # Safe as one ref component and one path component: no slashes, no "..", no leading dot/dash.
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
-OWNER_FILE = "wt-owner"
+OWNER_FILE = statefiles.OWNER_FILE
 
 
 def valid_name(name: str) -> bool:

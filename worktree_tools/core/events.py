@@ -16,10 +16,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import fields
+from worktree_tools.core import fields, statefiles
 from worktree_tools.core.procs import HOST
 
-LOG_NAME = "events.jsonl"
+LOG_NAME = statefiles.EVENTS_LOG
 
 
 def log_path(state_dir: Path) -> Path:

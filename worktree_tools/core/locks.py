@@ -25,7 +25,7 @@ from types import TracebackType
 
 from filelock import FileLock, Timeout
 
-from worktree_tools.core import atomic, fields
+from worktree_tools.core import atomic, fields, statefiles
 from worktree_tools.core.errors import CorruptState, InvalidInput, LockTimeout
 from worktree_tools.core.procs import HOST
 
@@ -37,7 +37,7 @@ WORKTREE_LOCK = "wt-worktree.lock"  # <worktree git dir>/: held by wt-commit for
 HOOK_LOCK = "wt-hooks.lock"  # <worktree git dir>/: held while a commit hook runs
 AGENT_LOCKS = "agent-locks"  # <common git dir>/wt/agent-locks/AGENT.lock: one agent's records
 INDEX_LOCK = "index.lock"  # <worktree git dir>/: git's own, taken the way git does (gitlocks)
-EVENTS_LOCK = "events.jsonl"  # <common git dir>/wt/: flock on the event log itself, per line
+EVENTS_LOCK = statefiles.EVENTS_LOG  # <common git dir>/wt/: flock on the event log itself, per line
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from worktree_tools.core import atomic
+from worktree_tools.core import atomic, statefiles
 from worktree_tools.core.repo import Worktree
 
-PASS_DIR = "guard"  # under the shared state dir <common git dir>/wt
+PASS_DIR = statefiles.GUARD_PASSES  # under the shared state dir <common git dir>/wt
 PASS_PREFIX = "pass-"
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, gitlocks, wtlist
+from worktree_tools.core import events, gitlocks, statefiles, wtlist
 from worktree_tools.core.repo import Worktree
 from worktree_tools.hooks import run as hookrun
 
@@ -204,8 +204,8 @@ def _patches(
     if not cache.is_dir():
         return []
     out: list[Finding] = []
-    hook_root = wt.state_dir / "hook-worktrees"
-    kept_dir = wt.state_dir / "rescued-patches"
+    hook_root = wt.state_dir / statefiles.HOOK_WORKTREES
+    kept_dir = wt.state_dir / statefiles.RESCUED_PATCHES
     for patch in sorted(cache.glob("patch*")):
         if _writer_alive(patch.name):
             continue  # a pre-commit run is between its stash and its restore right now

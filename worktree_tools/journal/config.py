@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from worktree_tools.core import statefiles
 from worktree_tools.core.errors import CorruptState, InvalidInput
 from worktree_tools.core.gitcmd import GitResult, clean_env, git
 
-CONFIG_FILE = ".wtjournal"
+CONFIG_FILE = statefiles.JOURNAL_CONFIG
 DEFAULT_PATHS = ("journal/**",)
 DEFAULT_PROTECT = ("main", "master")
 DEFAULT_CHECKPOINT_REF = "refs/wt/journal-checkpoint"

@@ -17,10 +17,11 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.core import statefiles
 from worktree_tools.core.procs import HOST, alive, start_time
 from worktree_tools.worktrees import records
 
-MARKERS = "gc-aside"
+MARKERS = statefiles.GC_MARKERS
 ASIDE = re.compile(r"^\.(?P<name>.+)\.wt-gc-(?P<pid>\d+)$")
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, faults
+from worktree_tools.core import events, faults, statefiles
 from worktree_tools.core.agent import check_name
 from worktree_tools.core.errors import InvalidInput, LockTimeout, Rejected
 from worktree_tools.core.gitlocks import holders
@@ -26,7 +26,7 @@ from worktree_tools.worktrees import gitinfo, lease, placement, records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import LeaseState, Record
 
-INTENT = "move.json"
+INTENT = statefiles.MOVE_INTENT
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import atomic, fields
+from worktree_tools.core import atomic, fields, statefiles
 from worktree_tools.core.errors import CorruptState, InvalidInput
 
 VERSION = 1
-RECORDS_DIR = "worktrees"
-OWNER_JSON = "owner.json"
-HANDOFF_JSON = "handoff.json"
+RECORDS_DIR = statefiles.RECORDS_DIR
+OWNER_JSON = statefiles.OWNER_JSON
+HANDOFF_JSON = statefiles.HANDOFF_JSON
 
 
 class CorruptRecord(CorruptState):
