@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools.commit import message, paths
-from worktree_tools.commit.build import commit_tree, read_config, stage_paths, truthy
+from worktree_tools.commit.build import read_config, stage_paths, truthy
 from worktree_tools.commit.swap import Landing, Moved, land, replay
 from worktree_tools.core import agent as agent_mod
-from worktree_tools.core import events, faults, notices, statefiles
+from worktree_tools.core import commits, events, faults, notices, statefiles
 from worktree_tools.core.errors import (
     HookFailed,
     InvalidInput,
@@ -252,7 +252,7 @@ def _commit_locked(
     if sign is None and truthy(config.get("commit.gpgsign", "")):
         sign = ""  # commit-tree (plumbing) ignores commit.gpgSign; git commit honours it
 
-    new = commit_tree(wt, tree, tip, msg_file, sign)
+    new = commits.build(wt, tree, [tip], msg_file, sign=sign)
     faults.point("built")
     for attempt in range(MAX_REPLAYS + 1):
         try:
@@ -276,7 +276,10 @@ def _commit_locked(
                 )
                 _revalidate(stage, priv, moved.current, replayed, wt)
             _journal_gate(wt, moved.current, replayed, rels)
-            tip, new = moved.current, commit_tree(wt, replayed, moved.current, msg_file, sign)
+            tip, new = (
+                moved.current,
+                commits.build(wt, replayed, [moved.current], msg_file, sign=sign),
+            )
             continue
         break
     result.outcome = Outcome.COMMITTED

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, faults, notices, refs
+from worktree_tools.core import events, faults, notices, refs, trees
 from worktree_tools.core.errors import RefMoved
 from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.gitlocks import GitFileLock, StaleReport
@@ -181,11 +181,8 @@ def replay(
             f"{ref} was created or deleted while committing",
             fix="inspect `git log` and run the same wt-commit again",
         )
-    changed = wt.git(
-        ["diff-tree", "-r", "--name-only", "-z", base, current, "--", *rels], literal=True
-    )
-    if changed.stdout.strip(b"\0"):
-        names = [os.fsdecode(n) for n in changed.stdout.split(b"\0") if n]
+    names = trees.changed(wt, base, current, rels)
+    if names:
         raise RefMoved(
             f"{ref} moved to {current[:12]} and that commit changed the same paths: "
             + ", ".join(names[:10]),
@@ -193,16 +190,7 @@ def replay(
             "then run wt-commit again",
             current=current,
         )
-    priv = tmp / "replay-index"
-    wt.git(["read-tree", current], index=priv)
-    wt.git(
-        ["reset", "-q", ours, "--pathspec-from-file=-", "--pathspec-file-nul"],
-        index=priv,
-        input=nul_join(rels),
-        literal=True,
-    )
-    tree = wt.git(["write-tree"], index=priv).out.strip()
-    priv.unlink()
+    tree = trees.overlay(wt, current, ours, rels, tmp / "replay-index")
     now = wt.resolve(ref)
     if now and now[0] == current and now[1] == tree:
         return None

@@ -13,9 +13,8 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
-from worktree_tools.core import fields
+from worktree_tools.core import commits, fields
 from worktree_tools.core.errors import Rejected
-from worktree_tools.core.gitcmd import git
 from worktree_tools.core.repo import Worktree
 
 LEASE_PREFIX = "refs/wt/leases/"
@@ -107,11 +106,8 @@ def write(wt: Worktree, record: LeaseRecord, parent: str | None) -> str:
     state = "released" if record.released else "held"
     subject = f"wt lease {record.name}: {state} by {record.holder}, token {record.token}"
     body = json.dumps(asdict(record), sort_keys=True)
-    args = ["commit-tree", tree, "-F", "-"]
-    if parent:
-        args += ["-p", parent]
     message = f"{subject}\n\n{body}\n".encode()
-    return git(args, cwd=wt.toplevel, env=wt.env(**_IDENTITY), input=message).out.strip()
+    return commits.build(wt, tree, [parent], message, env=_IDENTITY)
 
 
 class CorruptLease(Rejected):

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import refs
+from worktree_tools.core import commits, refs
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import GitResult, git
 from worktree_tools.core.repo import Worktree
@@ -199,11 +199,9 @@ def save(repo: Repo, cap: Capture, agent: str, meta: dict[str, Any]) -> Rescue:
     # Objects are shared: commit from the repository, so a worktree whose directory is gone
     # (removed by hand) can still have its commits saved.
     base = repo.wt
-    index_commit = _run(
-        base,
-        ["commit-tree", "--no-gpg-sign", cap.index_tree, "-p", cap.head, "-m", "index"],
-        env=_IDENTITY,
-    ).out.strip()
+    index_commit = commits.build(
+        base, cap.index_tree, [cap.head], b"index\n", sign=commits.NO_SIGN, env=_IDENTITY
+    )
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     rid = f"{agent}/{stamp}"
     full = {
@@ -216,22 +214,15 @@ def save(repo: Repo, cap: Capture, agent: str, meta: dict[str, Any]) -> Rescue:
         **meta,
     }
     message = f"wt rescue: {agent}'s work ({meta.get('reason', 'saved')})\n\n{json.dumps(full)}\n"
-    commit = _run(
+    # Never signed: a rescue must not depend on a signing agent being reachable.
+    commit = commits.build(
         base,
-        # never signed: a rescue must not depend on a signing agent being reachable
-        [
-            "commit-tree",
-            "--no-gpg-sign",
-            cap.work_tree,
-            "-p",
-            cap.head,
-            "-p",
-            index_commit,
-            "-m",
-            message,
-        ],
+        cap.work_tree,
+        [cap.head, index_commit],
+        message.encode(),
+        sign=commits.NO_SIGN,
         env=_IDENTITY,
-    ).out.strip()
+    )
     ref = PREFIX + rid
     refs.move(repo.wt, ref, commit, None, refs.reflog("git wt rescue", agent, rid))
     return Rescue(rid, ref, commit, cap.head, index_commit, full)
