@@ -34,12 +34,12 @@ from worktree_tools.core.errors import (
 )
 from worktree_tools.core.locks import WORKTREE_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree, discover, empty_tree
+from worktree_tools.core.statefiles import COMMIT_TMP as TMP_DIR
+from worktree_tools.core.statefiles import JOURNAL_CONFIG as JOURNAL_CONFIG
 from worktree_tools.hooks import run as hookrun
 
-TMP_DIR = statefiles.COMMIT_TMP
 MAX_REPLAYS = 5
 HOOK_MODES = ("auto", "isolated", "in-place")  # hookstage.HookMode, without importing it
-JOURNAL_CONFIG = statefiles.JOURNAL_CONFIG
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: Commit
 def _reap_orphaned_hooks(wt: Worktree, agent: str) -> None:
     """A wt-commit killed mid-hook leaves its hook running (RACES R2): end it before we start.
     We hold the worktree lock the dead committer held, so no live commit owns that hook."""
-    record = wt.gitdir / hookrun.RECORD_NAME
+    record = wt.gitdir / statefiles.HOOK_RECORD
     if not record.exists():
         return
     reaped = hookrun.reap_orphans(record)

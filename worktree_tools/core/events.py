@@ -16,10 +16,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import fields, statefiles
+from worktree_tools.core import fields
 from worktree_tools.core.procs import HOST
-
-LOG_NAME = statefiles.EVENTS_LOG
+from worktree_tools.core.statefiles import EVENTS_LOG as LOG_NAME
 
 
 def log_path(state_dir: Path) -> Path:

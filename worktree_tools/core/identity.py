@@ -19,11 +19,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, fields, statefiles
+from worktree_tools.core import events, fields
 from worktree_tools.core.errors import CorruptState
 from worktree_tools.core.repo import Worktree
+from worktree_tools.core.statefiles import IDENTITY_BASELINE as BASELINE
 
-BASELINE = statefiles.IDENTITY_BASELINE
 KEYS = ("user.name", "user.email")
 
 

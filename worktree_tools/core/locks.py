@@ -25,9 +25,10 @@ from types import TracebackType
 
 from filelock import FileLock, Timeout
 
-from worktree_tools.core import atomic, fields, statefiles
+from worktree_tools.core import atomic, fields
 from worktree_tools.core.errors import CorruptState, InvalidInput, LockTimeout
 from worktree_tools.core.procs import HOST
+from worktree_tools.core.statefiles import EVENTS_LOG as EVENTS_LOCK
 
 POLL_SECONDS = 0.002
 # The lock files, named once. Lock files are never unlinked (that would split waiters).
@@ -37,7 +38,6 @@ WORKTREE_LOCK = "wt-worktree.lock"  # <worktree git dir>/: held by wt-commit for
 HOOK_LOCK = "wt-hooks.lock"  # <worktree git dir>/: held while a commit hook runs
 AGENT_LOCKS = "agent-locks"  # <common git dir>/wt/agent-locks/AGENT.lock: one agent's records
 INDEX_LOCK = "index.lock"  # <worktree git dir>/: git's own, taken the way git does (gitlocks)
-EVENTS_LOCK = statefiles.EVENTS_LOG  # <common git dir>/wt/: flock on the event log itself, per line
 
 
 @dataclass(frozen=True)

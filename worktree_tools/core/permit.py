@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from worktree_tools.core import atomic, statefiles
+from worktree_tools.core import atomic
 from worktree_tools.core.repo import Worktree
+from worktree_tools.core.statefiles import GUARD_PASSES as PASS_DIR
 
-PASS_DIR = statefiles.GUARD_PASSES  # under the shared state dir <common git dir>/wt
 PASS_PREFIX = "pass-"
 
 

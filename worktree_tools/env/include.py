@@ -27,11 +27,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import faults, statefiles
+from worktree_tools.core import faults
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import git
+from worktree_tools.core.statefiles import INCLUDE_FILE as INCLUDE_FILE
 
-INCLUDE_FILE = statefiles.INCLUDE_FILE
 CONFIG_KEY = "wt.include.mode"
 SHOWN = 50  # skipped paths listed in full; the rest are counted
 

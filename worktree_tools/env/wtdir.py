@@ -15,13 +15,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import atomic, statefiles
+from worktree_tools.core import atomic
+from worktree_tools.core.statefiles import ENV_STATE as STATE_FILE
+from worktree_tools.core.statefiles import WT_DIR as WT_DIR
+from worktree_tools.core.statefiles import WT_ENV as ENV_FILE
 from worktree_tools.worktrees.records import atomic_write_json
-
-WT_DIR = statefiles.WT_DIR
-ENV_FILE = statefiles.WT_ENV
-STATE_FILE = statefiles.ENV_STATE  # in the worktree's admin dir
-LOG_FILE = statefiles.WT_SETUP_LOG
 
 
 def ensure(tree: Path) -> Path:

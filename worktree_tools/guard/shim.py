@@ -8,7 +8,8 @@ moved at `committed` (to log it), and never for worktree-tools' own moves (see p
 
 from __future__ import annotations
 
-from worktree_tools.core.permit import PASS_DIR, PASS_PREFIX
+from worktree_tools.core.permit import PASS_PREFIX
+from worktree_tools.core.statefiles import GUARD_PASSES as PASS_DIR
 from worktree_tools.guard.actor import shell_test
 
 NAME = "reference-transaction"

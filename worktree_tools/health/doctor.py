@@ -160,7 +160,7 @@ def _orphans(
 ) -> list[Finding]:
     out: list[Finding] = []
     for _top, gitdir in dirs:
-        record = gitdir / hookrun.RECORD_NAME
+        record = gitdir / statefiles.HOOK_RECORD
         orphans = hookrun.find_orphans(record) if record.exists() else None
         if orphans is None or not orphans.pids:
             continue

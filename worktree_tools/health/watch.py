@@ -23,11 +23,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import statefiles
 from worktree_tools.core.errors import CorruptState, WtError
 from worktree_tools.core.locks import HOOK_LOCK, WORKTREE_LOCK, read_holder
 from worktree_tools.core.procs import HOST, alive_before
 from worktree_tools.core.repo import Worktree
+from worktree_tools.core.statefiles import NOT_LOCK_DIRS as _NOT_LOCK_DIRS
 from worktree_tools.health.watch_disk import DiskTracker
 from worktree_tools.health.watch_journal import JournalTracker
 
@@ -36,7 +36,6 @@ DEFAULT_LOCK_THRESHOLD = 60.0
 # Where worktree-tools keeps its flock-based locks (each with a `<lock>.json` holder record).
 WORKTREE_LOCKS = (WORKTREE_LOCK, HOOK_LOCK)  # core.locks.LOCK_ORDER names them all
 # Directories under the state dir that hold worktrees or checkouts, not locks.
-_NOT_LOCK_DIRS = statefiles.NOT_LOCK_DIRS
 
 
 class Kind(str, Enum):

@@ -16,12 +16,12 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from worktree_tools.core import atomic, statefiles
+from worktree_tools.core import atomic
 from worktree_tools.core.errors import WtError
 from worktree_tools.core.locks import Holder, RecordedLock
 from worktree_tools.core.repo import Worktree, discover, empty_tree
+from worktree_tools.core.statefiles import HOOK_WORKTREES as HOOK_WORKTREES
 
-HOOK_WORKTREES = statefiles.HOOK_WORKTREES
 UNBORN_REF = "refs/wt/hook-unborn"
 
 

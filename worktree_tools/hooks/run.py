@@ -20,11 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from worktree_tools.core import atomic, fields, statefiles
+from worktree_tools.core import atomic, fields
 
 KEEP_OUTPUT_BYTES = 64 * 1024
 COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg")
-RECORD_NAME = statefiles.HOOK_RECORD
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from worktree_tools.core import notices
+from worktree_tools.core import notices, statefiles
 from worktree_tools.core.agent import recorded_owner
 from worktree_tools.core.errors import CorruptState, HookFailed, InvalidInput
 from worktree_tools.core.gitcmd import clean_env
@@ -74,7 +74,7 @@ class HookStage:
                 args,
                 cwd=self.cwd,
                 env=self.env,
-                record=self.wt.gitdir / hookrun.RECORD_NAME,
+                record=self.wt.gitdir / statefiles.HOOK_RECORD,
             )
         if ran is None:
             return

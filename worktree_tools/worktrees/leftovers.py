@@ -17,11 +17,10 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import statefiles
 from worktree_tools.core.procs import HOST, alive, start_time
+from worktree_tools.core.statefiles import GC_MARKERS as MARKERS
 from worktree_tools.worktrees import records
 
-MARKERS = statefiles.GC_MARKERS
 ASIDE = re.compile(r"^\.(?P<name>.+)\.wt-gc-(?P<pid>\d+)$")
 
 

@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from worktree_tools.core import statefiles
 from worktree_tools.core.agent import OWNER_FILE
+from worktree_tools.core.statefiles import DOTGIT_LINK as LINK
 from worktree_tools.worktrees import gitinfo
 from worktree_tools.worktrees.records import Record
 
-LINK = statefiles.DOTGIT_LINK
 _SEARCH_LIMIT = 4000  # directory entries looked at when searching for a moved worktree
 
 

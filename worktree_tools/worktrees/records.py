@@ -18,13 +18,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import atomic, fields, statefiles
+from worktree_tools.core import atomic, fields
 from worktree_tools.core.errors import CorruptState, InvalidInput
+from worktree_tools.core.statefiles import HANDOFF_JSON as HANDOFF_JSON
+from worktree_tools.core.statefiles import OWNER_JSON as OWNER_JSON
+from worktree_tools.core.statefiles import RECORDS_DIR as RECORDS_DIR
 
 VERSION = 1
-RECORDS_DIR = statefiles.RECORDS_DIR
-OWNER_JSON = statefiles.OWNER_JSON
-HANDOFF_JSON = statefiles.HANDOFF_JSON
 
 
 class CorruptRecord(CorruptState):
