@@ -214,11 +214,11 @@ def record(cwd: Path, rev: str, agent: str | None) -> dict[str, Any]:
     from worktree_tools.core.errors import WtError
     from worktree_tools.core.repo import discover
     from worktree_tools.journal.config import load
-    from worktree_tools.journal.verify import open_repo, resolve, verify
+    from worktree_tools.journal.verify import open_pygit2, resolve, verify
 
     wt = discover(cwd)
     name, _source = agent_mod.resolve(agent, wt.gitdir)
-    repo = open_repo(cwd)
+    repo = open_pygit2(cwd)
     target = resolve(repo, rev, "REV")
     if target is None:
         raise InvalidInput(f"{rev!r} is not a commit in this repository")

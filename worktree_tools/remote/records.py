@@ -26,7 +26,7 @@ _IDENTITY = {
 }
 
 
-class LeaseState(str, Enum):
+class RemoteLeaseState(str, Enum):
     FREE = "free"  # never acquired
     HELD = "held"
     EXPIRED = "expired"  # held, but not renewed within its TTL: anyone may take it over
@@ -34,7 +34,7 @@ class LeaseState(str, Enum):
     CORRUPT = "corrupt"  # the ref points at something that is not a valid lease record
 
     @classmethod
-    def parse(cls, text: str) -> LeaseState:
+    def parse(cls, text: str) -> RemoteLeaseState:
         try:
             return cls(text)
         except ValueError:
@@ -81,10 +81,10 @@ class LeaseRecord:
     def expires_at(self) -> float:
         return self.renewed_at + self.ttl
 
-    def state(self, now: float) -> LeaseState:
+    def state(self, now: float) -> RemoteLeaseState:
         if self.released:
-            return LeaseState.RELEASED
-        return LeaseState.HELD if now < self.expires_at else LeaseState.EXPIRED
+            return RemoteLeaseState.RELEASED
+        return RemoteLeaseState.HELD if now < self.expires_at else RemoteLeaseState.EXPIRED
 
     def to_json(self, now: float) -> dict[str, Any]:
         data: dict[str, Any] = asdict(self)
