@@ -122,11 +122,29 @@ def _tracked(wt: Worktree, path: Path) -> bool:
     return res.returncode == 0
 
 
+class HookAction(str, Enum):
+    """What install or uninstall did to one hook slot."""
+
+    INSTALLED = "installed"
+    CHAINED = "chained"  # another manager's hook kept, run by our shim
+    ALREADY = "already"
+    RESTORED = "restored"  # the chained hook put back
+    REMOVED = "removed"
+    ABSENT = "absent"  # no shim of ours there
+
+    @classmethod
+    def parse(cls, text: str) -> HookAction:
+        return cls(text)
+
+
 @dataclass(frozen=True)
 class Change:
     hook: str
-    action: str  # installed | chained | already | restored | removed | absent
+    action: HookAction
     detail: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"hook": self.hook, "action": self.action.value, "detail": self.detail}
 
 
 def install(wt: Worktree, *, chain_unknown: bool = False) -> list[Change]:
@@ -143,7 +161,7 @@ def install(wt: Worktree, *, chain_unknown: bool = False) -> list[Change]:
     for slot in slots:
         if slot.state is SlotState.INSTALLED:
             _write_shim(slot.path, slot.name)  # refresh the text; idempotent
-            changes.append(Change(slot.name, "already"))
+            changes.append(Change(slot.name, HookAction.ALREADY))
             continue
         if slot.state is not SlotState.ABSENT:
             target = slot.path.with_name(slot.name + CHAINED_SUFFIX)
@@ -154,10 +172,12 @@ def install(wt: Worktree, *, chain_unknown: bool = False) -> list[Change]:
                 )
             os.rename(slot.path, target)
             _write_shim(slot.path, slot.name)
-            changes.append(Change(slot.name, "chained", f"{slot.manager} kept as {target.name}"))
+            changes.append(
+                Change(slot.name, HookAction.CHAINED, f"{slot.manager} kept as {target.name}")
+            )
         else:
             _write_shim(slot.path, slot.name)
-            changes.append(Change(slot.name, "installed"))
+            changes.append(Change(slot.name, HookAction.INSTALLED))
     return changes
 
 
@@ -166,15 +186,15 @@ def uninstall(wt: Worktree) -> list[Change]:
     for name in MANAGED:
         slot = inspect(wt, name)
         if slot.state is not SlotState.INSTALLED:
-            changes.append(Change(name, "absent", "no worktree-tools shim here"))
+            changes.append(Change(name, HookAction.ABSENT, "no worktree-tools shim here"))
             continue
         chained = slot.path.with_name(name + CHAINED_SUFFIX)
         if slot.chained:
             os.replace(chained, slot.path)
-            changes.append(Change(name, "restored", f"{slot.manager} put back"))
+            changes.append(Change(name, HookAction.RESTORED, f"{slot.manager} put back"))
         else:
             slot.path.unlink()
-            changes.append(Change(name, "removed"))
+            changes.append(Change(name, HookAction.REMOVED))
     return changes
 
 

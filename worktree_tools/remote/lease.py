@@ -19,6 +19,7 @@ import os
 import random
 import time
 from dataclasses import dataclass, replace
+from enum import Enum
 from typing import Any
 
 from worktree_tools.core import events, fields
@@ -33,6 +34,18 @@ MAX_ROUNDS = 12
 MAX_TTL = fields.MAX_TTL
 
 
+class LeaseAction(str, Enum):
+    """What a lease command did."""
+
+    ACQUIRE = "acquire"
+    RENEW = "renew"
+    RELEASE = "release"
+
+    @classmethod
+    def parse(cls, text: str) -> LeaseAction:
+        return cls(text)
+
+
 @dataclass(frozen=True)
 class LeaseView:
     """One lease as a command reports it."""
@@ -43,7 +56,7 @@ class LeaseView:
     oid: str | None
     record: LeaseRecord | None
     now: float
-    action: str | None = None
+    action: LeaseAction | None = None
     took_over_from: str | None = None  # the holder of the expired lease we replaced
     already_held: bool = False
     error: str | None = None  # why a corrupt record cannot be read, and how to repair it
@@ -79,7 +92,7 @@ class LeaseView:
             data["error"] = self.error
             data["fix"] = self.fix
         if self.action is not None:
-            data["action"] = self.action
+            data["action"] = self.action.value
             data["took_over_from"] = self.took_over_from
             data["already_held"] = self.already_held
         return data
@@ -162,8 +175,9 @@ def acquire(wt: Worktree, store: LeaseStore, name: str, *, agent: str, ttl: floa
         new = records.write(wt, new_record, oid)
         if store.swap(name, oid, new):
             result = LeaseView(
-                name, store.where, RemoteLeaseState.HELD, new, new_record, now, action="acquire",
-                took_over_from=took_over, already_held=action == "renewed",
+                name, store.where, RemoteLeaseState.HELD, new, new_record, now,
+                action=LeaseAction.ACQUIRE, took_over_from=took_over,
+                already_held=action == "renewed",
             )  # fmt: skip
             _log(wt, "lease_acquire", agent, result)
             return result
@@ -195,7 +209,13 @@ def renew(
         new = records.write(wt, new_record, oid)
         if store.swap(name, oid, new):
             result = LeaseView(
-                name, store.where, RemoteLeaseState.HELD, new, new_record, now, action="renew"
+                name,
+                store.where,
+                RemoteLeaseState.HELD,
+                new,
+                new_record,
+                now,
+                action=LeaseAction.RENEW,
             )
             _log(wt, "lease_renew", agent, result)
             return result
@@ -215,7 +235,7 @@ def release(
         current = LeaseView(name, store.where, state_of(record, now), oid, record, now)
         if current.state in (RemoteLeaseState.FREE, RemoteLeaseState.RELEASED):
             return LeaseView(
-                name, store.where, current.state, oid, record, now, action="release",
+                name, store.where, current.state, oid, record, now, action=LeaseAction.RELEASE,
                 already_held=False,
             )  # fmt: skip
         _must_hold(current, agent, token, "release")
@@ -227,7 +247,13 @@ def release(
         new = records.write(wt, new_record, oid)
         if store.swap(name, oid, new):
             result = LeaseView(
-                name, store.where, RemoteLeaseState.RELEASED, new, new_record, now, action="release"
+                name,
+                store.where,
+                RemoteLeaseState.RELEASED,
+                new,
+                new_record,
+                now,
+                action=LeaseAction.RELEASE,
             )
             _log(wt, "lease_release", agent, result)
             return result
