@@ -12,6 +12,7 @@ import os
 import shlex
 import shutil
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,25 @@ from worktree_tools.hooks import run as hookrun
 PREFIX = "wt:"
 
 
+class DoctorKind(str, Enum):
+    """What doctor found (watch turns some of these into its own findings' kinds)."""
+
+    STALE_LOCK = "stale_lock"
+    LIVE_LOCK = "live_lock"
+    STRANDED_PATCH = "stranded_patch"
+    LEAKED_CONFIG = "leaked_config"
+    ORPHAN_HOOK = "orphan_hook"
+    GC_LEFTOVER = "gc_leftover"
+    CORRUPT_RECORD = "corrupt_record"
+
+    @classmethod
+    def parse(cls, text: str) -> DoctorKind:
+        return cls(text)
+
+
 @dataclass
-class Finding:
-    kind: str  # stale_lock | stranded_patch | leaked_config | orphan_hook | live_lock | gc_leftover
+class DoctorFinding:
+    kind: DoctorKind
     subject: str
     detail: str
     fixable: bool
@@ -34,7 +51,7 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "kind": self.kind,
+            "kind": self.kind.value,
             "subject": self.subject,
             "detail": self.detail,
             "fixable": self.fixable,
@@ -79,8 +96,8 @@ def worktree_dirs(wt: Worktree, *, lock: bool = True) -> list[tuple[Path, Path]]
     return out
 
 
-def examine(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
-    findings: list[Finding] = []
+def examine(wt: Worktree, *, fix: bool, agent: str) -> list[DoctorFinding]:
+    findings: list[DoctorFinding] = []
     dirs = worktree_dirs(wt)
     findings += _locks(wt, dirs, fix=fix, agent=agent)
     findings += _orphans(wt, dirs, fix=fix, agent=agent)
@@ -90,19 +107,19 @@ def examine(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
     return findings
 
 
-def gc_leftovers(wt: Worktree, dirs: list[tuple[Path, Path]]) -> list[Finding]:
+def gc_leftovers(wt: Worktree, dirs: list[tuple[Path, Path]]) -> list[DoctorFinding]:
     """Directories a killed (or hindered) gc left renamed aside: their files may be the only
     copy of someone's work. `git wt gc` saves and removes them (never doctor)."""
     from worktree_tools.worktrees import leftovers
     from worktree_tools.worktrees.common import Repo
 
     near = [Repo(wt, "doctor", 0.0).placement(), *(top.parent for top, _gitdir in dirs)]
-    out: list[Finding] = []
+    out: list[DoctorFinding] = []
     for lo in leftovers.find(wt.state_dir, leftovers.places(wt.state_dir, near)):
         owner = f"{lo.agent}'s worktree" if lo.agent else "the worktree"
         out.append(
-            Finding(
-                "gc_leftover",
+            DoctorFinding(
+                DoctorKind.GC_LEFTOVER,
                 os.fspath(lo.aside),
                 f"{owner} {lo.path} was renamed aside by gc pid {lo.pid}, which did not finish; "
                 "its files are still there: run `git wt gc` to save them in a rescue ref and "
@@ -112,7 +129,7 @@ def gc_leftovers(wt: Worktree, dirs: list[tuple[Path, Path]]) -> list[Finding]:
             )
         )
     for where, message in leftovers.corrupt(wt.state_dir):
-        out.append(Finding("gc_leftover", where, message, fixable=False))
+        out.append(DoctorFinding(DoctorKind.GC_LEFTOVER, where, message, fixable=False))
     return out
 
 
@@ -135,16 +152,24 @@ def _lock_candidates(wt: Worktree, dirs: list[tuple[Path, Path]]) -> list[Candid
     return found
 
 
-def _locks(wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str) -> list[Finding]:
-    out: list[Finding] = []
+def _locks(
+    wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str
+) -> list[DoctorFinding]:
+    out: list[DoctorFinding] = []
     for lock, search, exclude in _lock_candidates(wt, dirs):
         if not lock.exists():
             continue  # gone between listing and judging: nothing to report
         held, who = gitlocks.holders(lock, search, exclude)
         if held:
-            out.append(Finding("live_lock", os.fspath(lock), f"held by {who}", fixable=False))
+            out.append(
+                DoctorFinding(
+                    DoctorKind.LIVE_LOCK, os.fspath(lock), f"held by {who}", fixable=False
+                )
+            )
             continue
-        finding = Finding("stale_lock", os.fspath(lock), f"stale: {who}", fixable=True)
+        finding = DoctorFinding(
+            DoctorKind.STALE_LOCK, os.fspath(lock), f"stale: {who}", fixable=True
+        )
         if fix:
 
             def report(info: dict[str, Any]) -> None:
@@ -157,15 +182,15 @@ def _locks(wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str
 
 def _orphans(
     wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str
-) -> list[Finding]:
-    out: list[Finding] = []
+) -> list[DoctorFinding]:
+    out: list[DoctorFinding] = []
     for _top, gitdir in dirs:
         record = gitdir / statefiles.HOOK_RECORD
         orphans = hookrun.find_orphans(record) if record.exists() else None
         if orphans is None or not orphans.pids:
             continue
-        finding = Finding(
-            "orphan_hook",
+        finding = DoctorFinding(
+            DoctorKind.ORPHAN_HOOK,
             os.fspath(record),
             f"{orphans.hook} hook processes {orphans.pids} of dead wt-commit "
             f"pid {orphans.committer_pid}",
@@ -192,7 +217,7 @@ def pre_commit_cache() -> Path:
 
 def _patches(
     wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str
-) -> list[Finding]:
+) -> list[DoctorFinding]:
     """pre-commit's `patch<epoch>-<pid>` files whose changes are missing from a worktree of
     ours: they apply cleanly there and are not applied already (RACES R3).
 
@@ -203,7 +228,7 @@ def _patches(
     cache = pre_commit_cache()
     if not cache.is_dir():
         return []
-    out: list[Finding] = []
+    out: list[DoctorFinding] = []
     hook_root = wt.state_dir / statefiles.HOOK_WORKTREES
     kept_dir = wt.state_dir / statefiles.RESCUED_PATCHES
     for patch in sorted(cache.glob("patch*")):
@@ -219,8 +244,8 @@ def _patches(
             applied = _apply(top, patch, reverse=True)
             if not applies or applied:
                 continue
-            finding = Finding(
-                "stranded_patch",
+            finding = DoctorFinding(
+                DoctorKind.STRANDED_PATCH,
                 os.fspath(patch),
                 f"unstaged changes saved by pre-commit that are not in {top} (stranded by a "
                 "killed commit, or restored and discarded since: look before applying)",
@@ -264,18 +289,18 @@ def _apply(top: Path, patch: Path, *, reverse: bool) -> bool:
     return res.returncode == 0
 
 
-def config_findings(wt: Worktree, *, linked: bool, fix: bool, agent: str) -> list[Finding]:
+def config_findings(wt: Worktree, *, linked: bool, fix: bool, agent: str) -> list[DoctorFinding]:
     """Settings leaked into the shared config that act on every worktree (`linked`: the
     repository has linked worktrees, so one worktree's setting is everyone's)."""
-    out: list[Finding] = []
+    out: list[DoctorFinding] = []
     if not linked:
         return out
     common = os.fspath(wt.commondir / "config")
     res = wt.git(["config", "--file", common, "--get", "core.worktree"], check=False)
     value = res.out.strip()
     if value:
-        finding = Finding(
-            "leaked_config",
+        finding = DoctorFinding(
+            DoctorKind.LEAKED_CONFIG,
             "core.worktree",
             f"core.worktree={value} in the shared config points every worktree at one directory",
             fixable=True,
@@ -290,7 +315,7 @@ def config_findings(wt: Worktree, *, linked: bool, fix: bool, agent: str) -> lis
     return out
 
 
-def identity_findings(wt: Worktree) -> list[Finding]:
+def identity_findings(wt: Worktree) -> list[DoctorFinding]:
     """A repository-local identity is the usual setup; only a change since the fleet began
     (the baseline the first `git wt alloc` recorded) is reported, with its likely writer."""
     from worktree_tools.core import identity
@@ -299,8 +324,8 @@ def identity_findings(wt: Worktree) -> list[Finding]:
     try:
         baseline, changed = identity.changes(wt)
     except CorruptState as err:
-        return [Finding("corrupt_record", err.path, err.message, fixable=False)]
-    out: list[Finding] = []
+        return [DoctorFinding(DoctorKind.CORRUPT_RECORD, err.path, err.message, fixable=False)]
+    out: list[DoctorFinding] = []
     for change in changed:
         assert baseline is not None
         config = shlex.quote(os.fspath(wt.commondir / "config"))
@@ -310,8 +335,8 @@ def identity_findings(wt: Worktree) -> list[Finding]:
             else f"git config --file {config} --unset {change.key}"
         )
         out.append(
-            Finding(
-                "leaked_config",
+            DoctorFinding(
+                DoctorKind.LEAKED_CONFIG,
                 change.key,
                 change.detail(baseline),
                 fixable=False,

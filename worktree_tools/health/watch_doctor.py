@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from worktree_tools.core.repo import Worktree
 from worktree_tools.health import doctor
-from worktree_tools.health.doctor import Finding
+from worktree_tools.health.doctor import DoctorFinding
 
 
-def examine(wt: Worktree) -> list[Finding]:
+def examine(wt: Worktree) -> list[DoctorFinding]:
     """What `git wt doctor` (without --fix) reports, without its lock."""
     dirs = doctor.worktree_dirs(wt, lock=False)
-    found: list[Finding] = []
+    found: list[DoctorFinding] = []
     found += doctor._locks(wt, dirs, fix=False, agent="watch")
     found += doctor._orphans(wt, dirs, fix=False, agent="watch")
     found += doctor._patches(wt, dirs, fix=False, agent="watch")
