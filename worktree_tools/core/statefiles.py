@@ -26,6 +26,10 @@ GUARD_PASSES = "guard"  # pass-PID files of a ref move in progress (core.permit)
 IDENTITY_BASELINE = "identity-baseline.json"  # the fleet's starting identity (core.identity)
 ENV_SLOTS = "env/slots.json"  # environment slot numbers (env.slots)
 DISK_CACHE = "env/disk.json"  # cached disk use of worktrees (env.disk)
+STATE_TMP = "tmp"  # scratch space of rescue and gc (checkouts, drained files)
+
+# ---- <common git dir>/ (git's own) -----------------------------------------------------------
+GIT_WORKTREES = "worktrees"  # git's admin dirs of linked worktrees
 
 # ---- <common git dir>/wt/worktrees/AGENT/ ---------------------------------------------------
 OWNER_JSON = "owner.json"  # the ownership record and lease

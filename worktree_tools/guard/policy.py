@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from worktree_tools.core import events, permit
+from worktree_tools.core import events, permit, statefiles
 from worktree_tools.core.agent import OWNER_FILE, fallback, valid_name
 from worktree_tools.core.errors import InvalidInput, Outcome, exit_code
 from worktree_tools.core.repo import Worktree, is_null
@@ -79,7 +79,7 @@ class Tree:
 
 def trees(wt: Worktree) -> list[Tree]:
     found = [_tree(wt.commondir, wt.commondir.parent if wt.commondir.name == ".git" else None)]
-    admin = wt.commondir / "worktrees"
+    admin = wt.commondir / statefiles.GIT_WORKTREES
     try:
         names = sorted(os.listdir(admin))
     except OSError:

@@ -15,7 +15,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from worktree_tools.core import events, faults
+from worktree_tools.core import events, faults, statefiles
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.procs import ProcRef, processes_in
 from worktree_tools.core.repo import Worktree
@@ -132,7 +132,7 @@ def _save_rest(
     """Save every file still in the aside directory in a rescue; its entries and the
     regenerable paths left out, or None when nothing could be read."""
     aside = Path(marker.aside)
-    scratch = repo.state_dir / "tmp" / f"drain-{os.getpid()}"
+    scratch = repo.state_dir / statefiles.STATE_TMP / f"drain-{os.getpid()}"
     scratch.mkdir(parents=True, exist_ok=True)
     try:
         empty = scratch / "empty-index"
@@ -218,9 +218,9 @@ def _log(repo: Repo, agent: str, lo: leftovers.Leftover, outcome: GcAction, why:
 def remove_admin(repo: Repo, admin: Path) -> None:
     """Drop a gone worktree's git admin dir (index, HEAD, locks): renamed aside first, so a
     crash never leaves half of one. The caller has proven no directory uses it."""
-    if not admin.is_dir() or admin.parent != repo.commondir / "worktrees":
+    if not admin.is_dir() or admin.parent != repo.commondir / statefiles.GIT_WORKTREES:
         return
-    trash = admin.with_name(f".{admin.name}.wt-gc-{os.getpid()}")
+    trash = leftovers.aside_path(admin)
     os.rename(admin, trash)
     shutil.rmtree(trash, ignore_errors=True)
 
@@ -230,7 +230,7 @@ def prune(repo: Repo, dry_run: bool, say: Say) -> tuple[list[str], list[dict[str
     near their old place, else locked through the prune (their files still exist)."""
     moved: list[dict[str, str | None]] = []
     protect: list[Path] = []
-    root = repo.commondir / "worktrees"
+    root = repo.commondir / statefiles.GIT_WORKTREES
     admins = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
     for admin in admins:
         try:

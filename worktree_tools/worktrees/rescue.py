@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import commits, refs
+from worktree_tools.core import commits, refs, statefiles
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import GitResult, git
 from worktree_tools.core.repo import Worktree
@@ -148,7 +148,7 @@ def _checkout_reproduces(tree: Worktree, head_tree: str, work_tree: str) -> bool
         return True
     # What a checkout of HEAD writes for those paths, written under a scratch directory by
     # git itself (its filters, autocrlf and attributes), then compared byte for byte.
-    scratch = Path(tempfile.mkdtemp(prefix="checkout-", dir=tree.state_dir / "tmp"))
+    scratch = Path(tempfile.mkdtemp(prefix="checkout-", dir=tree.state_dir / statefiles.STATE_TMP))
     try:
         idx = scratch / "index"
         env = {"GIT_INDEX_FILE": os.fspath(idx)}
@@ -189,7 +189,7 @@ def nested_repositories(repo: Repo, cap: Capture) -> list[str]:
 
 
 def _tmp_root(repo: Repo) -> Path:
-    root = repo.state_dir / "tmp"
+    root = repo.state_dir / statefiles.STATE_TMP
     root.mkdir(parents=True, exist_ok=True)
     return root
 
