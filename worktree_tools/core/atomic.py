@@ -1,4 +1,5 @@
-"""The one atomic file writer: readers see the old file or the new one, never a mix.
+"""The one atomic file writer (readers see the old file or the new one, never a mix), and the
+one reader of a small state file that must be treated as untrusted (`read_state`).
 
 A temporary file next to the target (`.<name>.<pid>.tmp`, same directory so the rename stays on
 one filesystem) is written whole, then renamed over the target with `os.replace`.
@@ -14,9 +15,15 @@ On wt-commit's hot path: os only.
 from __future__ import annotations
 
 import os
+import shlex
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from worktree_tools.core import faults
+from worktree_tools.core.errors import CorruptState
+
+T = TypeVar("T")
 
 
 def write_bytes(
@@ -67,3 +74,23 @@ def fsync_dir(directory: Path) -> None:
         os.fsync(dfd)
     finally:
         os.close(dfd)
+
+
+def read_state(path: Path, parse: Callable[[bytes], T], remove_when: str) -> T | None:
+    """`parse(bytes of path)`; None when the file does not exist. A file that cannot be read or
+    parsed is CorruptState (never taken as absent), whose fix removes it `remove_when` (e.g.
+    "when nobody holds the lock")."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CorruptState(os.fspath(path), exc.strerror or str(exc)) from None
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise CorruptState(
+            os.fspath(path),
+            str(exc),
+            fix=f"{remove_when}: rm {shlex.quote(os.fspath(path))}",
+        ) from None

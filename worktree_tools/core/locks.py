@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shlex
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -132,22 +131,8 @@ class Holder:
 def read_holder(lock_path: Path) -> Holder | None:
     """The holder record beside `lock_path`; None when there is none (the lock is free, or its
     holder has not written it yet); CorruptState when it cannot be read as one."""
-    record = _record_path(lock_path)
-    try:
-        raw = record.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise CorruptState(os.fspath(record), exc.strerror or str(exc)) from None
-    try:
-        return Holder.parse(raw)
-    except ValueError as exc:
-        raise CorruptState(
-            os.fspath(record),
-            str(exc),
-            fix=f"when nobody holds {lock_path.name}, remove the record: "
-            f"rm {shlex.quote(os.fspath(record))}",
-        ) from None
+    when = f"when nobody holds {lock_path.name}, remove the record"
+    return atomic.read_state(_record_path(lock_path), Holder.parse, when)
 
 
 def _record_path(lock_path: Path) -> Path:
