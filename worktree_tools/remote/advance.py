@@ -56,7 +56,7 @@ def advance(
             res = wt.git(["read-tree", "-m", "-u", old, new], check=False)
             if res.returncode == 0:
                 try:
-                    refs.move(wt, ref, new, old, reason)
+                    refs.move(wt, ref, new, old, reason, deadline=deadline)
                 except WtError as refused:
                     # Someone moved the branch by other means (plain git): put the files back.
                     wt.git(["read-tree", "-m", "-u", new, old], check=False)

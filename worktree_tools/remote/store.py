@@ -72,9 +72,8 @@ class LocalStore:
         ref = records.lease_ref(name)
         with lock:
             try:
-                refs.move(
-                    self.wt, ref, new, expected, refs.reflog("git wt lease", self.agent, name)
-                )
+                message = refs.reflog("git wt lease", self.agent, name)
+                refs.move(self.wt, ref, new, expected, message, deadline=deadline)
             except RefMoved:
                 return False
         return True
