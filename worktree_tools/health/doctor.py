@@ -12,18 +12,18 @@ import os
 import shlex
 import shutil
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from worktree_tools.core import events, gitlocks, statefiles, wtlist
+from worktree_tools.core.enums import WordEnum
 from worktree_tools.core.repo import Worktree
 from worktree_tools.hooks import run as hookrun
 
 PREFIX = "wt:"
 
 
-class DoctorKind(str, Enum):
+class DoctorKind(WordEnum):
     """What doctor found (watch turns some of these into its own findings' kinds)."""
 
     STALE_LOCK = "stale_lock"
@@ -33,10 +33,6 @@ class DoctorKind(str, Enum):
     ORPHAN_HOOK = "orphan_hook"
     GC_LEFTOVER = "gc_leftover"
     CORRUPT_RECORD = "corrupt_record"
-
-    @classmethod
-    def parse(cls, text: str) -> DoctorKind:
-        return cls(text)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from enum import Enum
 from pathlib import Path
 
 from worktree_tools.core import atomic
+from worktree_tools.core.enums import WordEnum
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.repo import Worktree
 
@@ -122,7 +123,7 @@ def _tracked(wt: Worktree, path: Path) -> bool:
     return res.returncode == 0
 
 
-class HookAction(str, Enum):
+class HookAction(WordEnum):
     """What install or uninstall did to one hook slot."""
 
     INSTALLED = "installed"
@@ -131,10 +132,6 @@ class HookAction(str, Enum):
     RESTORED = "restored"  # the chained hook put back
     REMOVED = "removed"
     ABSENT = "absent"  # no shim of ours there
-
-    @classmethod
-    def parse(cls, text: str) -> HookAction:
-        return cls(text)
 
 
 @dataclass(frozen=True)

@@ -13,24 +13,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from enum import Enum
 
 from worktree_tools.commit.swap import index_search, stale_reporter
 from worktree_tools.core import refs
+from worktree_tools.core.enums import WordEnum
 from worktree_tools.core.errors import WtError
 from worktree_tools.core.gitlocks import wait_until_free
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree
 
 
-class Advance(str, Enum):
+class Advance(WordEnum):
     MOVED = "moved"
     NOT_AT_OLD = "not_at_old"  # the branch (or the worktree's HEAD) is no longer where we think
     BLOCKED = "blocked"  # a path that must change has local changes: nothing was touched
-
-    @classmethod
-    def parse(cls, text: str) -> Advance:
-        return cls(text)
 
 
 @dataclass(frozen=True)

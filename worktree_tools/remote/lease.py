@@ -19,10 +19,10 @@ import os
 import random
 import time
 from dataclasses import dataclass, replace
-from enum import Enum
 from typing import Any
 
 from worktree_tools.core import events, fields
+from worktree_tools.core.enums import WordEnum
 from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
 from worktree_tools.core.procs import HOST
 from worktree_tools.core.repo import Worktree
@@ -34,16 +34,12 @@ MAX_ROUNDS = 12
 MAX_TTL = fields.MAX_TTL
 
 
-class LeaseAction(str, Enum):
+class LeaseAction(WordEnum):
     """What a lease command did."""
 
     ACQUIRE = "acquire"
     RENEW = "renew"
     RELEASE = "release"
-
-    @classmethod
-    def parse(cls, text: str) -> LeaseAction:
-        return cls(text)
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from worktree_tools.core import events, refs, wtlist
+from worktree_tools.core.enums import WordEnum
 from worktree_tools.core.errors import Outcome, WtError
 from worktree_tools.core.repo import Worktree, discover
 from worktree_tools.remote import transport
@@ -36,7 +36,7 @@ from worktree_tools.remote.advance import Advance, advance
 MOVE_ATTEMPTS = 3
 
 
-class SyncState(str, Enum):
+class SyncState(WordEnum):
     UP_TO_DATE = "up_to_date"
     FAST_FORWARDED = "fast_forwarded"
     AHEAD = "ahead"
@@ -45,10 +45,6 @@ class SyncState(str, Enum):
     BLOCKED = "blocked"
     DETACHED = "detached"
     NO_REMOTE_BRANCH = "no_remote_branch"
-
-    @classmethod
-    def parse(cls, text: str) -> SyncState:
-        return cls(text)
 
     @property
     def fine(self) -> bool:

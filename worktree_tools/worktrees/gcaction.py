@@ -6,10 +6,10 @@ acts (`would_remove`, `would_delete`); what stays is `kept` in both.
 
 from __future__ import annotations
 
-from enum import Enum
+from worktree_tools.core.enums import WordEnum
 
 
-class GcAction(str, Enum):
+class GcAction(WordEnum):
     """A worktree's (or a leftover's) fate in one gc run."""
 
     REMOVED = "removed"
@@ -19,18 +19,10 @@ class GcAction(str, Enum):
     FAILED = "failed"
     RESTORED = "restored"  # a leftover of a killed gc put back where it was
 
-    @classmethod
-    def parse(cls, text: str) -> GcAction:
-        return cls(text)
 
-
-class BranchAction(str, Enum):
+class BranchAction(WordEnum):
     """What gc did to a removed worktree's branch."""
 
     DELETED = "deleted"
     WOULD_DELETE = "would_delete"  # dry run
     KEPT = "kept"
-
-    @classmethod
-    def parse(cls, text: str) -> BranchAction:
-        return cls(text)
