@@ -143,10 +143,7 @@ def _swap(
     if new is None:
         return
     try:
-        try:
-            refs.move(wt, ref, new, expected, reason, deadline=deadline, report=report)
-        except RefMoved as moved:
-            raise Moved(moved.details.get("current")) from None
+        cas(wt, ref, new, expected, reason, deadline, report)
     except BaseException:
         # Lost the race, timed out on the ref lock, refused...: the branch did not move, so
         # the index must not show the commit staged. We still hold index.lock: nobody wrote
@@ -163,6 +160,23 @@ def _differs(a: Path, b: Path) -> bool:
     if a.stat().st_size != b.stat().st_size:
         return True
     return a.read_bytes() != b.read_bytes()
+
+
+def cas(
+    wt: Worktree,
+    ref: str,
+    new: str,
+    expected: str | None,
+    reason: str,
+    deadline: float,
+    report: StaleReport,
+) -> None:
+    """core.refs.move, raising Moved (with where the branch is now) when it is not at
+    `expected`: what wt-commit and land replay from."""
+    try:
+        refs.move(wt, ref, new, expected, reason, deadline=deadline, report=report)
+    except RefMoved as moved:
+        raise Moved(moved.details.get("current")) from None
 
 
 def replay(
