@@ -19,7 +19,10 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID = f"https://worktree-tools.invalid/schemas/v{VERSION}"
 SHIPPED = Path(__file__).resolve().parent.parent / "schemas"
 
-FAILURES = ["error", "invalid", "lock_timeout", "conflict", "hook_failed", "rejected", "attention"]
+FAILURES = [
+    "error", "invalid", "lock_timeout", "conflict", "hook_failed", "check_failed", "rejected",
+    "attention",
+]  # fmt: skip
 
 S: dict[str, Any] = {"type": "string"}
 S_NULL: dict[str, Any] = {"type": ["string", "null"]}
@@ -64,6 +67,13 @@ ROW = obj({"agent": S_NULL, "branch": S_NULL, "lease": S})
 LEASE = obj({"name": S, "state": S, "token": {"type": ["integer", "null"]}})
 CHANGE = obj({"hook": S, "action": S})
 VIOLATIONS = arr(obj({"kind": S}))
+LAND_REQUEST = obj(
+    {"request": S, "outcome": S, "state": S, "branch": S, "target": S, "strategy": S,
+     "head": OID, "enqueued_at": S, "enqueued_epoch": NUM},
+    agent=S_NULL, remote=S_NULL, commit=OID_NULL, old=OID_NULL, finished_at=S_NULL,
+    finished_epoch=NUM_NULL, paths={"type": ["array", "null"]}, check_tail=S_NULL,
+    checkouts=arr(obj({"worktree": S, "left_alone": arr(S)})), error=S_NULL, fix=S_NULL,
+)  # fmt: skip
 
 # command -> the keys every successful object carries (beyond the envelope)
 COMMANDS: dict[str, dict[str, Any]] = {
@@ -95,6 +105,7 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "lease release": {"name": S, "state": S},
     "lease list": {"leases": arr(LEASE)},
     "schema": {},
+    "land": {"requests": arr(LAND_REQUEST)},
     "agent install": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
     "agent uninstall": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
     "move": {"agent": S, "worktree": S, "previous_worktree": S, "branch": S},

@@ -36,6 +36,10 @@ ADMIN_LOCK = "worktree-admin.lock"  # <common git dir>/wt/: git worktree add/rem
 WORKTREE_LOCK = "wt-worktree.lock"  # <worktree git dir>/: held by wt-commit for a whole commit
 HOOK_LOCK = "wt-hooks.lock"  # <worktree git dir>/: held while a commit hook runs
 AGENT_LOCKS = "agent-locks"  # <common git dir>/wt/agent-locks/AGENT.lock: one agent's records
+LANDER_LOCK_SUFFIX = (
+    ".lander.lock"  # <common git dir>/wt/land/QUEUE.lander.lock: one lander a queue
+)
+QUEUE_LOCK = "queue.lock"  # <common git dir>/wt/land/: the land queue's request files
 INDEX_LOCK = "index.lock"  # <worktree git dir>/: git's own, taken the way git does (gitlocks)
 
 
@@ -50,6 +54,8 @@ class LockSpec:
 
 # Outermost first. Holding one, take only those below it. docs/locks.md mirrors this table.
 LOCK_ORDER: tuple[LockSpec, ...] = (
+    LockSpec("lander lock", f"<common git dir>/wt/land/QUEUE{LANDER_LOCK_SUFFIX}",
+             "a lander draining one land queue (only tried, never waited for)"),
     LockSpec("agent lock", f"<common git dir>/wt/{AGENT_LOCKS}/AGENT.lock",
              "changes to one agent's worktree and record: alloc, renew, handoff, gc, move, env "
              "(several: name order)"),
@@ -66,6 +72,8 @@ LOCK_ORDER: tuple[LockSpec, ...] = (
              "read-check-write of records; putting the index in place and the ref move"),
     LockSpec("ref locks", "<common git dir>/REF.lock",
              "taken by git update-ref itself inside core.refs.move"),
+    LockSpec("land queue lock", f"<common git dir>/wt/land/{QUEUE_LOCK}",
+             "read-check-write of land request files (only the event log is taken under it)"),
     LockSpec("event log", f"<common git dir>/wt/{EVENTS_LOCK}",
              "one appended line (flock on the log; nothing is taken under it)"),
     LockSpec("trust store lock", "$XDG_CONFIG_HOME/git-wt/trust.json.lock",

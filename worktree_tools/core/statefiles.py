@@ -26,6 +26,8 @@ GUARD_PASSES = "guard"  # pass-PID files of a ref move in progress (core.permit)
 IDENTITY_BASELINE = "identity-baseline.json"  # the fleet's starting identity (core.identity)
 ENV_SLOTS = "env/slots.json"  # environment slot numbers (env.slots)
 DISK_CACHE = "env/disk.json"  # cached disk use of worktrees (env.disk)
+LAND_DIR = "land"  # the land queue: requests/ID.json, its queue and lander locks
+LAND_REQUESTS = "requests"  # under LAND_DIR: one file per land request
 STATE_TMP = "tmp"  # scratch space of rescue and gc (checkouts, drained files)
 
 # ---- <common git dir>/ (git's own) -----------------------------------------------------------
@@ -52,4 +54,4 @@ JOURNAL_CONFIG = ".wtjournal"  # checked in: append-only journal rules
 INCLUDE_FILE = ".worktreeinclude"  # checked in: ignored files copied into new worktrees
 
 # Directories under the state dir that hold worktrees, checkouts or records, never locks.
-NOT_LOCK_DIRS = frozenset({OLD_TREES, HOOK_WORKTREES, RECORDS_DIR, RESCUED_PATCHES})
+NOT_LOCK_DIRS = frozenset({OLD_TREES, HOOK_WORKTREES, RECORDS_DIR, RESCUED_PATCHES, LAND_DIR})

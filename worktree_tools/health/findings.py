@@ -25,6 +25,9 @@ class Kind(str, Enum):
     ORPHAN_HOOK = "orphan_hook"
     LEAKED_CONFIG = "leaked_config"
     CORRUPT_RECORD = "corrupt_record"
+    LAND_QUEUED = "land_queued"
+    LAND_STUCK = "land_stuck"
+    LAND_HANDED_BACK = "land_handed_back"
     DISK_OVER_BUDGET = "disk_over_budget"
     GC_LEFTOVER = "gc_leftover"
 

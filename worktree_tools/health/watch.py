@@ -69,6 +69,7 @@ class Scanner:
             "leases": self._leases,
             "locks": self._wt_locks,
             "doctor": self._doctor,
+            "land": self._land,
             "disk": self._disk,
         }
         if self.options.journal:
@@ -220,6 +221,22 @@ class Scanner:
                 out.append(Finding(Kind.CORRUPT_RECORD, f.subject, f.detail, data=extra))
         self._stale = stale_now
         return out
+
+    # ---- the land queues (a lander's lock is judged by its requests, not its age) ---------
+
+    def _land(self) -> list[Finding]:
+        from worktree_tools.land.status import findings
+
+        kinds = {
+            "queued": Kind.LAND_QUEUED,
+            "stuck": Kind.LAND_STUCK,
+            "handed_back": Kind.LAND_HANDED_BACK,
+            "corrupt": Kind.CORRUPT_RECORD,
+        }
+        return [
+            Finding(kinds[f.kind], f"land request {f.subject}", f.detail, f.instance, f.data)
+            for f in findings(self.wt.state_dir, self.options.lock_threshold)
+        ]
 
     # ---- the journal, branch by branch ----------------------------------------------------
 

@@ -33,7 +33,15 @@ def checkout_path(wt: Worktree) -> Path:
 
 def ensure(wt: Worktree, tip: str, agent: str, deadline: float) -> Worktree:
     """The hook checkout of `wt`, created on first use (caller holds wt's worktree lock)."""
-    path = checkout_path(wt)
+    purpose = f"hook checkout for {wt.toplevel}"
+    return ensure_at(wt, checkout_path(wt), tip, agent, deadline, purpose)
+
+
+def ensure_at(
+    wt: Worktree, path: Path, tip: str, agent: str, deadline: float, purpose: str
+) -> Worktree:
+    """An isolated checkout at `path` (one user at a time: the caller's lock says so), created
+    on first use as a locked, detached linked worktree of `wt`'s repository."""
     if (path / ".git").is_file():
         try:
             return discover(path)
@@ -54,14 +62,14 @@ def ensure(wt: Worktree, tip: str, agent: str, deadline: float) -> Worktree:
         wt.git(
             [
                 "worktree", "add", "-f", "-f", "--detach", "--no-checkout", "--lock",
-                "--reason", f"worktree-tools hook checkout for {wt.toplevel}",
+                "--reason", f"worktree-tools {purpose}",
                 os.fspath(path), tip,
             ]
         )  # fmt: skip
     return discover(path)
 
 
-def sync(hw: Worktree, tip: str | None, tree: str, agent: str) -> None:
+def sync(hw: Worktree, tip: str | None, tree: str, agent: str, tool: str = "wt-commit") -> None:
     """Index and files = `tree`; HEAD = `tip` (detached), so `git diff --cached` is the commit."""
     hw.git(["read-tree", "--reset", "-u", tree])
     hw.git(["clean", "-ffdq"])  # leftovers of earlier hook runs (ignored caches are kept)
@@ -72,7 +80,7 @@ def sync(hw: Worktree, tip: str | None, tree: str, agent: str) -> None:
 
         # Our own checkout's HEAD (the guard lets it pass), from where it is now.
         was = refs.current(hw, "HEAD")
-        message = refs.reflog("wt-commit", agent, "hook checkout")
+        message = refs.reflog(tool, agent, "checkout")
         refs.move(hw, "HEAD", tip, was, message, no_deref=True)
 
 
