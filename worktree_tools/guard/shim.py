@@ -46,7 +46,7 @@ case $state in
 esac
 wt_passed() {{
     # worktree-tools' own move: git (our parent) was started by a live pass holder whose start
-    # time matches its pass file (core/permit.py). Linux /proc only; elsewhere
+    # time matches its pass file (worktree_tools/core/permit.py). Linux /proc only; elsewhere
     # Python checks the same thing.
     [ -r "/proc/$PPID/stat" ] || return 1
     read -r st < "/proc/$PPID/stat" || return 1
