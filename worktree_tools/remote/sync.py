@@ -121,7 +121,7 @@ def _worktrees(wt: Worktree) -> list[Worktree]:
             continue
         path = Path(listed.path)
         if path.is_dir():
-            out.append(discover(path))
+            out.append(discover(path, inherit_env=False))
     return out
 
 
