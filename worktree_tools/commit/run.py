@@ -21,11 +21,11 @@ from typing import Any
 
 from worktree_tools.commit import message, paths
 from worktree_tools.commit.build import read_config, truthy
-from worktree_tools.commit.entries import covered
 from worktree_tools.commit.staging import Settings, stage_paths
 from worktree_tools.commit.swap import Landing, Moved, land, replay
 from worktree_tools.core import agent as agent_mod
 from worktree_tools.core import commits, events, faults, notices, statefiles
+from worktree_tools.core.entries import covered
 from worktree_tools.core.errors import (
     HookFailed,
     InvalidInput,

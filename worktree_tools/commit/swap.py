@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.commit.entries import (
+from worktree_tools.core import events, faults, notices, refs
+from worktree_tools.core.entries import (
     PATHSPEC_LIMIT,
     apply,
     covered,
@@ -23,7 +24,6 @@ from worktree_tools.commit.entries import (
     index_entries,
     tree_entries,
 )
-from worktree_tools.core import events, faults, notices, refs
 from worktree_tools.core.errors import InvalidInput, RefMoved
 from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.gitlocks import GitFileLock, StaleReport
