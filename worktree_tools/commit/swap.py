@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, faults, notices, refs
+from worktree_tools.core import events, faults, notices, refs, trees
 from worktree_tools.core.entries import (
     PATHSPEC_LIMIT,
     apply,
-    covered,
     differences,
     index_entries,
     tree_entries,
@@ -237,10 +236,7 @@ def replay(
             f"{ref} was created or deleted while committing",
             fix="inspect `git log` and run the same wt-commit again",
         )
-    named = frozenset(rels)
-    # No pathspecs: git would match every changed path against every named one.
-    changed = wt.git(["diff-tree", "-r", "--name-only", "-z", base, current])
-    names = [n for n in map(os.fsdecode, changed.stdout.split(b"\0")) if n and covered(n, named)]
+    names = trees.changed(wt, base, current, rels)
     if names:
         raise RefMoved(
             f"{ref} moved to {current[:12]} and that commit changed the same paths: "
@@ -249,12 +245,7 @@ def replay(
             "then run wt-commit again",
             current=current,
         )
-    priv = tmp / "replay-index"
-    wt.git(["read-tree", current], index=priv)
-    want, have = tree_entries(wt, ours, rels), tree_entries(wt, current, rels)
-    apply(wt, priv, differences(want, have, named), len(current))
-    tree = wt.git(["write-tree"], index=priv).out.strip()
-    priv.unlink()
+    tree = trees.overlay(wt, current, ours, rels, tmp / "replay-index")
     now = wt.resolve(ref)
     if now and now[0] == current and now[1] == tree:
         return None

@@ -3,6 +3,8 @@
 wt-commit (a branch moved while committing) and `wt-commit --push` (the remote moved) both ask
 the same two questions: which of our paths changed between the base we built on and the new tip
 (`changed`), and what is the new tip's tree with our paths set to our commit's (`overlay`).
+Both are linear in the number of paths: no pathspecs (git would match every changed path
+against every named one); the selection is done on entries as data (core/entries.py).
 
 On wt-commit's hot path: no pygit2, no psutil.
 """
@@ -12,30 +14,28 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from worktree_tools.core.gitcmd import nul_join
+from worktree_tools.core.entries import apply, covered, differences, tree_entries
 from worktree_tools.core.repo import Worktree
 
 
 def changed(wt: Worktree, base: str, tip: str, rels: list[str]) -> list[str]:
-    """Paths among `rels` that differ between `base` and `tip` (every path when `rels` is empty)."""
-    res = wt.git(
-        ["diff-tree", "-r", "-z", "--name-only", "--no-renames", base, tip, "--", *rels],
-        literal=True,
-    )
-    return [os.fsdecode(n) for n in res.stdout.split(b"\0") if n]
+    """Paths that differ between `base` and `tip` and that `rels` cover (a directory covers
+    what is in it, '.' everything); every changed path when `rels` is empty."""
+    res = wt.git(["diff-tree", "-r", "--name-only", "--no-renames", "-z", base, tip])
+    names = [n for n in map(os.fsdecode, res.stdout.split(b"\0")) if n]
+    if not rels:
+        return names
+    named = frozenset(rels)
+    return [n for n in names if covered(n, named)]
 
 
 def overlay(wt: Worktree, onto: str, ours: str, rels: list[str], index: Path) -> str:
-    """The tree of `onto` with the paths `rels` as they are in `ours`, built in the scratch
-    index file `index` (removed afterwards)."""
+    """The tree of `onto` with the paths `rels` cover as they are in `ours`, built in the
+    scratch index file `index` (removed afterwards)."""
     wt.git(["read-tree", onto], index=index)
     if rels:
-        wt.git(
-            ["reset", "-q", ours, "--pathspec-from-file=-", "--pathspec-file-nul"],
-            index=index,
-            input=nul_join(rels),
-            literal=True,
-        )
+        want, have = tree_entries(wt, ours, rels), tree_entries(wt, onto, rels)
+        apply(wt, index, differences(want, have, frozenset(rels)), len(onto))
     tree = wt.git(["write-tree"], index=index).out.strip()
     index.unlink(missing_ok=True)
     return tree
