@@ -33,9 +33,11 @@ def write_bytes(
     durable: bool,
     mode: int | None = None,
     fault: str | None = None,
+    sync_dir: bool | None = None,
 ) -> None:
     """Replace `path` with `data`. `mode`: the file's permission bits (default: 0o666 & ~umask).
-    `fault`: a WT_FAULT point hit after the data is written and before the rename."""
+    `fault`: a WT_FAULT point hit after the data is written and before the rename.
+    `sync_dir` (default: `durable`): fsync the directory after the rename."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
@@ -51,7 +53,7 @@ def write_bytes(
     if fault is not None:
         faults.point(fault)
     os.replace(tmp, path)
-    if durable:
+    if durable if sync_dir is None else sync_dir:
         fsync_dir(path.parent)
 
 

@@ -212,14 +212,14 @@ def path_of(state_dir: Path, request_id: str) -> Path:
 
 
 def save(state_dir: Path, req: Request, *, durable: bool = True) -> None:
-    """core.atomic: temp file, rename, and unless `durable` is false fsync of the file and the
-    directory. A claim is not durable: a rename lost to a power cut brings back the previous
-    state of the request, which the next lander handles as it handles a crash (a lost claim is
-    a queued request, a lost outcome a planned move it finds in the target)."""
+    """core.atomic: temp file, fsync (unless `durable` is false), rename. The directory is not
+    fsynced: a rename lost to a power cut brings back the previous state of the request, which
+    the next lander handles as it handles a crash (a lost claim is a queued request, a lost
+    outcome a planned move it finds in the target)."""
     path = path_of(state_dir, req.id)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = (json.dumps(req.to_json(), ensure_ascii=False, indent=1) + "\n").encode()
-    atomic.write_bytes(path, payload, durable=durable)
+    atomic.write_bytes(path, payload, durable=durable, sync_dir=False)
 
 
 def load(state_dir: Path, request_id: str) -> Request | None:
