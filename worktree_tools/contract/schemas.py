@@ -74,6 +74,9 @@ LAND_REQUEST = obj(
     finished_epoch=NUM_NULL, paths={"type": ["array", "null"]}, check_tail=S_NULL,
     checkouts=arr(obj({"worktree": S, "left_alone": arr(S)})), error=S_NULL, fix=S_NULL,
 )  # fmt: skip
+INT_NULL: dict[str, Any] = {"type": ["integer", "null"]}
+TASK = obj({"id": S, "title": S, "state": S, "priority": INT, "token": INT, "assigned_to": S_NULL})
+TASK_NULL: dict[str, Any] = {"anyOf": [TASK, {"type": "null"}]}
 
 # command -> the keys every successful object carries (beyond the envelope)
 COMMANDS: dict[str, dict[str, Any]] = {
@@ -106,6 +109,17 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "lease list": {"leases": arr(LEASE)},
     "schema": {},
     "land": {"requests": arr(LAND_REQUEST)},
+    "task add": {"task_id": S, "tasks": arr(S)},
+    "task list": {"tasks": arr(TASK), "counts": OBJ, "errors": arr(OBJ)},
+    "task show": {"task_id": S, "task": TASK, "handoff": OBJ_NULL},
+    "task next": {"action": S, "task_id": S_NULL, "token": INT_NULL, "task": TASK_NULL},
+    "task claim": {"action": S, "task_id": S, "token": INT, "task": TASK},
+    "task heartbeat": {"action": S, "task_id": S, "token": INT, "task": TASK},
+    "task release": {"action": S, "task_id": S, "token": INT, "task": TASK},
+    "task done": {"action": S, "task_id": S, "token": INT, "task": TASK},
+    "task block": {"task_id": S},
+    "task unblock": {"task_id": S},
+    "task edit": {"task_id": S},
     "agent install": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
     "agent uninstall": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
     "move": {"agent": S, "worktree": S, "previous_worktree": S, "branch": S},

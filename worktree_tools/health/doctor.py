@@ -15,29 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, gitlocks, statefiles, wtlist
-from worktree_tools.core.enums import WordEnum
+from worktree_tools.core import events, gitlocks
 from worktree_tools.core.repo import Worktree
 from worktree_tools.hooks import run as hookrun
 
 PREFIX = "wt:"
 
 
-class DoctorKind(WordEnum):
-    """What doctor found (watch turns some of these into its own findings' kinds)."""
-
-    STALE_LOCK = "stale_lock"
-    LIVE_LOCK = "live_lock"
-    STRANDED_PATCH = "stranded_patch"
-    LEAKED_CONFIG = "leaked_config"
-    ORPHAN_HOOK = "orphan_hook"
-    GC_LEFTOVER = "gc_leftover"
-    CORRUPT_RECORD = "corrupt_record"
-
-
 @dataclass
-class DoctorFinding:
-    kind: DoctorKind
+class Finding:
+    # stale_lock | stranded_patch | leaked_config | orphan_hook | orphan_hook_unproven |
+    # live_lock | hooks_bypassed | hook_stash_leftover | gc_leftover
+    kind: str
     subject: str
     detail: str
     fixable: bool
@@ -47,7 +36,7 @@ class DoctorFinding:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "kind": self.kind.value,
+            "kind": self.kind,
             "subject": self.subject,
             "detail": self.detail,
             "fixable": self.fixable,
@@ -72,12 +61,14 @@ def worktree_dirs(wt: Worktree, *, lock: bool = True) -> list[tuple[Path, Path]]
             time.monotonic() + lock_timeout(None),
         )  # fmt: skip
         with admin:
-            listing = wtlist.worktree_list(wt)
+            res = wt.git(["worktree", "list", "--porcelain", "-z"])
     else:
-        listing = wtlist.worktree_list(wt)
+        res = wt.git(["worktree", "list", "--porcelain", "-z"])
     out: list[tuple[Path, Path]] = []
-    for listed in listing:
-        top = Path(listed.path)
+    for line in res.out.split("\0"):
+        if not line.startswith("worktree "):
+            continue
+        top = Path(line[len("worktree ") :])
         git_file = top / ".git"
         if git_file.is_file():
             text = git_file.read_text(encoding="utf-8").strip()
@@ -92,30 +83,90 @@ def worktree_dirs(wt: Worktree, *, lock: bool = True) -> list[tuple[Path, Path]]
     return out
 
 
-def examine(wt: Worktree, *, fix: bool, agent: str) -> list[DoctorFinding]:
-    findings: list[DoctorFinding] = []
+def examine(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
+    findings: list[Finding] = []
     dirs = worktree_dirs(wt)
     findings += _locks(wt, dirs, fix=fix, agent=agent)
     findings += _orphans(wt, dirs, fix=fix, agent=agent)
     findings += _patches(wt, dirs, fix=fix, agent=agent)
     findings += config_findings(wt, linked=len(dirs) > 1, fix=fix, agent=agent)
+    findings += hook_findings(wt, fix=fix, agent=agent)
     findings += gc_leftovers(wt, dirs)
     return findings
 
 
-def gc_leftovers(wt: Worktree, dirs: list[tuple[Path, Path]]) -> list[DoctorFinding]:
+def hook_findings(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
+    """Shims a manager's reinstall has overwritten, moved aside or bypassed (husky moving
+    core.hooksPath), and hook-manager backups left in the shared stash."""
+    from worktree_tools.hooks import install as hookinstall
+
+    out: list[Finding] = []
+    bypassed = [s for s in (hookinstall.inspect(wt, n) for n in hookinstall.MANAGED)
+                if s.state is hookinstall.SlotState.BYPASSED]  # fmt: skip
+    stray = hookinstall.stray_shims(wt)
+    for slot in bypassed:
+        out.append(Finding(
+            "hooks_bypassed", os.fspath(slot.path),
+            f"{slot.manager or 'nothing'} is in place of the worktree-tools shim (a manager "
+            "reinstalled its hook), so commits here run without the hook lock; restore the "
+            "chain with: git wt hooks install",
+            fixable=True, extra={"fix": "git wt hooks install"},
+        ))  # fmt: skip
+    if (
+        stray
+        and not bypassed
+        and hookinstall.inspect(wt, stray[0].name).state is not (hookinstall.SlotState.INSTALLED)
+    ):
+        out.append(Finding(
+            "hooks_bypassed", os.fspath(stray[0]),
+            f"git runs hooks from {wt.hooks_dir} (core.hooksPath), not from "
+            f"{stray[0].parent} where the shims are; restore the chain with: git wt hooks install",
+            fixable=True, extra={"fix": "git wt hooks install"},
+        ))  # fmt: skip
+    if fix and any(f.kind == "hooks_bypassed" for f in out):
+        changes = hookinstall.install(wt)
+        for f in out:
+            f.fixed = True
+            f.undo = "git wt hooks uninstall"
+        events.append(wt.state_dir, "hooks_repaired", agent, by="doctor",
+                      changes=[c.__dict__ for c in changes])  # fmt: skip
+    out += _hook_stash_leftovers(wt)
+    return out
+
+
+HOOK_STASH_LABELS = ("lint-staged automatic backup", "lefthook auto backup")
+
+
+def _hook_stash_leftovers(wt: Worktree) -> list[Finding]:
+    """Backups a hook manager left in the stash every worktree shares (a killed run): someone's
+    later `git stash pop` would apply it."""
+    res = wt.git(["stash", "list", "--format=%gd%x00%H%x00%gs"], check=False)
+    out: list[Finding] = []
+    for line in res.out.splitlines():
+        parts = line.split("\0")
+        if len(parts) == 3 and any(label in parts[2] for label in HOOK_STASH_LABELS):
+            out.append(Finding(
+                "hook_stash_leftover", parts[0],
+                f"{parts[2]!r} ({parts[1][:12]}) is a hook manager's backup left in the shared "
+                "stash; look before dropping it",
+                fixable=False, extra={"fix": f"git stash show -p {parts[1]}"},
+            ))  # fmt: skip
+    return out
+
+
+def gc_leftovers(wt: Worktree, dirs: list[tuple[Path, Path]]) -> list[Finding]:
     """Directories a killed (or hindered) gc left renamed aside: their files may be the only
     copy of someone's work. `git wt gc` saves and removes them (never doctor)."""
     from worktree_tools.worktrees import leftovers
     from worktree_tools.worktrees.common import Repo
 
     near = [Repo(wt, "doctor", 0.0).placement(), *(top.parent for top, _gitdir in dirs)]
-    out: list[DoctorFinding] = []
+    out: list[Finding] = []
     for lo in leftovers.find(wt.state_dir, leftovers.places(wt.state_dir, near)):
         owner = f"{lo.agent}'s worktree" if lo.agent else "the worktree"
         out.append(
-            DoctorFinding(
-                DoctorKind.GC_LEFTOVER,
+            Finding(
+                "gc_leftover",
                 os.fspath(lo.aside),
                 f"{owner} {lo.path} was renamed aside by gc pid {lo.pid}, which did not finish; "
                 "its files are still there: run `git wt gc` to save them in a rescue ref and "
@@ -125,7 +176,7 @@ def gc_leftovers(wt: Worktree, dirs: list[tuple[Path, Path]]) -> list[DoctorFind
             )
         )
     for where, message in leftovers.corrupt(wt.state_dir):
-        out.append(DoctorFinding(DoctorKind.GC_LEFTOVER, where, message, fixable=False))
+        out.append(Finding("gc_leftover", where, message, fixable=False))
     return out
 
 
@@ -148,24 +199,16 @@ def _lock_candidates(wt: Worktree, dirs: list[tuple[Path, Path]]) -> list[Candid
     return found
 
 
-def _locks(
-    wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str
-) -> list[DoctorFinding]:
-    out: list[DoctorFinding] = []
+def _locks(wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str) -> list[Finding]:
+    out: list[Finding] = []
     for lock, search, exclude in _lock_candidates(wt, dirs):
         if not lock.exists():
             continue  # gone between listing and judging: nothing to report
         held, who = gitlocks.holders(lock, search, exclude)
         if held:
-            out.append(
-                DoctorFinding(
-                    DoctorKind.LIVE_LOCK, os.fspath(lock), f"held by {who}", fixable=False
-                )
-            )
+            out.append(Finding("live_lock", os.fspath(lock), f"held by {who}", fixable=False))
             continue
-        finding = DoctorFinding(
-            DoctorKind.STALE_LOCK, os.fspath(lock), f"stale: {who}", fixable=True
-        )
+        finding = Finding("stale_lock", os.fspath(lock), f"stale: {who}", fixable=True)
         if fix:
 
             def report(info: dict[str, Any]) -> None:
@@ -178,20 +221,34 @@ def _locks(
 
 def _orphans(
     wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str
-) -> list[DoctorFinding]:
-    out: list[DoctorFinding] = []
+) -> list[Finding]:
+    out: list[Finding] = []
     for _top, gitdir in dirs:
-        record = gitdir / statefiles.HOOK_RECORD
+        record = gitdir / hookrun.RECORD_NAME
         orphans = hookrun.find_orphans(record) if record.exists() else None
-        if orphans is None or not orphans.pids:
+        if orphans is None or not (orphans.pids or orphans.unproven):
             continue
-        finding = DoctorFinding(
-            DoctorKind.ORPHAN_HOOK,
+        if not orphans.pids:
+            # A stale or forged record: what it names is not proven to be that hook (its
+            # session, start time and nonce do not match), so nothing is ended.
+            out.append(Finding(
+                "orphan_hook_unproven",
+                os.fspath(record),
+                f"record of dead wt-commit pid {orphans.committer_pid} names process group "
+                f"{orphans.pgid} ({orphans.unproven}), which is not proven to be its "
+                f"{orphans.hook} hook; left running",
+                fixable=False,
+                extra={"pids": [], "unproven": orphans.unproven,
+                       "fix": f"look at: ps -o pid,lstart,args -g {orphans.pgid}"},
+            ))  # fmt: skip
+            continue
+        finding = Finding(
+            "orphan_hook",
             os.fspath(record),
             f"{orphans.hook} hook processes {orphans.pids} of dead wt-commit "
             f"pid {orphans.committer_pid}",
             fixable=True,
-            extra={"pids": orphans.pids},
+            extra={"pids": orphans.pids, "unproven": orphans.unproven},
         )
         if fix:
             ended = hookrun.reap_orphans(record)
@@ -213,7 +270,7 @@ def pre_commit_cache() -> Path:
 
 def _patches(
     wt: Worktree, dirs: list[tuple[Path, Path]], *, fix: bool, agent: str
-) -> list[DoctorFinding]:
+) -> list[Finding]:
     """pre-commit's `patch<epoch>-<pid>` files whose changes are missing from a worktree of
     ours: they apply cleanly there and are not applied already (RACES R3).
 
@@ -224,9 +281,9 @@ def _patches(
     cache = pre_commit_cache()
     if not cache.is_dir():
         return []
-    out: list[DoctorFinding] = []
-    hook_root = wt.state_dir / statefiles.HOOK_WORKTREES
-    kept_dir = wt.state_dir / statefiles.RESCUED_PATCHES
+    out: list[Finding] = []
+    hook_root = wt.state_dir / "hook-worktrees"  # linked hook checkouts of older versions
+    kept_dir = wt.state_dir / "rescued-patches"
     for patch in sorted(cache.glob("patch*")):
         if _writer_alive(patch.name):
             continue  # a pre-commit run is between its stash and its restore right now
@@ -240,8 +297,8 @@ def _patches(
             applied = _apply(top, patch, reverse=True)
             if not applies or applied:
                 continue
-            finding = DoctorFinding(
-                DoctorKind.STRANDED_PATCH,
+            finding = Finding(
+                "stranded_patch",
                 os.fspath(patch),
                 f"unstaged changes saved by pre-commit that are not in {top} (stranded by a "
                 "killed commit, or restored and discarded since: look before applying)",
@@ -285,18 +342,18 @@ def _apply(top: Path, patch: Path, *, reverse: bool) -> bool:
     return res.returncode == 0
 
 
-def config_findings(wt: Worktree, *, linked: bool, fix: bool, agent: str) -> list[DoctorFinding]:
+def config_findings(wt: Worktree, *, linked: bool, fix: bool, agent: str) -> list[Finding]:
     """Settings leaked into the shared config that act on every worktree (`linked`: the
     repository has linked worktrees, so one worktree's setting is everyone's)."""
-    out: list[DoctorFinding] = []
+    out: list[Finding] = []
     if not linked:
         return out
     common = os.fspath(wt.commondir / "config")
     res = wt.git(["config", "--file", common, "--get", "core.worktree"], check=False)
     value = res.out.strip()
     if value:
-        finding = DoctorFinding(
-            DoctorKind.LEAKED_CONFIG,
+        finding = Finding(
+            "leaked_config",
             "core.worktree",
             f"core.worktree={value} in the shared config points every worktree at one directory",
             fixable=True,
@@ -311,7 +368,7 @@ def config_findings(wt: Worktree, *, linked: bool, fix: bool, agent: str) -> lis
     return out
 
 
-def identity_findings(wt: Worktree) -> list[DoctorFinding]:
+def identity_findings(wt: Worktree) -> list[Finding]:
     """A repository-local identity is the usual setup; only a change since the fleet began
     (the baseline the first `git wt alloc` recorded) is reported, with its likely writer."""
     from worktree_tools.core import identity
@@ -320,8 +377,8 @@ def identity_findings(wt: Worktree) -> list[DoctorFinding]:
     try:
         baseline, changed = identity.changes(wt)
     except CorruptState as err:
-        return [DoctorFinding(DoctorKind.CORRUPT_RECORD, err.path, err.message, fixable=False)]
-    out: list[DoctorFinding] = []
+        return [Finding("corrupt_record", err.path, err.message, fixable=False)]
+    out: list[Finding] = []
     for change in changed:
         assert baseline is not None
         config = shlex.quote(os.fspath(wt.commondir / "config"))
@@ -331,8 +388,8 @@ def identity_findings(wt: Worktree) -> list[DoctorFinding]:
             else f"git config --file {config} --unset {change.key}"
         )
         out.append(
-            DoctorFinding(
-                DoctorKind.LEAKED_CONFIG,
+            Finding(
+                "leaked_config",
                 change.key,
                 change.detail(baseline),
                 fixable=False,

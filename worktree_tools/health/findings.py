@@ -28,6 +28,13 @@ class Kind(str, Enum):
     LAND_QUEUED = "land_queued"
     LAND_STUCK = "land_stuck"
     LAND_HANDED_BACK = "land_handed_back"
+    HOOKS_BYPASSED = "hooks_bypassed"
+    HOOK_STASH_LEFTOVER = "hook_stash_leftover"
+    TASK_OWNER_DEAD = "task_owner_dead"
+    TASK_CLAIM_EXPIRED = "task_claim_expired"
+    TASK_BLOCKED_LONG = "task_blocked_long"
+    TASK_IDLE = "task_idle"
+    TASK_CORRUPT = "task_corrupt"
     DISK_OVER_BUDGET = "disk_over_budget"
     GC_LEFTOVER = "gc_leftover"
 

@@ -42,6 +42,8 @@ WORKTREE_LOCKS = (WORKTREE_LOCK, HOOK_LOCK)  # core.locks.LOCK_ORDER names them 
 class Options:
     lock_threshold: float = DEFAULT_LOCK_THRESHOLD
     journal: bool = True
+    task_blocked_after: float = 4 * 3600.0
+    task_idle_after: float = 3600.0
 
 
 @dataclass
@@ -70,6 +72,7 @@ class Scanner:
             "locks": self._wt_locks,
             "doctor": self._doctor,
             "land": self._land,
+            "tasks": self._tasks,
             "disk": self._disk,
         }
         if self.options.journal:
@@ -137,6 +140,18 @@ class Scanner:
                 )
         return out
 
+    # ---- the task board (tasks.watch) --------------------------------------------------
+
+    def _tasks(self) -> list[Finding]:
+        from worktree_tools.tasks.watch import findings
+
+        found = findings(
+            self.wt,
+            blocked_after=self.options.task_blocked_after,
+            idle_after=self.options.task_idle_after,
+        )
+        return [Finding(Kind(f.kind), f.subject, f.detail, f.instance, f.data) for f in found]
+
     # ---- worktree-tools' own locks ------------------------------------------------------
 
     def _wt_locks(self) -> list[Finding]:
@@ -185,18 +200,17 @@ class Scanner:
 
     def _doctor(self) -> list[Finding]:
         from worktree_tools.health import watch_doctor
-        from worktree_tools.health.doctor import DoctorKind
 
         out: list[Finding] = []
         stale_now: set[tuple[str, int, int]] = set()
         for f in watch_doctor.examine(self.wt):
             extra = {k: v for k, v in f.to_json().items() if k not in ("kind", "subject")}
-            is_lock = f.kind in (DoctorKind.STALE_LOCK, DoctorKind.LIVE_LOCK)
+            is_lock = f.kind in ("stale_lock", "live_lock")
             ident = _identity(Path(f.subject)) if is_lock else None
             if is_lock and ident is None:
                 continue  # released between doctor's listing and now: nothing to report
-            if f.kind is DoctorKind.STALE_LOCK or (
-                f.kind is DoctorKind.LIVE_LOCK and ident is not None and ident in self._stale
+            if f.kind == "stale_lock" or (
+                f.kind == "live_lock" and ident is not None and ident in self._stale
             ):
                 # Once proven stale, the same lock file stays stale: the process scan behind
                 # "possibly held" counts any git process near the repository, which comes and
@@ -204,20 +218,23 @@ class Scanner:
                 if ident is not None:
                     stale_now.add(ident)
                 out.append(Finding(Kind.STALE_GIT_LOCK, f.subject, f.detail, data=extra))
-            elif f.kind is DoctorKind.LIVE_LOCK:
+            elif f.kind == "live_lock":
                 age = _age(Path(f.subject))
                 if age is not None and age >= self.options.lock_threshold:
                     detail = f"git lock {age:.0f}s old, {f.detail}"
                     out.append(Finding(Kind.LOCK_HELD_LONG, f.subject, detail, data=extra))
-            elif f.kind is DoctorKind.STRANDED_PATCH:
+            elif f.kind == "stranded_patch":
                 out.append(Finding(Kind.STRANDED_PATCH, f.subject, f.detail, data=extra))
-            elif f.kind is DoctorKind.ORPHAN_HOOK:
+            elif f.kind == "orphan_hook":
                 out.append(Finding(Kind.ORPHAN_HOOK, f.subject, f.detail, data=extra))
-            elif f.kind is DoctorKind.LEAKED_CONFIG:
+            elif f.kind == "leaked_config":
                 out.append(Finding(Kind.LEAKED_CONFIG, f.subject, f.detail, data=extra))
-            elif f.kind is DoctorKind.GC_LEFTOVER:
+            elif f.kind in ("hooks_bypassed", "hook_stash_leftover", "orphan_hook_unproven"):
+                kind = Kind.ORPHAN_HOOK if f.kind == "orphan_hook_unproven" else Kind(f.kind)
+                out.append(Finding(kind, f.subject, f.detail, data=extra))
+            elif f.kind == "gc_leftover":
                 out.append(Finding(Kind.GC_LEFTOVER, f.subject, f.detail, data=extra))
-            elif f.kind is DoctorKind.CORRUPT_RECORD:
+            elif f.kind == "corrupt_record":
                 out.append(Finding(Kind.CORRUPT_RECORD, f.subject, f.detail, data=extra))
         self._stale = stale_now
         return out

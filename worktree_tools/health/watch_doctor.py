@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from worktree_tools.core.repo import Worktree
 from worktree_tools.health import doctor
-from worktree_tools.health.doctor import DoctorFinding
+from worktree_tools.health.doctor import Finding
 
 
-def examine(wt: Worktree) -> list[DoctorFinding]:
+def examine(wt: Worktree) -> list[Finding]:
     """What `git wt doctor` (without --fix) reports, without its lock."""
     dirs = doctor.worktree_dirs(wt, lock=False)
-    found: list[DoctorFinding] = []
+    found: list[Finding] = []
     found += doctor._locks(wt, dirs, fix=False, agent="watch")
     found += doctor._orphans(wt, dirs, fix=False, agent="watch")
     found += doctor._patches(wt, dirs, fix=False, agent="watch")
     found += doctor.config_findings(wt, linked=len(dirs) > 1, fix=False, agent="watch")
+    found += doctor.hook_findings(wt, fix=False, agent="watch")
     found += doctor.gc_leftovers(wt, dirs)
     return found
