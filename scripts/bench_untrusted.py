@@ -60,7 +60,7 @@ def run(quick: bool = False, root: Path | None = None) -> dict[str, Any]:
     from worktree_tools.journal import policy
     from worktree_tools.journal.config import load
     from worktree_tools.journal.history import walk
-    from worktree_tools.journal.verify import open_repo, verify
+    from worktree_tools.journal.verify import open_pygit2, verify
 
     commits, lines = (5_000, 20_000) if quick else (100_000, 200_000)
     rounds = 2 if quick else 3
@@ -69,7 +69,7 @@ def run(quick: bool = False, root: Path | None = None) -> dict[str, Any]:
         build_history(repo, commits, commits // 100)
         changes = _policy_history(repo, 1_000)
         verify_s = _best(lambda: verify(repo, None, use_checkpoint=False), rounds)
-        repo_obj = open_repo(repo)
+        repo_obj = open_pygit2(repo)
         listed = walk(repo_obj, load(repo, "main"), "main", []).config_changes
         assert len(listed) == changes, (len(listed), changes)
         policy_s = _best(lambda: policy.changes(repo, listed), rounds)

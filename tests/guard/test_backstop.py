@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import git, git_wt, head, status, write, wt_commit
 
-from worktree_tools.guard.permit import start_token
+from worktree_tools.core.permit import start_token
 
 AGENT = {"WT_AGENT": "bot"}
 

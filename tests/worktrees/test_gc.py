@@ -116,6 +116,11 @@ def test_integrated_branches_are_deleted_including_squash_merges(repo: Path) -> 
     git(repo, "commit", "-qm", "squash s1")
     for agent in ("m1", "s1"):
         wt_json(repo, "release", agent, "--state", "done")
+    plan = wt_json(repo, "gc", "--dry-run")  # the same words, `would_` where a real run acts
+    assert {i["agent"]: (i["action"], i["branch_action"]) for i in plan["worktrees"]} == {
+        "m1": ("would_remove", "would_delete"),
+        "s1": ("would_remove", "would_delete"),
+    }
     res = git_wt(repo, "gc", "--json")
     assert res.returncode == 0, res.stderr
     actions = {i["agent"]: i["branch_action"] for i in json.loads(res.stdout)["worktrees"]}
@@ -218,7 +223,7 @@ def test_dry_run_changes_nothing_and_active_worktrees_stay(repo: Path) -> None:
         before = snapshot(repo)
         plan = wt_json(repo, "gc", "--dry-run")
         assert {i["agent"]: i["action"] for i in plan["worktrees"]} == {
-            "done1": "would-remove",
+            "done1": "would_remove",
             "live": "kept",
         }
         assert snapshot(repo) == before and dead.is_dir()

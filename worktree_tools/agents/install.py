@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools.agents.harnesses import MARK, Event, Harness
+from worktree_tools.core import atomic
 from worktree_tools.core.errors import InvalidInput
 
 RULES_HEADER = "# worktree-tools: installed by `git wt agent install codex`"
@@ -178,12 +179,7 @@ def apply(plan: Plan) -> None:
                 break
         return
     plan.path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = plan.path.with_name(f".{plan.path.name}.wt-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(plan.text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, plan.path)
+    atomic.write_text(plan.path, plan.text, durable=True)
 
 
 # Codex exec policy: the same command prefixes the other harnesses' hooks deny, each with the

@@ -51,6 +51,7 @@ def build_group() -> click.Group:
     from worktree_tools.cli.log import log_cmd
     from worktree_tools.cli.mcp import mcp_cmd
     from worktree_tools.cli.remote import lease_group, sync_cmd
+    from worktree_tools.cli.rescue import rescue_group
     from worktree_tools.cli.schema import schema_cmd
     from worktree_tools.cli.tasks import task_group
     from worktree_tools.cli.watch import watch_cmd
@@ -75,7 +76,7 @@ def build_group() -> click.Group:
     wt_group.add_command(schema_cmd)
     wt_group.add_command(help_cmd)
     wt_group.add_command(task_group)
-    for command in [*worktree_commands, *env_commands]:
+    for command in [*worktree_commands, rescue_group, *env_commands]:
         wt_group.add_command(command)
     return wt_group
 

@@ -1,4 +1,5 @@
-"""`git wt alloc|list|status|heartbeat|release|show|adopt|gc|rescue`: per-agent worktrees."""
+"""`git wt alloc|list|status|heartbeat|release|show|adopt|gc`: per-agent worktrees (rescue is
+in cli/rescue.py)."""
 
 from __future__ import annotations
 
@@ -341,57 +342,6 @@ def gc_cmd(dry_run: bool, include_unmanaged: bool, as_json: bool) -> int:
     return run_guarded("git wt gc", as_json, body)
 
 
-@click.group("rescue")
-def rescue_group() -> None:
-    """Work that gc saved before removing a worktree."""
-
-
-@rescue_group.command("list")
-@_json_opt
-def rescue_list_cmd(as_json: bool) -> int:
-    """List rescue refs (id, agent, branch, what was saved)."""
-
-    def body() -> int:
-        from worktree_tools.worktrees.render import rescue_table
-        from worktree_tools.worktrees.rescue import list_all
-
-        items = list_all(_repo())
-        emit(
-            {"outcome": "ok", "rescues": [r.to_json() for r in items]}, as_json, rescue_table(items)
-        )
-        return 0
-
-    return run_guarded("git wt rescue list", as_json, body)
-
-
-@rescue_group.command("restore")
-@click.argument("rescue_id")
-@click.option("--to", "to", type=click.Path(path_type=Path), help="New worktree directory.")
-@_json_opt
-def rescue_restore_cmd(rescue_id: str, to: Path | None, as_json: bool) -> int:
-    """Recreate a rescued worktree byte for byte (default: where it was)."""
-
-    def body() -> int:
-        from worktree_tools.worktrees.rescue import restore
-
-        dest = Path.cwd() / to if to is not None else None
-        item, path, branch = restore(_repo(), rescue_id, dest)
-        payload = {
-            **item.to_json(),
-            "outcome": "ok",
-            "original_path": item.meta.get("path"),
-            "path": str(path),
-            "original_branch": item.meta.get("branch"),
-            "branch": branch,
-        }
-        emit(payload, as_json, str(path))
-        if branch is None:
-            _say(f"{PREFIX} restored {item.id} at {path} on a detached HEAD ({item.head[:12]})")
-        return 0
-
-    return run_guarded("git wt rescue restore", as_json, body)
-
-
 COMMANDS = [
     alloc_cmd,
     list_cmd,
@@ -401,5 +351,4 @@ COMMANDS = [
     show_cmd,
     adopt_cmd,
     gc_cmd,
-    rescue_group,
 ]

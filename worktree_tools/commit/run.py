@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools.commit import message, paths
-from worktree_tools.commit.build import commit_tree, read_config, truthy
-from worktree_tools.commit.entries import covered
+from worktree_tools.commit.build import read_config, truthy
 from worktree_tools.commit.staging import Settings, stage_paths
 from worktree_tools.commit.swap import Landing, Moved, land, replay
 from worktree_tools.core import agent as agent_mod
-from worktree_tools.core import events, faults, notices
+from worktree_tools.core import commits, events, faults, notices, statefiles
+from worktree_tools.core.entries import covered
 from worktree_tools.core.errors import (
     HookFailed,
     InvalidInput,
@@ -36,12 +36,12 @@ from worktree_tools.core.errors import (
 )
 from worktree_tools.core.locks import HOOK_LOCK, WORKTREE_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree, discover, empty_tree
+from worktree_tools.core.statefiles import COMMIT_TMP as TMP_DIR
+from worktree_tools.core.statefiles import JOURNAL_CONFIG as JOURNAL_CONFIG
 from worktree_tools.hooks import run as hookrun
 
-TMP_DIR = "wt-tmp"
 MAX_REPLAYS = 5
 HOOK_MODES = ("auto", "isolated", "in-place")  # hookstage.HookMode, without importing it
-JOURNAL_CONFIG = ".wtjournal"  # journal.config.CONFIG_FILE, without importing it
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: Commit
 def _reap_orphaned_hooks(wt: Worktree, agent: str) -> None:
     """A wt-commit killed mid-hook leaves its hook running (RACES R2): end it before we start.
     We hold the worktree lock the dead committer held, so no live commit owns that hook."""
-    record = wt.gitdir / hookrun.RECORD_NAME
+    record = wt.gitdir / statefiles.HOOK_RECORD
     if not record.exists():
         return
     reaped = hookrun.reap_orphans(record)
@@ -251,7 +251,7 @@ def _commit_locked(
     if sign is None and truthy(config.get("commit.gpgsign", "")):
         sign = ""  # commit-tree (plumbing) ignores commit.gpgSign; git commit honours it
 
-    new = commit_tree(wt, tree, tip, msg_file, sign)
+    new = commits.build(wt, tree, [tip], msg_file, sign=sign)
     faults.point("built")
     for attempt in range(MAX_REPLAYS + 1):
         try:
@@ -275,7 +275,10 @@ def _commit_locked(
                 )
                 _revalidate(stage, priv, moved.current, replayed, wt)
             _journal_gate(wt, moved.current, replayed, rels)
-            tip, new = moved.current, commit_tree(wt, replayed, moved.current, msg_file, sign)
+            tip, new = (
+                moved.current,
+                commits.build(wt, replayed, [moved.current], msg_file, sign=sign),
+            )
             continue
         break
     result.outcome = Outcome.COMMITTED

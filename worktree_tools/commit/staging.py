@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from worktree_tools.commit import blobs
-from worktree_tools.commit.entries import (
+from worktree_tools.commit.read import MISSING, Found, Kind, SafeTree
+from worktree_tools.core.entries import (
     GITLINK,
     PATHSPEC_LIMIT,
     Entry,
@@ -28,7 +29,6 @@ from worktree_tools.commit.entries import (
     index_entries,
     tree_entries,
 )
-from worktree_tools.commit.read import MISSING, Found, Kind, SafeTree
 from worktree_tools.core.errors import InvalidInput, PathRefused
 from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.repo import Worktree

@@ -15,21 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.commit.entries import (
+from worktree_tools.core import events, faults, notices, refs, trees
+from worktree_tools.core.entries import (
     PATHSPEC_LIMIT,
     apply,
-    covered,
     differences,
     index_entries,
     tree_entries,
 )
-from worktree_tools.core import events, faults, notices
-from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
+from worktree_tools.core.errors import InvalidInput, RefMoved
 from worktree_tools.core.gitcmd import nul_join
-from worktree_tools.core.gitlocks import GitFileLock, StaleReport, wait_until_free
+from worktree_tools.core.gitlocks import GitFileLock, StaleReport
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
-from worktree_tools.core.repo import Worktree, null_oid
-from worktree_tools.guard import permit
+from worktree_tools.core.repo import Worktree
 
 # An index larger than this (about 10,000 entries) is not refreshed when the named paths are
 # synced: refreshing stats every tracked file.
@@ -51,15 +49,6 @@ class Moved(Exception):
         super().__init__(current)
         self.current = current
         self.landing = Landing(0.0, 0.0)
-
-
-def search_dirs(wt: Worktree) -> list[Path]:
-    """Where a git process holding one of this repository's ref locks may work: in any of its
-    worktrees, so this one, the git dirs and the main worktree around `<top>/.git`."""
-    dirs = [wt.toplevel, wt.gitdir, wt.commondir]
-    if wt.commondir.name == ".git":
-        dirs.append(wt.commondir.parent)
-    return dirs
 
 
 def index_search(wt: Worktree) -> tuple[list[Path], list[Path]]:
@@ -232,33 +221,12 @@ def cas(
     deadline: float,
     report: StaleReport,
 ) -> None:
-    """Move `ref` from `expected` (None: must not exist) to `new`, or raise Moved."""
-    with permit.granted(wt):  # the reference-transaction guard lets wt-commit's own move pass
-        _cas(wt, ref, new, expected, reason, deadline, report)
-
-
-def _cas(
-    wt: Worktree,
-    ref: str,
-    new: str,
-    expected: str | None,
-    reason: str,
-    deadline: float,
-    report: StaleReport,
-) -> None:
-    while True:
-        res = wt.git(["update-ref", "-m", reason, ref, new, expected or null_oid(new)], check=False)
-        if res.returncode == 0:
-            return
-        now = wt.resolve(ref)
-        current = now[0] if now else None
-        if current != expected:
-            raise Moved(current)
-        lock = wt.commondir / (ref + ".lock")
-        if lock.exists():
-            wait_until_free(lock, search_dirs(wt), deadline, report)
-            continue
-        raise Rejected(f"git refused to move {ref}: {res.err.strip()}")
+    """core.refs.move, raising Moved (with where the branch is now) when it is not at
+    `expected`: what wt-commit and land replay from."""
+    try:
+        refs.move(wt, ref, new, expected, reason, deadline=deadline, report=report)
+    except RefMoved as moved:
+        raise Moved(moved.details.get("current")) from None
 
 
 def replay(
@@ -277,10 +245,7 @@ def replay(
             f"{ref} was created or deleted while committing",
             fix="inspect `git log` and run the same wt-commit again",
         )
-    named = frozenset(rels)
-    # No pathspecs: git would match every changed path against every named one.
-    changed = wt.git(["diff-tree", "-r", "--name-only", "-z", base, current])
-    names = [n for n in map(os.fsdecode, changed.stdout.split(b"\0")) if n and covered(n, named)]
+    names = trees.changed(wt, base, current, rels)
     if names:
         raise RefMoved(
             f"{ref} moved to {current[:12]} and that commit changed the same paths: "
@@ -289,12 +254,7 @@ def replay(
             "then run wt-commit again",
             current=current,
         )
-    priv = tmp / "replay-index"
-    wt.git(["read-tree", current], index=priv)
-    want, have = tree_entries(wt, ours, rels), tree_entries(wt, current, rels)
-    apply(wt, priv, differences(want, have, named), len(current))
-    tree = wt.git(["write-tree"], index=priv).out.strip()
-    priv.unlink()
+    tree = trees.overlay(wt, current, ours, rels, tmp / "replay-index")
     now = wt.resolve(ref)
     if now and now[0] == current and now[1] == tree:
         return None

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from worktree_tools.core.errors import CorruptState, InvalidInput
 from worktree_tools.core.procs import HOST
+from worktree_tools.core.statefiles import OWNER_FILE as OWNER_FILE
 
 # Safe as one ref component and one path component: no slashes, no "..", no leading dot/dash.
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
-OWNER_FILE = "wt-owner"
 
 
 def valid_name(name: str) -> bool:

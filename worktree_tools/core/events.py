@@ -18,8 +18,7 @@ from typing import Any
 
 from worktree_tools.core import fields
 from worktree_tools.core.procs import HOST
-
-LOG_NAME = "events.jsonl"
+from worktree_tools.core.statefiles import EVENTS_LOG as LOG_NAME
 
 
 def log_path(state_dir: Path) -> Path:

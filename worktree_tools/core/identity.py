@@ -13,17 +13,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shlex
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, fields
-from worktree_tools.core.errors import CorruptState
+from worktree_tools.core import atomic, events, fields
 from worktree_tools.core.repo import Worktree
+from worktree_tools.core.statefiles import IDENTITY_BASELINE as BASELINE
 
-BASELINE = "identity-baseline.json"
 KEYS = ("user.name", "user.email")
 
 
@@ -87,22 +85,8 @@ def record_baseline(wt: Worktree) -> None:
 
 
 def load_baseline(wt: Worktree) -> Baseline | None:
-    path = baseline_path(wt)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise CorruptState(os.fspath(path), exc.strerror or str(exc)) from None
-    try:
-        return Baseline.parse(raw)
-    except ValueError as exc:
-        raise CorruptState(
-            os.fspath(path),
-            str(exc),
-            fix=f"remove it; the next `git wt alloc` records the identity anew: "
-            f"rm {shlex.quote(os.fspath(path))}",
-        ) from None
+    when = "remove it; the next `git wt alloc` records the identity anew"
+    return atomic.read_state(baseline_path(wt), Baseline.parse, when)
 
 
 @dataclass(frozen=True)

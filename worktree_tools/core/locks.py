@@ -1,12 +1,17 @@
-"""The repository-wide lock and the per-worktree lock, each recording who holds it.
+"""Every lock worktree-tools takes, in the one order they nest, and RecordedLock, which records
+who holds it.
 
-Both are `flock`s (fcntl.flock, polled until a deadline), so a holder that dies frees the lock at
-once. The lock file is never unlinked (that would split waiters across inodes). These few lines
-replace filelock here, with its semantics (wait with a timeout, never unlink, O_NOFOLLOW, a
-read-only lock file locked through a read-only descriptor): importing filelock cost wt-commit
-~8-20 ms of start-up per commit, more than the rest of the lock code together. Beside the lock,
-`<lock>.json` names the holder (agent, pid, host, when, command) so that a waiter that gives up
-can say who is in the way.
+The flock-based locks are `fcntl.flock`s (polled until a deadline), so a holder that dies frees
+the lock at once. The lock file is never unlinked (that would split waiters across inodes). These
+few lines replace filelock here, with its semantics (wait with a timeout, never unlink,
+O_NOFOLLOW, a read-only lock file locked through a read-only descriptor): importing filelock cost
+wt-commit ~8-20 ms of start-up per commit, more than the rest of the lock code together. Beside
+the lock, `<lock>.json` names the holder (agent, pid, host, when, command) so that a waiter that
+gives up can say who is in the way.
+
+LOCK_ORDER below lists every lock, outermost first; docs/locks.md is the same table with the
+reasons. Code that holds one lock takes only locks further down the list (never one above it),
+so no two commands ever wait on each other in a circle. A test keeps the two lists equal.
 """
 
 from __future__ import annotations
@@ -16,16 +21,16 @@ import errno
 import fcntl
 import json
 import os
-import shlex
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
 
-from worktree_tools.core import fields
+from worktree_tools.core import atomic, fields
 from worktree_tools.core.errors import CorruptState, InvalidInput, LockTimeout
 from worktree_tools.core.procs import HOST
+from worktree_tools.core.statefiles import EVENTS_LOG as EVENTS_LOCK
 
 POLL_SECONDS = 0.002
 # The lock files, named once. Lock files are never unlinked (that would split waiters).
@@ -33,6 +38,50 @@ REPO_LOCK = "repo.lock"  # <common git dir>/wt/: the repository-wide mutation lo
 ADMIN_LOCK = "worktree-admin.lock"  # <common git dir>/wt/: git worktree add/remove/prune/list
 WORKTREE_LOCK = "wt-worktree.lock"  # <worktree git dir>/: held by wt-commit for a whole commit
 HOOK_LOCK = "wt-hooks.lock"  # <worktree git dir>/: held while a commit hook runs
+AGENT_LOCKS = "agent-locks"  # <common git dir>/wt/agent-locks/AGENT.lock: one agent's records
+LANDER_LOCK_SUFFIX = (
+    ".lander.lock"  # <common git dir>/wt/land/QUEUE.lander.lock: one lander a queue
+)
+QUEUE_LOCK = "queue.lock"  # <common git dir>/wt/land/: the land queue's request files
+INDEX_LOCK = "index.lock"  # <worktree git dir>/: git's own, taken the way git does (gitlocks)
+
+
+@dataclass(frozen=True)
+class LockSpec:
+    """One row of the lock-order table."""
+
+    name: str
+    where: str
+    held_for: str
+
+
+# Outermost first. Holding one, take only those below it. docs/locks.md mirrors this table.
+LOCK_ORDER: tuple[LockSpec, ...] = (
+    LockSpec("lander lock", f"<common git dir>/wt/land/QUEUE{LANDER_LOCK_SUFFIX}",
+             "a lander draining one land queue (only tried, never waited for)"),
+    LockSpec("agent lock", f"<common git dir>/wt/{AGENT_LOCKS}/AGENT.lock",
+             "changes to one agent's worktree and record: alloc, renew, handoff, gc, move, env "
+             "(several: name order)"),
+    LockSpec("worktree lock", f"<worktree git dir>/{WORKTREE_LOCK}",
+             "a whole wt-commit; gc and move only try it (never wait)"),
+    LockSpec("hook lock", f"<worktree git dir>/{HOOK_LOCK}",
+             "while one pre-commit hook runs (wt-commit, and the installed hook shim under "
+             "plain git)"),
+    LockSpec("worktree-admin lock", f"<common git dir>/wt/{ADMIN_LOCK}",
+             "git worktree add/remove/prune/list (they fail when run concurrently)"),
+    LockSpec("index lock", f"<worktree git dir>/{INDEX_LOCK}",
+             "wt-commit preparing the new index (git's own lock file, O_EXCL)"),
+    LockSpec("repository lock", f"<common git dir>/wt/{REPO_LOCK}",
+             "read-check-write of records; putting the index in place and the ref move"),
+    LockSpec("ref locks", "<common git dir>/REF.lock",
+             "taken by git update-ref itself inside core.refs.move"),
+    LockSpec("land queue lock", f"<common git dir>/wt/land/{QUEUE_LOCK}",
+             "read-check-write of land request files (only the event log is taken under it)"),
+    LockSpec("event log", f"<common git dir>/wt/{EVENTS_LOCK}",
+             "one appended line (flock on the log; nothing is taken under it)"),
+    LockSpec("trust store lock", "$XDG_CONFIG_HOME/git-wt/trust.json.lock",
+             "git wt env approve/revoke (per user; nothing is taken under it)"),
+)  # fmt: skip
 DEFAULT_TIMEOUT = 30.0
 TIMEOUT_ENV = "WT_LOCK_TIMEOUT"
 
@@ -93,22 +142,8 @@ class Holder:
 def read_holder(lock_path: Path) -> Holder | None:
     """The holder record beside `lock_path`; None when there is none (the lock is free, or its
     holder has not written it yet); CorruptState when it cannot be read as one."""
-    record = _record_path(lock_path)
-    try:
-        raw = record.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise CorruptState(os.fspath(record), exc.strerror or str(exc)) from None
-    try:
-        return Holder.parse(raw)
-    except ValueError as exc:
-        raise CorruptState(
-            os.fspath(record),
-            str(exc),
-            fix=f"when nobody holds {lock_path.name}, remove the record: "
-            f"rm {shlex.quote(os.fspath(record))}",
-        ) from None
+    when = f"when nobody holds {lock_path.name}, remove the record"
+    return atomic.read_state(_record_path(lock_path), Holder.parse, when)
 
 
 def _record_path(lock_path: Path) -> Path:
@@ -146,7 +181,8 @@ def _flock(path: Path, deadline: float) -> int | None:
 
 class RecordedLock:
     """`with RecordedLock(path, "repository lock", holder, deadline):` — wait until `deadline`
-    (a time.monotonic() value), then raise LockTimeout naming the holder."""
+    (a time.monotonic() value), then raise LockTimeout naming the holder. Take locks only in
+    the order of LOCK_ORDER (docs/locks.md)."""
 
     def __init__(self, path: Path, what: str, holder: Holder, deadline: float) -> None:
         self.path = path
@@ -172,9 +208,7 @@ class RecordedLock:
         )
         # No fsync: the record is advisory (the flock is the truth) and sits on the hot path.
         record = _record_path(self.path)
-        tmp = record.with_name(f"{record.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(asdict(holder)), encoding="utf-8")
-        os.replace(tmp, record)
+        atomic.write_text(record, json.dumps(asdict(holder)), durable=False)
         return self
 
     def __exit__(

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from worktree_tools.core import statefiles
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import GitResult, clean_env, git
 
@@ -41,7 +42,7 @@ class Worktree:
     @property
     def state_dir(self) -> Path:
         """worktree-tools' shared state: in the common git dir, seen by every worktree."""
-        return self.commondir / "wt"
+        return self.commondir / statefiles.STATE_DIR
 
     @property
     def is_main(self) -> bool:

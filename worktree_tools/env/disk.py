@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.core.statefiles import DISK_CACHE as CACHE_FILE
 from worktree_tools.worktrees.records import atomic_write_json
 
-CACHE_FILE = "env/disk.json"
 DEFAULT_TTL = 300.0
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 

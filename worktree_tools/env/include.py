@@ -30,8 +30,8 @@ from typing import Any
 from worktree_tools.core import faults
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import git
+from worktree_tools.core.statefiles import INCLUDE_FILE as INCLUDE_FILE
 
-INCLUDE_FILE = ".worktreeinclude"
 CONFIG_KEY = "wt.include.mode"
 SHOWN = 50  # skipped paths listed in full; the rest are counted
 

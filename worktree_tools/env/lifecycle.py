@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import faults
+from worktree_tools.core import faults, statefiles
 from worktree_tools.env import include, setup, slots, wtdir
 from worktree_tools.env.setup import Phase, RunReport, RunStatus
 from worktree_tools.worktrees import placement
@@ -101,7 +101,7 @@ def after_alloc(repo: Repo, rec: Record, p: Plan, *, created: bool) -> EnvReport
     for name in p.slot_names:
         slots.take(repo, rec.agent, name, None)
     report.slots = slots.of_agent(repo, rec.agent)
-    if report.slots or (tree / wtdir.WT_DIR / wtdir.ENV_FILE).exists():
+    if report.slots or (tree / statefiles.WT_DIR / statefiles.WT_ENV).exists():
         wtdir.write_env(tree, rec.agent, report.slots)
     if created or state.torn_down or state.setup in _RETRY:
         wtdir.update(admin, setup=PENDING, torn_down=False)

@@ -18,6 +18,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.core import statefiles
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import clean_env
 from worktree_tools.env import trust, wtdir
@@ -96,7 +97,7 @@ def run(
         report.status = RunStatus.UNTRUSTED
         report.fix = f"git -C {tree} wt trust"
         return report
-    log = wtdir.ensure(tree) / wtdir.LOG_FILE
+    log = wtdir.ensure(tree) / statefiles.WT_SETUP_LOG
     report.log = os.fspath(log)
     full_env = clean_env(env)
     for command in commands:

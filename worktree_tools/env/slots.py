@@ -23,11 +23,11 @@ from typing import Any
 
 from worktree_tools.core import events
 from worktree_tools.core.errors import InvalidInput, Rejected
+from worktree_tools.core.statefiles import ENV_SLOTS as SLOTS_FILE
 from worktree_tools.worktrees import lease, records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import LeaseState, Record, RecordState
 
-SLOTS_FILE = "env/slots.json"
 VERSION = 1
 DEFAULT_RANGE = (3000, 3999)
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")

@@ -23,9 +23,9 @@ from filelock import FileLock
 
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import clean_env, git
+from worktree_tools.core.statefiles import ENV_CONFIG as CONFIG_FILE
 from worktree_tools.worktrees.records import atomic_write_json, now_iso
 
-CONFIG_FILE = ".wtconfig"
 STORE_VERSION = 1
 
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.core import statefiles
 from worktree_tools.core.errors import WtError
-from worktree_tools.env import disk, slots, wtdir
+from worktree_tools.env import disk, slots
 from worktree_tools.worktrees import placement
 from worktree_tools.worktrees.common import Repo
 
@@ -44,7 +45,7 @@ def slots_of(repo: Repo, agent: str) -> dict[str, int]:
 
 
 def env_file(path: str) -> str | None:
-    f = Path(path) / wtdir.WT_DIR / wtdir.ENV_FILE
+    f = Path(path) / statefiles.WT_DIR / statefiles.WT_ENV
     return str(f) if f.is_file() else None
 
 

@@ -15,12 +15,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.core import atomic
+from worktree_tools.core.statefiles import ENV_STATE as STATE_FILE
+from worktree_tools.core.statefiles import WT_DIR as WT_DIR
+from worktree_tools.core.statefiles import WT_ENV as ENV_FILE
 from worktree_tools.worktrees.records import atomic_write_json
-
-WT_DIR = ".wt"
-ENV_FILE = "env"
-STATE_FILE = "wt-env.json"  # in the worktree's admin dir
-LOG_FILE = "setup.log"
 
 
 def ensure(tree: Path) -> Path:
@@ -52,9 +51,7 @@ def write_env(tree: Path, agent: str, slots: dict[str, int]) -> Path:
     d = ensure(tree)
     lines = [f"{k}={_quote(v)}\n" for k, v in env_vars(agent, tree, slots).items()]
     target = d / ENV_FILE
-    tmp = d / f".{ENV_FILE}.{os.getpid()}.tmp"
-    tmp.write_text("".join(lines), encoding="utf-8")
-    os.replace(tmp, target)
+    atomic.write_text(target, "".join(lines), durable=True)
     return target
 
 

@@ -4,7 +4,7 @@ At `prepared` (git aborts the whole transaction on a non-zero exit, before a com
 a stash resets the files): an agent may not update refs/stash, and may not move a branch checked
 out in a worktree it does not own (the main worktree, or another agent's), nor the detached HEAD
 of such a worktree. At `committed`: every plain-git branch move is appended to the event log.
-worktree-tools' own moves carry a pass (permit.py) and never get here on Linux.
+worktree-tools' own moves carry a pass (core/permit.py) and never get here on Linux.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from worktree_tools.core import events
+from worktree_tools.core import events, permit, statefiles
 from worktree_tools.core.agent import OWNER_FILE, fallback, valid_name
 from worktree_tools.core.errors import InvalidInput, Outcome, exit_code
 from worktree_tools.core.repo import Worktree, is_null
-from worktree_tools.guard import permit, suggest
+from worktree_tools.guard import suggest
 from worktree_tools.guard.actor import Actor
 from worktree_tools.hooks.checkout import HOOK_WORKTREES
 
@@ -79,7 +79,7 @@ class Tree:
 
 def trees(wt: Worktree) -> list[Tree]:
     found = [_tree(wt.commondir, wt.commondir.parent if wt.commondir.name == ".git" else None)]
-    admin = wt.commondir / "worktrees"
+    admin = wt.commondir / statefiles.GIT_WORKTREES
     try:
         names = sorted(os.listdir(admin))
     except OSError:

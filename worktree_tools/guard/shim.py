@@ -8,8 +8,9 @@ moved at `committed` (to log it), and never for worktree-tools' own moves (see p
 
 from __future__ import annotations
 
+from worktree_tools.core.permit import PASS_PREFIX
+from worktree_tools.core.statefiles import GUARD_PASSES as PASS_DIR
 from worktree_tools.guard.actor import shell_test
-from worktree_tools.guard.permit import PASS_DIR, PASS_PREFIX
 
 NAME = "reference-transaction"
 
@@ -45,7 +46,7 @@ case $state in
 esac
 wt_passed() {{
     # worktree-tools' own move: git (our parent) was started by a live pass holder whose start
-    # time matches its pass file (worktree_tools/guard/permit.py). Linux /proc only; elsewhere
+    # time matches its pass file (worktree_tools/core/permit.py). Linux /proc only; elsewhere
     # Python checks the same thing.
     [ -r "/proc/$PPID/stat" ] || return 1
     read -r st < "/proc/$PPID/stat" || return 1

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, gitlocks
+from worktree_tools.core import events, gitlocks, wtlist
 from worktree_tools.core.repo import Worktree
 from worktree_tools.hooks import run as hookrun
 
@@ -61,14 +61,12 @@ def worktree_dirs(wt: Worktree, *, lock: bool = True) -> list[tuple[Path, Path]]
             time.monotonic() + lock_timeout(None),
         )  # fmt: skip
         with admin:
-            res = wt.git(["worktree", "list", "--porcelain", "-z"])
+            listing = wtlist.worktree_list(wt)
     else:
-        res = wt.git(["worktree", "list", "--porcelain", "-z"])
+        listing = wtlist.worktree_list(wt)
     out: list[tuple[Path, Path]] = []
-    for line in res.out.split("\0"):
-        if not line.startswith("worktree "):
-            continue
-        top = Path(line[len("worktree ") :])
+    for listed in listing:
+        top = Path(listed.path)
         git_file = top / ".git"
         if git_file.is_file():
             text = git_file.read_text(encoding="utf-8").strip()

@@ -6,10 +6,7 @@ taken), so it can run every few seconds beside agents whose work is serialized b
 
 Each scan yields the current findings (the journal's come from `watch_journal`); the watcher
 compares them with the previous scan and emits one event per change: a finding that appears is
-`raised`, one that goes away `cleared`.
-A finding is identified by its kind, its subject and its instance (the owner pid, the lock
-holder, the heartbeat...), so a detail that merely ages (a lock held 61 s, then 62 s) is no new
-event, while a second owner dying on the same worktree is.
+`raised`, one that goes away `cleared` (health/findings.py: what a finding and an event are).
 """
 
 from __future__ import annotations
@@ -18,102 +15,27 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from worktree_tools.core.errors import CorruptState, WtError
-from worktree_tools.core.locks import read_holder
+from worktree_tools.core.locks import HOOK_LOCK, WORKTREE_LOCK, read_holder
 from worktree_tools.core.procs import HOST, alive_before
 from worktree_tools.core.repo import Worktree
+from worktree_tools.core.statefiles import NOT_LOCK_DIRS as _NOT_LOCK_DIRS
+from worktree_tools.health.findings import Change as Change
+from worktree_tools.health.findings import Event as Event
+from worktree_tools.health.findings import Finding as Finding
+from worktree_tools.health.findings import Kind as Kind
+from worktree_tools.health.findings import diff as diff
+from worktree_tools.health.findings import now_iso as now_iso
 from worktree_tools.health.watch_disk import DiskTracker
 from worktree_tools.health.watch_journal import JournalTracker
 
 DEFAULT_INTERVAL = 5.0
 DEFAULT_LOCK_THRESHOLD = 60.0
 # Where worktree-tools keeps its flock-based locks (each with a `<lock>.json` holder record).
-WORKTREE_LOCKS = ("wt-worktree.lock", "wt-hooks.lock")
-# Directories under the state dir that hold worktrees or checkouts, not locks.
-_NOT_LOCK_DIRS = {"trees", "hook-worktrees", "worktrees", "rescued-patches", "land"}
-
-
-class Kind(str, Enum):
-    LEASE_EXPIRED = "lease_expired"
-    OWNER_DEAD = "owner_dead"
-    LOCK_HELD_LONG = "lock_held_long"
-    STALE_GIT_LOCK = "stale_git_lock"
-    BLOCKED = "blocked_on_human"
-    JOURNAL_VIOLATION = "journal_violation"
-    STRANDED_PATCH = "stranded_patch"
-    ORPHAN_HOOK = "orphan_hook"
-    LEAKED_CONFIG = "leaked_config"
-    CORRUPT_RECORD = "corrupt_record"
-    LAND_QUEUED = "land_queued"
-    LAND_STUCK = "land_stuck"
-    LAND_HANDED_BACK = "land_handed_back"
-    HOOKS_BYPASSED = "hooks_bypassed"
-    HOOK_STASH_LEFTOVER = "hook_stash_leftover"
-    TASK_OWNER_DEAD = "task_owner_dead"
-    TASK_CLAIM_EXPIRED = "task_claim_expired"
-    TASK_BLOCKED_LONG = "task_blocked_long"
-    TASK_IDLE = "task_idle"
-    TASK_CORRUPT = "task_corrupt"
-    DISK_OVER_BUDGET = "disk_over_budget"
-    GC_LEFTOVER = "gc_leftover"
-
-
-class Change(str, Enum):
-    RAISED = "raised"
-    CLEARED = "cleared"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing that needs attention now."""
-
-    kind: Kind
-    subject: str  # the agent, lock path, branch or patch it is about
-    detail: str  # one line for people
-    instance: str = ""  # what makes a recurrence a new finding (owner pid, holder, commit...)
-    data: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.kind.value, self.subject, self.instance)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind.value,
-            "subject": self.subject,
-            "detail": self.detail,
-            **self.data,
-        }
-
-
-@dataclass(frozen=True)
-class Event:
-    """A change between two scans."""
-
-    change: Change
-    finding: Finding
-    cycle: int
-    ts: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ts": self.ts,
-            "cycle": self.cycle,
-            "event": self.finding.kind.value,
-            "change": self.change.value,
-            **{k: v for k, v in self.finding.to_json().items() if k != "kind"},
-        }
-
-    def line(self) -> str:
-        return (
-            f"{self.ts}  {self.change.value:<7} {self.finding.kind.value:<17} "
-            f"{self.finding.subject}: {self.finding.detail}"
-        )
+WORKTREE_LOCKS = (WORKTREE_LOCK, HOOK_LOCK)  # core.locks.LOCK_ORDER names them all
 
 
 @dataclass(frozen=True)
@@ -417,23 +339,6 @@ def _handoff(state_dir: Path, agent: str) -> Any:
         return records.load_handoff(state_dir, agent)
     except records.CorruptRecord:
         return None
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def diff(
-    before: dict[tuple[str, str, str], Finding], after: list[Finding], cycle: int
-) -> tuple[list[Event], dict[tuple[str, str, str], Finding]]:
-    """The events between two scans, and the new state to compare the next scan with."""
-    ts = now_iso()
-    current: dict[tuple[str, str, str], Finding] = {}
-    for f in after:
-        current.setdefault(f.key, f)
-    events = [Event(Change.RAISED, f, cycle, ts) for k, f in current.items() if k not in before]
-    events += [Event(Change.CLEARED, f, cycle, ts) for k, f in before.items() if k not in current]
-    return events, current
 
 
 def watch(

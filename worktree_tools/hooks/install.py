@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from worktree_tools.core import atomic, wtlist
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.repo import Worktree
 
@@ -254,10 +255,8 @@ def worktree_hook_dirs(wt: Worktree) -> list[Path]:
         return []
     res = wt.git(["worktree", "list", "--porcelain", "-z"], check=False)
     out: list[Path] = []
-    for line in res.out.split("\0"):
-        if not line.startswith("worktree "):
-            continue
-        top = Path(line[len("worktree ") :])
+    for listed in wtlist.parse(res.out):
+        top = Path(listed.path)
         if top == wt.toplevel or wt.state_dir in top.parents or not top.is_dir():
             continue  # this one; a hook checkout of an older version; a vanished directory
         got = git(["rev-parse", "--path-format=absolute", "--git-path", "hooks"], cwd=top,
@@ -411,10 +410,4 @@ def _uninstall_slot(wt: Worktree, slot: Slot) -> Change:
 
 
 def _write_shim(path: Path, name: str) -> None:
-    tmp = path.with_name(f".{path.name}.wt-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(shim_text(name))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, 0o755 | stat.S_IMODE(0))
-    os.replace(tmp, path)
+    atomic.write_text(path, shim_text(name), durable=True, mode=0o755)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import fields
+from worktree_tools.core import atomic, fields
 from worktree_tools.hooks import marker
 
 KEEP_OUTPUT_BYTES = 64 * 1024
@@ -102,9 +102,7 @@ def _write_record(
 ) -> None:
     data = {"pid": os.getpid(), "pgid": pgid, "hook": name, "cwd": os.fspath(cwd),
             "started": started, "nonce": nonce}  # fmt: skip
-    tmp = record.with_name(record.name + ".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, record)
+    atomic.write_text(record, json.dumps(data), durable=False)
 
 
 def _kill_group(pgid: int, sig: int = signal.SIGTERM) -> None:

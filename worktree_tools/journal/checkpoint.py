@@ -210,14 +210,15 @@ def record(cwd: Path, rev: str, agent: str | None) -> dict[str, Any]:
     """Verify up to `rev` (from the previous checkpoint when it is an ancestor), then record a
     checkpoint and move the ref by compare-and-swap."""
     from worktree_tools.core import agent as agent_mod
-    from worktree_tools.core import events
-    from worktree_tools.core.repo import discover, null_oid
+    from worktree_tools.core import events, refs
+    from worktree_tools.core.errors import WtError
+    from worktree_tools.core.repo import discover
     from worktree_tools.journal.config import load
-    from worktree_tools.journal.verify import open_repo, resolve, verify
+    from worktree_tools.journal.verify import open_pygit2, resolve, verify
 
     wt = discover(cwd)
     name, _source = agent_mod.resolve(agent, wt.gitdir)
-    repo = open_repo(cwd)
+    repo = open_pygit2(cwd)
     target = resolve(repo, rev, "REV")
     if target is None:
         raise InvalidInput(f"{rev!r} is not a commit in this repository")
@@ -230,22 +231,19 @@ def record(cwd: Path, rev: str, agent: str | None) -> dict[str, Any]:
             since = base
     verified = verify(cwd, f"{since}..{target}" if since else str(target), config=cfg)
     cp, prev_commit = create(repo, cfg, target, name)
-    res = wt.git(
-        [
-            "update-ref",
-            "-m",
-            f"wt journal checkpoint ({name})",
+    try:
+        refs.move(
+            wt,
             cfg.checkpoint_ref,
-            cp.commit,
-            prev_commit or null_oid(str(cp.commit)),
-        ],
-        check=False,
-    )
-    if res.returncode != 0:
-        raise RefMoved(
-            f"{cfg.checkpoint_ref} moved while checkpointing: {res.err.strip()}",
-            fix="run git wt journal checkpoint again",
+            str(cp.commit),
+            prev_commit,
+            refs.reflog("git wt journal checkpoint", name),
         )
+    except WtError as refused:
+        raise RefMoved(
+            f"{cfg.checkpoint_ref} moved while checkpointing: {refused.message}",
+            fix="run git wt journal checkpoint again",
+        ) from None
     events.append(
         wt.state_dir,
         "journal_checkpoint",

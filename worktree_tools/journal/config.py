@@ -20,8 +20,8 @@ from pathlib import Path
 
 from worktree_tools.core.errors import CorruptState, InvalidInput
 from worktree_tools.core.gitcmd import GitResult, clean_env, git
+from worktree_tools.core.statefiles import JOURNAL_CONFIG as CONFIG_FILE
 
-CONFIG_FILE = ".wtjournal"
 DEFAULT_PATHS = ("journal/**",)
 DEFAULT_PROTECT = ("main", "master")
 DEFAULT_CHECKPOINT_REF = "refs/wt/journal-checkpoint"

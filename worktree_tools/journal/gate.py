@@ -10,7 +10,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from worktree_tools.core.repo import Worktree
-from worktree_tools.journal.config import CONFIG_FILE, JournalConfig, load
+from worktree_tools.core.statefiles import JOURNAL_CONFIG as CONFIG_FILE
+from worktree_tools.journal.config import JournalConfig, load
 from worktree_tools.journal.rules import (
     Kind,
     Violation,

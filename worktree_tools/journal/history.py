@@ -20,7 +20,8 @@ from typing import Any
 
 from worktree_tools.core.errors import GitError
 from worktree_tools.core.gitcmd import clean_env, git
-from worktree_tools.journal.config import CONFIG_FILE, JournalConfig
+from worktree_tools.core.statefiles import JOURNAL_CONFIG as CONFIG_FILE
+from worktree_tools.journal.config import JournalConfig
 from worktree_tools.journal.gate import Listing, diff_listings
 from worktree_tools.journal.rules import MODE_FILE, Kind, Violation, content_problems, fold
 

@@ -24,7 +24,7 @@ from worktree_tools.journal.verify import (
     accepted_commits,
     finish,
     not_ancestor,
-    open_repo,
+    open_pygit2,
     resolve,
     walk_range,
 )
@@ -67,7 +67,7 @@ def from_env() -> list[RefUpdate]:
 
 def check_push(cwd: Path, remote: str, updates: Iterable[RefUpdate]) -> PushResult:
     """Raise JournalViolation when any ref update must not be pushed."""
-    repo = open_repo(cwd)
+    repo = open_pygit2(cwd)
     result = PushResult(remote=remote)
     # Policy changes a person accepted for this push: $WT_ACCEPT_POLICY_CHANGE="C1 C2".
     accept = accepted_commits(repo, os.environ.get(ACCEPT_ENV, "").replace(",", " ").split())

@@ -11,7 +11,8 @@ from enum import Enum
 from typing import Any
 
 from worktree_tools.core.errors import JournalViolation
-from worktree_tools.journal.config import CONFIG_FILE, JournalConfig
+from worktree_tools.core.statefiles import JOURNAL_CONFIG as CONFIG_FILE
+from worktree_tools.journal.config import JournalConfig
 
 MODE_TREE = 0o040000
 MODE_FILE = 0o100644

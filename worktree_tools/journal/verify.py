@@ -49,7 +49,7 @@ def repo_dir(repo: Any) -> Path:
     return Path(repo.workdir or repo.path)
 
 
-def open_repo(cwd: Path) -> Any:
+def open_pygit2(cwd: Path) -> Any:
     import pygit2
 
     try:
@@ -118,7 +118,7 @@ def verify(
     """Raise JournalViolation for any violation in the range; return what was checked.
     `accept`: commits whose loosening of `.wtjournal` a person accepted (reported in
     `accepted`, not as violations)."""
-    repo = open_repo(cwd)
+    repo = open_pygit2(cwd)
     accepted = accepted_commits(repo, accept)
     old_rev, new_rev = parse_range(spec)
     if repo.is_shallow:

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from worktree_tools.core import events, faults
-from worktree_tools.core.errors import LockTimeout
-from worktree_tools.core.locks import Holder, RecordedLock
 from worktree_tools.core.repo import Worktree
 from worktree_tools.land import ledger
 from worktree_tools.land import requests as rq
@@ -29,34 +27,6 @@ from worktree_tools.land.ledger import Timing
 from worktree_tools.land.requests import Lander, Request, State
 
 MAX_REBUILDS = 50  # the target moved under us this often in one batch: requeue, let others go
-
-
-def lander_lock(wt: Worktree, target: str, remote: str | None, agent: str) -> RecordedLock:
-    """Non-blocking: the caller tries it and, if busy, waits for the request file instead."""
-    path = rq.land_dir(wt.state_dir) / f"{rq.key_name(target, remote)}.lander.lock"
-    return RecordedLock(path, f"lander lock of {target}", Holder.me(agent), time.monotonic())
-
-
-def try_drain(
-    wt: Worktree, target: str, remote: str | None, agent: str, batch: int, lock_timeout: float
-) -> bool:
-    """Become the queue's lander and land everything queued; False if another lander is.
-
-    After letting go of the lock the queue is read once more: a request queued just before we
-    let go, whose sender found the lock busy, is ours to land (nobody else will look)."""
-    ran = False
-    while True:
-        try:
-            with lander_lock(wt, target, remote, agent):
-                Run(wt, target, remote, agent, batch, lock_timeout).drain()
-        except LockTimeout as err:
-            if str(err.details.get("lock", "")).endswith(".lander.lock"):
-                return ran
-            raise
-        ran = True
-        reqs, _bad = rq.load_all(wt.state_dir)
-        if not any(r.key == (target, remote) and r.state is State.QUEUED for r in reqs):
-            return ran
 
 
 @dataclass

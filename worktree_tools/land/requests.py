@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from worktree_tools.core import atomic
 from worktree_tools.core.errors import InvalidInput, WtError
-from worktree_tools.core.locks import Holder, RecordedLock
+from worktree_tools.core.locks import QUEUE_LOCK, Holder, RecordedLock
 from worktree_tools.core.procs import HOST
+from worktree_tools.core.statefiles import LAND_DIR
+from worktree_tools.core.statefiles import LAND_REQUESTS as REQUESTS
 
-LAND_DIR = "land"
-REQUESTS = "requests"
-QUEUE_LOCK = "queue.lock"
 SCHEMA_VERSION = 1
 
 
@@ -212,24 +212,14 @@ def path_of(state_dir: Path, request_id: str) -> Path:
 
 
 def save(state_dir: Path, req: Request, *, durable: bool = True) -> None:
-    """Temp file, fsync (unless `durable` is false), rename. The directory is not fsynced: a
-    rename lost to a power cut brings back the previous state of the request, which the next
-    lander handles as it handles a crash (a lost claim is a queued request, a lost outcome a
-    planned move it finds in the target)."""
+    """core.atomic: temp file, fsync (unless `durable` is false), rename. The directory is not
+    fsynced: a rename lost to a power cut brings back the previous state of the request, which
+    the next lander handles as it handles a crash (a lost claim is a queued request, a lost
+    outcome a planned move it finds in the target)."""
     path = path_of(state_dir, req.id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     payload = (json.dumps(req.to_json(), ensure_ascii=False, indent=1) + "\n").encode()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-    try:
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view) :]
-        if durable:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    atomic.write_bytes(path, payload, durable=durable, sync_dir=False)
 
 
 def load(state_dir: Path, request_id: str) -> Request | None:

@@ -14,7 +14,7 @@ from worktree_tools.core.agent import valid_name
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.repo import Worktree
 from worktree_tools.land import requests as rq
-from worktree_tools.land.lander import try_drain
+from worktree_tools.land.drain import try_drain
 from worktree_tools.land.requests import Request, State, Strategy
 from worktree_tools.remote import transport
 from worktree_tools.worktrees import records

@@ -13,23 +13,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from enum import Enum
 
 from worktree_tools.commit.swap import index_search, stale_reporter
+from worktree_tools.core import refs
+from worktree_tools.core.enums import WordEnum
+from worktree_tools.core.errors import WtError
 from worktree_tools.core.gitlocks import wait_until_free
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree
-from worktree_tools.guard import permit
 
 
-class Advance(str, Enum):
+class Advance(WordEnum):
     MOVED = "moved"
     NOT_AT_OLD = "not_at_old"  # the branch (or the worktree's HEAD) is no longer where we think
     BLOCKED = "blocked"  # a path that must change has local changes: nothing was touched
-
-    @classmethod
-    def parse(cls, text: str) -> Advance:
-        return cls(text)
 
 
 @dataclass(frozen=True)
@@ -54,13 +51,13 @@ def advance(
             wt.git(["update-index", "-q", "--refresh"], check=False)
             res = wt.git(["read-tree", "-m", "-u", old, new], check=False)
             if res.returncode == 0:
-                with permit.granted(wt):  # sync's own move: the guard lets it pass
-                    moved = wt.git(["update-ref", "-m", reason, ref, new, old], check=False)
-                if moved.returncode == 0:
-                    return AdvanceResult(Advance.MOVED)
-                # Someone moved the branch by other means (plain git): put the files back.
-                wt.git(["read-tree", "-m", "-u", new, old], check=False)
-                return AdvanceResult(Advance.NOT_AT_OLD, moved.err.strip())
+                try:
+                    refs.move(wt, ref, new, old, reason, deadline=deadline)
+                except WtError as refused:
+                    # Someone moved the branch by other means (plain git): put the files back.
+                    wt.git(["read-tree", "-m", "-u", new, old], check=False)
+                    return AdvanceResult(Advance.NOT_AT_OLD, refused.message)
+                return AdvanceResult(Advance.MOVED)
             lock = wt.index_path.with_name("index.lock")
             if "index.lock" not in res.err:
                 return AdvanceResult(Advance.BLOCKED, res.err.strip())

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from worktree_tools.core.errors import InvalidInput, Rejected
 from worktree_tools.core.repo import Worktree
-from worktree_tools.remote.records import LeaseRecord, LeaseState
+from worktree_tools.remote.records import LeaseRecord, RemoteLeaseState
 from worktree_tools.remote.store import LeaseStore, check_name
 
 _FENCE = re.compile(r"^(?P<name>[^:]+):(?P<token>[0-9]{1,18})$")
@@ -82,7 +82,7 @@ def verify(
             token=fence.token,
         )
     state = record.state(t)
-    if record.token != fence.token or state is not LeaseState.HELD:
+    if record.token != fence.token or state is not RemoteLeaseState.HELD:
         if record.token != fence.token:
             why = f"the lease is now at token {record.token} (held by {record.holder!r})"
         else:

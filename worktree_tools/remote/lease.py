@@ -22,15 +22,24 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from worktree_tools.core import events, fields
+from worktree_tools.core.enums import WordEnum
 from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
 from worktree_tools.core.procs import HOST
 from worktree_tools.core.repo import Worktree
 from worktree_tools.remote import records
-from worktree_tools.remote.records import LeaseRecord, LeaseState
+from worktree_tools.remote.records import LeaseRecord, RemoteLeaseState
 from worktree_tools.remote.store import LeaseStore, check_name
 
 MAX_ROUNDS = 12
 MAX_TTL = fields.MAX_TTL
+
+
+class LeaseAction(WordEnum):
+    """What a lease command did."""
+
+    ACQUIRE = "acquire"
+    RENEW = "renew"
+    RELEASE = "release"
 
 
 @dataclass(frozen=True)
@@ -39,11 +48,11 @@ class LeaseView:
 
     name: str
     where: str
-    state: LeaseState
+    state: RemoteLeaseState
     oid: str | None
     record: LeaseRecord | None
     now: float
-    action: str | None = None
+    action: LeaseAction | None = None
     took_over_from: str | None = None  # the holder of the expired lease we replaced
     already_held: bool = False
     error: str | None = None  # why a corrupt record cannot be read, and how to repair it
@@ -79,14 +88,14 @@ class LeaseView:
             data["error"] = self.error
             data["fix"] = self.fix
         if self.action is not None:
-            data["action"] = self.action
+            data["action"] = self.action.value
             data["took_over_from"] = self.took_over_from
             data["already_held"] = self.already_held
         return data
 
 
-def state_of(record: LeaseRecord | None, now: float) -> LeaseState:
-    return LeaseState.FREE if record is None else record.state(now)
+def state_of(record: LeaseRecord | None, now: float) -> RemoteLeaseState:
+    return RemoteLeaseState.FREE if record is None else record.state(now)
 
 
 def view(store: LeaseStore, name: str, *, now: float | None = None) -> LeaseView:
@@ -105,7 +114,7 @@ def list_leases(store: LeaseStore) -> list[LeaseView]:
             record = store.record(oid)
         except records.CorruptLease as err:
             fix = (err.fix or "").replace("NAME", name)
-            corrupt = LeaseView(name, store.where, LeaseState.CORRUPT, oid, None, now)
+            corrupt = LeaseView(name, store.where, RemoteLeaseState.CORRUPT, oid, None, now)
             out.append(replace(corrupt, error=err.message, fix=fix))
             continue
         out.append(LeaseView(name, store.where, state_of(record, now), oid, record, now))
@@ -146,13 +155,13 @@ def acquire(wt: Worktree, store: LeaseStore, name: str, *, agent: str, ttl: floa
         now = time.time()
         state = state_of(record, now)
         took_over: str | None = None
-        if record is not None and state is LeaseState.HELD:
+        if record is not None and state is RemoteLeaseState.HELD:
             if record.holder != agent:
                 raise _held_by_other(LeaseView(name, store.where, state, oid, record, now), agent)
             new_record = _renewed(record, now, ttl)
             action = "renewed"
         else:
-            if record is not None and state is LeaseState.EXPIRED and record.holder != agent:
+            if record is not None and state is RemoteLeaseState.EXPIRED and record.holder != agent:
                 took_over = record.holder
             token = (record.token + 1) if record is not None else 1
             new_record = LeaseRecord(
@@ -162,8 +171,9 @@ def acquire(wt: Worktree, store: LeaseStore, name: str, *, agent: str, ttl: floa
         new = records.write(wt, new_record, oid)
         if store.swap(name, oid, new):
             result = LeaseView(
-                name, store.where, LeaseState.HELD, new, new_record, now, action="acquire",
-                took_over_from=took_over, already_held=action == "renewed",
+                name, store.where, RemoteLeaseState.HELD, new, new_record, now,
+                action=LeaseAction.ACQUIRE, took_over_from=took_over,
+                already_held=action == "renewed",
             )  # fmt: skip
             _log(wt, "lease_acquire", agent, result)
             return result
@@ -195,7 +205,13 @@ def renew(
         new = records.write(wt, new_record, oid)
         if store.swap(name, oid, new):
             result = LeaseView(
-                name, store.where, LeaseState.HELD, new, new_record, now, action="renew"
+                name,
+                store.where,
+                RemoteLeaseState.HELD,
+                new,
+                new_record,
+                now,
+                action=LeaseAction.RENEW,
             )
             _log(wt, "lease_renew", agent, result)
             return result
@@ -213,9 +229,9 @@ def release(
         oid, record = store.read(name)
         now = time.time()
         current = LeaseView(name, store.where, state_of(record, now), oid, record, now)
-        if current.state in (LeaseState.FREE, LeaseState.RELEASED):
+        if current.state in (RemoteLeaseState.FREE, RemoteLeaseState.RELEASED):
             return LeaseView(
-                name, store.where, current.state, oid, record, now, action="release",
+                name, store.where, current.state, oid, record, now, action=LeaseAction.RELEASE,
                 already_held=False,
             )  # fmt: skip
         _must_hold(current, agent, token, "release")
@@ -227,7 +243,13 @@ def release(
         new = records.write(wt, new_record, oid)
         if store.swap(name, oid, new):
             result = LeaseView(
-                name, store.where, LeaseState.RELEASED, new, new_record, now, action="release"
+                name,
+                store.where,
+                RemoteLeaseState.RELEASED,
+                new,
+                new_record,
+                now,
+                action=LeaseAction.RELEASE,
             )
             _log(wt, "lease_release", agent, result)
             return result
@@ -237,14 +259,14 @@ def release(
 
 def _must_hold(current: LeaseView, agent: str, token: int | None, verb: str) -> None:
     rec = current.record
-    if rec is None or current.state is LeaseState.RELEASED:
+    if rec is None or current.state is RemoteLeaseState.RELEASED:
         raise Rejected(
             f"cannot {verb} lease {current.name} ({current.where}): it is {current.state.value}",
             fix=f"git wt lease acquire {current.name} --ttl SECONDS",
             lease=current.to_json(),
         )
     if rec.holder != agent:
-        if current.state is LeaseState.HELD:
+        if current.state is RemoteLeaseState.HELD:
             raise _held_by_other(current, agent)
         raise Rejected(
             f"cannot {verb} lease {current.name}: it expired and belongs to {rec.holder!r}",

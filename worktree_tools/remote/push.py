@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events
+from worktree_tools.core import commits, events, trees
 from worktree_tools.core.errors import InvalidInput, LockTimeout, RefMoved, Rejected, WtError
-from worktree_tools.core.gitcmd import git, nul_join
 from worktree_tools.core.repo import Worktree
 from worktree_tools.remote import records, transport
 from worktree_tools.remote.advance import Advance, advance
@@ -290,11 +289,7 @@ def _replay(
             commit, remote, branch, tip, unpushed=lacking,
         )  # fmt: skip
     rels = _paths(wt, parent, commit)
-    changed = wt.git(
-        ["diff-tree", "-r", "-z", "--name-only", "--no-renames", parent, tip, "--", *rels],
-        literal=True,
-    )
-    names = [os.fsdecode(n) for n in changed.stdout.split(b"\0") if n]
+    names = trees.changed(wt, parent, tip, rels)
     if names:
         _conflict(
             f"{remote}/{branch} moved to {tip[:12]} and changed the same paths: "
@@ -302,14 +297,7 @@ def _replay(
             commit, remote, branch, tip, paths=names,
         )  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="wt-push-") as tmp:
-        index = Path(tmp) / "index"
-        wt.git(["read-tree", tip], index=index)
-        if rels:
-            wt.git(
-                ["reset", "-q", commit, "--pathspec-from-file=-", "--pathspec-file-nul"],
-                index=index, input=nul_join(rels), literal=True,
-            )  # fmt: skip
-        tree = wt.git(["write-tree"], index=index).out.strip()
+        tree = trees.overlay(wt, tip, commit, rels, Path(tmp) / "index")
     if tree == wt.git(["rev-parse", f"{tip}^{{tree}}"]).out.strip():
         return None
     return _commit_like(wt, commit, tree, tip)
@@ -321,11 +309,8 @@ def _commit_like(wt: Worktree, commit: str, tree: str, parent: str) -> str:
     headers, _, message = raw.partition(b"\n\n")
     who = wt.git(["log", "-1", "--format=%an%x00%ae%x00%ad", "--date=raw", commit]).out
     name, email, date = who.rstrip("\n").split("\0")
-    env = wt.env(GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email, GIT_AUTHOR_DATE=date)
-    args = ["commit-tree", tree, "-p", parent, "-F", "-"]
-    if any(line.startswith(b"gpgsig") for line in headers.split(b"\n")):
-        args.append("-S")  # C was signed: sign its replay too (with the default key)
-    res = git(args, cwd=wt.toplevel, env=env, input=message, check=False)
-    if res.returncode != 0:
-        raise Rejected(f"could not build the replayed commit: {res.err.strip()}")
-    return res.out.strip()
+    author = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": date}
+    # C was signed: sign its replay too (with the default key).
+    signed = any(line.startswith(b"gpgsig") for line in headers.split(b"\n"))
+    sign = commits.DEFAULT_KEY if signed else None
+    return commits.build(wt, tree, [parent], message, sign=sign, env=author)

@@ -13,9 +13,8 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
-from worktree_tools.core import fields
+from worktree_tools.core import commits, fields
 from worktree_tools.core.errors import Rejected
-from worktree_tools.core.gitcmd import git
 from worktree_tools.core.repo import Worktree
 
 LEASE_PREFIX = "refs/wt/leases/"
@@ -27,7 +26,7 @@ _IDENTITY = {
 }
 
 
-class LeaseState(str, Enum):
+class RemoteLeaseState(str, Enum):
     FREE = "free"  # never acquired
     HELD = "held"
     EXPIRED = "expired"  # held, but not renewed within its TTL: anyone may take it over
@@ -35,7 +34,7 @@ class LeaseState(str, Enum):
     CORRUPT = "corrupt"  # the ref points at something that is not a valid lease record
 
     @classmethod
-    def parse(cls, text: str) -> LeaseState:
+    def parse(cls, text: str) -> RemoteLeaseState:
         try:
             return cls(text)
         except ValueError:
@@ -82,10 +81,10 @@ class LeaseRecord:
     def expires_at(self) -> float:
         return self.renewed_at + self.ttl
 
-    def state(self, now: float) -> LeaseState:
+    def state(self, now: float) -> RemoteLeaseState:
         if self.released:
-            return LeaseState.RELEASED
-        return LeaseState.HELD if now < self.expires_at else LeaseState.EXPIRED
+            return RemoteLeaseState.RELEASED
+        return RemoteLeaseState.HELD if now < self.expires_at else RemoteLeaseState.EXPIRED
 
     def to_json(self, now: float) -> dict[str, Any]:
         data: dict[str, Any] = asdict(self)
@@ -107,11 +106,8 @@ def write(wt: Worktree, record: LeaseRecord, parent: str | None) -> str:
     state = "released" if record.released else "held"
     subject = f"wt lease {record.name}: {state} by {record.holder}, token {record.token}"
     body = json.dumps(asdict(record), sort_keys=True)
-    args = ["commit-tree", tree, "-F", "-"]
-    if parent:
-        args += ["-p", parent]
     message = f"{subject}\n\n{body}\n".encode()
-    return git(args, cwd=wt.toplevel, env=wt.env(**_IDENTITY), input=message).out.strip()
+    return commits.build(wt, tree, [parent], message, env=_IDENTITY)
 
 
 class CorruptLease(Rejected):

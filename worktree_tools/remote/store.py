@@ -12,9 +12,10 @@ import time
 from typing import Protocol
 
 from worktree_tools.core import agent as agent_mod
-from worktree_tools.core.errors import Rejected
+from worktree_tools.core import refs
+from worktree_tools.core.errors import RefMoved, Rejected
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
-from worktree_tools.core.repo import Worktree, null_oid
+from worktree_tools.core.repo import Worktree
 from worktree_tools.remote import records, transport
 from worktree_tools.remote.records import LEASE_PREFIX, LeaseRecord
 from worktree_tools.remote.transport import PushStatus
@@ -70,23 +71,12 @@ class LocalStore:
         )
         ref = records.lease_ref(name)
         with lock:
-            res = self.wt.git(
-                [
-                    "update-ref",
-                    "-m",
-                    f"wt lease ({self.agent})",
-                    ref,
-                    new,
-                    expected or null_oid(new),
-                ],
-                check=False,
-            )
-        if res.returncode == 0:
-            return True
-        current, _ = self.read(name)
-        if current != expected:
-            return False
-        raise Rejected(f"git refused to update {ref}: {res.err.strip()}")
+            try:
+                message = refs.reflog("git wt lease", self.agent, name)
+                refs.move(self.wt, ref, new, expected, message, deadline=deadline)
+            except RefMoved:
+                return False
+        return True
 
     def names(self) -> dict[str, str]:
         res = self.wt.git(["for-each-ref", "--format=%(objectname) %(refname)", LEASE_PREFIX])

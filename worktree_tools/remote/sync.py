@@ -20,14 +20,16 @@ remote. Every move happens under the repository lock.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events
-from worktree_tools.core.errors import Outcome
+from worktree_tools.core import events, refs, wtlist
+from worktree_tools.core.enums import WordEnum
+from worktree_tools.core.errors import Outcome, WtError
+from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree, discover
 from worktree_tools.remote import transport
 from worktree_tools.remote.advance import Advance, advance
@@ -35,7 +37,7 @@ from worktree_tools.remote.advance import Advance, advance
 MOVE_ATTEMPTS = 3
 
 
-class SyncState(str, Enum):
+class SyncState(WordEnum):
     UP_TO_DATE = "up_to_date"
     FAST_FORWARDED = "fast_forwarded"
     AHEAD = "ahead"
@@ -44,10 +46,6 @@ class SyncState(str, Enum):
     BLOCKED = "blocked"
     DETACHED = "detached"
     NO_REMOTE_BRANCH = "no_remote_branch"
-
-    @classmethod
-    def parse(cls, text: str) -> SyncState:
-        return cls(text)
 
     @property
     def fine(self) -> bool:
@@ -118,13 +116,11 @@ def sync(
 
 
 def _worktrees(wt: Worktree) -> list[Worktree]:
-    res = wt.git(["worktree", "list", "--porcelain", "-z"])
     out: list[Worktree] = []
-    for block in res.out.split("\0\0"):
-        fields = [f for f in block.split("\0") if f]
-        if not fields or not fields[0].startswith("worktree ") or "bare" in fields:
+    for listed in wtlist.worktree_list(wt):
+        if listed.bare:
             continue
-        path = Path(fields[0].removeprefix("worktree "))
+        path = Path(listed.path)
         if path.is_dir():
             out.append(discover(path, inherit_env=False))
     return out
@@ -134,6 +130,19 @@ def _dirty(wt: Worktree) -> list[str]:
     # --no-optional-locks: a look must not take index.lock from a concurrent `git add` (R13).
     res = wt.git(["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=no"])
     return [e[3:] for e in res.out.split("\0") if len(e) > 3 and e[2] == " "]
+
+
+def _dirty_settled(
+    wt: Worktree, ref: str, local: str | None, agent: str, deadline: float
+) -> list[str] | None:
+    """The uncommitted changes, looked at again under the repository lock (None when the
+    branch moved meanwhile): a wt-commit landing writes the index before it moves the branch,
+    both under that lock, so a look outside it can take the commit's paths for changes."""
+    with RecordedLock(wt.state_dir / REPO_LOCK, "repository lock", Holder.me(agent), deadline):
+        now = wt.resolve(ref)
+        if (now[0] if now else None) != local:
+            return None
+        return _dirty(wt)
 
 
 def _sync_one(wt: Worktree, remote: str, agent: str, deadline: float) -> WorktreeSync:
@@ -147,7 +156,7 @@ def _sync_one(wt: Worktree, remote: str, agent: str, deadline: float) -> Worktre
         now = wt.resolve(ref)
         local = now[0] if now else None
         return WorktreeSync(where, branch, SyncState.NO_REMOTE_BRANCH, local, local)
-    _track(wt, remote, branch, tip)
+    _track(wt, remote, branch, tip, agent)
     for _ in range(MOVE_ATTEMPTS):
         result = _try_move(wt, where, ref, tip, remote, agent, deadline)
         if result is not None:
@@ -184,7 +193,9 @@ def _try_move(
                 f"{len(unpushed)} local commit(s) not on {remote}/{branch} and "
                 f"{remote}/{branch} has commits the local branch lacks",
             )
-    dirty = _dirty(wt)
+    dirty = _dirty(wt) and _dirty_settled(wt, ref, local, agent, deadline)
+    if dirty is None:
+        return None  # a commit landed while we looked: look again
     if dirty:
         return report(
             SyncState.DIRTY,
@@ -203,11 +214,13 @@ def _try_move(
     return report(SyncState.BLOCKED, res.detail)
 
 
-def _track(wt: Worktree, remote: str, branch: str, tip: str) -> None:
+def _track(wt: Worktree, remote: str, branch: str, tip: str, agent: str) -> None:
     """Keep refs/remotes/REMOTE/BRANCH current for `git status` (best effort, a named remote)."""
     if wt.git(["config", "--get", f"remote.{remote}.url"], check=False).returncode != 0:
         return
-    wt.git(["update-ref", "-m", "git wt sync", f"refs/remotes/{remote}/{branch}", tip], check=False)
+    ref = f"refs/remotes/{remote}/{branch}"
+    with contextlib.suppress(WtError):  # someone else moved it meanwhile: theirs stands
+        refs.move(wt, ref, tip, refs.current(wt, ref), refs.reflog("git wt sync", agent, "track"))
 
 
 def _is_ancestor(wt: Worktree, a: str, b: str) -> bool:

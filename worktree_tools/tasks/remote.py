@@ -15,7 +15,8 @@ from __future__ import annotations
 import contextlib
 import re
 
-from worktree_tools.core.errors import Rejected
+from worktree_tools.core import refs
+from worktree_tools.core.errors import Rejected, WtError
 from worktree_tools.core.repo import Worktree
 from worktree_tools.remote import transport
 from worktree_tools.remote.transport import PushStatus
@@ -74,4 +75,6 @@ class RemoteBoard:
         return contextlib.nullcontext()  # machines cannot share a lock: the server decides
 
     def _remember(self, tip: str) -> None:
-        self.wt.git(["update-ref", self._cache, tip], check=False)
+        with contextlib.suppress(WtError):  # a cache: whoever moved it meanwhile stands
+            was = refs.current(self.wt, self._cache)
+            refs.move(self.wt, self._cache, tip, was, refs.reflog("git wt task", "-", "cache"))

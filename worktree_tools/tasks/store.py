@@ -17,8 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from typing import Protocol
 
+from worktree_tools.core import commits
 from worktree_tools.core.errors import InvalidInput, Rejected
-from worktree_tools.core.gitcmd import git
 from worktree_tools.core.repo import Worktree, null_oid
 from worktree_tools.tasks.claims import CLAIM_PREFIX
 from worktree_tools.tasks.model import TASKS_DIR
@@ -195,18 +195,13 @@ def write_board(
     tasks_tree = _mktree(wt, list(entries.values()))
     root = [*snap.root, Entry("040000", "tree", tasks_tree, TASKS_DIR)]
     tree = _mktree(wt, root)
-    args = ["commit-tree", tree, "-F", "-"]
-    if snap.tip is not None:
-        args += ["-p", snap.tip]
     identity = {
         "GIT_AUTHOR_NAME": agent,
         "GIT_AUTHOR_EMAIL": f"{agent}@wt-task",
         "GIT_COMMITTER_NAME": "worktree-tools tasks",
         "GIT_COMMITTER_EMAIL": "wt-task@localhost",
     }
-    return git(
-        args, cwd=wt.toplevel, env=wt.env(**identity), input=message.encode() + b"\n"
-    ).out.strip()
+    return commits.build(wt, tree, [snap.tip], message.encode() + b"\n", env=identity)
 
 
 def _mktree(wt: Worktree, entries: list[Entry]) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, faults, identity
+from worktree_tools.core import atomic, events, faults, identity
 from worktree_tools.core.agent import OWNER_FILE, check_name
 from worktree_tools.core.errors import InvalidInput, Outcome, exit_code
 from worktree_tools.core.gitcmd import clean_env
@@ -67,9 +67,7 @@ def lock_reason(agent: str) -> str:
 def write_owner_file(admin_dir: Path, agent: str) -> None:
     """`<worktree gitdir>/wt-owner`: wt-commit's default agent in that worktree."""
     target = admin_dir / OWNER_FILE
-    tmp = admin_dir / f".{OWNER_FILE}.{os.getpid()}.tmp"
-    tmp.write_text(agent + "\n", encoding="utf-8")
-    os.replace(tmp, target)
+    atomic.write_text(target, agent + "\n", durable=True)
 
 
 def alloc(repo: Repo, req: AllocRequest) -> AllocResult:
@@ -201,7 +199,7 @@ def _add(repo: Repo, path: Path, branch: str, base_oid: str, reason: str) -> Non
             args += ["--", os.fspath(path), branch]
         else:
             args += ["--no-track", "-b", branch, "--", os.fspath(path), base_oid]
-        from worktree_tools.guard import permit
+        from worktree_tools.core import permit
 
         with permit.granted(repo.wt):  # alloc's own new branch: the guard lets it pass
             res = repo.wt.git(args, check=False)

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, faults
+from worktree_tools.core import events, faults, refs
 from worktree_tools.core.errors import LockTimeout, WtError
 from worktree_tools.core.gitlocks import holders
 from worktree_tools.core.locks import WORKTREE_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree
 from worktree_tools.worktrees import gitinfo, location, records, remove, rescue
 from worktree_tools.worktrees.common import Repo
+from worktree_tools.worktrees.gcaction import BranchAction, GcAction
 from worktree_tools.worktrees.location import Presence
 from worktree_tools.worktrees.records import LeaseState, Record
 
@@ -30,17 +31,20 @@ class GcItem:
     path: str
     branch: str
     lease: str
-    action: str  # removed, would-remove, kept, skipped
+    action: GcAction
     reason: str
     rescue: str | None = None
-    branch_action: str | None = None  # deleted, kept
+    branch_action: BranchAction | None = None
     branch_oid: str | None = None
     notes: list[str] = field(default_factory=list)
     moved_to: str | None = None
     left_behind: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        data = dict(self.__dict__)
+        data["action"] = self.action.value
+        data["branch_action"] = self.branch_action.value if self.branch_action else None
+        return data
 
 
 def main_toplevel(repo: Repo) -> Path:
@@ -67,14 +71,14 @@ def collect(
             if lockable:
                 wlock.__enter__()
         except LockTimeout:
-            item.action, item.reason = "skipped", "a wt-commit is in progress in it"
+            item.action, item.reason = GcAction.SKIPPED, "a wt-commit is in progress in it"
             return
         try:
             _collect_locked(repo, rec, item, say, where, managed)
         except remove.Busy as err:
-            item.action, item.reason = "skipped", str(err)
+            item.action, item.reason = GcAction.SKIPPED, str(err)
         except remove.NotRemoved as err:
-            item.action, item.reason = "failed", str(err)
+            item.action, item.reason = GcAction.FAILED, str(err)
             say(f"wt: kept {rec.path} of {rec.agent}: {err}")
         finally:
             if lockable:
@@ -110,14 +114,14 @@ def _collect_locked(
     with repo.repo_lock():
         fresh = records.load(repo.state_dir, rec.agent) if managed else rec
     if fresh is None or fresh != rec:
-        item.action, item.reason = "kept", "its record changed while gc ran"
+        item.action, item.reason = GcAction.KEPT, "its record changed while gc ran"
         return
     present = where.presence is Presence.HERE
     tree = repo.tree(rec)
     if present:
         held, who = holders(tree.gitdir / "index.lock", [tree.toplevel, tree.gitdir])
         if held:
-            item.action, item.reason = "skipped", f"git is running in it ({who})"
+            item.action, item.reason = GcAction.SKIPPED, f"git is running in it ({who})"
             return
         remove.check_unused(tree.toplevel)
     base = gitinfo.base_commit(repo.wt, rec.base, rec.base_oid)
@@ -184,7 +188,7 @@ def _collect_locked(
             say(f"wt: {rec.agent}: {torn.message()}")
     _remove(repo, rec, item, present, managed, cap, say)
     faults.point("wt-gc-removed")
-    item.action = "removed"
+    item.action = GcAction.REMOVED
     say(f"wt: removed worktree {rec.path} of {rec.agent} ({item.reason})")
     _settle_branch(repo, rec, item, base, say)
     with repo.repo_lock():
@@ -286,22 +290,20 @@ def _settle_branch(repo: Repo, rec: Record, item: GcItem, base: str, say: Say) -
     with repo.admin_lock():
         used = any(w.branch == rec.branch for w in gitinfo.worktree_list(repo.wt))
     if used or not gitinfo.integrated(repo.wt, tip, base):
-        item.branch_action = "kept"
+        item.branch_action = BranchAction.KEPT
         if not used:
             say(f"wt: kept branch {rec.branch} ({tip[:12]}): its work is not in {rec.base}")
         return
-    from worktree_tools.guard import permit
-
-    with permit.granted(repo.wt):  # gc's own deletion: the guard lets it pass
-        res = repo.wt.git(
-            ["update-ref", "-m", f"git wt gc ({rec.agent}): integrated", "-d", ref, tip],
-            check=False,
-        )
-    if res.returncode == 0:
-        item.branch_action = "deleted"
+    try:
+        refs.move(repo.wt, ref, None, tip, refs.reflog("git wt gc", rec.agent, "integrated"))
+        deleted = True
+    except WtError:
+        deleted = False
+    if deleted:
+        item.branch_action = BranchAction.DELETED
         say(
             f"wt: deleted branch {rec.branch} (was {tip[:12]}; its work is in {rec.base}); "
             f"undo with: git branch {rec.branch} {tip}"
         )
     else:
-        item.branch_action = "kept"
+        item.branch_action = BranchAction.KEPT

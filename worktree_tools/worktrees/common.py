@@ -1,10 +1,10 @@
 """What every worktree command needs: the repository, its locks, its configuration.
 
-Lock order (outermost first), so that no two commands ever wait on each other in a circle:
-agent lock -> a worktree's wt-commit lock -> worktree-admin lock -> repository lock.
-The repository lock is held only to read-check-write records; `git worktree add/remove/prune`
-run under the admin lock, because concurrent `git worktree add`s read each other's half-made
-metadata and fail ("failed to read .git/worktrees/X/commondir").
+Locks are taken in the one order of `core.locks.LOCK_ORDER` (docs/locks.md): agent lock ->
+a worktree's wt-commit lock -> worktree-admin lock -> repository lock. The repository lock is
+held only to read-check-write records; `git worktree add/remove/prune` run under the admin lock,
+because concurrent `git worktree add`s read each other's half-made metadata and fail
+("failed to read .git/worktrees/X/commondir").
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ from pathlib import Path
 
 from worktree_tools.core import fields
 from worktree_tools.core.errors import InvalidInput
-from worktree_tools.core.locks import ADMIN_LOCK, REPO_LOCK, Holder, RecordedLock
+from worktree_tools.core.locks import ADMIN_LOCK, AGENT_LOCKS, REPO_LOCK, Holder, RecordedLock
 from worktree_tools.core.locks import lock_timeout as resolve_timeout
 from worktree_tools.core.repo import Worktree, discover
 from worktree_tools.worktrees.records import Record, check_ttl
 
-AGENT_LOCKS = "agent-locks"
 DEFAULT_TTL = 3600.0
 DEFAULT_BRANCH_PREFIX = "wt/"
 

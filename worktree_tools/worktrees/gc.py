@@ -25,6 +25,7 @@ from worktree_tools.env import budget
 from worktree_tools.worktrees import gitinfo, lease, location, records, remove, rescue
 from worktree_tools.worktrees.collect import GcItem, Say, collect, main_toplevel
 from worktree_tools.worktrees.common import Repo
+from worktree_tools.worktrees.gcaction import BranchAction, GcAction
 from worktree_tools.worktrees.location import Presence
 from worktree_tools.worktrees.records import LeaseState, Record, RecordState
 
@@ -38,11 +39,11 @@ class GcResult:
 
     @property
     def busy(self) -> list[GcItem]:
-        return [i for i in self.items if i.action == "skipped"]
+        return [i for i in self.items if i.action is GcAction.SKIPPED]
 
     @property
     def failed(self) -> list[GcItem]:
-        return [i for i in self.items if i.action == "failed"]
+        return [i for i in self.items if i.action is GcAction.FAILED]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -105,7 +106,7 @@ def gc(
     for rec in recs:
         state, why = why_collectable(rec, now)
         why = why or over.get(rec.agent)
-        item = GcItem(rec.agent, rec.path, rec.branch, state.value, "kept", why or "")
+        item = GcItem(rec.agent, rec.path, rec.branch, state.value, GcAction.KEPT, why or "")
         result.items.append(item)
         where = location.locate(rec, main=main)
         if where.presence is Presence.MOVED:
@@ -120,7 +121,7 @@ def gc(
         from worktree_tools.worktrees.unmanaged import unmanaged_records
 
         for rec, locked in unmanaged_records(repo, {r.path for r in recs}):
-            item = GcItem(rec.agent, rec.path, rec.branch, "unmanaged", "kept", "unmanaged")
+            item = GcItem(rec.agent, rec.path, rec.branch, "unmanaged", GcAction.KEPT, "unmanaged")
             result.items.append(item)
             if locked is not None:
                 item.reason = f"locked by someone else ({locked or 'no reason given'})"
@@ -138,7 +139,7 @@ def _moved(
     repo: Repo, rec: Record, item: GcItem, where: location.Where, dry_run: bool, say: Say
 ) -> None:
     """A worktree moved by hand: kept, and made usable where it is now when it can be found."""
-    item.action = "kept"
+    item.action = GcAction.KEPT
     dest = where.moved_to
     item.moved_to = None if dest is None else os.fspath(dest)
     if dest is None:
@@ -165,7 +166,7 @@ def _moved(
 
 
 def _plan(repo: Repo, rec: Record, item: GcItem, where: location.Where) -> None:
-    item.action = "would-remove"
+    item.action = GcAction.WOULD_REMOVE
     present = where.presence is Presence.HERE
     tree = repo.tree(rec)
     base = gitinfo.base_commit(repo.wt, rec.base, rec.base_oid)
@@ -182,4 +183,4 @@ def _plan(repo: Repo, rec: Record, item: GcItem, where: location.Where) -> None:
         item.rescue = "(would rescue)"
     if where.presence is Presence.FOREIGN:
         item.notes.append(f"its path is no longer its worktree ({where.detail}): left alone")
-    item.branch_action = "keep" if unmerged else "delete"
+    item.branch_action = BranchAction.KEPT if unmerged else BranchAction.WOULD_DELETE

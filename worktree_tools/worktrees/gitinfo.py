@@ -8,48 +8,12 @@ from pathlib import Path
 
 from worktree_tools.core.gitcmd import GitResult, git
 from worktree_tools.core.repo import Worktree
+from worktree_tools.core.wtlist import Listed, worktree_list
+
+__all__ = ["Listed", "worktree_list"]  # the listing lives in core.wtlist
 
 # `git status` runs with GIT_OPTIONAL_LOCKS=0: it would otherwise refresh the index under
 # index.lock, and a poll must never make an agent's `git add` fail (RACES.md R13).
-
-
-@dataclass(frozen=True)
-class Listed:
-    """One entry of `git worktree list --porcelain`."""
-
-    path: str
-    head: str | None
-    branch: str | None  # short name, None when detached
-    bare: bool
-    locked: str | None  # the reason ("" when locked without one)
-    prunable: bool
-
-
-def worktree_list(wt: Worktree) -> list[Listed]:
-    """Git's worktree registry. Callers hold the worktree-admin lock: git fails to list while
-    another `git worktree add` is half done."""
-    out = wt.git(["worktree", "list", "--porcelain", "-z"]).out
-    result: list[Listed] = []
-    fields: dict[str, str] = {}
-    for item in [*out.split("\0"), ""]:
-        if item:
-            key, _, value = item.partition(" ")
-            fields[key] = value
-            continue
-        if "worktree" in fields:
-            branch = fields.get("branch")
-            result.append(
-                Listed(
-                    path=fields["worktree"],
-                    head=fields.get("HEAD"),
-                    branch=branch.removeprefix("refs/heads/") if branch else None,
-                    bare="bare" in fields,
-                    locked=fields.get("locked"),
-                    prunable="prunable" in fields,
-                )
-            )
-        fields = {}
-    return result
 
 
 def admin_dir_of(path: Path) -> Path | None:

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools.core.procs import HOST, alive, start_time
+from worktree_tools.core.statefiles import GC_MARKERS as MARKERS
 from worktree_tools.worktrees import records
 
-MARKERS = "gc-aside"
 ASIDE = re.compile(r"^\.(?P<name>.+)\.wt-gc-(?P<pid>\d+)$")
 
 

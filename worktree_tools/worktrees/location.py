@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from worktree_tools.core import statefiles
 from worktree_tools.core.agent import OWNER_FILE
+from worktree_tools.core.statefiles import DOTGIT_LINK as LINK
 from worktree_tools.worktrees import gitinfo
 from worktree_tools.worktrees.records import Record
 
-LINK = "wt-dotgit"
 _SEARCH_LIMIT = 4000  # directory entries looked at when searching for a moved worktree
 
 
@@ -138,7 +139,7 @@ def moved_to(admin: Path, old: Path) -> Path | None:
 def registered_admin(commondir: Path, path: Path) -> Path | None:
     """The admin dir git keeps for a worktree registered at `path` (its `gitdir` file)."""
     want = os.path.normpath(path / ".git")
-    root = commondir / "worktrees"
+    root = commondir / statefiles.GIT_WORKTREES
     try:
         admins = sorted(root.iterdir())
     except OSError:

@@ -22,11 +22,10 @@ from worktree_tools.core.agent import check_name
 from worktree_tools.core.errors import InvalidInput, LockTimeout, Rejected
 from worktree_tools.core.gitlocks import holders
 from worktree_tools.core.locks import WORKTREE_LOCK, Holder, RecordedLock
+from worktree_tools.core.statefiles import MOVE_INTENT as INTENT
 from worktree_tools.worktrees import gitinfo, lease, placement, records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import LeaseState, Record
-
-INTENT = "move.json"
 
 
 @dataclass(frozen=True)

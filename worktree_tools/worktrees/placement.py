@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from worktree_tools.core import statefiles
 from worktree_tools.core.errors import InvalidInput
 
 CONFIG_KEY = "wt.worktreeDir"
-OLD_DEFAULT = "wt/trees"  # before issue 16, relative to the common git dir; still honoured
+# Before issue 16, relative to the common git dir; still honoured.
+OLD_DEFAULT = f"{statefiles.STATE_DIR}/{statefiles.OLD_TREES}"
 
 
 def main_dir(commondir: Path) -> Path:

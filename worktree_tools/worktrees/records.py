@@ -18,13 +18,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import faults, fields
+from worktree_tools.core import atomic, fields
 from worktree_tools.core.errors import CorruptState, InvalidInput
+from worktree_tools.core.statefiles import HANDOFF_JSON as HANDOFF_JSON
+from worktree_tools.core.statefiles import OWNER_JSON as OWNER_JSON
+from worktree_tools.core.statefiles import RECORDS_DIR as RECORDS_DIR
 
 VERSION = 1
-RECORDS_DIR = "worktrees"
-OWNER_JSON = "owner.json"
-HANDOFF_JSON = "handoff.json"
 
 
 class CorruptRecord(CorruptState):
@@ -253,23 +253,8 @@ def agent_dir(state_dir: Path, agent: str) -> Path:
 def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
     """Write `data` to `path` so that readers see the old or the new file, never a mix."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     payload = (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-    try:
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    faults.point("wt-record-written")
-    os.replace(tmp, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    atomic.write_bytes(path, payload, durable=True, fault="wt-record-written")
 
 
 _MISSING = object()

@@ -15,12 +15,13 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from worktree_tools.core import events, faults
+from worktree_tools.core import events, faults, statefiles
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.procs import ProcRef, processes_in
 from worktree_tools.core.repo import Worktree
 from worktree_tools.worktrees import gitinfo, leftovers, location, rescue, snapshot
 from worktree_tools.worktrees.common import Repo
+from worktree_tools.worktrees.gcaction import GcAction
 from worktree_tools.worktrees.leftovers import Marker
 
 Say = Callable[[str], None]
@@ -131,7 +132,7 @@ def _save_rest(
     """Save every file still in the aside directory in a rescue; its entries and the
     regenerable paths left out, or None when nothing could be read."""
     aside = Path(marker.aside)
-    scratch = repo.state_dir / "tmp" / f"drain-{os.getpid()}"
+    scratch = repo.state_dir / statefiles.STATE_TMP / f"drain-{os.getpid()}"
     scratch.mkdir(parents=True, exist_ok=True)
     try:
         empty = scratch / "empty-index"
@@ -169,11 +170,11 @@ def _save_rest(
     return {e.path: e for e in entries}, listing.discarded
 
 
-def sweep(repo: Repo, near: list[Path], say: Say) -> list[tuple[leftovers.Leftover, str, str]]:
+def sweep(repo: Repo, near: list[Path], say: Say) -> list[tuple[leftovers.Leftover, GcAction, str]]:
     """Deal with what killed gc runs left: put a directory back where its worktree was (when
     nothing else took that place), else save and remove its content. Returns (leftover,
     action, reason) for each."""
-    done: list[tuple[leftovers.Leftover, str, str]] = []
+    done: list[tuple[leftovers.Leftover, GcAction, str]] = []
     with repo.admin_lock():
         registered = {os.path.realpath(e.path) for e in gitinfo.worktree_list(repo.wt)}
     for lo in leftovers.find(repo.state_dir, near):
@@ -190,8 +191,8 @@ def sweep(repo: Repo, near: list[Path], say: Say) -> list[tuple[leftovers.Leftov
             why = f"left aside by gc pid {lo.pid}, which did not finish"
             if marker.phase == "aside" and _put_back(repo, marker):
                 say(f"wt: put {lo.path} back where it was ({why})")
-                done.append((lo, "restored", why))
-                _log(repo, agent, lo, "restored", why)
+                done.append((lo, GcAction.RESTORED, why))
+                _log(repo, agent, lo, GcAction.RESTORED, why)
                 continue
             expected: dict[str, snapshot.Entry] = {}
             if marker.saved_tree:
@@ -201,14 +202,15 @@ def sweep(repo: Repo, near: list[Path], say: Say) -> list[tuple[leftovers.Leftov
             left = drain(repo, marker, expected, (), say)
             if left:
                 why = f"{why}; still changing: {', '.join(left[:5])}"
-            done.append((lo, "failed" if left else "removed", why))
-            _log(repo, agent, lo, "failed" if left else "removed", why)
+            action = GcAction.FAILED if left else GcAction.REMOVED
+            done.append((lo, action, why))
+            _log(repo, agent, lo, action, why)
     return done
 
 
-def _log(repo: Repo, agent: str, lo: leftovers.Leftover, outcome: str, why: str) -> None:
+def _log(repo: Repo, agent: str, lo: leftovers.Leftover, outcome: GcAction, why: str) -> None:
     events.append(
-        repo.state_dir, "gc_leftover", agent, outcome=outcome, reason=why,
+        repo.state_dir, "gc_leftover", agent, outcome=outcome.value, reason=why,
         aside=os.fspath(lo.aside), path=os.fspath(lo.path), gc_pid=lo.pid,
     )  # fmt: skip
 
@@ -216,9 +218,9 @@ def _log(repo: Repo, agent: str, lo: leftovers.Leftover, outcome: str, why: str)
 def remove_admin(repo: Repo, admin: Path) -> None:
     """Drop a gone worktree's git admin dir (index, HEAD, locks): renamed aside first, so a
     crash never leaves half of one. The caller has proven no directory uses it."""
-    if not admin.is_dir() or admin.parent != repo.commondir / "worktrees":
+    if not admin.is_dir() or admin.parent != repo.commondir / statefiles.GIT_WORKTREES:
         return
-    trash = admin.with_name(f".{admin.name}.wt-gc-{os.getpid()}")
+    trash = leftovers.aside_path(admin)
     os.rename(admin, trash)
     shutil.rmtree(trash, ignore_errors=True)
 
@@ -228,7 +230,7 @@ def prune(repo: Repo, dry_run: bool, say: Say) -> tuple[list[str], list[dict[str
     near their old place, else locked through the prune (their files still exist)."""
     moved: list[dict[str, str | None]] = []
     protect: list[Path] = []
-    root = repo.commondir / "worktrees"
+    root = repo.commondir / statefiles.GIT_WORKTREES
     admins = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
     for admin in admins:
         try:

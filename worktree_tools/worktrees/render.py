@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from worktree_tools.worktrees.gc import GcResult
+from worktree_tools.worktrees.gcaction import GcAction
 from worktree_tools.worktrees.records import Handoff, LeaseState, Record
 from worktree_tools.worktrees.rescue import Rescue
 
@@ -49,12 +50,12 @@ def gc_text(result: GcResult) -> str:
     verb = "would remove" if result.dry_run else "removed"
     lines = []
     for item in result.items:
-        if item.action in ("removed", "would-remove"):
+        if item.action in (GcAction.REMOVED, GcAction.WOULD_REMOVE):
             extra = f"; rescue {item.rescue}" if item.rescue else ""
-            branch = f"; branch {item.branch_action}" if item.branch_action else ""
+            branch = f"; branch {item.branch_action.value}" if item.branch_action else ""
             lines.append(f"{verb} {item.agent}: {item.reason}{extra}{branch}")
         else:
-            lines.append(f"{item.action} {item.agent}: {item.reason}")
+            lines.append(f"{item.action.value} {item.agent}: {item.reason}")
     lines += [f"pruned: {p}" for p in result.pruned]
     lines += [
         f"moved by hand: {m['worktree']} -> {m['moved_to'] or '(elsewhere)'}; kept"

@@ -21,9 +21,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.core import commits, refs, statefiles
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import GitResult, git
-from worktree_tools.core.repo import Worktree, null_oid
+from worktree_tools.core.repo import Worktree
 from worktree_tools.worktrees import gitinfo, location, snapshot
 from worktree_tools.worktrees.common import Repo
 
@@ -147,7 +148,7 @@ def _checkout_reproduces(tree: Worktree, head_tree: str, work_tree: str) -> bool
         return True
     # What a checkout of HEAD writes for those paths, written under a scratch directory by
     # git itself (its filters, autocrlf and attributes), then compared byte for byte.
-    scratch = Path(tempfile.mkdtemp(prefix="checkout-", dir=tree.state_dir / "tmp"))
+    scratch = Path(tempfile.mkdtemp(prefix="checkout-", dir=tree.state_dir / statefiles.STATE_TMP))
     try:
         idx = scratch / "index"
         env = {"GIT_INDEX_FILE": os.fspath(idx)}
@@ -188,7 +189,7 @@ def nested_repositories(repo: Repo, cap: Capture) -> list[str]:
 
 
 def _tmp_root(repo: Repo) -> Path:
-    root = repo.state_dir / "tmp"
+    root = repo.state_dir / statefiles.STATE_TMP
     root.mkdir(parents=True, exist_ok=True)
     return root
 
@@ -198,11 +199,9 @@ def save(repo: Repo, cap: Capture, agent: str, meta: dict[str, Any]) -> Rescue:
     # Objects are shared: commit from the repository, so a worktree whose directory is gone
     # (removed by hand) can still have its commits saved.
     base = repo.wt
-    index_commit = _run(
-        base,
-        ["commit-tree", "--no-gpg-sign", cap.index_tree, "-p", cap.head, "-m", "index"],
-        env=_IDENTITY,
-    ).out.strip()
+    index_commit = commits.build(
+        base, cap.index_tree, [cap.head], b"index\n", sign=commits.NO_SIGN, env=_IDENTITY
+    )
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     rid = f"{agent}/{stamp}"
     full = {
@@ -215,24 +214,17 @@ def save(repo: Repo, cap: Capture, agent: str, meta: dict[str, Any]) -> Rescue:
         **meta,
     }
     message = f"wt rescue: {agent}'s work ({meta.get('reason', 'saved')})\n\n{json.dumps(full)}\n"
-    commit = _run(
+    # Never signed: a rescue must not depend on a signing agent being reachable.
+    commit = commits.build(
         base,
-        # never signed: a rescue must not depend on a signing agent being reachable
-        [
-            "commit-tree",
-            "--no-gpg-sign",
-            cap.work_tree,
-            "-p",
-            cap.head,
-            "-p",
-            index_commit,
-            "-m",
-            message,
-        ],
+        cap.work_tree,
+        [cap.head, index_commit],
+        message.encode(),
+        sign=commits.NO_SIGN,
         env=_IDENTITY,
-    ).out.strip()
+    )
     ref = PREFIX + rid
-    repo.wt.git(["update-ref", "-m", f"git wt rescue ({agent})", ref, commit, null_oid(commit)])
+    refs.move(repo.wt, ref, commit, None, refs.reflog("git wt rescue", agent, rid))
     return Rescue(rid, ref, commit, cap.head, index_commit, full)
 
 

@@ -1,0 +1,98 @@
+"""The one atomic file writer (readers see the old file or the new one, never a mix), and the
+one reader of a small state file that must be treated as untrusted (`read_state`).
+
+A temporary file next to the target (`.<name>.<pid>.tmp`, same directory so the rename stays on
+one filesystem) is written whole, then renamed over the target with `os.replace`.
+
+`durable=True` (state that must survive a crash: ownership records, hooks, harness settings)
+also fsyncs the file before the rename and the directory after it. `durable=False` is for files
+that are worthless after a crash and sit on a hot path (a lock's holder record, a guard pass,
+a running hook's record): the rename alone keeps them whole.
+
+On wt-commit's hot path: os only.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from worktree_tools.core import faults
+from worktree_tools.core.errors import CorruptState
+
+T = TypeVar("T")
+
+
+def write_bytes(
+    path: Path,
+    data: bytes,
+    *,
+    durable: bool,
+    mode: int | None = None,
+    fault: str | None = None,
+    sync_dir: bool | None = None,
+) -> None:
+    """Replace `path` with `data`. `mode`: the file's permission bits (default: 0o666 & ~umask).
+    `fault`: a WT_FAULT point hit after the data is written and before the rename.
+    `sync_dir` (default: `durable`): fsync the directory after the rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if mode is not None:
+            os.fchmod(fd, mode)
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    if fault is not None:
+        faults.point(fault)
+    os.replace(tmp, path)
+    if durable if sync_dir is None else sync_dir:
+        fsync_dir(path.parent)
+
+
+def write_text(
+    path: Path,
+    text: str,
+    *,
+    durable: bool,
+    mode: int | None = None,
+    fault: str | None = None,
+    encoding: str = "utf-8",
+) -> None:
+    write_bytes(path, text.encode(encoding), durable=durable, mode=mode, fault=fault)
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or a new entry in `directory` survive a crash."""
+    dfd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def read_state(path: Path, parse: Callable[[bytes], T], remove_when: str) -> T | None:
+    """`parse(bytes of path)`; None when the file does not exist. A file that cannot be read or
+    parsed is CorruptState (never taken as absent), whose fix removes it `remove_when` (e.g.
+    "when nobody holds the lock")."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CorruptState(os.fspath(path), exc.strerror or str(exc)) from None
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise CorruptState(
+            os.fspath(path),
+            str(exc),
+            fix=f"{remove_when}: rm {shlex.quote(os.fspath(path))}",
+        ) from None
