@@ -14,7 +14,7 @@ from conftest import WT_COMMIT, git, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from worktree_tools.cli.commit import commit_cmd
+from worktree_tools.cli.commit import _build
 from worktree_tools.cli.commit_args import OPTIONS, parse
 from worktree_tools.core.locks import lock_timeout
 
@@ -51,10 +51,13 @@ TOKENS = [
 ]
 
 
+COMMAND = _build()  # a command of its own: parsing must not touch the one the manual renders
+
+
 def click_values(argv: list[str]) -> dict[str, Any] | None:
     """The values click passes to the command, or None when it refuses or shows help."""
     try:
-        ctx = commit_cmd.make_context("wt-commit", list(argv), resilient_parsing=False)
+        ctx = COMMAND.make_context("wt-commit", list(argv), resilient_parsing=False)
     except (click.ClickException, click.exceptions.Exit):
         return None
     return dict(ctx.params)
