@@ -39,13 +39,13 @@ def test_bench_quick_prints_every_section(tmp_path: Path) -> None:
     out = proc.stdout
     assert out.startswith("command: scripts/bench --quick --json ")
     assert "machine: " in out
-    assert "wt-commit / import-pygit2 floor" in out
+    assert "wt-commit / flock wrapper" in out
     assert "MET      failed commits, all levels: 0" in out
     assert "targets met: " in out
     report = json.loads(figures.read_text())
     assert [s["name"] for s in report["sections"]] == [
-        "latency", "concurrency", "fleet", "worktrees", "paths", "env", "journal", "hooks",
-        "remote", "tasks", "untrusted", "guard", "land",
+        "latency", "latency_large", "concurrency", "fleet", "worktrees", "paths", "env",
+        "journal", "hooks", "remote", "tasks", "untrusted", "guard", "land",
     ]  # fmt: skip
     concurrency = report["sections"][1]["figures"]
     assert concurrency["failures"] == 0

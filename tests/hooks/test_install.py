@@ -286,6 +286,41 @@ def test_installed_hooks_enforce_the_journal_on_plain_git(repo: Path, tmp_path: 
     assert git(remote, "for-each-ref") == ""  # nothing reached the remote
 
 
+def test_shim_starts_no_python_when_wt_commit_runs_the_hook(repo: Path, tmp_path: Path) -> None:
+    """Under wt-commit (the shim's parent, named in WT_HOOK_LOCK_HELD) the installed pre-commit
+    shim runs the chained hook itself; a plain `git commit`, even with the variable inherited,
+    still goes through `git wt hooks run` (the hook lock and the journal rules)."""
+    hook(repo, "pre-commit", 'echo "hook $*" >> "$MARK"\n')
+    assert git_wt(repo, "hooks", "install").returncode == 0
+    mark, started = tmp_path / "mark", tmp_path / "started"
+    spy = write(
+        tmp_path, "spy-git-wt", f'#!/bin/sh\necho "$@" >> "{started}"\nexec {GIT_WT} "$@"\n'
+    )
+    spy.chmod(0o755)
+    env = {"MARK": os.fspath(mark), "WT_GIT_WT": os.fspath(spy)}
+    write(repo, "a.txt", "a\n")
+    assert wt_commit(repo, "-m", "a", "--", "a.txt", env=env).returncode == 0
+    assert mark.read_text() == "hook \n"  # the chained hook ran
+    assert not started.exists()  # ... and no git-wt (no Python) on the way
+    write(repo, "b.txt", "b\n")
+    git(repo, "add", "b.txt")
+    git(repo, "commit", "-qm", "plain", env={**env, "WT_HOOK_LOCK_HELD": str(os.getpid())})
+    assert mark.read_text() == "hook \nhook \n"
+    assert started.read_text().startswith("hooks run pre-commit")  # the guard's Python path
+    # A forged mark naming the shim's real parent but not the record's nonce: Python decides.
+    started.unlink()
+    forged = f"{os.getpid()}:{'0' * 32}:{repo / '.git'}"
+    shim = subprocess.run(
+        [os.fspath(repo / ".git/hooks/pre-commit")],
+        cwd=repo,
+        env={**os.environ, **env, "WT_HOOK_LOCK_HELD": forged},
+        capture_output=True,
+        text=True,
+    )
+    assert shim.returncode == 0, shim.stderr
+    assert started.read_text().startswith("hooks run pre-commit")
+
+
 def test_a_deleted_shim_is_reinstalled_over_the_same_chain(repo: Path) -> None:
     mine = hook(repo, "pre-commit", "echo mine\n")
     before = mine.read_bytes()

@@ -1,22 +1,45 @@
-"""Entry points. Each command group lives in its own module of this package; click is
-imported only here. Command modules import core code inside their functions, so `wt-commit`
-loads only what committing needs (no pygit2, no psutil)."""
+"""Entry points. Each command group lives in its own module of this package; click is imported
+only in this package, never on `wt-commit`'s hot path. Command modules import core code inside
+their functions, so `wt-commit` loads only what committing needs (no pygit2, no psutil)."""
 
 from __future__ import annotations
 
-import click
+import sys
+from typing import TYPE_CHECKING
 
-from worktree_tools.cli._common import main
+if TYPE_CHECKING:
+    import click
 
 
 def wt_commit_main() -> None:
-    """Console script `wt-commit`."""
-    from worktree_tools.cli.commit import commit_cmd
+    """Console script `wt-commit`. The hot path: a command line the lean parser reads (the
+    options of cli/commit_args.OPTIONS, as click reads them) commits without importing click;
+    help and anything click would refuse go to the click command, so its messages and exit
+    codes are the only ones."""
+    from worktree_tools.cli.commit_args import parse
+    from worktree_tools.core.errors import InvalidInput
+    from worktree_tools.core.locks import lock_timeout
 
-    main(commit_cmd, "wt-commit")
+    values = parse(sys.argv[1:])
+    if values is not None:
+        try:
+            values["lock_timeout"] = lock_timeout(values["lock_timeout"])
+        except InvalidInput:  # a bad $WT_LOCK_TIMEOUT: click's callback words the error
+            values = None
+    if values is None:
+        from worktree_tools.cli._common import main
+        from worktree_tools.cli.commit import commit_cmd
+
+        main(commit_cmd, "wt-commit")
+        return
+    from worktree_tools.cli.commit_exec import execute
+
+    sys.exit(execute(values))
 
 
 def build_group() -> click.Group:
+    import click
+
     from worktree_tools.cli.agent import agent_group
     from worktree_tools.cli.commit import commit_cmd
     from worktree_tools.cli.env import COMMANDS as env_commands
@@ -60,4 +83,6 @@ def build_group() -> click.Group:
 
 def git_wt_main() -> None:
     """Console script `git-wt`, so that `git wt ...` works."""
+    from worktree_tools.cli._common import main
+
     main(build_group(), "git wt")

@@ -201,8 +201,7 @@ def _commit_locked(
     deadline: float,
     tmp: Path,
 ) -> None:
-    base = wt.resolve(ref)
-    tip, tip_tree = base if base else (None, empty_tree(wt))
+    tip, tip_tree, journal_config = _tip(wt, ref)
     priv = tmp / "index"
     # Another commit's hooks in this worktree (plain `git commit` through the installed shim)
     # may have hidden files (pre-commit's stash-and-restore): read only once they are back.
@@ -232,7 +231,7 @@ def _commit_locked(
         if tree == tip_tree:
             _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)
             return
-    _journal_gate(wt, tip, tree, rels)
+    _journal_gate(wt, tip, tree, rels, journal_config)
     msg_file = tmp / "COMMIT_EDITMSG"
     msg_file.write_bytes(raw_message)
     if stage is not None:
@@ -291,11 +290,33 @@ def _commit_locked(
         result.warnings.append(f"post-commit hook exited {post.returncode}")
 
 
-def _journal_gate(wt: Worktree, tip: str | None, tree: str, rels: list[str]) -> None:
+def _tip(wt: Worktree, ref: str) -> tuple[str | None, str, bool | None]:
+    """(tip commit or None when unborn, its tree, whether it holds a `.wtjournal`) in one git
+    process; the last is None when that could not be told (then the journal gate asks git)."""
+    query = f"{ref}\n{ref}^{{tree}}\n{ref}:{JOURNAL_CONFIG}\n".encode()
+    res = wt.git(["cat-file", "--batch-check=%(objectname) %(objecttype)"], input=query)
+    lines = res.out.splitlines()
+    if len(lines) == 3:
+        commit, tree, config = (line.split(" ") for line in lines)
+        if commit[-1:] == ["commit"] and tree[-1:] == ["tree"] and len(config) == 2:
+            present = None if config[1] == "ambiguous" else config[1] != "missing"
+            return commit[0], tree[0], present
+    base = wt.resolve(ref)  # unborn, or anything unusual: as before
+    tip, tip_tree = base if base else (None, empty_tree(wt))
+    return tip, tip_tree, None
+
+
+def _journal_gate(
+    wt: Worktree, tip: str | None, tree: str, rels: list[str], has_config: bool | None = None
+) -> None:
     """The append-only journal rules (`.wtjournal`, default `journal/**`), as the pre-commit
     check applies them. The journal modules are imported only when the parent commits a
-    `.wtjournal` or a named path can reach the default journal: most commits pay one git call."""
-    if tip is not None:
+    `.wtjournal` or a named path can reach the default journal: most commits pay no git call
+    (`has_config` False: the parent is known to hold no `.wtjournal`), else one."""
+    if tip is not None and has_config is False:
+        if not any(_reaches_default_journal(r) for r in rels):
+            return
+    elif tip is not None:
         res = wt.git(["config", "--blob", f"{tip}:{JOURNAL_CONFIG}", "--list"], check=False)
         absent = res.returncode != 0 and "bad config" not in res.err  # as journal.config reads it
         if absent and not any(_reaches_default_journal(r) for r in rels):

@@ -29,6 +29,10 @@ from worktree_tools.core.gitlocks import GitFileLock, StaleReport
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree
 
+# An index larger than this (about 10,000 entries) is not refreshed when the named paths are
+# synced: refreshing stats every tracked file.
+REFRESH_LIMIT = 1 << 20
+
 
 @dataclass(frozen=True)
 class Landing:
@@ -119,8 +123,13 @@ def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path)
     if len(rels) <= PATHSPEC_LIMIT:  # few paths: git's own reset, one process
         if had_index:
             shutil.copyfile(index, staged)
+        # A large index is not refreshed (a stat of every tracked file, most of reset's time
+        # at 100,000 files): the named entries are then stat-dirty, as after the many-paths
+        # branch below, until the next `git status` or `git add` refreshes them.
+        large = had_index and index.stat().st_size > REFRESH_LIMIT
+        refresh = ["--no-refresh"] if large else []
         wt.git(
-            ["reset", "-q", target, "--pathspec-from-file=-", "--pathspec-file-nul"],
+            ["reset", "-q", *refresh, target, "--pathspec-from-file=-", "--pathspec-file-nul"],
             index=staged,
             input=nul_join(rels),
             literal=True,
