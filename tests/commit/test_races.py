@@ -1,4 +1,4 @@
-"""The race catalogue (/work/shared/RACES.md) driven by the real pre-commit framework.
+"""The race catalogue (docs/races.md) driven by the real pre-commit framework.
 
 Each scenario is shown twice: `test_baseline_*` runs plain `git commit` with pre-commit installed
 and asserts that the work IS lost (so a change in git or pre-commit that fixes a race shows up
