@@ -17,11 +17,12 @@ import re
 
 from worktree_tools.core import refs
 from worktree_tools.core.errors import Rejected, WtError
+from worktree_tools.core.refs import RefUpdate
 from worktree_tools.core.repo import Worktree
 from worktree_tools.remote import transport
 from worktree_tools.remote.transport import PushStatus
 from worktree_tools.tasks.claims import CLAIM_PREFIX
-from worktree_tools.tasks.store import CACHE_PREFIX, READ_ATTEMPTS, RefUpdate, Snapshot, load
+from worktree_tools.tasks.store import CACHE_PREFIX, READ_ATTEMPTS, Snapshot, load
 
 
 class RemoteBoard:
@@ -48,11 +49,11 @@ class RemoteBoard:
             fix="retry the same command",
         )
 
-    def swap(self, updates: list[RefUpdate]) -> bool:
+    def swap(self, updates: list[RefUpdate], deadline: float) -> bool:
         report = transport.push(
             self.wt,
             self.remote,
-            [f"{u.new}:{u.ref}" for u in updates],
+            [f"{u.new or ''}:{u.ref}" for u in updates],  # an empty source deletes
             leases={u.ref: u.old for u in updates},
             atomic=True,
             verify=False,  # pre-push hooks guard code branches, not the board
@@ -60,7 +61,7 @@ class RemoteBoard:
         worst = report.worst()
         if worst is PushStatus.OK:
             for u in updates:
-                if u.ref == self.ref:
+                if u.ref == self.ref and u.new is not None:
                     self._remember(u.new)
             return True
         if worst in (PushStatus.MOVED, PushStatus.BUSY):
