@@ -162,20 +162,11 @@ def render(command: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """`--write` renders every shipped file; `--check` exits 1 when one is stale."""
-    stale = [
-        c
-        for c in COMMANDS
-        if not shipped_path(c).exists() or shipped_path(c).read_text() != render(c)
-    ]
-    if "--write" in argv:
-        SHIPPED.mkdir(exist_ok=True)
-        for c in COMMANDS:
-            shipped_path(c).write_text(render(c))
-        return 0
-    for c in stale:
-        print(f"stale: {shipped_path(c)} (run: python -m worktree_tools.contract.schemas --write)")
-    return 1 if stale else 0
+    """`--write` renders every shipped file; otherwise exit 1 when one is stale."""
+    from worktree_tools.contract.generated import write_or_check
+
+    rendered = {shipped_path(c): render(c) for c in COMMANDS}
+    return write_or_check(rendered, argv, "worktree_tools.contract.schemas")
 
 
 if __name__ == "__main__":
