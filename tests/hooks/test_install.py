@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import GIT_WT, git, git_wt, head, write, wt_commit
 
-from worktree_tools.hooks.install import MANAGED, shim_text
+from worktree_tools.hooks.shimtext import shim_text
+from worktree_tools.hooks.slots import MANAGED
 
 ROOT = Path(__file__).resolve().parents[2]
 

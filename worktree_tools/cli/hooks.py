@@ -91,10 +91,10 @@ def status_cmd(as_json: bool) -> int:
         import shutil
 
         from worktree_tools.core.repo import discover
-        from worktree_tools.hooks import install as hookinstall
+        from worktree_tools.hooks import slots as hookslots
 
         wt = discover(Path.cwd())
-        slots = [hookinstall.inspect(wt, n) for n in hookinstall.MANAGED]
+        slots = [hookslots.inspect(wt, n) for n in hookslots.MANAGED]
         on_path = shutil.which(os.environ.get("WT_GIT_WT", "git-wt"))
         lines = [f"hooks directory: {wt.hooks_dir}", f"git-wt on PATH: {on_path or 'NO'}"]
         for s in slots:

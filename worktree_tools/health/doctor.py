@@ -97,11 +97,12 @@ def hook_findings(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
     """Shims a manager's reinstall has overwritten, moved aside or bypassed (husky moving
     core.hooksPath), and hook-manager backups left in the shared stash."""
     from worktree_tools.hooks import install as hookinstall
+    from worktree_tools.hooks import slots as hookslots
 
     out: list[Finding] = []
-    bypassed = [s for s in (hookinstall.inspect(wt, n) for n in hookinstall.MANAGED)
-                if s.state is hookinstall.SlotState.BYPASSED]  # fmt: skip
-    stray = hookinstall.stray_shims(wt)
+    bypassed = [s for s in (hookslots.inspect(wt, n) for n in hookslots.MANAGED)
+                if s.state is hookslots.SlotState.BYPASSED]  # fmt: skip
+    stray = hookslots.stray_shims(wt)
     for slot in bypassed:
         out.append(Finding(
             "hooks_bypassed", os.fspath(slot.path),
@@ -113,7 +114,7 @@ def hook_findings(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
     if (
         stray
         and not bypassed
-        and hookinstall.inspect(wt, stray[0].name).state is not (hookinstall.SlotState.INSTALLED)
+        and hookslots.inspect(wt, stray[0].name).state is not (hookslots.SlotState.INSTALLED)
     ):
         out.append(Finding(
             "hooks_bypassed", os.fspath(stray[0]),
