@@ -144,7 +144,7 @@ def doctor_cmd(fix: bool, as_json: bool) -> int:
         open_ = [f for f in findings if not f.fixed]
         outcome = Outcome.OK if not open_ else Outcome.ATTENTION
         lines = [
-            f"{'fixed' if f.fixed else 'found'}: {f.kind}: {f.subject}: {f.detail}"
+            f"{'fixed' if f.fixed else 'found'}: {f.kind.value}: {f.subject}: {f.detail}"
             + (f"\n{doctor.PREFIX} undo with: {f.undo}" if f.fixed and f.undo else "")
             + (f"\n{doctor.PREFIX} to restore it: {f.extra['apply']}" if "apply" in f.extra else "")
             + (
