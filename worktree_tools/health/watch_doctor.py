@@ -10,7 +10,7 @@ with `fix=False` on that listing.
 from __future__ import annotations
 
 from worktree_tools.core.repo import Worktree
-from worktree_tools.health import doctor
+from worktree_tools.health import doctor, patches
 from worktree_tools.health.doctor import DoctorFinding, DoctorKind
 from worktree_tools.health.findings import Kind
 
@@ -33,7 +33,7 @@ def examine(wt: Worktree) -> list[DoctorFinding]:
     found: list[DoctorFinding] = []
     found += doctor._locks(wt, dirs, fix=False, agent="watch")
     found += doctor._orphans(wt, dirs, fix=False, agent="watch")
-    found += doctor._patches(wt, dirs, fix=False, agent="watch")
+    found += patches.findings(wt, dirs, fix=False, agent="watch")
     found += doctor.config_findings(wt, linked=len(dirs) > 1, fix=False, agent="watch")
     found += doctor.hook_findings(wt, fix=False, agent="watch")
     found += doctor.gc_leftovers(wt, dirs)
