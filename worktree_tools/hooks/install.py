@@ -1,4 +1,4 @@
-"""Install, inspect and remove worktree-tools' hook shims, chaining whatever hook was there.
+"""Install and remove worktree-tools' hook shims, chaining whatever hook was there.
 
 An existing hook (the pre-commit framework's, husky's, lefthook's, simple-git-hooks', a
 hand-written script) is renamed `<name>.wt-chained` and the shim runs it so that it sees the
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from worktree_tools.core import atomic, wtlist
+from worktree_tools.core.enums import WordEnum
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.repo import Worktree
 from worktree_tools.hooks.shimtext import CHAINED_SUFFIX, shim_text
@@ -41,11 +42,26 @@ from worktree_tools.hooks.slots import (
 SUPERSEDED_DIR = "hooks-superseded"
 
 
+class HookAction(WordEnum):
+    """What install or uninstall did to one hook slot."""
+
+    INSTALLED = "installed"
+    CHAINED = "chained"  # another manager's hook kept, run by our shim
+    REPAIRED = "repaired"  # a manager's reinstall undone: its new hook chained
+    ALREADY = "already"
+    RESTORED = "restored"  # the chained hook put back
+    REMOVED = "removed"
+    ABSENT = "absent"  # no shim of ours there
+
+
 @dataclass(frozen=True)
 class Change:
     hook: str
-    action: str  # installed | chained | repaired | already | restored | removed | absent
+    action: HookAction
     detail: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"hook": self.hook, "action": self.action.value, "detail": self.detail}
 
 
 def install(wt: Worktree, *, chain_unknown: bool = False) -> list[Change]:
@@ -117,18 +133,18 @@ def _install_into(wt: Worktree, hooks_dir: Path, chain_unknown: bool) -> list[Ch
             _write_shim(slot.path, slot.name)  # refresh the text; idempotent
             for p in slot.displaced:
                 p.unlink()
-            changes.append(Change(slot.name, "already", _where(wt, hooks_dir)))
+            changes.append(Change(slot.name, HookAction.ALREADY, _where(wt, hooks_dir)))
         elif slot.state is SlotState.BYPASSED:
             changes.append(_repair(wt, slot))
         elif slot.state is SlotState.ABSENT:
             _write_shim(slot.path, slot.name)
-            changes.append(Change(slot.name, "installed", _where(wt, hooks_dir)))
+            changes.append(Change(slot.name, HookAction.INSTALLED, _where(wt, hooks_dir)))
         else:
             target = slot.chained_path
             os.rename(slot.path, target)
             _write_shim(slot.path, slot.name)
             detail = f"{slot.manager} kept as {target.name}"
-            changes.append(Change(slot.name, "chained", _where(wt, hooks_dir, detail)))
+            changes.append(Change(slot.name, HookAction.CHAINED, _where(wt, hooks_dir, detail)))
     return changes
 
 
@@ -160,7 +176,7 @@ def _repair(wt: Worktree, slot: Slot) -> Change:
         os.rename(slot.path, slot.chained_path)
         notes.insert(0, f"{slot.manager}'s reinstalled hook kept as {slot.chained_path.name}")
     _write_shim(slot.path, slot.name)
-    return Change(slot.name, "repaired", "; ".join(n for n in notes if n))
+    return Change(slot.name, HookAction.REPAIRED, "; ".join(n for n in notes if n))
 
 
 def _settle_old_chained(wt: Worktree, slot: Slot, legacy: Path, *, keep_in_legacy: bool) -> str:
@@ -192,7 +208,7 @@ def uninstall(wt: Worktree) -> list[Change]:
             os.replace(chained, stray)
         else:
             stray.unlink()
-        changes.append(Change(stray.name, "removed", f"unused shim {stray}"))
+        changes.append(Change(stray.name, HookAction.REMOVED, f"unused shim {stray}"))
     return changes
 
 
@@ -203,9 +219,9 @@ def _uninstall_slot(wt: Worktree, slot: Slot) -> Change:
             p.unlink()
         if slot.chained:
             os.replace(slot.chained_path, slot.path)
-            return Change(name, "restored", f"{slot.manager} put back")
+            return Change(name, HookAction.RESTORED, f"{slot.manager} put back")
         slot.path.unlink()
-        return Change(name, "removed")
+        return Change(name, HookAction.REMOVED)
     if slot.state is SlotState.BYPASSED:
         # What the manager now expects: its hook stays where it put it; our shim goes.
         legacy = slot.path.with_name(name + ".legacy")
@@ -220,8 +236,8 @@ def _uninstall_slot(wt: Worktree, slot: Slot) -> Change:
                 p.unlink()
         if not exists(slot.path) and exists(legacy) and not is_shim(legacy):
             os.replace(legacy, slot.path)
-        return Change(name, "restored", f"kept {slot.manager}'s hook; {note}".rstrip("; "))
-    return Change(name, "absent", "no worktree-tools shim here")
+        return Change(name, HookAction.RESTORED, f"kept {slot.manager}'s hook; {note}".rstrip("; "))
+    return Change(name, HookAction.ABSENT, "no worktree-tools shim here")
 
 
 def _write_shim(path: Path, name: str) -> None:

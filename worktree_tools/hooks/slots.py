@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 
+from worktree_tools.core.enums import WordEnum
 from worktree_tools.core.repo import Worktree
 from worktree_tools.hooks.shimtext import CHAINED_SUFFIX, SHIM_MARK
 
@@ -23,7 +23,7 @@ DISPLACED_SUFFIXES = (".legacy", ".old")
 SH_FAMILY = ("sh", "bash", "dash", "ksh", "zsh")
 
 
-class SlotState(str, Enum):
+class SlotState(WordEnum):
     ABSENT = "absent"
     INSTALLED = "installed"
     FOREIGN = "foreign"  # someone else's hook we understand (a script)
