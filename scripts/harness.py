@@ -373,8 +373,8 @@ class Run:
                 events.append(json.loads(raw))
             except ValueError:
                 continue
-        raised = Counter(e["event"] for e in events if e.get("change") == "raised")
-        dead_seen = {e["subject"] for e in events if e.get("event") == "owner_dead"}
+        raised = Counter(e["kind"] for e in events if e.get("change") == "raised")
+        dead_seen = {e["subject"] for e in events if e.get("kind") == "owner_dead"}
         victims = {f"agent-{i}" for i in self.doomed}
         return {
             "watch_events": len(events),

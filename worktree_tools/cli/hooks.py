@@ -75,7 +75,7 @@ def uninstall_cmd(as_json: bool) -> int:
             hooks_dir=os.fspath(wt.hooks_dir),
             changes=[c.__dict__ for c in changes],
         )
-        text = "\n".join(f"{c.hook}: {c.action} {c.detail}".rstrip() for c in changes)
+        text = "\n".join(f"{c.hook}: {c.action} {c.detail or ''}".rstrip() for c in changes)
         emit({"outcome": "ok", "changes": [c.__dict__ for c in changes]}, as_json, text)
         return 0
 

@@ -139,8 +139,12 @@ def heartbeat_cmd(agent: str, ttl: float | None, owner_pid: int | None, as_json:
 
         rec, before = heartbeat(_repo(agent), check_name(agent), ttl=ttl, owner_pid=owner_pid)
         text = f"{agent}: lease renewed for {rec.ttl:.0f}s (was {before.value})"
-        payload = {"outcome": "ok", "before": before.value, "expires_at": expires_at(rec)}
-        emit({**payload, **rec.to_json()}, as_json, text)
+        from worktree_tools.core import times
+
+        end = expires_at(rec)
+        payload = {"outcome": "ok", **rec.output(), "lease_before": before.value}
+        payload.update(expires_at=times.iso(end), expires_at_epoch=end)
+        emit(payload, as_json, text)
         return 0
 
     return run_guarded("git wt heartbeat", as_json, body)
@@ -188,8 +192,8 @@ def release_cmd(
         emit(
             {
                 "outcome": "ok",
-                "record": rec.to_json(),
-                "handoff": handoff.to_json(),
+                **rec.output(),
+                "handoff": handoff.output(),
                 "teardown": teardown.to_json() if teardown else None,
             },
             as_json,
@@ -217,9 +221,9 @@ def show_cmd(agent: str, as_json: bool) -> int:
         held = view.slots_of(repo, rec.agent)
         payload = {
             "outcome": "ok",
+            **rec.output(),
             "lease": state.value,
-            "record": rec.to_json(),
-            "handoff": handoff.to_json() if handoff else None,
+            "handoff": handoff.output() if handoff else None,
             "slots": held,
             "env_file": view.env_file(rec.path),
         }
@@ -364,8 +368,8 @@ def rescue_restore_cmd(rescue_id: str, to: Path | None, as_json: bool) -> int:
         payload = {
             **item.to_json(),
             "outcome": "ok",
-            "original_path": item.meta.get("path"),
-            "path": str(path),
+            "original_worktree": item.worktree,
+            "worktree": str(path),
             "original_branch": item.meta.get("branch"),
             "branch": branch,
         }

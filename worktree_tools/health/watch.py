@@ -18,11 +18,11 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.core import times
 from worktree_tools.core.errors import CorruptState, WtError
 from worktree_tools.core.locks import read_holder
 from worktree_tools.core.procs import HOST, alive_before
@@ -94,9 +94,8 @@ class Event:
         return {
             "ts": self.ts,
             "cycle": self.cycle,
-            "event": self.finding.kind.value,
             "change": self.change.value,
-            **{k: v for k, v in self.finding.to_json().items() if k != "kind"},
+            **self.finding.to_json(),
         }
 
     def line(self) -> str:
@@ -167,7 +166,7 @@ class Scanner:
         for rec in recs:
             state = lease.state_of(rec, now)
             owner = rec.owner
-            base = {"agent": rec.agent, "path": rec.path, "branch": rec.branch}
+            base = {"agent": rec.agent, "worktree": rec.path, "branch": rec.branch}
             if state is LeaseState.OWNER_DEAD:
                 out.append(
                     Finding(
@@ -374,8 +373,7 @@ def _handoff(state_dir: Path, agent: str) -> Any:
         return None
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+now_iso = times.now_iso
 
 
 def diff(

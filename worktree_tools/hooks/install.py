@@ -126,7 +126,7 @@ def _tracked(wt: Worktree, path: Path) -> bool:
 class Change:
     hook: str
     action: str  # installed | chained | already | restored | removed | absent
-    detail: str = ""
+    detail: str | None = None
 
 
 def install(wt: Worktree, *, chain_unknown: bool = False) -> list[Change]:

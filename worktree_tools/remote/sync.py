@@ -80,7 +80,7 @@ class WorktreeSync:
             "before": self.before,
             "after": self.after,
             "remote_tip": self.remote_tip,
-            "detail": self.detail,
+            "detail": self.detail or None,
         }
 
 

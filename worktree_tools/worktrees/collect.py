@@ -30,17 +30,18 @@ class GcItem:
     path: str
     branch: str
     lease: str
-    action: str  # removed, would-remove, kept, skipped
+    action: str  # removed, would_remove (dry run), kept, skipped, failed
     reason: str
     rescue: str | None = None
-    branch_action: str | None = None  # deleted, kept
+    branch_action: str | None = None  # deleted, would_delete (dry run), kept
     branch_oid: str | None = None
     notes: list[str] = field(default_factory=list)
     moved_to: str | None = None
     left_behind: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        data = {k: v for k, v in self.__dict__.items() if k != "path"}
+        return {"agent": self.agent, "worktree": self.path, **data}
 
 
 def main_toplevel(repo: Repo) -> Path:
@@ -202,11 +203,11 @@ def _collect_locked(
             branch=rec.branch,
             branch_action=item.branch_action,
             branch_oid=item.branch_oid,
-            record=rec.to_json() if managed else None,
+            record=rec.output() if managed else None,
             managed=managed,
-            path=rec.path,
+            worktree=rec.path,
             left_behind=item.left_behind,
-            handoff=handoff.to_json() if handoff else None,
+            handoff=handoff.output() if handoff else None,
         )
 
 
@@ -218,7 +219,7 @@ def _rescue_if_needed(
         return
     meta = {
         "reason": item.reason,
-        "path": rec.path,
+        "worktree": rec.path,
         "branch": rec.branch,
         "base": rec.base,
         "task": rec.task,

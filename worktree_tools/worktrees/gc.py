@@ -157,15 +157,15 @@ def _moved(
             if fresh == rec:
                 records.save(repo.state_dir, rec.with_changes(path=os.fspath(dest)))
                 events.append(
-                    repo.state_dir, "moved", rec.agent, outcome="moved", path=os.fspath(dest),
-                    previous_path=rec.path, branch=rec.branch,
+                    repo.state_dir, "moved", rec.agent, outcome="moved", worktree=os.fspath(dest),
+                    previous_worktree=rec.path, branch=rec.branch,
                 )  # fmt: skip
     say(f"wt: {rec.agent}'s worktree was moved by hand from {rec.path} to {dest}; kept, and "
         "git's registry and its record now say where it is")  # fmt: skip
 
 
 def _plan(repo: Repo, rec: Record, item: GcItem, where: location.Where) -> None:
-    item.action = "would-remove"
+    item.action = "would_remove"
     present = where.presence is Presence.HERE
     tree = repo.tree(rec)
     base = gitinfo.base_commit(repo.wt, rec.base, rec.base_oid)
@@ -182,4 +182,4 @@ def _plan(repo: Repo, rec: Record, item: GcItem, where: location.Where) -> None:
         item.rescue = "(would rescue)"
     if where.presence is Presence.FOREIGN:
         item.notes.append(f"its path is no longer its worktree ({where.detail}): left alone")
-    item.branch_action = "keep" if unmerged else "delete"
+    item.branch_action = "kept" if unmerged else "would_delete"

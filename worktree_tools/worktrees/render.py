@@ -49,7 +49,7 @@ def gc_text(result: GcResult) -> str:
     verb = "would remove" if result.dry_run else "removed"
     lines = []
     for item in result.items:
-        if item.action in ("removed", "would-remove"):
+        if item.action in ("removed", "would_remove"):
             extra = f"; rescue {item.rescue}" if item.rescue else ""
             branch = f"; branch {item.branch_action}" if item.branch_action else ""
             lines.append(f"{verb} {item.agent}: {item.reason}{extra}{branch}")
@@ -75,6 +75,6 @@ def rescue_table(items: list[Rescue]) -> str:
             saved.append("unmerged commits")
         lines.append(
             f"{r.id}  branch {r.meta.get('branch', '?')}  {' + '.join(saved) or '-'}  "
-            f"from {r.meta.get('path', '?')} ({r.meta.get('reason', '')})"
+            f"from {r.worktree or '?'} ({r.meta.get('reason', '')})"
         )
     return "\n".join(lines)

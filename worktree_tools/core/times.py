@@ -1,0 +1,42 @@
+"""The one time format of every file and JSON object: ISO 8601 in UTC with a `Z`, to the
+microsecond (`2026-11-29T15:04:05.123456Z`); a number, where one is needed, is epoch seconds
+under a key ending `_epoch`. Readers also accept an offset (`+00:00`, as 0.1.0 wrote)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+
+def iso(epoch: float) -> str:
+    """`epoch` seconds as the one time format."""
+    stamp = datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="microseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+def now_iso() -> str:
+    return iso(time.time())
+
+
+def parse(text: str) -> float:
+    """Epoch seconds of an ISO 8601 time (ValueError when it is not one; naive means UTC)."""
+    if not isinstance(text, str):
+        raise ValueError(f"not a time: {text!r}")
+    when = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp()
+
+
+def normal(text: str | None) -> str | None:
+    """A stored time in the one format (None stays None; an unreadable one is shown as stored)."""
+    if text is None:
+        return None
+    try:
+        return iso(parse(text))
+    except ValueError:
+        return text
+
+
+def opt_iso(epoch: float | None) -> str | None:
+    return None if epoch is None else iso(epoch)
