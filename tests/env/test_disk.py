@@ -77,7 +77,7 @@ def test_max_disk_collects_the_oldest_released_first_never_active_or_blocked(
     git(repo, "config", "wt.gc.maxDisk", str(total - MB // 2))  # one released one is enough
     plan = {i["agent"]: i["action"] for i in wt_json(repo, "gc", "--dry-run")["worktrees"]}
     assert plan == {
-        "old": "would-remove",
+        "old": "would_remove",
         "mid": "kept",
         "new": "kept",
         "busy": "kept",

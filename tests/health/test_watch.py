@@ -228,17 +228,17 @@ def test_cli_reports_an_owner_death_within_one_cycle(repo: Path) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             events.append(json.loads(line))
-            seen = {(e["event"], e["subject"]) for e in events}
+            seen = {(e["kind"], e["subject"]) for e in events}
             if {("owner_dead", "a1"), ("blocked_on_human", "sentinel")} <= seen:
                 break
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait()
-    dead = next(e for e in events if e["event"] == "owner_dead")
-    blocked = next(e for e in events if e["event"] == "blocked_on_human")
+    dead = next(e for e in events if e["kind"] == "owner_dead")
+    blocked = next(e for e in events if e["kind"] == "blocked_on_human")
     assert dead["change"] == blocked["change"] == "raised"
     assert dead["cycle"] <= blocked["cycle"] + 1, events
-    assert len(events) == len({(e["event"], e["subject"], e["change"]) for e in events})
+    assert len(events) == len({(e["kind"], e["subject"], e["change"]) for e in events})
 
 
 @pytest.mark.parametrize("args", [["--interval", "0"], ["--lock-threshold", "-1"], ["--bogus"]])
@@ -269,7 +269,7 @@ def test_a_running_watcher_never_passes_for_a_lock_holder(repo: Path) -> None:
         stale_lock(lock)
         assert proc.stdout is not None
         first = json.loads(proc.stdout.readline())  # the watcher is up and has scanned
-        assert (first["event"], first["subject"]) == ("stale_git_lock", os.fspath(lock))
+        assert (first["kind"], first["subject"]) == ("stale_git_lock", os.fspath(lock))
         res = subprocess.run(
             [GIT_WT, "doctor", "--fix", "--json"], cwd=repo, capture_output=True, text=True
         )

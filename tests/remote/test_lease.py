@@ -100,7 +100,7 @@ def test_remote_takeover_after_expiry_and_stale_fence(origin: str, tmp_path: Pat
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["push"]["fence_token"] == 2
     log = git(b, "ls-remote", "origin", "refs/wt/leases/branch-main").split()[0]
-    assert log != taken["record"]  # a new record: the copy that went with the push
+    assert log != taken["record_oid"]  # a new record: the copy that went with the push
     seen = lease(b, "list", *r)["leases"][0]
     assert (seen["holder"], seen["token"], seen["state"]) == ("b", 2, "held")
 

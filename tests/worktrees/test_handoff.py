@@ -82,7 +82,7 @@ def test_adopt_refuses_a_live_worktree_unless_forced(repo: Path) -> None:
     finally:
         kill(owner)
     row = wt_json(repo, "status", "b1")["worktrees"][0]
-    assert row["forced"] is True and row["adopted_from"] == "a1" and row["path"] == str(path)
+    assert row["forced"] is True and row["adopted_from"] == "a1" and row["worktree"] == str(path)
     assert _events(repo, "adopt")[-1]["forced"] is True
     assert git_wt(repo, "status", "a1").returncode == 2  # a1 owns nothing now
 
@@ -95,7 +95,7 @@ def test_adopt_a_dead_owners_worktree(repo: Path) -> None:
     data = wt_json(repo, "adopt", "a1", "--as", "b1", "--owner-pid", "0")
     assert data["lease_before"] == "owner-dead" and data["forced"] is False
     assert data["handoff"]["uncommitted"] == [{"status": "??", "path": "wip.txt"}]
-    admin = Path(data["record"]["admin_dir"])
+    admin = Path(data["admin_dir"])
     assert (admin / "wt-owner").read_text().strip() == "b1"
     assert "locked git wt: owned by b1" in git(repo, "worktree", "list", "--porcelain")
     assert (path / "wip.txt").read_text() == "wip\n"

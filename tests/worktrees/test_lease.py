@@ -23,7 +23,7 @@ def test_heartbeat_renews_an_expired_lease(repo: Path) -> None:
         edit_record(repo, "a1", heartbeat=LONG_AGO)
         assert lease_of(repo, "a1") == "expired"
         data = wt_json(repo, "heartbeat", "a1")
-        assert data["before"] == "expired"
+        assert data["lease_before"] == "expired"
         assert lease_of(repo, "a1") == "active"
         row = wt_json(repo, "status", "a1")["worktrees"][0]
         assert row["heartbeat_age"] < 600 and row["owner_alive"] is True
@@ -135,5 +135,5 @@ def test_a_crash_while_writing_a_record_leaves_the_old_one_whole(repo: Path) -> 
     assert crashed.returncode == -9
     assert record_path(repo, "a1").read_bytes() == before
     assert lease_of(repo, "a1") == "expired"
-    assert wt_json(repo, "heartbeat", "a1")["before"] == "expired"
+    assert wt_json(repo, "heartbeat", "a1")["lease_before"] == "expired"
     assert lease_of(repo, "a1") == "active"
