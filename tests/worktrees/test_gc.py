@@ -61,7 +61,7 @@ def test_plain_git_loses_work_that_gc_rescues(repo: Path, tmp_path: Path) -> Non
     res = git_wt(repo, "gc", "--json")
     assert res.returncode == 0, res.stderr
     item = json.loads(res.stdout)["worktrees"][0]
-    assert item["action"] == "removed" and item["lease"] == "owner-dead"
+    assert item["action"] == "removed" and item["lease"] == "owner_dead"
     assert not path.exists()
     assert f"restore with: git wt rescue restore {item['rescue']}" in res.stderr
     assert "not saved (ignored by .gitignore and regenerable" in res.stderr
@@ -197,7 +197,7 @@ def test_a_managed_worktree_removed_by_hand_keeps_its_commits(repo: Path) -> Non
 
     shutil.rmtree(path)
     row = wt_json(repo, "status", "a1")["worktrees"][0]
-    assert row["missing"] is True and row["lease"] == "owner-dead"
+    assert row["missing"] is True and row["lease"] == "owner_dead"
     res = wt_json(repo, "gc")
     assert res["worktrees"][0]["action"] == "removed"
     assert git(repo, "rev-parse", "wt/a1").strip() == tip

@@ -93,7 +93,7 @@ def test_adopt_a_dead_owners_worktree(repo: Path) -> None:
     write(path, "wip.txt", "wip\n")
     kill(owner)
     data = wt_json(repo, "adopt", "a1", "--as", "b1", "--owner-pid", "0")
-    assert data["lease_before"] == "owner-dead" and data["forced"] is False
+    assert data["lease_before"] == "owner_dead" and data["forced"] is False
     assert data["handoff"]["uncommitted"] == [{"status": "??", "path": "wip.txt"}]
     admin = Path(data["admin_dir"])
     assert (admin / "wt-owner").read_text().strip() == "b1"

@@ -42,7 +42,7 @@ class RecordState(str, Enum):
 class LeaseState(str, Enum):
     ACTIVE = "active"
     EXPIRED = "expired"
-    OWNER_DEAD = "owner-dead"
+    OWNER_DEAD = "owner_dead"
     RELEASED = "released"
     BLOCKED = "blocked"
 
