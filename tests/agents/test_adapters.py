@@ -213,7 +213,7 @@ def _codex_rules(text: str) -> list[dict[str, Any]]:
     for node in ast.parse(text).body:
         assert isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
         assert isinstance(node.value.func, ast.Name) and node.value.func.id == "prefix_rule"
-        rules.append({kw.arg: ast.literal_eval(kw.value) for kw in node.value.keywords})
+        rules.append({str(kw.arg): ast.literal_eval(kw.value) for kw in node.value.keywords})
     return rules
 
 

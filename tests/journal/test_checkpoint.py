@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pygit2
 from conftest import git, git_wt
@@ -15,7 +16,7 @@ A = "journal/a.md"
 REF = "refs/wt/journal-checkpoint"
 
 
-def run(repo: Path, *args: str) -> tuple[int, dict]:
+def run(repo: Path, *args: str) -> tuple[int, dict[str, Any]]:
     proc = git_wt(repo, "journal", *args, "--json")
     return proc.returncode, json.loads(proc.stdout)
 
@@ -70,7 +71,8 @@ def test_an_edited_checkpoint_breaks_the_chain(tmp_path: Path) -> None:
     repo = pygit2.Repository(str(h.path))
     cp = repo.references[REF].peel(pygit2.Commit)
     builder = repo.TreeBuilder()
-    manifest = repo[cp.tree["manifest"].id].data
+    blob: Any = repo[cp.tree["manifest"].id]
+    manifest = blob.data
     forged_manifest = manifest.replace(b"\n8 ", b"\n4 ")  # a.md "shrunk" to its first line
     assert forged_manifest != manifest
     builder.insert("manifest", repo.create_blob(forged_manifest), pygit2.enums.FileMode.BLOB)

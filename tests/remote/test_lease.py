@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import GIT_WT, git, git_wt, head, write
@@ -18,7 +19,7 @@ INSTANT = "0.000001"
 def lease(cwd: Path, *args: str, agent: str = "a1") -> dict:  # type: ignore[type-arg]
     who = () if args[0] == "list" else ("--agent", agent)
     proc = git_wt(cwd, "lease", *args, *who, "--json")
-    data = json.loads(proc.stdout)
+    data: dict[str, Any] = json.loads(proc.stdout)
     data["exit"] = proc.returncode
     return data
 
