@@ -16,10 +16,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from filelock import FileLock, Timeout
 
-from worktree_tools.core import fields
+from worktree_tools.core import fields, times
 from worktree_tools.core.errors import CorruptState, InvalidInput, LockTimeout
 from worktree_tools.core.procs import HOST
 
@@ -77,6 +78,17 @@ class Holder:
             acquired_at=fields.number(data, "acquired_at"),
             command=fields.text(data, "command"),
         )
+
+    def output(self) -> dict[str, Any]:
+        """The holder as JSON output shows it (the record file keeps epoch `acquired_at`)."""
+        return {
+            "agent": self.agent,
+            "pid": self.pid,
+            "host": self.host,
+            "acquired_at": times.iso(self.acquired_at),
+            "acquired_at_epoch": self.acquired_at,
+            "command": self.command,
+        }
 
     def describe(self, now: float) -> str:
         held = max(0.0, now - self.acquired_at)
@@ -180,6 +192,6 @@ class RecordedLock:
             f"timed out waiting for the {self.what} ({self.path}); held by {who}",
             fix=fix,
             lock=os.fspath(self.path),
-            holder=asdict(holder) if holder else None,
+            holder=holder.output() if holder else None,
             lock_wait_ms=round(self.wait_ms, 3),
         )

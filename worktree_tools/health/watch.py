@@ -337,15 +337,7 @@ class Scanner:
 
 
 def _h(holder: Any) -> dict[str, Any]:
-    return {
-        "holder": {
-            "agent": holder.agent,
-            "pid": holder.pid,
-            "host": holder.host,
-            "acquired_at": holder.acquired_at,
-            "command": holder.command,
-        }
-    }
+    return {"holder": holder.output()}
 
 
 def _identity(path: Path) -> tuple[str, int, int] | None:
