@@ -16,9 +16,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from conftest import GIT_WT, git, git_wt, write
 
+from worktree_tools.contract import schemas
 from worktree_tools.core.repo import discover
 from worktree_tools.health.watch import Change, Event, Kind, Options, Scanner, watch
 
@@ -228,6 +230,7 @@ def test_cli_reports_an_owner_death_within_one_cycle(repo: Path) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             events.append(json.loads(line))
+            jsonschema.validate(events[-1], schemas.schema("watch event"))
             seen = {(e["kind"], e["subject"]) for e in events}
             if {("owner_dead", "a1"), ("blocked_on_human", "sentinel")} <= seen:
                 break

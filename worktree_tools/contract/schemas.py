@@ -337,8 +337,25 @@ COMMANDS: dict[str, dict[str, Any]] = {
 }
 
 
+# a stream: one object a line, each a change (no outcome: the run has none until it ends)
+STREAMS: dict[str, dict[str, Any]] = {"watch event": WATCH_EVENT}
+NAMES = [*COMMANDS, *STREAMS]
+
+
 def schema(command: str) -> dict[str, Any]:
     """The standalone schema of one command's output (KeyError for an unknown command)."""
+    if command in STREAMS:
+        return {
+            "$schema": DIALECT,
+            "$id": f"{BASE_ID}/{command.replace(' ', '-')}.json",
+            "title": "one line of git wt watch --json (without --once)",
+            **STREAMS[command],
+            "properties": {
+                "schema_version": {"const": VERSION},
+                **STREAMS[command]["properties"],
+            },
+            "required": ["schema_version", *STREAMS[command]["required"]],
+        }
     keys = COMMANDS[command]
     return {
         "$schema": DIALECT,
@@ -373,13 +390,11 @@ def render(command: str) -> str:
 def main(argv: list[str]) -> int:
     """`--write` renders every shipped file; `--check` exits 1 when one is stale."""
     stale = [
-        c
-        for c in COMMANDS
-        if not shipped_path(c).exists() or shipped_path(c).read_text() != render(c)
+        c for c in NAMES if not shipped_path(c).exists() or shipped_path(c).read_text() != render(c)
     ]
     if "--write" in argv:
         SHIPPED.mkdir(exist_ok=True)
-        for c in COMMANDS:
+        for c in NAMES:
             shipped_path(c).write_text(render(c))
         return 0
     for c in stale:
