@@ -143,7 +143,7 @@ def heartbeat_cmd(agent: str, ttl: float | None, owner_pid: int | None, as_json:
 
         end = expires_at(rec)
         payload = {"outcome": "ok", **rec.output(), "lease_before": before.value}
-        payload.update(expires_at=times.iso(end), expires_at_epoch=end)
+        payload.update(expires_at=times.iso(end), expires_epoch=end)
         emit(payload, as_json, text)
         return 0
 

@@ -193,12 +193,12 @@ LEASE = obj(
         "host": S_NULL,
         "pid": INT_NULL,
         "acquired_at": TIME_NULL,
-        "acquired_at_epoch": NUM_NULL,
+        "acquired_epoch": NUM_NULL,
         "renewed_at": TIME_NULL,
-        "renewed_at_epoch": NUM_NULL,
+        "renewed_epoch": NUM_NULL,
         "ttl": NUM_NULL,
         "expires_at": TIME_NULL,
-        "expires_at_epoch": NUM_NULL,
+        "expires_epoch": NUM_NULL,
         "expires_in": NUM_NULL,
     }
 )
@@ -253,7 +253,7 @@ COMMANDS: dict[str, dict[str, Any]] = {
         **RECORD,
         "lease_before": LEASE_STATE,
         "expires_at": TIME,
-        "expires_at_epoch": NUM,
+        "expires_epoch": NUM,
     },
     "release": {**RECORD, "handoff": HANDOFF, "teardown": OBJ_NULL},
     "show": {

@@ -86,7 +86,7 @@ class Holder:
             "pid": self.pid,
             "host": self.host,
             "acquired_at": times.iso(self.acquired_at),
-            "acquired_at_epoch": self.acquired_at,
+            "acquired_epoch": self.acquired_at,
             "command": self.command,
         }
 

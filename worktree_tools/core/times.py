@@ -1,6 +1,7 @@
 """The one time format of every file and JSON object: ISO 8601 in UTC with a `Z`, to the
 microsecond (`2026-11-29T15:04:05.123456Z`); a number, where one is needed, is epoch seconds
-under a key ending `_epoch`. Readers also accept an offset (`+00:00`, as 0.1.0 wrote)."""
+beside it: `X_at` -> `X_epoch` (`expires_at`, `expires_epoch`), any other time key K ->
+`K_epoch` (`started`, `started_epoch`). Readers also accept an offset (`+00:00`, as 0.1.0 wrote)."""
 
 from __future__ import annotations
 

@@ -80,12 +80,12 @@ _RECORD_KEYS = (
     "host",
     "pid",
     "acquired_at",
-    "acquired_at_epoch",
+    "acquired_epoch",
     "renewed_at",
-    "renewed_at_epoch",
+    "renewed_epoch",
     "ttl",
     "expires_at",
-    "expires_at_epoch",
+    "expires_epoch",
     "expires_in",
 )
 

@@ -96,7 +96,7 @@ class LeaseRecord:
             ("renewed_at", self.renewed_at),
             ("expires_at", self.expires_at),
         ):
-            data[key], data[f"{key}_epoch"] = times.iso(epoch), epoch
+            data[key], data[key.replace("_at", "_epoch")] = times.iso(epoch), epoch
         data["expires_in"] = round(self.expires_at - now, 3)
         return data
 
