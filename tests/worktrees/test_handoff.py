@@ -42,6 +42,7 @@ def test_release_writes_a_handoff_computed_from_the_branch(repo: Path) -> None:
     assert handoff["assumptions"] == ["input is UTF-8"] and handoff["task"] == "parser"
     assert lease_of(repo, "a1") == "released"
     on_disk = json.loads((repo / ".git/wt/worktrees/a1/handoff.json").read_text())
+    assert on_disk.pop("version") == 1  # the file's format; the output has schema_version
     assert on_disk == handoff
     assert _events(repo, "release")[-1]["handoff"] == handoff
     row = wt_json(repo, "status", "a1")["worktrees"][0]

@@ -126,7 +126,7 @@ DISK: dict[str, Any] = {
 }
 ROW = obj(
     {
-        "worktree": S,
+        "worktree": S_NULL,  # null: a corrupt record (lease "corrupt", with error)
         "agent": S_NULL,
         "branch": S_NULL,
         "head": S_NULL,
@@ -214,7 +214,7 @@ RESCUE = obj(
 )  # fmt: skip
 SYNC_ROW = obj(
     {
-        "worktree": S,
+        "worktree": S_NULL,  # null: a corrupt record (lease "corrupt", with error)
         "branch": S_NULL,
         "state": STATE,
         "before": S_NULL,

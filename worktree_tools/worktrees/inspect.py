@@ -38,7 +38,7 @@ class Row:
 
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k not in ("record", "path")}
-        data = {"worktree": self.path, **data}
+        data = {"worktree": self.path or None, **data}  # None: a corrupt record
         data["heartbeat_age"] = _round(self.heartbeat_age)
         data["expires_in"] = _round(self.expires_in)
         rec = self.record
