@@ -36,7 +36,7 @@ def log_cmd(as_json: bool, limit: int, agent: str | None, action: str | None) ->
         if as_json:
             from worktree_tools.core import times
 
-            rows = [{**e, "ts": times.normal(e["ts"])} if "ts" in e else e for e in rows]
+            rows = [times.normalized(e) for e in rows]
             emit({"outcome": "ok", "count": len(rows), "events": rows}, True, "")
             return 0
         for event in rows:

@@ -7,12 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from worktree_tools.core.times import is_time_key
+
 TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$")
-TIME_KEYS = frozenset({"ts", "created", "heartbeat", "started", "mtime"})
-
-
-def is_time_key(key: str) -> bool:
-    return key in TIME_KEYS or key.endswith("_at")
 
 
 def violations(value: Any, where: str = "$") -> list[str]:

@@ -7,6 +7,14 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from typing import Any
+
+# keys that hold a time (besides every key ending `_at`)
+TIME_KEYS = frozenset({"ts", "created", "heartbeat", "started", "mtime"})
+
+
+def is_time_key(key: str) -> bool:
+    return key in TIME_KEYS or key.endswith("_at")
 
 
 def iso(epoch: float) -> str:
@@ -41,3 +49,16 @@ def normal(text: str | None) -> str | None:
 
 def opt_iso(epoch: float | None) -> str | None:
     return None if epoch is None else iso(epoch)
+
+
+def normalized(value: Any) -> Any:
+    """`value` (decoded JSON) with every time string under a time key in the one format: what
+    0.1.0 wrote (`+00:00`) is shown as this release writes it."""
+    if isinstance(value, dict):
+        return {
+            k: normal(v) if is_time_key(str(k)) and isinstance(v, str) else normalized(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [normalized(v) for v in value]
+    return value
