@@ -160,9 +160,9 @@ GC_ITEM = obj(
     {
         "agent": S,
         "worktree": S,
-        "branch": S,
+        "branch": S_NULL,  # null: a leftover of a killed gc (lease "leftover")
         "lease": STATE,
-        "action": enum("removed", "would_remove", "kept", "skipped", "failed"),
+        "action": enum("removed", "would_remove", "kept", "skipped", "failed", "restored"),
         "reason": S,
         "rescue": S_NULL,
         "branch_action": {"anyOf": [enum("deleted", "would_delete", "kept"), {"type": "null"}]},
@@ -180,7 +180,13 @@ WATCH_FINDING = obj({"kind": STATE, "subject": S, "detail": S})
 WATCH_EVENT = obj(
     {"ts": TIME, "cycle": INT, "kind": STATE, "change": STATE, "subject": S, "detail": S}
 )
-EVENT = obj({"ts": S, "action": S, "agent": S})
+# an event, or a line of the log that is not one (shown, never hidden: core/events.py)
+EVENT: dict[str, Any] = {
+    "anyOf": [
+        obj({"ts": TIME, "action": S, "agent": S}),
+        obj({"corrupt": S, "line": INT, "why": S, "path": S, "fix": S_NULL}),
+    ]
+}
 LEASE = obj(
     {
         "name": S,

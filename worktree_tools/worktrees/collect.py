@@ -27,10 +27,10 @@ Say = Callable[[str], None]
 @dataclass
 class GcItem:
     agent: str
-    path: str
-    branch: str
+    path: str  # the worktree (for a gc leftover: the directory it was set aside as)
+    branch: str | None  # None: a leftover, whose branch gc does not know
     lease: str
-    action: str  # removed, would_remove (dry run), kept, skipped, failed
+    action: str  # removed, would_remove (dry run), kept, skipped, failed; restored (leftover)
     reason: str
     rescue: str | None = None
     branch_action: str | None = None  # deleted, would_delete (dry run), kept

@@ -98,7 +98,7 @@ def gc(
         near += [Path(r.path).parent for r in recs]
         for lo, action, reason in remove.sweep(repo, near, say):
             result.items.append(
-                GcItem(lo.agent or "-", str(lo.aside), "", "leftover", action, reason)
+                GcItem(lo.agent or "-", str(lo.aside), None, "leftover", action, reason)
             )
     now = time.time()
     over = budget.select(repo, recs, {r.agent for r in recs if why_collectable(r, now)[1]}, now)
