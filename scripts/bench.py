@@ -61,6 +61,7 @@ class Target:
         return {
             "<": self.value < self.limit,
             "<=": self.value <= self.limit,
+            ">=": self.value >= self.limit,
             "==": self.value == self.limit,
         }[self.op]
 
@@ -551,6 +552,13 @@ def bench_untrusted(ctx: Context) -> Section:
 @benchmark("guard", "reference-transaction shim: fetch of 1,000 refs, 100 update-refs")
 def bench_guard(ctx: Context) -> Section:
     import bench_guard as mod
+
+    return _section(mod.run(quick=ctx.quick, root=ctx.root))
+
+
+@benchmark("land", "Land queue: serial vs --batch 4; overhead per landing")
+def bench_land(ctx: Context) -> Section:
+    import bench_land as mod
 
     return _section(mod.run(quick=ctx.quick, root=ctx.root))
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -185,5 +186,5 @@ def head(repo: Path, rev: str = "HEAD") -> str:
     return git(repo, "rev-parse", rev).strip()
 
 
-def run_all(procs: Sequence[subprocess.Popen[bytes]], timeout: float = 120) -> list[int]:
+def run_all(procs: Sequence[subprocess.Popen[Any]], timeout: float = 120) -> list[int]:
     return [p.wait(timeout=timeout) for p in procs]

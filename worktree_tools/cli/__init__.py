@@ -24,6 +24,7 @@ def build_group() -> click.Group:
     from worktree_tools.cli.help import help_cmd
     from worktree_tools.cli.hooks import doctor_cmd, hooks_group
     from worktree_tools.cli.journal import journal_group
+    from worktree_tools.cli.land import land_cmd
     from worktree_tools.cli.log import log_cmd
     from worktree_tools.cli.mcp import mcp_cmd
     from worktree_tools.cli.remote import lease_group, sync_cmd
@@ -44,6 +45,7 @@ def build_group() -> click.Group:
     wt_group.add_command(sync_cmd)
     wt_group.add_command(lease_group)
     wt_group.add_command(watch_cmd)
+    wt_group.add_command(land_cmd)
     wt_group.add_command(mcp_cmd)
     wt_group.add_command(agent_group)
     wt_group.add_command(schema_cmd)

@@ -43,7 +43,8 @@ def watch_cmd(
 
     \b
     Events: lease_expired, owner_dead, lock_held_long, stale_git_lock, blocked_on_human,
-    journal_violation, stranded_patch (also orphan_hook, leaked_config, corrupt_record),
+    journal_violation, stranded_patch, land_queued, land_stuck, land_handed_back (also
+    orphan_hook, leaked_config, corrupt_record),
     each `raised` when it appears and `cleared` when it goes away.
 
     \b

@@ -19,7 +19,10 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID = f"https://worktree-tools.invalid/schemas/v{VERSION}"
 SHIPPED = Path(__file__).resolve().parent.parent / "schemas"
 
-FAILURES = ["error", "invalid", "lock_timeout", "conflict", "hook_failed", "rejected", "attention"]
+FAILURES = [
+    "error", "invalid", "lock_timeout", "conflict", "hook_failed", "check_failed", "rejected",
+    "attention",
+]  # fmt: skip
 
 S: dict[str, Any] = {"type": "string"}
 S_NULL: dict[str, Any] = {"type": ["string", "null"]}
@@ -229,6 +232,13 @@ SYNC_ROW = obj(
         "detail": S_NULL,
     }
 )
+LAND_REQUEST = obj(
+    {"request": S, "outcome": S, "state": STATE, "branch": S, "target": S, "strategy": S,
+     "head": OID, "enqueued_at": TIME, "enqueued_epoch": NUM},
+    agent=S_NULL, remote=S_NULL, commit=OID_NULL, old=OID_NULL, finished_at=TIME_NULL,
+    finished_epoch=NUM_NULL, paths={"type": ["array", "null"]}, check_tail=S_NULL,
+    checkouts=arr(obj({"worktree": S, "left_alone": arr(S)})), error=S_NULL, fix=S_NULL,
+)  # fmt: skip
 AGENT_CHANGE = {
     "harness": S,
     "dry_run": BOOL,
@@ -328,6 +338,7 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "lease release": LEASE_ACTION,
     "lease list": {"where": S, "leases": arr(LEASE)},
     "schema": {},
+    "land": {"requests": arr(LAND_REQUEST)},
     "agent install": AGENT_CHANGE,
     "agent uninstall": AGENT_CHANGE,
     "slot": {

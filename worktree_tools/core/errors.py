@@ -22,6 +22,11 @@ class Outcome(str, Enum):
     HOOK_FAILED = "hook_failed"
     REJECTED = "rejected"
     ATTENTION = "attention"
+    # `git wt land`
+    LANDED = "landed"
+    CHECK_FAILED = "check_failed"
+    QUEUED = "queued"
+    CANCELLED = "cancelled"
 
 
 EXIT_CODES: dict[Outcome, int] = {
@@ -35,6 +40,10 @@ EXIT_CODES: dict[Outcome, int] = {
     Outcome.HOOK_FAILED: 5,
     Outcome.REJECTED: 6,
     Outcome.ATTENTION: 7,
+    Outcome.LANDED: 0,
+    Outcome.QUEUED: 0,
+    Outcome.CANCELLED: 0,
+    Outcome.CHECK_FAILED: 5,  # a check is a hook of the queue: the hook_failed code
 }
 
 

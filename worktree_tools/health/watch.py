@@ -35,7 +35,7 @@ DEFAULT_LOCK_THRESHOLD = 60.0
 # Where worktree-tools keeps its flock-based locks (each with a `<lock>.json` holder record).
 WORKTREE_LOCKS = ("wt-worktree.lock", "wt-hooks.lock")
 # Directories under the state dir that hold worktrees or checkouts, not locks.
-_NOT_LOCK_DIRS = {"trees", "hook-worktrees", "worktrees", "rescued-patches"}
+_NOT_LOCK_DIRS = {"trees", "hook-worktrees", "worktrees", "rescued-patches", "land"}
 
 
 class Kind(str, Enum):
@@ -49,6 +49,9 @@ class Kind(str, Enum):
     ORPHAN_HOOK = "orphan_hook"
     LEAKED_CONFIG = "leaked_config"
     CORRUPT_RECORD = "corrupt_record"
+    LAND_QUEUED = "land_queued"
+    LAND_STUCK = "land_stuck"
+    LAND_HANDED_BACK = "land_handed_back"
     DISK_OVER_BUDGET = "disk_over_budget"
     GC_LEFTOVER = "gc_leftover"
 
@@ -136,6 +139,7 @@ class Scanner:
             "leases": self._leases,
             "locks": self._wt_locks,
             "doctor": self._doctor,
+            "land": self._land,
             "disk": self._disk,
         }
         if self.options.journal:
@@ -286,6 +290,22 @@ class Scanner:
                 out.append(Finding(Kind.CORRUPT_RECORD, f.subject, f.detail, data=extra))
         self._stale = stale_now
         return out
+
+    # ---- the land queues (a lander's lock is judged by its requests, not its age) ---------
+
+    def _land(self) -> list[Finding]:
+        from worktree_tools.land.status import findings
+
+        kinds = {
+            "queued": Kind.LAND_QUEUED,
+            "stuck": Kind.LAND_STUCK,
+            "handed_back": Kind.LAND_HANDED_BACK,
+            "corrupt": Kind.CORRUPT_RECORD,
+        }
+        return [
+            Finding(kinds[f.kind], f"land request {f.subject}", f.detail, f.instance, f.data)
+            for f in findings(self.wt.state_dir, self.options.lock_threshold)
+        ]
 
     # ---- the journal, branch by branch ----------------------------------------------------
 

@@ -32,7 +32,15 @@ def checkout_path(wt: Worktree) -> Path:
 
 def ensure(wt: Worktree, tip: str, agent: str, deadline: float) -> Worktree:
     """The hook checkout of `wt`, created on first use (caller holds wt's worktree lock)."""
-    path = checkout_path(wt)
+    purpose = f"hook checkout for {wt.toplevel}"
+    return ensure_at(wt, checkout_path(wt), tip, agent, deadline, purpose)
+
+
+def ensure_at(
+    wt: Worktree, path: Path, tip: str, agent: str, deadline: float, purpose: str
+) -> Worktree:
+    """An isolated checkout at `path` (one user at a time: the caller's lock says so), created
+    on first use as a locked, detached linked worktree of `wt`'s repository."""
     if (path / ".git").is_file():
         try:
             return discover(path)
@@ -53,7 +61,7 @@ def ensure(wt: Worktree, tip: str, agent: str, deadline: float) -> Worktree:
         wt.git(
             [
                 "worktree", "add", "-f", "-f", "--detach", "--no-checkout", "--lock",
-                "--reason", f"worktree-tools hook checkout for {wt.toplevel}",
+                "--reason", f"worktree-tools {purpose}",
                 os.fspath(path), tip,
             ]
         )  # fmt: skip
