@@ -478,6 +478,13 @@ def bench_worktrees(ctx: Context) -> Section:
     )
 
 
+@benchmark("paths", "Many named paths: wt-commit beside git add --pathspec-from-file")
+def bench_paths(ctx: Context) -> Section:
+    import bench_paths as mod
+
+    return _section(mod.run(quick=ctx.quick, root=ctx.root))
+
+
 @benchmark("env", "Worktree environments: alloc with a 200 MB node_modules in .worktreeinclude")
 def bench_env(ctx: Context) -> Section:
     import bench_env as mod

@@ -76,12 +76,3 @@ def _one(raw: str, *, cwd: Path, toplevel: Path, whole_tree: bool) -> str:
         if not stat.S_ISDIR(st.st_mode):
             break
     return rel
-
-
-def exists(toplevel: Path, rel: str) -> bool:
-    """Whether something (a file, a link, even a dangling one, a directory) is at `rel`."""
-    try:
-        os.lstat(os.path.join(os.fspath(toplevel), rel))
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-    return True

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools.commit import message, paths
-from worktree_tools.commit.build import commit_tree, read_config, stage_paths, truthy
+from worktree_tools.commit.build import commit_tree, read_config, truthy
+from worktree_tools.commit.entries import covered
+from worktree_tools.commit.staging import Settings, stage_paths
 from worktree_tools.commit.swap import Landing, Moved, land, replay
 from worktree_tools.core import agent as agent_mod
 from worktree_tools.core import events, faults, notices
@@ -32,7 +34,7 @@ from worktree_tools.core.errors import (
     RefMoved,
     WtError,
 )
-from worktree_tools.core.locks import WORKTREE_LOCK, Holder, RecordedLock
+from worktree_tools.core.locks import HOOK_LOCK, WORKTREE_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree, discover, empty_tree
 from worktree_tools.hooks import run as hookrun
 
@@ -149,16 +151,8 @@ def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: Commit
             suggest_fix(err, wt, req.messages, req.message_file, req.cwd)
         raise
     result.paths = rels
-    ref = wt.head_ref()
-    if ref is None:
-        raise InvalidInput(
-            "HEAD is detached; wt-commit commits onto a branch",
-            fix="git switch -c NEW-BRANCH (or git switch BRANCH)",
-        )
+    ref = wt.committable_branch()  # checked again under the locks, before anything moves
     result.branch = ref.removeprefix("refs/heads/")
-    busy = wt.operation_in_progress()
-    if busy:
-        raise InvalidInput(f"{busy[0]} is in progress in this worktree", fix=busy[1])
     config = read_config(wt)
     mode = req.hooks or config.get("wt.hooks") or "auto"
     if mode not in HOOK_MODES:
@@ -208,7 +202,11 @@ def _commit_locked(
     base = wt.resolve(ref)
     tip, tip_tree = base if base else (None, empty_tree(wt))
     priv = tmp / "index"
-    stage_paths(wt, priv, tip, rels)
+    # Another commit's hooks in this worktree (plain `git commit` through the installed shim)
+    # may have hidden files (pre-commit's stash-and-restore): read only once they are back.
+    hook_lock = RecordedLock(wt.gitdir / HOOK_LOCK, "hook lock", Holder.me(result.agent), deadline)
+    with hook_lock:
+        stage_paths(wt, priv, tip, rels, Settings.parse(config), tmp)
     tree = wt.git(["write-tree"], index=priv).out.strip()
     faults.point("staged")
     if tree == tip_tree:
@@ -312,7 +310,8 @@ def _only_named_paths_restaged(wt: Worktree, before: str, after: str, rels: list
     would be committed unseen, skip the journal gate and stay staged as a reversal."""
     res = wt.git(["diff-tree", "-r", "--name-only", "-z", before, after])
     changed = [os.fsdecode(p) for p in res.stdout.split(b"\0") if p]
-    stray = [p for p in changed if not any(_covers(r, p) for r in rels)]
+    named = frozenset(rels)
+    stray = [p for p in changed if not covered(p, named)]
     if stray:
         raise HookFailed(
             "the pre-commit hook staged paths you did not name: "
@@ -322,10 +321,6 @@ def _only_named_paths_restaged(wt: Worktree, before: str, after: str, rels: list
             hook="pre-commit",
             stray_paths=stray,
         )
-
-
-def _covers(rel: str, path: str) -> bool:
-    return rel == "." or path == rel or path.startswith(rel + "/")
 
 
 def _revalidate(stage: Any, priv: Path, tip: str, tree: str, wt: Worktree) -> None:

@@ -15,8 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.commit.entries import (
+    PATHSPEC_LIMIT,
+    apply,
+    covered,
+    differences,
+    index_entries,
+    tree_entries,
+)
 from worktree_tools.core import events, faults, notices
-from worktree_tools.core.errors import RefMoved, Rejected
+from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
 from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.gitlocks import GitFileLock, StaleReport, wait_until_free
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
@@ -92,6 +100,7 @@ def land(
         try:
             with lock:
                 faults.point("locked")
+                still_on_branch(wt, ref)
                 _swap(wt, ref, expected, new, prepared, reason, deadline, report)
         except Moved as moved:
             moved.landing = Landing(lock.wait_ms, lock.hold_ms)
@@ -109,24 +118,42 @@ class _Prepared:
 
 
 def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path) -> _Prepared:
+    """A copy of the index with every entry covered by `rels` set as in `target`: `git reset
+    TARGET -- PATHS`, done as data for many paths (git matches each entry against each
+    pathspec), so that the cost stays linear in the number of paths."""
     index = wt.index_path
     had_index = index.exists()
     backup = tmp / "index-backup"
     if target is None:
         return _Prepared(None, had_index, backup)
     staged = tmp / "sync-index"
+    if len(rels) <= PATHSPEC_LIMIT:  # few paths: git's own reset, one process
+        if had_index:
+            shutil.copyfile(index, staged)
+        wt.git(
+            ["reset", "-q", target, "--pathspec-from-file=-", "--pathspec-file-nul"],
+            index=staged,
+            input=nul_join(rels),
+            literal=True,
+        )
+        if had_index and not _differs(index, staged):
+            staged.unlink()
+            return _Prepared(None, had_index, backup)
+        return _Prepared(staged, had_index, backup)
+    want, have = tree_entries(wt, target, rels), index_entries(wt, index, rels)
+    changes = differences(want, have, frozenset(rels))
+    if had_index and not changes:
+        return _Prepared(None, had_index, backup)
     if had_index:
         shutil.copyfile(index, staged)
-    wt.git(
-        ["reset", "-q", target, "--pathspec-from-file=-", "--pathspec-file-nul"],
-        index=staged,
-        input=nul_join(rels),
-        literal=True,
-    )
-    if had_index and not _differs(index, staged):
-        staged.unlink()
-        return _Prepared(None, had_index, backup)
+    apply(wt, staged, changes, len(target))
     return _Prepared(staged, had_index, backup)
+
+
+def _differs(a: Path, b: Path) -> bool:
+    if a.stat().st_size != b.stat().st_size:
+        return True
+    return a.read_bytes() != b.read_bytes()
 
 
 def _swap(
@@ -166,10 +193,25 @@ def _swap(
         raise
 
 
-def _differs(a: Path, b: Path) -> bool:
-    if a.stat().st_size != b.stat().st_size:
-        return True
-    return a.read_bytes() != b.read_bytes()
+def still_on_branch(wt: Worktree, ref: str) -> None:
+    """What was checked before the hooks, checked again under index.lock (so no git checkout,
+    rebase, merge or reset can be rewriting this worktree) before the index or the branch
+    moves: plain git run meanwhile may have switched branches or started an operation."""
+    try:
+        now = wt.committable_branch()
+    except InvalidInput as err:
+        raise RefMoved(
+            f"{err.message} (it started while committing); nothing was committed",
+            fix=f"{err.fix}, then run the same wt-commit again",
+            branch=ref.removeprefix("refs/heads/"),
+        ) from None
+    if now != ref:
+        raise RefMoved(
+            f"this worktree switched from {ref.removeprefix('refs/heads/')} to "
+            f"{now.removeprefix('refs/heads/')} while committing; nothing was committed",
+            fix="run the same wt-commit again (it commits onto the branch checked out then)",
+            current_branch=now.removeprefix("refs/heads/"),
+        )
 
 
 def cas(
@@ -226,11 +268,11 @@ def replay(
             f"{ref} was created or deleted while committing",
             fix="inspect `git log` and run the same wt-commit again",
         )
-    changed = wt.git(
-        ["diff-tree", "-r", "--name-only", "-z", base, current, "--", *rels], literal=True
-    )
-    if changed.stdout.strip(b"\0"):
-        names = [os.fsdecode(n) for n in changed.stdout.split(b"\0") if n]
+    named = frozenset(rels)
+    # No pathspecs: git would match every changed path against every named one.
+    changed = wt.git(["diff-tree", "-r", "--name-only", "-z", base, current])
+    names = [n for n in map(os.fsdecode, changed.stdout.split(b"\0")) if n and covered(n, named)]
+    if names:
         raise RefMoved(
             f"{ref} moved to {current[:12]} and that commit changed the same paths: "
             + ", ".join(names[:10]),
@@ -240,12 +282,8 @@ def replay(
         )
     priv = tmp / "replay-index"
     wt.git(["read-tree", current], index=priv)
-    wt.git(
-        ["reset", "-q", ours, "--pathspec-from-file=-", "--pathspec-file-nul"],
-        index=priv,
-        input=nul_join(rels),
-        literal=True,
-    )
+    want, have = tree_entries(wt, ours, rels), tree_entries(wt, current, rels)
+    apply(wt, priv, differences(want, have, named), len(current))
     tree = wt.git(["write-tree"], index=priv).out.strip()
     priv.unlink()
     now = wt.resolve(ref)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +15,13 @@ NULL_MARK = "0"  # "no object" where no id is at hand; is_null() is true for it 
 
 # Files git leaves in a worktree's git dir while an operation is half done.
 IN_PROGRESS = {
+    "rebase-merge": ("a rebase", "git rebase --continue (or git rebase --abort)"),
+    "rebase-apply": ("a rebase or `git am`", "git rebase --continue or git am --continue"),
     "MERGE_HEAD": ("a merge", "git merge --continue (or git merge --abort)"),
     "CHERRY_PICK_HEAD": ("a cherry-pick", "git cherry-pick --continue (or --abort)"),
     "REVERT_HEAD": ("a revert", "git revert --continue (or --abort)"),
+    "sequencer": ("a cherry-pick or revert sequence", "git cherry-pick --continue (or --abort)"),
+    "BISECT_LOG": ("a bisect", "git bisect reset"),
 }
 
 
@@ -85,6 +90,20 @@ class Worktree:
                 return what
         return None
 
+    def committable_branch(self) -> str:
+        """The branch a commit here lands on (`refs/heads/x`); InvalidInput when HEAD is
+        detached or a rebase, merge, cherry-pick, revert or bisect is in progress."""
+        busy = self.operation_in_progress()
+        if busy:
+            raise InvalidInput(f"{busy[0]} is in progress in this worktree", fix=busy[1])
+        ref = self.head_ref()
+        if ref is None:
+            raise InvalidInput(
+                "HEAD is detached; wt-commit commits onto a branch",
+                fix="git switch -c NEW-BRANCH (or git switch BRANCH)",
+            )
+        return ref
+
 
 def null_oid(like: str) -> str:
     """The null id in the object format of `like` (any id of the same repository)."""
@@ -114,32 +133,19 @@ def object_format(cwd: Path) -> str:
     return res.out.strip() or "sha1"
 
 
-def discover(cwd: Path, *, tolerate_missing_toplevel: bool = False) -> Worktree:
+def discover(
+    cwd: Path, *, tolerate_missing_toplevel: bool = False, inherit_env: bool = True
+) -> Worktree:
     """The worktree containing `cwd`, as git sees it (GIT_DIR, core.hooksPath and all).
 
     A top level that does not exist (core.worktree leaked into the shared config) is refused,
-    unless the caller is the repair tool, which then works from `cwd`."""
-    res = git(
-        [
-            "rev-parse",
-            "--path-format=absolute",
-            "--git-dir",
-            "--git-common-dir",
-            "--show-toplevel",
-            "--git-path",
-            "hooks",
-        ],
-        cwd=cwd,
-        env=_discovery_env(),
-        check=False,
-    )
-    lines = res.out.splitlines()
-    if res.returncode != 0 or len(lines) != 4:
-        raise InvalidInput(
-            f"not inside a git worktree: {cwd} ({res.err.strip() or 'no work tree'})",
-            fix="cd into a worktree of the repository (git worktree list)",
-        )
-    gitdir, commondir, toplevel, hooks = (Path(line) for line in lines)
+    unless the caller is the repair tool, which then works from `cwd`. `inherit_env` False: a
+    directory we know (a hook checkout, a listed worktree), found without the caller's GIT_DIR
+    and GIT_WORK_TREE."""
+    found = _rev_parse(cwd, _discovery_env() if inherit_env else clean_env())
+    if inherit_env and _ENV_REPO.intersection(os.environ):
+        _refuse_foreign_env(cwd, found)
+    gitdir, commondir, toplevel, hooks = found
     if not toplevel.is_dir():
         if not tolerate_missing_toplevel:
             raise InvalidInput(
@@ -151,13 +157,70 @@ def discover(cwd: Path, *, tolerate_missing_toplevel: bool = False) -> Worktree:
     return Worktree(toplevel=toplevel, gitdir=gitdir, commondir=commondir, hooks_dir=hooks)
 
 
-def _discovery_env() -> dict[str, str]:
-    # A user who sets GIT_DIR/GIT_WORK_TREE means it; an inherited GIT_INDEX_FILE we ignore,
-    # because the worktree's own index is the one we keep in sync.
-    import os
+def _rev_parse(cwd: Path, env: dict[str, str]) -> tuple[Path, Path, Path, Path]:
+    res = git(
+        [
+            "rev-parse",
+            "--path-format=absolute",
+            "--git-dir",
+            "--git-common-dir",
+            "--show-toplevel",
+            "--git-path",
+            "hooks",
+        ],
+        cwd=cwd,
+        env=env,
+        check=False,
+    )
+    lines = res.out.splitlines()
+    if res.returncode != 0 or len(lines) != 4:
+        raise InvalidInput(
+            f"not inside a git worktree: {cwd} ({res.err.strip() or 'no work tree'})",
+            fix="cd into a worktree of the repository (git worktree list)",
+        )
+    gitdir, commondir, toplevel, hooks = (Path(line) for line in lines)
+    return gitdir, commondir, toplevel, hooks
 
+
+def _refuse_foreign_env(cwd: Path, found: tuple[Path, Path, Path, Path]) -> None:
+    """GIT_DIR/GIT_WORK_TREE inherited from another repository (a hook of repository A runs
+    an agent that works in B): git would commit B's files into A. Refuse unless the current
+    directory is inside the work tree they name, and, with GIT_DIR alone (git then takes the
+    current directory as the top), unless the repository found from here is that one."""
+    gitdir, _common, toplevel, _hooks = found
+    named = " and ".join(f"{n}={os.environ[n]}" for n in sorted(_ENV_REPO) if n in os.environ)
+    fix = f"unset {' '.join(sorted(_ENV_REPO))} (inherited, e.g. from another repository's hook)"
+    here = os.path.realpath(cwd)
+    top = os.path.realpath(toplevel)
+    if here != top and not here.startswith(top.rstrip("/") + "/"):
+        raise InvalidInput(
+            f"{named} in the environment names the work tree {toplevel}, and the current "
+            f"directory {cwd} is not inside it; refusing to commit into that repository",
+            fix=fix,
+        )
+    if "GIT_WORK_TREE" in os.environ:
+        return
+    try:
+        own_gitdir = _rev_parse(cwd, clean_env())[0]
+    except InvalidInput:
+        own_gitdir = None
+    if own_gitdir is None or os.path.realpath(own_gitdir) != os.path.realpath(gitdir):
+        where = f"in the repository {own_gitdir}" if own_gitdir else "in no repository"
+        raise InvalidInput(
+            f"{named} in the environment names the repository {gitdir}, but the current "
+            f"directory {cwd} is {where}; refusing to commit into {gitdir}",
+            fix=fix,
+        )
+
+
+_ENV_REPO = frozenset(("GIT_DIR", "GIT_WORK_TREE"))
+
+
+def _discovery_env() -> dict[str, str]:
+    # A user who sets GIT_DIR/GIT_WORK_TREE means it (checked by _refuse_foreign_env); an
+    # inherited GIT_INDEX_FILE we ignore: the worktree's own index is the one we keep in sync.
     env = clean_env()
-    for name in ("GIT_DIR", "GIT_WORK_TREE"):
+    for name in _ENV_REPO:
         if name in os.environ:
             env[name] = os.environ[name]
     return env

@@ -43,7 +43,7 @@ def ensure_at(
     on first use as a locked, detached linked worktree of `wt`'s repository."""
     if (path / ".git").is_file():
         try:
-            return discover(path)
+            return discover(path, inherit_env=False)
         except WtError:
             pass  # damaged: recreated below
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +65,7 @@ def ensure_at(
                 os.fspath(path), tip,
             ]
         )  # fmt: skip
-    return discover(path)
+    return discover(path, inherit_env=False)
 
 
 def sync(hw: Worktree, tip: str | None, tree: str) -> None:

@@ -126,7 +126,7 @@ def _worktrees(wt: Worktree) -> list[Worktree]:
             continue
         path = Path(fields[0].removeprefix("worktree "))
         if path.is_dir():
-            out.append(discover(path))
+            out.append(discover(path, inherit_env=False))
     return out
 
 
