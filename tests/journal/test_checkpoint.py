@@ -34,18 +34,18 @@ def test_checkpoint_records_sizes_digests_and_a_chain(tmp_path: Path) -> None:
     rc, first = run(h.path, "checkpoint", "--agent", "ci")
     assert rc == 0, first
     assert first["verified_commit"] == str(oids[-1]) and first["files"] == 2
-    assert git(h.path, "rev-parse", REF).strip() == first["checkpoint"]
+    assert git(h.path, "rev-parse", REF).strip() == first["ref_commit"]
     manifest = git(h.path, "show", f"{REF}:manifest")
     assert "8 " in manifest and '"journal/a.md"' in manifest
     events = git_wt(h.path, "log", "--json", "--action", "journal_checkpoint").stdout
-    assert json.loads(events)["events"][-1]["commit"] == first["checkpoint"]
+    assert json.loads(events)["events"][-1]["commit"] == first["ref_commit"]
     more = h.commit({A: (FILE, b"one\ntwo\nthree\n"), "journal/b.md": (FILE, b"b\n")}, [oids[-1]])
     h.set_ref("refs/heads/main", more)
     rc, second = run(h.path, "checkpoint")
-    assert rc == 0 and second["previous"] == first["checkpoint"]
+    assert rc == 0 and second["previous"] == first["ref_commit"]
     assert second["commits_verified"] == 1  # only what the previous checkpoint had not seen
     rc, payload = run(h.path, "verify")
-    assert rc == 0 and payload["checkpoint"]["ref_commit"] == second["checkpoint"]
+    assert rc == 0 and payload["checkpoint"]["ref_commit"] == second["ref_commit"]
 
 
 def test_a_rewritten_history_is_caught_by_the_checkpoint(tmp_path: Path) -> None:

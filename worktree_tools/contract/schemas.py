@@ -316,7 +316,7 @@ COMMANDS: dict[str, dict[str, Any]] = {
     },
     "journal checkpoint": {
         "ref": S,
-        "checkpoint": OID,
+        "ref_commit": OID,
         "previous": OID_NULL,
         "verified_commit": OID,
         "digest": S,
