@@ -534,9 +534,23 @@ def bench_journal(ctx: Context) -> Section:
     )
 
 
+@benchmark("hooks", "Hooks: husky + lint-staged + prettier, isolated vs in place vs plain git")
+def bench_hooks(ctx: Context) -> Section:
+    import bench_hooks as mod
+
+    return _section(mod.run(quick=ctx.quick, root=ctx.root))
+
+
 @benchmark("remote", "Commits through one loopback git server: 2, 4 and 8 machines")
 def bench_remote(ctx: Context) -> Section:
     import bench_remote as mod
+
+    return _section(mod.run(ctx.quick))
+
+
+@benchmark("tasks", "Task board: `next` throughput beside a flock-guarded JSON file")
+def bench_tasks(ctx: Context) -> Section:
+    import bench_tasks as mod
 
     return _section(mod.run(ctx.quick))
 

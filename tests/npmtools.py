@@ -37,7 +37,10 @@ def npm_tools(*specs: str) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         pytest.skip("npm is not installed: the npm-based hook tests need node and npm")
-    key = hashlib.sha256("\n".join(sorted(specs)).encode()).hexdigest()[:16]
+    # --ignore-scripts: lefthook's and simple-git-hooks' install scripts would install hooks
+    # into whatever repository encloses the cache (this checkout); tests install them in theirs.
+    args = ["--no-audit", "--no-fund", "--loglevel=error", "--ignore-scripts"]
+    key = hashlib.sha256("\n".join([*args, *sorted(specs)]).encode()).hexdigest()[:16]
     target = CACHE / key
     CACHE.mkdir(parents=True, exist_ok=True)
     with FileLock(os.fspath(CACHE / f"{key}.lock")):
@@ -49,7 +52,7 @@ def npm_tools(*specs: str) -> Path:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
         env["npm_config_cache"] = os.fspath(CACHE / "npm-cache")
         proc = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", *specs],
+            [npm, "install", *args, *specs],
             cwd=target,
             capture_output=True,
             text=True,

@@ -44,8 +44,8 @@ def test_bench_quick_prints_every_section(tmp_path: Path) -> None:
     assert "targets met: " in out
     report = json.loads(figures.read_text())
     assert [s["name"] for s in report["sections"]] == [
-        "latency", "concurrency", "fleet", "worktrees", "paths", "env", "journal", "remote",
-        "untrusted", "guard", "land",
+        "latency", "concurrency", "fleet", "worktrees", "paths", "env", "journal", "hooks",
+        "remote", "tasks", "untrusted", "guard", "land",
     ]  # fmt: skip
     concurrency = report["sections"][1]["figures"]
     assert concurrency["failures"] == 0

@@ -305,7 +305,8 @@ def test_owner_runs_hooks_in_place_and_config_can_force_isolation(repo: Path) ->
                      env={"WHERE": os.fspath(where)})  # fmt: skip
     assert as_json(proc)["hook_mode"] == "isolated"
     assert where.read_text().strip() != os.fspath(repo)
-    assert git(repo, "worktree", "list", "--porcelain").count("locked") >= 1
+    # The hook checkout is a private repository outside every .git directory (issue 16).
+    assert Path(where.read_text().strip()).parent == repo.parent / "repo.worktrees/.hooks"
 
 
 def test_commit_msg_hooks_can_edit_and_reject(repo: Path) -> None:
@@ -479,9 +480,11 @@ def test_hot_path_imports_only_what_it_uses(repo: Path) -> None:
 
 
 MOVE_BRANCH_HOOK = """#!/bin/sh
-# Another actor moves the branch while our hooks run (plain git plumbing, its own index).
+# Another actor moves the branch while our hooks run (plain git plumbing, its own index; in the
+# repository itself: an isolated hook checkout has refs of its own).
 [ -e "$GIT_DIR_MARK" ] && exit 0
 touch "$GIT_DIR_MARK"
+export GIT_DIR="$REAL_GIT_DIR"
 export GIT_INDEX_FILE="$(git rev-parse --git-dir)/other-index"
 git read-tree HEAD
 printf 'external\\n' > "$EXTERNAL_FILE.tmp"
@@ -498,6 +501,7 @@ def _install_mover(repo: Path, external_path: str) -> dict[str, str]:
     _hook(repo, "pre-commit", MOVE_BRANCH_HOOK.removeprefix("#!/bin/sh\n"))
     return {
         "GIT_DIR_MARK": os.fspath(repo / ".git/moved-once"),
+        "REAL_GIT_DIR": os.fspath(repo / ".git"),
         "EXTERNAL_FILE": os.fspath(repo / ".git/external"),
         "EXTERNAL_PATH": external_path,
     }

@@ -238,7 +238,9 @@ def test_doctor_ends_hooks_orphaned_by_a_killed_commit(repo: Path) -> None:
     )  # fmt: skip
     record = repo / ".git/wt-hooks.json"
     deadline = time.time() + 20
-    while not record.exists() and time.time() < deadline:
+    while time.time() < deadline:  # written before the hook starts; the group once it has
+        if record.exists() and json.loads(record.read_text()).get("pgid"):
+            break
         time.sleep(0.02)
     time.sleep(0.2)
     proc.send_signal(signal.SIGKILL)
@@ -282,3 +284,28 @@ def test_installed_hooks_enforce_the_journal_on_plain_git(repo: Path, tmp_path: 
     )
     assert push.returncode != 0 and "journal" in push.stderr
     assert git(remote, "for-each-ref") == ""  # nothing reached the remote
+
+
+def test_a_deleted_shim_is_reinstalled_over_the_same_chain(repo: Path) -> None:
+    mine = hook(repo, "pre-commit", "echo mine\n")
+    before = mine.read_bytes()
+    assert git_wt(repo, "hooks", "install").returncode == 0
+    mine.unlink()  # someone deleted the shim; the chained hook is still there
+    slot = json.loads(git_wt(repo, "hooks", "status", "--json").stdout)["hooks"][0]
+    assert slot["state"] == "bypassed"
+    out = json.loads(git_wt(repo, "hooks", "install", "--json").stdout)
+    assert out["changes"][0]["action"] == "repaired"
+    assert (repo / ".git/hooks/pre-commit.wt-chained").read_bytes() == before
+    assert git_wt(repo, "hooks", "uninstall").returncode == 0
+    assert mine.read_bytes() == before
+
+
+def test_a_hook_checkout_dir_inside_git_is_refused(repo: Path) -> None:
+    hook(repo, "pre-commit", "exit 0\n")
+    git(repo, "config", "wt.hookCheckoutDir", ".git/hooks-here")
+    write(repo, "a.txt", "a\n")
+    proc = wt_commit(repo, "--json", "--hooks", "isolated", "-m", "a", "--", "a.txt")
+    out = json.loads(proc.stdout)
+    assert proc.returncode == 2 and "inside a .git directory" in out["error"], out
+    assert "wt.hookCheckoutDir" in out["fix"]
+    assert not (repo / ".git/hooks-here").exists()

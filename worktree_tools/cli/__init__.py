@@ -29,6 +29,7 @@ def build_group() -> click.Group:
     from worktree_tools.cli.mcp import mcp_cmd
     from worktree_tools.cli.remote import lease_group, sync_cmd
     from worktree_tools.cli.schema import schema_cmd
+    from worktree_tools.cli.tasks import task_group
     from worktree_tools.cli.watch import watch_cmd
     from worktree_tools.cli.worktrees import COMMANDS as worktree_commands
 
@@ -50,6 +51,7 @@ def build_group() -> click.Group:
     wt_group.add_command(agent_group)
     wt_group.add_command(schema_cmd)
     wt_group.add_command(help_cmd)
+    wt_group.add_command(task_group)
     for command in [*worktree_commands, *env_commands]:
         wt_group.add_command(command)
     return wt_group

@@ -29,6 +29,20 @@ from worktree_tools.core.fields import MAX_WAIT
     show_default=True,
     help="Report a lock held longer than this many seconds.",
 )
+@click.option(
+    "--task-blocked-after",
+    type=SECONDS,
+    default=4 * 3600.0,
+    show_default=True,
+    help="Report a task blocked on a human for longer than this many seconds.",
+)
+@click.option(
+    "--task-idle-after",
+    type=SECONDS,
+    default=3600.0,
+    show_default=True,
+    help="Report a claimed task with no commit on its branch for this many seconds.",
+)
 @click.option("--cycles", type=COUNT, default=0, help="Stop after N scans.")
 @click.option("--no-journal", is_flag=True, help="Do not verify the journal rules on branches.")
 def watch_cmd(
@@ -36,6 +50,8 @@ def watch_cmd(
     interval: float,
     once: bool,
     lock_threshold: float,
+    task_blocked_after: float,
+    task_idle_after: float,
     cycles: int,
     no_journal: bool,
 ) -> int:
@@ -43,8 +59,9 @@ def watch_cmd(
 
     \b
     Events: lease_expired, owner_dead, lock_held_long, stale_git_lock, blocked_on_human,
-    journal_violation, stranded_patch, land_queued, land_stuck, land_handed_back (also
-    orphan_hook, leaked_config, corrupt_record),
+    journal_violation, stranded_patch, land_queued, land_stuck, land_handed_back,
+    task_owner_dead, task_claim_expired, task_blocked_long, task_idle, task_corrupt (also
+    orphan_hook, leaked_config, corrupt_record, hooks_bypassed, hook_stash_leftover),
     each `raised` when it appears and `cleared` when it goes away.
 
     \b
@@ -63,7 +80,12 @@ def watch_cmd(
         # scans of doctor and wt-commit (which count processes named git* whose working
         # directory is in the repository as possible holders) never take the watcher for one.
         os.chdir("/")
-        options = Options(lock_threshold=lock_threshold, journal=not no_journal)
+        options = Options(
+            lock_threshold=lock_threshold,
+            journal=not no_journal,
+            task_blocked_after=task_blocked_after,
+            task_idle_after=task_idle_after,
+        )
         if once:
             scanner = Scanner(wt, options)
             findings = scanner.scan()

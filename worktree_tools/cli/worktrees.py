@@ -163,6 +163,11 @@ def heartbeat_cmd(agent: str, ttl: float | None, owner_pid: int | None, as_json:
 @click.option("--next", "next_step", help="The concrete next step.")
 @click.option("--blocker", "blockers", multiple=True, help="What blocks (repeatable).")
 @click.option("--assume", "assumptions", multiple=True, help="An assumption made (repeatable).")
+@click.option(
+    "--release-task",
+    is_flag=True,
+    help="Also release the task this worktree was allocated for, with the same handoff.",
+)
 @_json_opt
 def release_cmd(
     agent: str,
@@ -171,17 +176,26 @@ def release_cmd(
     next_step: str | None,
     blockers: tuple[str, ...],
     assumptions: tuple[str, ...],
+    release_task: bool,
     as_json: bool,
 ) -> int:
-    """Release AGENT's worktree, leaving a handoff record for whoever comes next."""
+    """Release AGENT's worktree, leaving a handoff record for whoever comes next. If AGENT
+    holds the task the worktree was allocated for, offer to release it (--release-task)."""
 
     def body() -> int:
+        from worktree_tools.tasks.worktree import held_task, release_with
         from worktree_tools.worktrees.handoff import ReleaseRequest, release
         from worktree_tools.worktrees.records import RecordState
 
         req = ReleaseRequest(agent, RecordState(state), note, next_step, blockers, assumptions)
         repo = _repo(agent)
         rec, handoff = release(repo, req)
+        task = held_task(repo.wt, agent, rec.task)
+        if task is not None and release_task:
+            task["released"] = release_with(repo.wt, agent, task, handoff.to_json())
+        elif task is not None:
+            _say(f"{PREFIX} {agent} still holds task {task['task_id']} (token {task['token']}); "
+                 f"release it too with: {task['command']}")  # fmt: skip
         teardown = None
         if req.state is RecordState.DONE:
             from worktree_tools.env.lifecycle import teardown as run_teardown
@@ -194,6 +208,7 @@ def release_cmd(
                 "outcome": "ok",
                 **rec.output(),
                 "handoff": handoff.output(),
+                "held_task": task,  # the task queue's claim this worktree held (null: none)
                 "teardown": teardown.to_json() if teardown else None,
             },
             as_json,

@@ -180,10 +180,12 @@ def _reap_orphaned_hooks(wt: Worktree, agent: str) -> None:
         notices.say(
             f"ended {len(reaped.pids)} orphaned {reaped.hook} hook process(es) "
             f"of dead wt-commit pid {reaped.committer_pid}"
-        )
+            + (f"; left running (not proven to be that hook): {reaped.unproven}"
+               if reaped.unproven else "")
+        )  # fmt: skip
         events.append(
             wt.state_dir, "orphan_hook_ended", agent, hook=reaped.hook, pids=reaped.pids,
-            committer_pid=reaped.committer_pid,
+            committer_pid=reaped.committer_pid, unproven=reaped.unproven,
         )  # fmt: skip
 
 

@@ -245,6 +245,10 @@ AGENT_CHANGE = {
     "path": S,
     "action": STATE,
 }
+TASK = obj(
+    {"id": S, "title": S, "state": STATE, "priority": INT, "token": INT, "assigned_to": S_NULL}
+)
+TASK_NULL: dict[str, Any] = {"anyOf": [TASK, {"type": "null"}]}
 
 # command -> the keys every successful object carries (beyond the envelope), with their types
 COMMANDS: dict[str, dict[str, Any]] = {
@@ -271,7 +275,7 @@ COMMANDS: dict[str, dict[str, Any]] = {
         "expires_at": TIME,
         "expires_epoch": NUM,
     },
-    "release": {**RECORD, "handoff": HANDOFF, "teardown": OBJ_NULL},
+    "release": {**RECORD, "handoff": HANDOFF, "held_task": OBJ_NULL, "teardown": OBJ_NULL},
     "show": {
         **RECORD,
         "lease": LEASE_STATE,
@@ -339,6 +343,17 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "lease list": {"where": S, "leases": arr(LEASE)},
     "schema": {},
     "land": {"requests": arr(LAND_REQUEST)},
+    "task add": {"task_id": S, "tasks": ARR_S},
+    "task list": {"tasks": arr(TASK), "counts": OBJ, "errors": arr(OBJ)},
+    "task show": {"task_id": S, "task": TASK, "handoff": OBJ_NULL},
+    "task next": {"action": S, "task_id": S_NULL, "token": INT_NULL, "task": TASK_NULL},
+    "task claim": {"action": S, "task_id": S, "token": INT, "task": TASK},
+    "task heartbeat": {"action": S, "task_id": S, "token": INT, "task": TASK},
+    "task release": {"action": S, "task_id": S, "token": INT, "task": TASK},
+    "task done": {"action": S, "task_id": S, "token": INT, "task": TASK},
+    "task block": {"task_id": S},
+    "task unblock": {"task_id": S},
+    "task edit": {"task_id": S},
     "agent install": AGENT_CHANGE,
     "agent uninstall": AGENT_CHANGE,
     "slot": {

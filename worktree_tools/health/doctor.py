@@ -24,7 +24,9 @@ PREFIX = "wt:"
 
 @dataclass
 class Finding:
-    kind: str  # stale_lock | stranded_patch | leaked_config | orphan_hook | live_lock | gc_leftover
+    # stale_lock | stranded_patch | leaked_config | orphan_hook | orphan_hook_unproven |
+    # live_lock | hooks_bypassed | hook_stash_leftover | gc_leftover
+    kind: str
     subject: str
     detail: str
     fixable: bool
@@ -88,8 +90,68 @@ def examine(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
     findings += _orphans(wt, dirs, fix=fix, agent=agent)
     findings += _patches(wt, dirs, fix=fix, agent=agent)
     findings += config_findings(wt, linked=len(dirs) > 1, fix=fix, agent=agent)
+    findings += hook_findings(wt, fix=fix, agent=agent)
     findings += gc_leftovers(wt, dirs)
     return findings
+
+
+def hook_findings(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
+    """Shims a manager's reinstall has overwritten, moved aside or bypassed (husky moving
+    core.hooksPath), and hook-manager backups left in the shared stash."""
+    from worktree_tools.hooks import install as hookinstall
+
+    out: list[Finding] = []
+    bypassed = [s for s in (hookinstall.inspect(wt, n) for n in hookinstall.MANAGED)
+                if s.state is hookinstall.SlotState.BYPASSED]  # fmt: skip
+    stray = hookinstall.stray_shims(wt)
+    for slot in bypassed:
+        out.append(Finding(
+            "hooks_bypassed", os.fspath(slot.path),
+            f"{slot.manager or 'nothing'} is in place of the worktree-tools shim (a manager "
+            "reinstalled its hook), so commits here run without the hook lock; restore the "
+            "chain with: git wt hooks install",
+            fixable=True, extra={"fix": "git wt hooks install"},
+        ))  # fmt: skip
+    if (
+        stray
+        and not bypassed
+        and hookinstall.inspect(wt, stray[0].name).state is not (hookinstall.SlotState.INSTALLED)
+    ):
+        out.append(Finding(
+            "hooks_bypassed", os.fspath(stray[0]),
+            f"git runs hooks from {wt.hooks_dir} (core.hooksPath), not from "
+            f"{stray[0].parent} where the shims are; restore the chain with: git wt hooks install",
+            fixable=True, extra={"fix": "git wt hooks install"},
+        ))  # fmt: skip
+    if fix and any(f.kind == "hooks_bypassed" for f in out):
+        changes = hookinstall.install(wt)
+        for f in out:
+            f.fixed = True
+            f.undo = "git wt hooks uninstall"
+        events.append(wt.state_dir, "hooks_repaired", agent, by="doctor",
+                      changes=[c.to_json() for c in changes])  # fmt: skip
+    out += _hook_stash_leftovers(wt)
+    return out
+
+
+HOOK_STASH_LABELS = ("lint-staged automatic backup", "lefthook auto backup")
+
+
+def _hook_stash_leftovers(wt: Worktree) -> list[Finding]:
+    """Backups a hook manager left in the stash every worktree shares (a killed run): someone's
+    later `git stash pop` would apply it."""
+    res = wt.git(["stash", "list", "--format=%gd%x00%H%x00%gs"], check=False)
+    out: list[Finding] = []
+    for line in res.out.splitlines():
+        parts = line.split("\0")
+        if len(parts) == 3 and any(label in parts[2] for label in HOOK_STASH_LABELS):
+            out.append(Finding(
+                "hook_stash_leftover", parts[0],
+                f"{parts[2]!r} ({parts[1][:12]}) is a hook manager's backup left in the shared "
+                "stash; look before dropping it",
+                fixable=False, extra={"fix": f"git stash show -p {parts[1]}"},
+            ))  # fmt: skip
+    return out
 
 
 def gc_leftovers(wt: Worktree, dirs: list[tuple[Path, Path]]) -> list[Finding]:
@@ -164,7 +226,21 @@ def _orphans(
     for _top, gitdir in dirs:
         record = gitdir / hookrun.RECORD_NAME
         orphans = hookrun.find_orphans(record) if record.exists() else None
-        if orphans is None or not orphans.pids:
+        if orphans is None or not (orphans.pids or orphans.unproven):
+            continue
+        if not orphans.pids:
+            # A stale or forged record: what it names is not proven to be that hook (its
+            # session, start time and nonce do not match), so nothing is ended.
+            out.append(Finding(
+                "orphan_hook_unproven",
+                os.fspath(record),
+                f"record of dead wt-commit pid {orphans.committer_pid} names process group "
+                f"{orphans.pgid} ({orphans.unproven}), which is not proven to be its "
+                f"{orphans.hook} hook; left running",
+                fixable=False,
+                extra={"pids": [], "unproven": orphans.unproven,
+                       "fix": f"look at: ps -o pid,lstart,args -g {orphans.pgid}"},
+            ))  # fmt: skip
             continue
         finding = Finding(
             "orphan_hook",
@@ -172,7 +248,7 @@ def _orphans(
             f"{orphans.hook} hook processes {orphans.pids} of dead wt-commit "
             f"pid {orphans.committer_pid}",
             fixable=True,
-            extra={"pids": orphans.pids},
+            extra={"pids": orphans.pids, "unproven": orphans.unproven},
         )
         if fix:
             ended = hookrun.reap_orphans(record)
@@ -206,7 +282,7 @@ def _patches(
     if not cache.is_dir():
         return []
     out: list[Finding] = []
-    hook_root = wt.state_dir / "hook-worktrees"
+    hook_root = wt.state_dir / "hook-worktrees"  # linked hook checkouts of older versions
     kept_dir = wt.state_dir / "rescued-patches"
     for patch in sorted(cache.glob("patch*")):
         if _writer_alive(patch.name):

@@ -52,6 +52,13 @@ class Kind(str, Enum):
     LAND_QUEUED = "land_queued"
     LAND_STUCK = "land_stuck"
     LAND_HANDED_BACK = "land_handed_back"
+    HOOKS_BYPASSED = "hooks_bypassed"
+    HOOK_STASH_LEFTOVER = "hook_stash_leftover"
+    TASK_OWNER_DEAD = "task_owner_dead"
+    TASK_CLAIM_EXPIRED = "task_claim_expired"
+    TASK_BLOCKED_LONG = "task_blocked_long"
+    TASK_IDLE = "task_idle"
+    TASK_CORRUPT = "task_corrupt"
     DISK_OVER_BUDGET = "disk_over_budget"
     GC_LEFTOVER = "gc_leftover"
 
@@ -112,6 +119,8 @@ class Event:
 class Options:
     lock_threshold: float = DEFAULT_LOCK_THRESHOLD
     journal: bool = True
+    task_blocked_after: float = 4 * 3600.0
+    task_idle_after: float = 3600.0
 
 
 @dataclass
@@ -140,6 +149,7 @@ class Scanner:
             "locks": self._wt_locks,
             "doctor": self._doctor,
             "land": self._land,
+            "tasks": self._tasks,
             "disk": self._disk,
         }
         if self.options.journal:
@@ -206,6 +216,18 @@ class Scanner:
                     )
                 )
         return out
+
+    # ---- the task board (tasks.watch) --------------------------------------------------
+
+    def _tasks(self) -> list[Finding]:
+        from worktree_tools.tasks.watch import findings
+
+        found = findings(
+            self.wt,
+            blocked_after=self.options.task_blocked_after,
+            idle_after=self.options.task_idle_after,
+        )
+        return [Finding(Kind(f.kind), f.subject, f.detail, f.instance, f.data) for f in found]
 
     # ---- worktree-tools' own locks ------------------------------------------------------
 
@@ -284,6 +306,9 @@ class Scanner:
                 out.append(Finding(Kind.ORPHAN_HOOK, f.subject, f.detail, data=extra))
             elif f.kind == "leaked_config":
                 out.append(Finding(Kind.LEAKED_CONFIG, f.subject, f.detail, data=extra))
+            elif f.kind in ("hooks_bypassed", "hook_stash_leftover", "orphan_hook_unproven"):
+                kind = Kind.ORPHAN_HOOK if f.kind == "orphan_hook_unproven" else Kind(f.kind)
+                out.append(Finding(kind, f.subject, f.detail, data=extra))
             elif f.kind == "gc_leftover":
                 out.append(Finding(Kind.GC_LEFTOVER, f.subject, f.detail, data=extra))
             elif f.kind == "corrupt_record":

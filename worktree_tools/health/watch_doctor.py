@@ -22,5 +22,6 @@ def examine(wt: Worktree) -> list[Finding]:
     found += doctor._orphans(wt, dirs, fix=False, agent="watch")
     found += doctor._patches(wt, dirs, fix=False, agent="watch")
     found += doctor.config_findings(wt, linked=len(dirs) > 1, fix=False, agent="watch")
+    found += doctor.hook_findings(wt, fix=False, agent="watch")
     found += doctor.gc_leftovers(wt, dirs)
     return found

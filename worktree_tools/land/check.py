@@ -1,8 +1,10 @@
 """Run the land check in an isolated checkout of exactly the integrated tree.
 
-The checkout is the same machinery as isolated hooks (hooks/checkout.py): a locked, detached
-linked worktree, one per queue (its lander is its only user), synced to the integrated commit
-before each run (files = its tree, HEAD = it, leftovers cleaned). No live worktree is touched.
+The checkout is the same machinery as isolated hooks (hooks/checkout.py): a private repository
+(its own refs and stash, the repository's objects through alternates, the dependency
+directories of `wt.hookDeps` mirrored read-only), one per queue (its lander is its only user),
+synced to the integrated commit before each run (files = its tree, HEAD = it, leftovers
+cleaned). No live worktree is touched.
 """
 
 from __future__ import annotations
@@ -43,22 +45,25 @@ def checkout_dir(wt: Worktree, target: str, remote: str | None) -> Path:
     return root / key_name(target, remote)
 
 
-def checkout_for(
-    wt: Worktree, target: str, remote: str | None, commit: str, agent: str, deadline: float
-) -> Worktree:
+def checkout_for(wt: Worktree, target: str, remote: str | None) -> Worktree:
     """The queue's isolated checkout (created on first use; its lander is its only user)."""
-    path = checkout_dir(wt, target, remote)
-    purpose = f"land check checkout for {target}"
-    return checkout.ensure_at(wt, path, commit, agent, deadline, purpose)
+    return checkout.ensure(wt, checkout.HookConfig.read(wt), checkout_dir(wt, target, remote))
 
 
 def run_check(
-    hw: Worktree, command: str, commit: str, tree: str, *, target: str, timeout: float | None
+    wt: Worktree,
+    hw: Worktree,
+    command: str,
+    commit: str,
+    tree: str,
+    *,
+    target: str,
+    timeout: float | None,
 ) -> CheckResult:
-    """`sh -c COMMAND` in the isolated checkout `hw`, synced to `commit` first; after `timeout`
-    seconds its whole process group is killed and the check fails."""
+    """`sh -c COMMAND` in the isolated checkout `hw` of `wt`'s repository, synced to `commit`
+    first; after `timeout` seconds its whole process group is killed and the check fails."""
     start = time.monotonic()
-    checkout.sync(hw, commit, tree)
+    checkout.sync(wt, hw, commit, tree, checkout.HookConfig.read(wt))
     env = clean_env(
         {
             "WT_LAND_TARGET": target,

@@ -256,10 +256,9 @@ class Run:
         cached = self.cache.get(key)
         if cached is None:
             if self._checkout is None:
-                self._checkout = checkout_for(
-                    self.wt, self.target, self.remote, it.commit, self.agent, self.deadline()
-                )
+                self._checkout = checkout_for(self.wt, self.target, self.remote)
             cached = run_check(
+                self.wt,
                 self._checkout,
                 command,
                 it.commit,

@@ -1,0 +1,350 @@
+"""A task file: `tasks/ID.md`, a small front matter between `---` lines, then free text.
+
+The front matter is the subset of YAML that people write by hand without surprises: one
+`key: value` per line, where a value is `null`, an integer, a bare or double-quoted string, a
+flow list `[a, b]`, or (for `handoff`) a JSON object. `Task.parse` is the one reader: anything
+else raises CorruptTask naming the file and the command that repairs it. Keys it does not know
+are kept as written, so a person's additions survive every rewrite.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from worktree_tools.core.agent import valid_name
+from worktree_tools.core.errors import InvalidInput
+
+TASKS_DIR = "tasks"
+HUMAN = "human"
+DEFAULT_PRIORITY = 2  # 0 is the most urgent
+MAX_PRIORITY = 9
+MAX_FILE_BYTES = 256 * 1024
+
+_BARE = re.compile(r"^[A-Za-z0-9_./@](?:[A-Za-z0-9_./@:+ -]*[A-Za-z0-9_./@:+-])?$")
+_INT = re.compile(r"^-?[0-9]{1,18}$")
+_KEY = re.compile(r"^([a-z_][a-z0-9_]*):(?: (.*))?$")
+
+
+class CorruptTask(InvalidInput):
+    """A task file that cannot be read: reported, never overwritten."""
+
+
+class TaskState(str, Enum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    BLOCKED = "blocked"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+def now_iso(t: float | None = None) -> str:
+    moment = datetime.now(timezone.utc) if t is None else datetime.fromtimestamp(t, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> float:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"time {text!r} has no zone (write it in UTC, ending in Z)")
+    return moment.timestamp()
+
+
+def normal_body(text: str) -> str:
+    """The free text as stored: ending in a newline unless empty."""
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
+def task_path(task_id: str) -> str:
+    return f"{TASKS_DIR}/{task_id}.md"
+
+
+def check_id(task_id: str) -> str:
+    if not valid_name(task_id) or task_id == HUMAN:
+        raise InvalidInput(
+            f"invalid task id {task_id!r}: use 1-64 letters, digits, '.', '_', '-' or '@' "
+            "(it becomes a file name and a ref name); 'human' is reserved"
+        )
+    return task_id
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    title: str
+    state: TaskState = TaskState.OPEN
+    priority: int = DEFAULT_PRIORITY
+    assigned_to: str | None = None
+    token: int = 0  # the fencing token of the current (or last) claim
+    depends_on: tuple[str, ...] = ()
+    blocked_on: str | None = None  # "human" or a task id
+    block_reason: str | None = None
+    blocked_at: str | None = None
+    next_action: str | None = None
+    claimed_at: str | None = None
+    took_over_from: str | None = None
+    created: str = ""
+    updated: str = ""
+    handoff: dict[str, Any] | None = None
+    body: str = ""
+    extra: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    # ---- reading --------------------------------------------------------------------------
+
+    @classmethod
+    def parse(cls, text: str, path: str) -> Task:
+        """The task in `text` (the content of `path`); CorruptTask when it is not one."""
+        try:
+            return cls._parse(text, path)
+        except (ValueError, TypeError, KeyError) as exc:
+            stem = path.rsplit("/", 1)[-1].removesuffix(".md")
+            raise CorruptTask(
+                f"task file {path} is not a valid task ({exc}); it was left as it is",
+                fix=f"git wt task edit {stem}  (or: git show BOARD:{path})",
+                path=path,
+            ) from None
+
+    @classmethod
+    def _parse(cls, text: str, path: str) -> Task:
+        if len(text) > MAX_FILE_BYTES:
+            raise ValueError(f"larger than {MAX_FILE_BYTES} bytes")
+        lines = text.split("\n")
+        if not lines or lines[0].rstrip("\r") != "---":
+            raise ValueError("it does not start with a '---' front matter line")
+        try:
+            end = next(i for i in range(1, len(lines)) if lines[i].rstrip("\r") == "---")
+        except StopIteration:
+            raise ValueError("its front matter has no closing '---' line") from None
+        values: dict[str, Any] = {}
+        extra: list[tuple[str, str]] = []
+        for number, raw in enumerate(lines[1:end], start=2):
+            line = raw.rstrip("\r")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            match = _KEY.match(line)
+            if match is None:
+                raise ValueError(f"line {number} is not `key: value`: {line[:60]!r}")
+            key, rest = match[1], (match[2] or "").strip()
+            if key in values or any(k == key for k, _ in extra):
+                raise ValueError(f"key {key!r} appears twice")
+            if key in _FIELDS:
+                values[key] = _value(rest, key)
+            else:
+                extra.append((key, rest))
+        body = "\n".join(lines[end + 1 :])
+        stem = path.rsplit("/", 1)[-1].removesuffix(".md")
+        task = cls(
+            id=_req_str(values, "id"),
+            title=_req_str(values, "title"),
+            state=TaskState(_opt_str(values, "state") or "open"),
+            priority=_int(values.get("priority", DEFAULT_PRIORITY), "priority"),
+            assigned_to=_opt_str(values, "assigned_to"),
+            token=_int(values.get("token") or 0, "token"),
+            depends_on=tuple(_str_list(values.get("depends_on"), "depends_on")),
+            blocked_on=_opt_str(values, "blocked_on"),
+            block_reason=_opt_str(values, "block_reason"),
+            blocked_at=_opt_str(values, "blocked_at"),
+            next_action=_opt_str(values, "next_action"),
+            claimed_at=_opt_str(values, "claimed_at"),
+            took_over_from=_opt_str(values, "took_over_from"),
+            created=_req_str(values, "created"),
+            updated=_opt_str(values, "updated") or _req_str(values, "created"),
+            handoff=_opt_dict(values.get("handoff"), "handoff"),
+            body=body,
+            extra=tuple(extra),
+        )
+        task.check(stem)
+        return task
+
+    def check(self, stem: str | None = None) -> None:
+        """Raise ValueError unless every field makes sense together."""
+        if not valid_name(self.id) or self.id == HUMAN:
+            raise ValueError(f"id {self.id!r} is not a valid task id")
+        if stem is not None and stem != self.id:
+            raise ValueError(f"its id {self.id!r} does not match its file name")
+        if not self.title.strip() or "\n" in self.title:
+            raise ValueError("title must be one non-empty line")
+        if not 0 <= self.priority <= MAX_PRIORITY:
+            raise ValueError(f"priority must be 0 (most urgent) to {MAX_PRIORITY}")
+        if self.token < 0:
+            raise ValueError("token must be 0 or more")
+        for dep in self.depends_on:
+            if not valid_name(dep) or dep == self.id:
+                raise ValueError(f"depends_on names an invalid task {dep!r}")
+        if self.assigned_to is not None and not valid_name(self.assigned_to):
+            raise ValueError(f"assigned_to {self.assigned_to!r} is not an agent name")
+        if self.state is TaskState.CLAIMED and (self.assigned_to is None or self.token < 1):
+            raise ValueError("a claimed task needs assigned_to and a token of 1 or more")
+        if self.state is TaskState.BLOCKED:
+            if self.blocked_on is None:
+                raise ValueError("a blocked task needs blocked_on (human or a task id)")
+            if self.blocked_on != HUMAN and not valid_name(self.blocked_on):
+                raise ValueError(f"blocked_on {self.blocked_on!r} is neither human nor a task id")
+        for name in ("created", "updated", "blocked_at", "claimed_at"):
+            value = getattr(self, name)
+            if value is not None and (name in ("created", "updated") or value):
+                parse_iso(value)
+
+    # ---- writing --------------------------------------------------------------------------
+
+    def render(self) -> str:
+        rows: list[tuple[str, str]] = [
+            ("id", _emit(self.id)),
+            ("title", _emit(self.title)),
+            ("state", self.state.value),
+            ("priority", str(self.priority)),
+            ("assigned_to", _emit(self.assigned_to)),
+            ("token", str(self.token)),
+            ("depends_on", "[" + ", ".join(_emit(d) for d in self.depends_on) + "]"),
+            ("blocked_on", _emit(self.blocked_on)),
+            ("block_reason", _emit(self.block_reason)),
+            ("blocked_at", _emit(self.blocked_at)),
+            ("next_action", _emit(self.next_action)),
+            ("claimed_at", _emit(self.claimed_at)),
+            ("took_over_from", _emit(self.took_over_from)),
+            ("created", _emit(self.created)),
+            ("updated", _emit(self.updated)),
+            ("handoff", "null" if self.handoff is None else _json(self.handoff)),
+            *self.extra,
+        ]
+        head = "\n".join(f"{k}: {v}" if v else f"{k}:" for k, v in rows)
+        return f"---\n{head}\n---\n{normal_body(self.body)}"
+
+    def with_changes(self, **changes: Any) -> Task:
+        return replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "state": self.state.value,
+            "priority": self.priority,
+            "assigned_to": self.assigned_to,
+            "token": self.token,
+            "depends_on": list(self.depends_on),
+            "blocked_on": self.blocked_on,
+            "block_reason": self.block_reason,
+            "blocked_at": self.blocked_at,
+            "next_action": self.next_action,
+            "claimed_at": self.claimed_at,
+            "took_over_from": self.took_over_from,
+            "created": self.created,
+            "updated": self.updated,
+            "handoff": self.handoff,
+            "body": self.body.strip("\n") or None,
+            "path": task_path(self.id),
+        }
+
+
+_FIELDS = {
+    "id",
+    "title",
+    "state",
+    "priority",
+    "assigned_to",
+    "token",
+    "depends_on",
+    "blocked_on",
+    "block_reason",
+    "blocked_at",
+    "next_action",
+    "claimed_at",
+    "took_over_from",
+    "created",
+    "updated",
+    "handoff",
+}
+
+
+def _value(rest: str, key: str) -> Any:
+    if rest in ("", "null", "~"):
+        return None
+    if rest.startswith(("{", '"')):
+        return json.loads(rest)
+    if rest.startswith("["):
+        if not rest.endswith("]"):
+            raise ValueError(f"{key}: a list must end with ']'")
+        inner = rest[1:-1].strip()
+        if not inner:
+            return []
+        try:
+            return json.loads(rest)
+        except ValueError:
+            return [_scalar(item.strip(), key) for item in inner.split(",")]
+    return _scalar(rest, key)
+
+
+def _scalar(text: str, key: str) -> Any:
+    if text.startswith('"'):
+        return json.loads(text)
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return text[1:-1].replace("''", "'")
+    if _INT.match(text):
+        return int(text)
+    if not text:
+        raise ValueError(f"{key}: empty list item")
+    return text
+
+
+def _emit(value: str | None) -> str:
+    if value is None:
+        return "null"
+    if _BARE.match(value) and value not in ("null", "true", "false", "~"):
+        try:
+            float(value)  # "7", "0.0", "1e5", "nan" would read back as numbers: quote them
+        except ValueError:
+            return value
+    return _json(value)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _req_str(values: dict[str, Any], key: str) -> str:
+    value = values.get(key)
+    if not isinstance(value, (str, int)) or isinstance(value, bool) or str(value) == "":
+        raise ValueError(f"{key} is missing")
+    return str(value)
+
+
+def _opt_str(values: dict[str, Any], key: str) -> str | None:
+    value = values.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise TypeError(f"{key} must be a string")
+    return str(value)
+
+
+def _int(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{key} must be an integer, not {value!r}")
+    return value
+
+
+def _str_list(value: Any, key: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list):
+        raise TypeError(f"{key} must be a list")
+    out = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            raise TypeError(f"{key} items must be task ids")
+        out.append(str(item))
+    return out
+
+
+def _opt_dict(value: Any, key: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError(f"{key} must be a JSON object")
+    return value
