@@ -76,7 +76,7 @@ def uninstall_cmd(as_json: bool) -> int:
             hooks_dir=os.fspath(wt.hooks_dir),
             changes=[c.to_json() for c in changes],
         )
-        text = "\n".join(f"{c.hook}: {c.action.value} {c.detail}".rstrip() for c in changes)
+        text = "\n".join(f"{c.hook}: {c.action.value} {c.detail or ''}".rstrip() for c in changes)
         emit({"outcome": "ok", "changes": [c.to_json() for c in changes]}, as_json, text)
         return 0
 

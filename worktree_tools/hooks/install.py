@@ -58,10 +58,10 @@ class HookAction(WordEnum):
 class Change:
     hook: str
     action: HookAction
-    detail: str = ""
+    detail: str | None = None
 
-    def to_json(self) -> dict[str, str]:
-        return {"hook": self.hook, "action": self.action.value, "detail": self.detail}
+    def to_json(self) -> dict[str, str | None]:
+        return {"hook": self.hook, "action": self.action.value, "detail": self.detail or None}
 
 
 def install(wt: Worktree, *, chain_unknown: bool = False) -> list[Change]:
