@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,6 +15,21 @@ from worktree_tools.cli._common import emit, run_guarded
 @click.group("hooks")
 def hooks_group() -> None:
     """Install the hook shims (chaining existing hooks), inspect or remove them."""
+
+
+def _logged(action: str, change: Callable[[Any], list[Any]]) -> tuple[Any, list[Any]]:
+    """Install or uninstall in this worktree, and log what it changed as `action`."""
+    from worktree_tools.core import events
+    from worktree_tools.core.agent import resolve
+    from worktree_tools.core.repo import discover
+
+    wt = discover(Path.cwd())
+    changes = change(wt)
+    events.append(
+        wt.state_dir, action, resolve(None, wt.gitdir)[0], hooks_dir=os.fspath(wt.hooks_dir),
+        changes=[c.to_json() for c in changes],
+    )  # fmt: skip
+    return wt, changes
 
 
 @hooks_group.command("install")
@@ -26,20 +43,12 @@ def install_cmd(as_json: bool, chain_unknown: bool) -> int:
     """Install the pre-commit and pre-push shims into the hooks directory."""
 
     def body() -> int:
-        from worktree_tools.core import events
-        from worktree_tools.core.agent import resolve
-        from worktree_tools.core.repo import discover
         from worktree_tools.hooks import install as hookinstall
 
-        wt = discover(Path.cwd())
-        changes = hookinstall.install(wt, chain_unknown=chain_unknown)
-        events.append(
-            wt.state_dir,
-            "hooks_install",
-            resolve(None, wt.gitdir)[0],
-            hooks_dir=os.fspath(wt.hooks_dir),
-            changes=[c.to_json() for c in changes],
-        )
+        def install(wt: Any) -> list[Any]:
+            return hookinstall.install(wt, chain_unknown=chain_unknown)
+
+        wt, changes = _logged("hooks_install", install)
         lines = [
             f"{c.hook}: {c.action.value}{' (' + c.detail + ')' if c.detail else ''}"
             for c in changes
@@ -62,20 +71,9 @@ def uninstall_cmd(as_json: bool) -> int:
     """Remove the shims and put back exactly the hooks they chained."""
 
     def body() -> int:
-        from worktree_tools.core import events
-        from worktree_tools.core.agent import resolve
-        from worktree_tools.core.repo import discover
         from worktree_tools.hooks import install as hookinstall
 
-        wt = discover(Path.cwd())
-        changes = hookinstall.uninstall(wt)
-        events.append(
-            wt.state_dir,
-            "hooks_uninstall",
-            resolve(None, wt.gitdir)[0],
-            hooks_dir=os.fspath(wt.hooks_dir),
-            changes=[c.to_json() for c in changes],
-        )
+        _wt, changes = _logged("hooks_uninstall", hookinstall.uninstall)
         text = "\n".join(f"{c.hook}: {c.action.value} {c.detail or ''}".rstrip() for c in changes)
         emit({"outcome": "ok", "changes": [c.to_json() for c in changes]}, as_json, text)
         return 0
