@@ -19,13 +19,14 @@ from typing import Protocol
 
 from worktree_tools.core import commits, refs
 from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
+from worktree_tools.core.locks import TASKS_LOCK
 from worktree_tools.core.refs import RefUpdate
 from worktree_tools.core.repo import Worktree
 from worktree_tools.tasks.claims import CLAIM_PREFIX
 from worktree_tools.tasks.model import TASKS_DIR
 
 DEFAULT_BRANCH = "wt/tasks"
-TURN_LOCK = "tasks.lock"  # <common git dir>/wt/: agents of this machine take turns
+TURN_LOCK = TASKS_LOCK  # agents of this machine take turns (core.locks.LOCK_ORDER)
 CACHE_PREFIX = "refs/wt/task-cache/"  # the last board tip seen on each remote (fetch haves)
 READ_ATTEMPTS = 5
 
