@@ -46,6 +46,7 @@ LANDER_LOCK_SUFFIX = (
 )
 QUEUE_LOCK = "queue.lock"  # <common git dir>/wt/land/: the land queue's request files
 INDEX_LOCK = "index.lock"  # <worktree git dir>/: git's own, taken the way git does (gitlocks)
+TASKS_LOCK = "tasks.lock"  # <common git dir>/wt/: the task board's turns (tasks.store)
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,11 @@ LOCK_ORDER: tuple[LockSpec, ...] = (
              "wt-commit preparing the new index (git's own lock file, O_EXCL)"),
     LockSpec("repository lock", f"<common git dir>/wt/{REPO_LOCK}",
              "read-check-write of records; putting the index in place and the ref move"),
+    LockSpec("task board lock", f"<common git dir>/wt/{TASKS_LOCK}",
+             "one read-decide-swap of the task board (agents of one machine take turns; the "
+             "ref transaction decides)"),
     LockSpec("ref locks", "<common git dir>/REF.lock",
-             "taken by git update-ref itself inside core.refs.move"),
+             "taken by git update-ref itself inside core.refs.move and core.refs.transaction"),
     LockSpec("land queue lock", f"<common git dir>/wt/land/{QUEUE_LOCK}",
              "read-check-write of land request files (only the event log is taken under it)"),
     LockSpec("event log", f"<common git dir>/wt/{EVENTS_LOCK}",
