@@ -40,6 +40,7 @@ REPO_LOCK = "repo.lock"  # <common git dir>/wt/: the repository-wide mutation lo
 ADMIN_LOCK = "worktree-admin.lock"  # <common git dir>/wt/: git worktree add/remove/prune/list
 WORKTREE_LOCK = "wt-worktree.lock"  # <worktree git dir>/: held by wt-commit for a whole commit
 HOOK_LOCK = "wt-hooks.lock"  # <worktree git dir>/: held while a commit hook runs
+STASH_LOCK = "hook-stash.lock"  # <common git dir>/wt/: a live-worktree hook that uses the stash
 AGENT_LOCKS = "agent-locks"  # <common git dir>/wt/agent-locks/AGENT.lock: one agent's records
 LANDER_LOCK_SUFFIX = (
     ".lander.lock"  # <common git dir>/wt/land/QUEUE.lander.lock: one lander a queue
@@ -70,6 +71,9 @@ LOCK_ORDER: tuple[LockSpec, ...] = (
     LockSpec("hook lock", f"<worktree git dir>/{HOOK_LOCK}",
              "while one pre-commit hook runs (wt-commit, and the installed hook shim under "
              "plain git)"),
+    LockSpec("hook stash lock", f"<common git dir>/wt/{STASH_LOCK}",
+             "a hook that can use the repository's one stash (lint-staged, lefthook) running in a "
+             "live worktree; repository-wide, taken under the hook lock"),
     LockSpec("worktree-admin lock", f"<common git dir>/wt/{ADMIN_LOCK}",
              "git worktree add/remove/prune/list (they fail when run concurrently)"),
     LockSpec("index lock", f"<worktree git dir>/{INDEX_LOCK}",

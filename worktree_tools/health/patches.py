@@ -7,7 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
-from worktree_tools.core import events
+from worktree_tools.core import events, statefiles
 from worktree_tools.core.repo import Worktree
 from worktree_tools.health.doctor import DoctorFinding, DoctorKind
 
@@ -33,8 +33,8 @@ def findings(
     if not cache.is_dir():
         return []
     out: list[DoctorFinding] = []
-    hook_root = wt.state_dir / "hook-worktrees"  # linked hook checkouts of older versions
-    kept_dir = wt.state_dir / "rescued-patches"
+    hook_root = wt.state_dir / statefiles.HOOK_WORKTREES  # linked hook checkouts of older versions
+    kept_dir = wt.state_dir / statefiles.RESCUED_PATCHES
     for patch in sorted(cache.glob("patch*")):
         if _writer_alive(patch.name):
             continue  # a pre-commit run is between its stash and its restore right now
