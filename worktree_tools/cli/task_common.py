@@ -96,7 +96,7 @@ class Run:
         from worktree_tools.core.errors import InvalidInput
         from worktree_tools.core.repo import discover
         from worktree_tools.tasks.engine import Ctx
-        from worktree_tools.tasks.store import open_store
+        from worktree_tools.tasks.store import open_store, settings
 
         self.wt = discover(Path.cwd())
         name, source = agent_mod.resolve(agent, self.wt.gitdir)
@@ -107,7 +107,8 @@ class Run:
             )
         self.agent = name
         self.lock_timeout = lock_timeout
-        self.store = open_store(self.wt, name, remote=remote)
+        self.conf = settings(self.wt)  # read once: every wt.task.* setting
+        self.store = open_store(self.wt, name, remote=remote, conf=self.conf)
         import time
 
         self.ctx = Ctx(self.store, name, time.monotonic() + lock_timeout)
@@ -115,11 +116,10 @@ class Run:
     def ttl(self, given: float | None) -> float:
         from worktree_tools.core.errors import InvalidInput
         from worktree_tools.tasks.claims import DEFAULT_TTL
-        from worktree_tools.tasks.store import settings
 
         if given is not None:
             return given
-        raw = settings(self.wt).get("wt.task.ttl")
+        raw = self.conf.get("wt.task.ttl")
         if raw is None:
             return DEFAULT_TTL
         try:
