@@ -7,13 +7,8 @@ from typing import Any
 import click
 
 from worktree_tools.cli._common import TOKEN
-from worktree_tools.cli.task_common import (
-    Run,
-    alloc_worktree,
-    board_command,
-    claim_text,
-    owner_opts,
-)
+from worktree_tools.cli.task_common import board_command, owner_opts
+from worktree_tools.cli.task_run import Run, alloc_worktree, claim_text
 
 TOKEN_OPTION = click.option(
     "--token", type=TOKEN, help="Refuse (exit 6) unless the claim still has this token."

@@ -10,7 +10,8 @@ import click
 
 from worktree_tools.cli._common import Number
 from worktree_tools.cli.task_claims import CLAIM_COMMANDS
-from worktree_tools.cli.task_common import PREFIX, Run, board_command, handoff_text
+from worktree_tools.cli.task_common import board_command
+from worktree_tools.cli.task_run import PREFIX, Run, handoff_text
 
 PRIORITY = Number(int, lo=0, hi=9, unit="0, the most urgent, to 9")
 
