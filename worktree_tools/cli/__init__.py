@@ -78,6 +78,12 @@ def build_group() -> click.Group:
 
 def git_wt_main() -> None:
     """Console script `git-wt`, so that `git wt ...` works."""
+    if sys.argv[1:2] == ["task"]:
+        from worktree_tools.cli import task_lean
+
+        code = task_lean.run(sys.argv[2:])  # next and claim as agents run them: no click
+        if code is not None:
+            sys.exit(code)
     from worktree_tools.cli._common import main
 
     main(_task_group() if sys.argv[1:2] == ["task"] else build_group(), "git wt")

@@ -18,6 +18,7 @@ Body = Callable[..., "tuple[Any, str]"]
 def execute(
     name: str,
     body: Body,
+    /,
     *,
     holder: bool,
     agent: str | None,
@@ -136,6 +137,26 @@ def claim_text(data: dict[str, Any]) -> str:
     if data.get("worktree"):
         lines.append(f"worktree: {data['worktree']} (branch {data.get('branch')})")
     return "\n".join(lines)
+
+
+def next_body(run: Run, owner_pid: int | None, ttl: float | None, alloc: bool) -> tuple[Any, str]:
+    """`git wt task next`, its options read."""
+    from worktree_tools.tasks.claiming import next_task
+
+    result = next_task(run.ctx, run.owner(owner_pid), run.ttl(ttl))
+    alloc_worktree(run, result, alloc)
+    return result, claim_text(result.data)
+
+
+def claim_body(
+    run: Run, task_id: str, owner_pid: int | None, ttl: float | None, alloc: bool
+) -> tuple[Any, str]:
+    """`git wt task claim TASK_ID`, its options read."""
+    from worktree_tools.tasks.claiming import claim
+
+    result = claim(run.ctx, task_id, run.owner(owner_pid), run.ttl(ttl))
+    alloc_worktree(run, result, alloc)
+    return result, claim_text(result.data)
 
 
 def alloc_worktree(run: Run, result: Any, alloc: bool) -> None:
