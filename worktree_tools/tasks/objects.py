@@ -238,6 +238,13 @@ class BlobWriter:
             stderr=subprocess.PIPE,
         )
         self._input = "".join(p + "\n" for p in paths).encode()
+        if len(self._input) <= _PIPE_SAFE:
+            # git stores the blobs now, while the caller builds the trees (a few paths fit in
+            # the pipe: this write never waits for git; a long list goes with `wait`).
+            assert self._proc.stdin is not None
+            self._proc.stdin.write(self._input)
+            self._proc.stdin.flush()
+            self._input = b""
         self.ids = [blob_id(c, oid_len) for c in contents] if oid_len else []
         self._count = len(contents)
         self._stored: list[str] | None = None
@@ -261,6 +268,9 @@ class BlobWriter:
             raise Rejected(f"git hash-object stored {stored}, expected {self.ids or self._count}")
         self.ids = self._stored = stored
         return stored
+
+
+_PIPE_SAFE = 4096  # bytes any pipe buffers
 
 
 def _scratch(wt: Worktree) -> str:
