@@ -72,3 +72,19 @@ def test_odd_entries_on_the_board_are_kept(repo: Path) -> None:
     files = git(repo, "ls-tree", "-r", "--name-only", "wt/tasks").split()
     assert files == ["README", "tasks/T0000.md", "tasks/T0001.md", "tasks/notes/note.txt"]
     assert "state: claimed" in board_file(repo, "T0001")
+
+
+def test_a_claim_ref_naming_a_missing_object_is_reported(repo: Path) -> None:
+    """`list` reports it (exit 7, with the repair command) and `next` goes on; no traceback."""
+    seed(repo, 2)
+    assert task(repo, "claim", "T0000", agent="a1")["exit"] == 0
+    missing = "0123456789abcdef0123456789abcdef01234567"
+    ref = repo / ".git" / "refs" / "wt" / "claims" / "T0000"
+    git(repo, "pack-refs", "--all")  # the ref may be packed; write it loose, by hand
+    ref.parent.mkdir(parents=True, exist_ok=True)
+    ref.write_text(missing + "\n")
+    listed = task(repo, "list")
+    assert listed["exit"] == 7, listed
+    assert any(missing in e["fix"] for e in listed["errors"]), listed["errors"]
+    got = task(repo, "next", agent="a2")
+    assert got["exit"] == 0 and got["task_id"] == "T0001"

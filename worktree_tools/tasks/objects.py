@@ -47,7 +47,12 @@ class Listing:
 def list_refs(wt: Worktree, board_ref: str, claim_prefix: str) -> Listing:
     """The board ref and every claim ref, with the content of what they name, in one git call."""
     fmt = "%(objectname) %(objecttype) %(raw:size) %(refname)%0a%(raw)"
-    out = wt.git(["for-each-ref", f"--format={fmt}", board_ref, claim_prefix]).stdout
+    res = wt.git(["for-each-ref", f"--format={fmt}", board_ref, claim_prefix], check=False)
+    if res.returncode != 0:
+        # A ref names a missing object (%(raw) cannot read it): list the names only; the
+        # reader then reports that record as unreadable instead of failing the command.
+        return _names_only(wt, board_ref, claim_prefix)
+    out = res.stdout
     tip: str | None = None
     claims: dict[str, str] = {}
     blobs: dict[str, bytes] = {}
@@ -65,6 +70,19 @@ def list_refs(wt: Worktree, board_ref: str, claim_prefix: str) -> Listing:
             if kind == "blob":
                 blobs[oid] = _BLOB_CACHE.setdefault(oid, raw)
     return Listing(tip, claims, blobs)
+
+
+def _names_only(wt: Worktree, board_ref: str, claim_prefix: str) -> Listing:
+    res = wt.git(["for-each-ref", "--format=%(objectname) %(refname)", board_ref, claim_prefix])
+    tip: str | None = None
+    claims: dict[str, str] = {}
+    for line in res.out.splitlines():
+        oid, _, ref = line.partition(" ")
+        if ref == board_ref:
+            tip = oid
+        elif ref.startswith(claim_prefix):
+            claims[ref.removeprefix(claim_prefix)] = oid
+    return Listing(tip, claims, {})
 
 
 # ---- reading objects ---------------------------------------------------------------------
