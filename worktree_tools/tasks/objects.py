@@ -194,10 +194,14 @@ def read_tree(
             oid_len = len(tip) // 2
             got = batch.ask([f"{tip}^{{tree}}", f"{tip}:{TASKS_DIR}"])
             top = got.get(f"{tip}^{{tree}}")
-            if top is not None and top[1] == "tree":
-                for e in parse_tree(top[2], oid_len):
-                    if not (e.name == TASKS_DIR and e.type == "tree"):
-                        root.append(e)
+            if top is None or top[1] != "tree":
+                raise GitError(
+                    ["cat-file", "--batch"], 128, f"the task board's tip {tip} has no readable "
+                    "tree (a missing or damaged object; `git fsck` names it)",
+                )  # fmt: skip
+            for e in parse_tree(top[2], oid_len):
+                if not (e.name == TASKS_DIR and e.type == "tree"):
+                    root.append(e)
             sub = got.get(f"{tip}:{TASKS_DIR}")
             if sub is not None and sub[1] == "tree":
                 files = {e.name: e for e in parse_tree(sub[2], oid_len)}
