@@ -264,9 +264,12 @@ class BlobWriter:
             # git stores the blobs now, while the caller builds the trees (a few paths fit in
             # the pipe: this write never waits for git; a long list goes with `wait`).
             assert self._proc.stdin is not None
-            self._proc.stdin.write(self._input)
-            self._proc.stdin.flush()
-            self._input = b""
+            try:
+                self._proc.stdin.write(self._input)
+                self._proc.stdin.flush()
+                self._input = b""
+            except BrokenPipeError:
+                pass  # git has failed: `wait` reports how
         self.ids = [blob_id(c, oid_len) for c in contents] if oid_len else []
         self._count = len(contents)
         self._stored: list[str] | None = None
