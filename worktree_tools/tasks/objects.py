@@ -88,20 +88,20 @@ def _names_only(wt: Worktree, board_ref: str, claim_prefix: str) -> Listing:
 # ---- reading objects ---------------------------------------------------------------------
 
 
+def _start(wt: Worktree, args: list[str], bufsize: int = -1) -> subprocess.Popen[bytes]:
+    """A git process of this repository talked to through pipes (it dies with us)."""
+    pipe = subprocess.PIPE
+    return popen(
+        args, cwd=wt.toplevel, env=wt.env(), stdin=pipe, stdout=pipe, stderr=pipe, bufsize=bufsize
+    )
+
+
 class Batch:
     """One `git cat-file --batch` for a whole read: asked for trees, then for the blobs they
     name. Objects missing or of another type than asked are left out (the reader reports)."""
 
     def __init__(self, wt: Worktree) -> None:
-        self._proc = popen(
-            ["cat-file", "--batch"],
-            cwd=wt.toplevel,
-            env=wt.env(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            bufsize=0,
-        )
+        self._proc = _start(wt, ["cat-file", "--batch"], bufsize=0)
         self._buf = b""
 
     def __enter__(self) -> Batch:
@@ -251,14 +251,7 @@ class BlobWriter:
             with open(path, "wb") as fh:
                 fh.write(data)
             paths.append(path)
-        self._proc = popen(
-            ["hash-object", "-w", "--no-filters", "--stdin-paths"],
-            cwd=wt.toplevel,
-            env=wt.env(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        self._proc = _start(wt, ["hash-object", "-w", "--no-filters", "--stdin-paths"])
         self._input = "".join(p + "\n" for p in paths).encode()
         if len(self._input) <= _PIPE_SAFE:
             # git stores the blobs now, while the caller builds the trees (a few paths fit in
@@ -319,14 +312,7 @@ def _tree_input(entries: list[Entry]) -> bytes:
 def make_trees(wt: Worktree, tasks: list[Entry], root: list[Entry]) -> str:
     """The root tree: `root` plus a `tasks/` tree of `tasks`; both by one `git mktree --batch`
     (the second tree is written once git has answered the first)."""
-    proc = popen(
-        ["mktree", "-z", "--missing", "--batch"],
-        cwd=wt.toplevel,
-        env=wt.env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    proc = _start(wt, ["mktree", "-z", "--missing", "--batch"])
     assert proc.stdin is not None and proc.stdout is not None
     try:
         proc.stdin.write(_tree_input(tasks) + b"\0")  # an empty record ends a tree
