@@ -1,0 +1,71 @@
+"""core.gitcmd: the git processes a killed process started die with it (SIGKILL included).
+Real processes: a Python process runs git through gitcmd, and is killed with SIGKILL alone
+(not its process group), as an agent's harness or the OOM killer would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Starts `git` through gitcmd (a long-lived `cat-file --batch` through popen, and a git alias
+# running `sleep`, so that git itself has a child), writes their pids, then waits to be killed.
+CHILD = """
+import os, subprocess, sys, time
+sys.path.insert(0, sys.argv[1])
+from worktree_tools.core import gitcmd
+batch = gitcmd.popen(["cat-file", "--batch"], cwd=sys.argv[2], stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE)
+print(batch.pid, flush=True)
+slow = f"alias.slow=!echo $$ >> {sys.argv[3]} && exec sleep 300"
+gitcmd.git(["-c", slow, "slow"], cwd=sys.argv[2])
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != b"Z"  # a zombie has ended; only its reaping is pending
+
+
+def _wait_gone(pids: list[int], timeout: float = 30) -> list[int]:
+    give_up = time.monotonic() + timeout
+    while (alive := [p for p in pids if _alive(p)]) and time.monotonic() < give_up:
+        time.sleep(0.02)
+    return alive
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+def test_git_children_and_theirs_die_with_a_killed_process(repo: Path, tmp_path: Path) -> None:
+    pids_file = tmp_path / "pids"
+    with pids_file.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(ROOT), str(repo), str(pids_file)],
+            stdout=out,
+            start_new_session=True,  # an agent of its own; we kill its pid, not its group
+        )
+        try:
+            give_up = time.monotonic() + 30
+            while len(pids_file.read_bytes().split()) < 2 and time.monotonic() < give_up:
+                time.sleep(0.02)
+            pids = [int(p) for p in pids_file.read_bytes().split()]
+            assert len(pids) == 2, "the child did not start both git processes"
+            assert all(_alive(p) for p in pids)
+            os.kill(proc.pid, signal.SIGKILL)
+            assert proc.wait(timeout=30) == -signal.SIGKILL
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    # `cat-file --batch` and the alias's shell (which is `sleep` by then) outlived nothing.
+    assert _wait_gone(pids) == []
