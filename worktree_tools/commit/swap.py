@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,19 +83,25 @@ def land(
     branch is no longer at `expected`.
 
     The new index is prepared under index.lock alone (nobody can write the index meanwhile);
-    the repository lock covers only putting it in place and the compare-and-swap, so the
-    fleet-wide critical section runs one git process, not two."""
+    the repository lock covers only putting it in place and the compare-and-swap, whose git
+    process was started beforehand: the fleet-wide critical section starts no process."""
     report = stale_reporter(wt, agent)
     holder = Holder.me(agent)
     dirs, exclude = index_search(wt)
-    with GitFileLock(wt.index_path, dirs, deadline, report, exclude):
+    lock = RecordedLock(wt.state_dir / REPO_LOCK, "repository lock", holder, deadline)
+    # The ref move's git starts once index.lock is ours (judging a stale index.lock counts the
+    # git processes working here), while the index is prepared: under the repository lock it
+    # only prepares and commits its transaction (see refs.Pending).
+    ahead = refs.Pending(wt, ref, new, expected, reason) if new else nullcontext()
+    with GitFileLock(wt.index_path, dirs, deadline, report, exclude), ahead as pending:
         prepared = _prepare_index(wt, rels, new or expected, tmp)
-        lock = RecordedLock(wt.state_dir / REPO_LOCK, "repository lock", holder, deadline)
+        if pending is not None:
+            pending.ready()
         try:
             with lock:
                 faults.point("locked")
                 still_on_branch(wt, ref)
-                _swap(wt, ref, expected, new, prepared, reason, deadline, report)
+                _swap(wt, ref, expected, new, prepared, pending, deadline, report)
         except Moved as moved:
             moved.landing = Landing(lock.wait_ms, lock.hold_ms)
             raise
@@ -160,7 +167,7 @@ def _swap(
     expected: str | None,
     new: str | None,
     prepared: _Prepared,
-    reason: str,
+    pending: refs.Pending | None,
     deadline: float,
     report: StaleReport,
 ) -> None:
@@ -175,10 +182,13 @@ def _swap(
             os.link(index, prepared.backup)
         os.replace(prepared.staged, index)
     faults.point("index-synced")
-    if new is None:
+    if pending is None:
         return
     try:
-        cas(wt, ref, new, expected, reason, deadline, report)
+        try:
+            pending.finish(deadline=deadline, report=report)
+        except RefMoved as moved:
+            raise Moved(moved.details.get("current")) from None
     except BaseException:
         # Lost the race, timed out on the ref lock, refused...: the branch did not move, so
         # the index must not show the commit staged. We still hold index.lock: nobody wrote
