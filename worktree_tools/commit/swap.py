@@ -10,7 +10,6 @@ a conflict otherwise.
 from __future__ import annotations
 
 import os
-import shutil
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.gitlocks import GitFileLock, StaleReport
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree
+from worktree_tools.core.scratch import copy_file
 
 # An index larger than this (about 10,000 entries) is not refreshed when the named paths are
 # synced: refreshing stats every tracked file.
@@ -129,7 +129,7 @@ def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path)
     staged = tmp / "sync-index"
     if len(rels) <= PATHSPEC_LIMIT:  # few paths: git's own reset, one process
         if had_index:
-            shutil.copyfile(index, staged)
+            copy_file(index, staged)
         # A large index is not refreshed (a stat of every tracked file, most of reset's time
         # at 100,000 files): the named entries are then stat-dirty, as after the many-paths
         # branch below, until the next `git status` or `git add` refreshes them.
@@ -150,7 +150,7 @@ def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path)
     if had_index and not changes:
         return _Prepared(None, had_index, backup)
     if had_index:
-        shutil.copyfile(index, staged)
+        copy_file(index, staged)
     apply(wt, staged, changes, len(target))
     return _Prepared(staged, had_index, backup)
 
