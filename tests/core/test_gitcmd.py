@@ -69,3 +69,19 @@ def test_git_children_and_theirs_die_with_a_killed_process(repo: Path, tmp_path:
                 proc.wait()
     # `cat-file --batch` and the alias's shell (which is `sleep` by then) outlived nothing.
     assert _wait_gone(pids) == []
+
+
+def test_a_killed_watchdog_is_replaced(repo: Path) -> None:
+    """Git started after the watchdog was killed is tied to a new one, not to a dead group."""
+    from worktree_tools.core import gitcmd
+
+    first = gitcmd._watchdog()
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    give_up = time.monotonic() + 30
+    while _alive(first) and time.monotonic() < give_up:
+        time.sleep(0.01)
+    assert gitcmd.git(["rev-parse", "--git-dir"], cwd=repo).out.strip() == ".git"
+    second = gitcmd._watchdog()
+    assert second not in (None, first)
+    assert _alive(second)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -83,6 +84,11 @@ def _watchdog() -> int | None:
                 return pid  # still running (a dead one, even a zombie, guards nothing)
         except ChildProcessError:
             pass
+    # Our watchdog is gone, or we are a forked child: the write end we hold would keep the
+    # parent's watchdog waiting as long as we live, and that one guards the parent's git.
+    while _WRITE_ENDS:
+        with contextlib.suppress(OSError):
+            os.close(_WRITE_ENDS.pop())
     _watchdog_state = None
     read_end, write_end = os.pipe()  # both close-on-exec: no git child holds the write end
     try:
