@@ -15,17 +15,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Starts `git` through gitcmd (a long-lived `cat-file --batch` through popen, and a git alias
-# running `sleep`, so that git itself has a child), writes their pids, then waits to be killed.
+# Starts git through gitcmd, writes the pids to watch, then waits to be killed: a long-lived
+# `cat-file --batch` (popen), and a `git add` whose clean filter (a process git starts) writes
+# its shell's pid and sleeps. `git add` waits for the filter, so gitcmd.git never returns.
 CHILD = """
-import os, subprocess, sys, time
+import os, subprocess, sys
 sys.path.insert(0, sys.argv[1])
 from worktree_tools.core import gitcmd
 batch = gitcmd.popen(["cat-file", "--batch"], cwd=sys.argv[2], stdin=subprocess.PIPE,
                      stdout=subprocess.PIPE)
 print(batch.pid, flush=True)
-slow = f"alias.slow=!echo $$ >> {sys.argv[3]} && exec sleep 300"
-gitcmd.git(["-c", slow, "slow"], cwd=sys.argv[2])
+slow = f"filter.slow.clean=echo $$ >> {sys.argv[3]} && exec sleep 300"
+gitcmd.git(["-c", slow, "add", "slow.txt"], cwd=sys.argv[2])
 """
 
 
@@ -47,6 +48,8 @@ def _wait_gone(pids: list[int], timeout: float = 30) -> list[int]:
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
 def test_git_children_and_theirs_die_with_a_killed_process(repo: Path, tmp_path: Path) -> None:
+    (repo / ".gitattributes").write_text("slow.txt filter=slow\n")
+    (repo / "slow.txt").write_text("cleaned by a filter that never ends\n")
     pids_file = tmp_path / "pids"
     with pids_file.open("ab") as out:
         proc = subprocess.Popen(
@@ -67,7 +70,7 @@ def test_git_children_and_theirs_die_with_a_killed_process(repo: Path, tmp_path:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    # `cat-file --batch` and the alias's shell (which is `sleep` by then) outlived nothing.
+    # Neither `cat-file --batch` nor the filter git started (`sleep` by then) outlived it.
     assert _wait_gone(pids) == []
 
 

@@ -58,11 +58,36 @@ class GitResult:
         return self.stderr.decode("utf-8", "replace")
 
 
-# git commands that may ask at the terminal (credentials, an ssh or signing passphrase): they
-# stay in our process group, where the terminal lets them read (see _tie).
-_MAY_PROMPT = frozenset(
-    ("push", "fetch", "pull", "ls-remote", "clone", "submodule", "remote", "--gpg-sign")
-)
+# git commands that work on local data only and never ask at the terminal: they may leave the
+# terminal's process group for the watchdog's (see _tie). Anything else (push, fetch: a
+# credential or ssh prompt; checkout, worktree add: a filter fetching large files; signing: a
+# passphrase) stays in ours, where the terminal lets it read.
+_LOCAL = frozenset(
+    (
+        "add", "cat-file", "check-attr", "check-ignore", "commit-tree", "config", "diff",
+        "diff-index", "diff-tree", "fast-import", "for-each-ref", "hash-object", "log",
+        "ls-files", "ls-tree", "merge-base", "mktree", "read-tree", "reset", "rev-list",
+        "rev-parse", "show", "show-ref", "symbolic-ref", "update-index", "update-ref", "var",
+        "write-tree",
+    )
+)  # fmt: skip
+_WORKTREE_MODES = frozenset(("--hard", "--merge", "--keep", "-S", "--gpg-sign"))
+_OPTIONS_WITH_VALUE = frozenset(("-c", "-C", "--git-dir", "--work-tree", "--namespace"))
+
+
+def _local(args: Sequence[str]) -> bool:
+    """Whether `git ARGS` is one of the _LOCAL commands, without an option that reaches the
+    worktree's files (`reset --hard`) or a signing key (`commit-tree -S`)."""
+    rest = iter(args)
+    for arg in rest:
+        if arg in _OPTIONS_WITH_VALUE:
+            next(rest, None)
+        elif not arg.startswith("-"):
+            return arg in _LOCAL and not any(
+                a in _WORKTREE_MODES or a.startswith(("-S", "--gpg-sign=")) for a in rest
+            )
+    return False
+
 
 # The watchdog (see _watchdog): `read` returns when the pipe's last writer, this process, is
 # gone, however it ended; then it kills its own process group, which the git children joined.
@@ -120,14 +145,13 @@ def _tie(args: Sequence[str]) -> tuple[list[str], dict[str, Any]]:
     """(argv, Popen keywords) that make `git ARGS` die with this process: a wt-commit killed
     with SIGKILL runs no cleanup and must not leave a git it started working on.
 
-    The child joins the watchdog's process group (Python >= 3.11: no fork of this process,
-    nothing run in front of git). A command that may prompt at the terminal cannot sit in
-    another process group (a read from the terminal would stop it), nor can any command on
-    Python 3.10: those are tied with Linux PR_SET_PDEATHSIG instead, through `setpriv
-    --pdeathsig` when it exists (no fork of Python), else prctl in a preexec_fn."""
+    A local command (_local) joins the watchdog's process group (Python >= 3.11: no fork of
+    this process, nothing run in front of git). Any other command may prompt at the terminal,
+    and cannot sit in another process group (a read from the terminal would stop it), nor can
+    any command on Python 3.10: those are tied with Linux PR_SET_PDEATHSIG instead, through
+    `setpriv --pdeathsig` when it exists (no fork of Python), else prctl in a preexec_fn."""
     argv = ["git", *args]
-    prompts = any(a in _MAY_PROMPT or a.startswith("-S") for a in args)
-    if sys.version_info >= (3, 11) and os.name == "posix" and not prompts:
+    if sys.version_info >= (3, 11) and os.name == "posix" and _local(args):
         group = _watchdog()
         if group is not None:
             return argv, {"process_group": group}
