@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, faults, notices, refs, trees
+from worktree_tools.core import atomic, events, faults, notices, refs, trees
 from worktree_tools.core.entries import (
     PATHSPEC_LIMIT,
     apply,
@@ -28,7 +28,6 @@ from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.gitlocks import GitFileLock, StaleReport
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree
-from worktree_tools.core.scratch import copy_file
 
 # An index larger than this (about 10,000 entries) is not refreshed when the named paths are
 # synced: refreshing stats every tracked file.
@@ -129,7 +128,7 @@ def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path)
     staged = tmp / "sync-index"
     if len(rels) <= PATHSPEC_LIMIT:  # few paths: git's own reset, one process
         if had_index:
-            copy_file(index, staged)
+            atomic.copy_file(index, staged, durable=False)
         # A large index is not refreshed (a stat of every tracked file, most of reset's time
         # at 100,000 files): the named entries are then stat-dirty, as after the many-paths
         # branch below, until the next `git status` or `git add` refreshes them.
@@ -150,7 +149,7 @@ def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path)
     if had_index and not changes:
         return _Prepared(None, had_index, backup)
     if had_index:
-        copy_file(index, staged)
+        atomic.copy_file(index, staged, durable=False)
     apply(wt, staged, changes, len(target))
     return _Prepared(staged, had_index, backup)
 

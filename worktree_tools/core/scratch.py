@@ -1,5 +1,6 @@
-"""Scratch files on wt-commit's hot path, with os only: `shutil` costs every commit ~4 ms of
-start-up (it loads zlib, bz2 and lzma for its archive functions), for two calls.
+"""Scratch directories on wt-commit's hot path, removed with os only: `shutil` costs every
+commit ~4 ms of start-up (it loads zlib, bz2 and lzma for its archive functions). Copies go
+through core.atomic.copy_file.
 """
 
 from __future__ import annotations
@@ -7,8 +8,6 @@ from __future__ import annotations
 import os
 from contextlib import suppress
 from pathlib import Path
-
-_CHUNK = 1 << 20
 
 
 def remove_tree(path: Path) -> None:
@@ -26,19 +25,3 @@ def remove_tree(path: Path) -> None:
                     os.rmdir(full)
     with suppress(OSError):
         os.rmdir(path)
-
-
-def copy_file(src: Path, dst: Path) -> None:
-    """`shutil.copyfile(src, dst)`: the bytes only, in the kernel where it can (sendfile)."""
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        infd, outfd = fin.fileno(), fout.fileno()
-        offset = 0
-        try:
-            while sent := os.sendfile(outfd, infd, offset, _CHUNK):
-                offset += sent
-            return
-        except (OSError, AttributeError):  # no file-to-file sendfile here: copy in Python
-            if offset:
-                raise
-        while chunk := fin.read(_CHUNK):
-            fout.write(chunk)
