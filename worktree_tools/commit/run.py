@@ -1,7 +1,7 @@
 """wt-commit's core: commit exactly the named paths, never anyone else's work.
 
-The commit is built in a private index (HEAD's tree plus the named paths, staged with `git add
--A` so git's own filters, modes and ignore rules apply); hooks run where they cannot touch other
+The commit's tree is HEAD's tree plus the named paths as `git add -A` would stage them (git's
+own filters, modes and ignore rules apply; see staging); hooks run where they cannot touch other
 agents' files (see hookstage); the commit object is made by `git commit-tree` (identity, signing
 and encoding as git does them). Only then are the locks taken for the mutation itself (see land):
 
@@ -207,8 +207,7 @@ def _commit_locked(
     # may have hidden files (pre-commit's stash-and-restore): read only once they are back.
     hook_lock = RecordedLock(wt.gitdir / HOOK_LOCK, "hook lock", Holder.me(result.agent), deadline)
     with hook_lock:
-        stage_paths(wt, priv, tip, rels, Settings.parse(config), tmp)
-    tree = wt.git(["write-tree"], index=priv).out.strip()
+        tree = stage_paths(wt, tip, tip_tree, rels, Settings.parse(config), tmp)
     faults.point("staged")
     if tree == tip_tree:
         _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)
@@ -221,6 +220,8 @@ def _commit_locked(
         stage = hookstage.prepare(
             wt, hookstage.HookMode.parse(mode), result.agent, priv, tip, tree, deadline
         )
+        if stage.checkout is None:  # hooks in place see the commit in the private index
+            wt.git(["read-tree", tree], index=priv)
         result.hook_mode = stage.mode.value
     if stage is not None and not req.no_verify:
         stage.run("pre-commit", [], tree=tree)

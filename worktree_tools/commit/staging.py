@@ -1,18 +1,19 @@
-"""Stage the named paths in the private index from the bytes we read, as `git add -A` would.
+"""Stage the named paths from the bytes we read, as `git add -A` would, into a new tree.
 
-The private index starts as HEAD's tree. Each named path (a directory names what git would add
-under it: its tracked files and its untracked files that are not ignored) is read through a
-path that cannot follow a link (see read); the bytes read become blobs in one `git fast-import`
-and the entries are set by one `git update-index --index-info`. Paths that git would convert on
-the way in (a clean filter, `text`/`eol`/`ident`/`working-tree-encoding` attributes,
-`core.autocrlf`) are staged by git's own `git add`, over a private copy of the bytes we read, so
-that they get exactly git's conversion and still never a byte from outside the worktree.
+The tree is the tip's tree with each named path set as it is on disk (a directory names what
+git would add under it: its tracked files and its untracked files that are not ignored). Each
+path is read through a path that cannot follow a link (see read); the bytes read become blobs
+(see blobs) and the entries are set in the tip's tree directory by directory (core/treeedit),
+so no index of the whole repository is read or written: a commit of one file in a 100,000-file
+repository costs what its directories cost. Paths that git would convert on the way in (a clean
+filter, `text`/`eol`/`ident`/`working-tree-encoding` attributes, `core.autocrlf`) are staged by
+git's own `git add`, over a private copy of the bytes we read, so that they get exactly git's
+conversion and still never a byte from outside the worktree.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from worktree_tools.commit import blobs
 from worktree_tools.commit.read import MISSING, Found, Kind, SafeTree
+from worktree_tools.core import treeedit
 from worktree_tools.core.entries import (
     GITLINK,
     PATHSPEC_LIMIT,
@@ -61,61 +63,65 @@ class Settings:
 
 
 def stage_paths(
-    wt: Worktree, priv: Path, tip: str | None, rels: list[str], settings: Settings, tmp: Path
-) -> None:
-    """Private index = HEAD's tree + the named paths as they are on disk."""
-    wt.git(["read-tree", tip] if tip else ["read-tree", "--empty"], index=priv)
-    head, others = _listing(wt, priv, tip, rels)
+    wt: Worktree, tip: str | None, tip_tree: str, rels: list[str], settings: Settings, tmp: Path
+) -> str:
+    """The tree to commit: the tip's tree with the named paths as they are on disk."""
+    # An index file never written: git's listings then know no tracked file (those come from
+    # the tip's tree), and nothing reads the 100,000 entries of a large repository's index.
+    empty = tmp / "empty-index"
+    head, others = _listing(wt, empty, tip, rels)
     with SafeTree(wt.toplevel) as tree:
-        found = _collect(wt, priv, tree, head, others, rels)
+        found = _collect(wt, empty, tree, head, others, rels)
         convert = _converted(wt, tree, head, found, settings)
         plain = [
             (p, f) for p, f in found.items() if f.kind is not Kind.MISSING and p not in convert
         ]
         oids = blobs.write_blobs(wt, [f.data for _, f in plain], tmp)
-        oid_len = len(oids[0]) if oids else len(tip or "") or 40
         changes: list[tuple[str, Entry | None]] = []
         for (path, f), oid in zip(plain, oids, strict=True):
             changes.append((path, Entry(_mode(f, head.get(path), settings), oid)))
         changes += [(p, None) for p, f in found.items() if f.kind is Kind.MISSING]
-        apply(wt, priv, changes, oid_len)
         if convert:
-            _stage_through_git(wt, priv, tree, {p: found[p] for p in convert}, tmp)
-
-
-_CACHED = re.compile(rb"^([0-7]{6}) ([0-9a-f]{40,64}) ([0-3])\t(.*)$", re.DOTALL)
+            ours = {p: found[p] for p in convert}
+            changes += _stage_through_git(wt, tip, tip_tree, tree, ours, head, changes, rels, tmp)
+    return treeedit.edit(wt, tip_tree, changes)
 
 
 def _listing(
-    wt: Worktree, priv: Path, tip: str | None, rels: list[str]
+    wt: Worktree, empty: Path, tip: str | None, rels: list[str]
 ) -> tuple[dict[str, Entry], list[str] | None]:
-    """HEAD's entries covering `rels`; with few paths also what `git add` would find untracked
-    at or under them (one `ls-files`, where else three processes run: a listing of HEAD, of the
-    named directories' untracked files, and check-ignore)."""
+    """The tip's entries covering `rels`; with few paths also what `git add` would find
+    untracked at or under them (else None: `_untracked` lists them for the directories)."""
     if "." in rels or len(rels) > PATHSPEC_LIMIT:
         return tree_entries(wt, tip), None
+    head = tree_entries(wt, tip, rels)
     res = wt.git(
-        ["ls-files", "-s", "-z", "--cached", "--others", "--exclude-standard", "--", *rels],
-        index=priv,
+        ["ls-files", "-z", "--others", "--exclude-standard", "--", *rels],
+        index=empty,
         literal=True,
     )
-    head: dict[str, Entry] = {}
-    others: list[str] = []
-    for item in res.stdout.split(b"\0"):
+    return head, _not_tracked(res.stdout, head)
+
+
+def _not_tracked(listing: bytes, head: dict[str, Entry]) -> list[str]:
+    """Paths of an `ls-files --others` over an empty index that the tip does not track (a
+    tracked file, or a submodule's checkout listed as `sub/`, is not untracked)."""
+    out = []
+    for item in listing.split(b"\0"):
         if not item:
             continue
-        cached = _CACHED.match(item)
-        if cached:
-            mode, oid, _stage, path = cached.groups()
-            head[os.fsdecode(path)] = Entry(mode.decode(), oid.decode())
-        else:
-            others.append(os.fsdecode(item))
-    return head, others
+        path = os.fsdecode(item)
+        if path in head:
+            continue
+        if path.endswith("/") and getattr(head.get(path[:-1]), "mode", None) == GITLINK:
+            continue
+        out.append(path)
+    return out
 
 
 def _collect(
     wt: Worktree,
-    priv: Path,
+    empty: Path,
     tree: SafeTree,
     head: dict[str, Entry],
     others: list[str] | None,
@@ -141,7 +147,7 @@ def _collect(
             if entry.mode != GITLINK and path not in found and covered(path, named):
                 found[path] = _as_entry(tree.read(path))
         under = [p for p in others if covered(p.rstrip("/"), named)] if others is not None else None
-        for path in under if under is not None else _untracked(wt, priv, dirs):
+        for path in under if under is not None else _untracked(wt, empty, head, dirs):
             if path.endswith("/"):
                 raise PathRefused(
                     f"{path.rstrip('/')} is a git repository nested in this worktree; "
@@ -156,7 +162,7 @@ def _collect(
         p for p, f in found.items() if p in given and p not in head and f.kind is not Kind.MISSING
     ]
     if others is None:
-        _refuse_ignored(wt, priv, new)
+        _refuse_ignored(wt, empty, new)
     else:
         listed = set(others)
         _refuse_listed_ignored([p for p in new if p not in listed])
@@ -198,19 +204,19 @@ def _ancestors(paths: Iterable[str]) -> set[str]:
     return out
 
 
-def _untracked(wt: Worktree, priv: Path, dirs: list[str]) -> list[str]:
+def _untracked(wt: Worktree, empty: Path, head: dict[str, Entry], dirs: list[str]) -> list[str]:
     """Files under `dirs` that HEAD does not track and no ignore rule hides (git add's view);
     a nested repository is listed as `dir/`."""
     res = wt.git(
-        ["ls-files", "-z", "--others", "--exclude-standard", "--", *dirs], index=priv, literal=True
+        ["ls-files", "-z", "--others", "--exclude-standard", "--", *dirs], index=empty, literal=True
     )
-    return [os.fsdecode(p) for p in res.stdout.split(b"\0") if p]
+    return _not_tracked(res.stdout, head)
 
 
-def _refuse_ignored(wt: Worktree, priv: Path, named: list[str]) -> None:
+def _refuse_ignored(wt: Worktree, empty: Path, named: list[str]) -> None:
     if not named:
         return
-    res = wt.git(["check-ignore", "-z", "--stdin"], index=priv, input=nul_join(named), check=False)
+    res = wt.git(["check-ignore", "-z", "--stdin"], index=empty, input=nul_join(named), check=False)
     _refuse_listed_ignored([os.fsdecode(p) for p in res.stdout.split(b"\0") if p])
 
 
@@ -294,22 +300,49 @@ def _may_convert(
 
 
 def _stage_through_git(
-    wt: Worktree, priv: Path, tree: SafeTree, files: dict[str, Found], tmp: Path
-) -> None:
-    """`git add` over a private copy (the bytes we read, plus the .gitattributes files that
-    apply), so git's own conversion runs and nothing outside the worktree can be reached."""
+    wt: Worktree,
+    tip: str | None,
+    tip_tree: str,
+    tree: SafeTree,
+    files: dict[str, Found],
+    head: dict[str, Entry],
+    changes: list[tuple[str, Entry | None]],
+    rels: list[str],
+    tmp: Path,
+) -> list[tuple[str, Entry | None]]:
+    """The entries `git add` makes of `files` over a private copy (the bytes we read, plus the
+    .gitattributes files that apply), so git's own conversion runs and nothing outside the
+    worktree can be reached.
+
+    git adds them to an index seeded with what it would consult there: the files' entries in
+    the tip (a kept mode when core.fileMode is false) and the .gitattributes on their way, as
+    this commit leaves them (git reads one from the index when the worktree has none)."""
     snap = tmp / "snapshot"
+    index = tmp / "convert-index"
+    attrs = [
+        _join(d, ATTRIBUTES_FILE) for d in _with_parents({p.rpartition("/")[0] for p in files})
+    ]
+    planned = dict(changes)
+    named = frozenset(rels)
+    outside = [a for a in attrs if a not in planned and not covered(a, named)]
+    elsewhere = tree_entries(wt, tip, outside) if outside and tip else {}
+    seed: list[tuple[str, Entry | None]] = []
+    for path in [*files, *attrs]:
+        entry = planned[path] if path in planned else head.get(path) or elsewhere.get(path)
+        if entry is not None:
+            seed.append((path, entry))
+    apply(wt, index, seed, len(tip_tree))
     try:
-        for d in _with_parents({p.rpartition("/")[0] for p in files}):
-            attrs = tree.read(_join(d, ATTRIBUTES_FILE))
-            if attrs.kind is Kind.FILE:
-                _write(snap, _join(d, ATTRIBUTES_FILE), attrs)
+        for a in attrs:
+            found = tree.read(a)
+            if found.kind is Kind.FILE:
+                _write(snap, a, found)
         for path, f in files.items():
             _write(snap, path, f)
         res = wt.git(
             ["--work-tree", os.fspath(snap), "add", "--pathspec-from-file=-",
              "--pathspec-file-nul"],
-            index=priv,
+            index=index,
             input=nul_join(list(files)),
             literal=True,
             check=False,
@@ -320,6 +353,12 @@ def _stage_through_git(
             raise InvalidInput(f"git refused the paths: {without_hints(res.err)}")
     finally:
         shutil.rmtree(snap, ignore_errors=True)
+    staged = index_entries(wt, index)
+    index.unlink(missing_ok=True)
+    missed = [p for p in files if staged.get(p) is None]
+    if missed:
+        raise InvalidInput("git did not stage: " + ", ".join(repr(p) for p in missed[:10]))
+    return [(p, staged[p]) for p in files]
 
 
 def _write(root: Path, rel: str, found: Found) -> None:
