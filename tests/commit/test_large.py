@@ -1,0 +1,98 @@
+"""Large repositories: a commit of a few paths costs what their directories cost. No git
+process reads, rewrites or writes an index of the whole repository to build the commit (the
+tip's tree is edited directory by directory), the worktree's index is synced for the named
+entries only, and what the commit does not name is kept exactly, even what an index cannot
+hold (an empty directory)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from conftest import git, write, wt_commit
+
+WHOLE_INDEX = ("read-tree", "write-tree", "update-index", "add")
+
+
+def _git_commands(trace: Path) -> list[list[str]]:
+    """The argv of every git process a run started, from its GIT_TRACE2_EVENT file."""
+    out = []
+    for line in trace.read_text().splitlines():
+        event = json.loads(line)
+        if event.get("event") == "start":
+            out.append(event["argv"][1:])
+    return out
+
+
+def test_a_commit_without_hooks_runs_no_git_over_the_whole_index(
+    repo: Path, tmp_path: Path
+) -> None:
+    for d in range(5):
+        for i in range(20):
+            write(repo, f"tree/d{d}/f{i}.txt", f"{d} {i}\n")
+    git(repo, "add", "tree")
+    git(repo, "commit", "-qm", "many")
+    write(repo, "tree/d3/f7.txt", "changed\n")
+    write(repo, "tree/d3/new.txt", "new\n")
+    trace = tmp_path / "trace.json"
+    proc = wt_commit(
+        repo, "-m", "two", "--", "tree/d3/f7.txt", "tree/d3/new.txt",
+        env={"GIT_TRACE2_EVENT": os.fspath(trace)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    commands = [argv[0] for argv in _git_commands(trace) if argv]
+    assert not set(commands) & set(WHOLE_INDEX), commands
+    assert git(repo, "diff-tree", "-r", "--name-status", "HEAD~1", "HEAD").split() == [
+        "M", "tree/d3/f7.txt", "A", "tree/d3/new.txt",
+    ]  # fmt: skip
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_an_empty_directory_in_the_tip_is_kept(repo: Path) -> None:
+    """Another tool committed an empty directory: a commit that does not name it keeps it
+    (an index cannot hold one: building through an index dropped it from the commit)."""
+    empty = git(repo, "mktree", input=b"").strip()
+    listing = git(repo, "ls-tree", "HEAD")
+    tree = git(repo, "mktree", input=f"{listing}040000 tree {empty}\tkeep\n".encode()).strip()
+    commit = git(repo, "commit-tree", tree, "-p", "HEAD", "-m", "empty dir").strip()
+    git(repo, "update-ref", "refs/heads/main", commit)
+    write(repo, "src/app.py", "print('v2')\n")
+    proc = wt_commit(repo, "-m", "v2", "--", "src/app.py")
+    assert proc.returncode == 0, proc.stderr
+    assert "keep" in git(repo, "ls-tree", "--name-only", "HEAD").split()
+    assert git(repo, "diff-tree", "-r", "--name-only", "HEAD~1", "HEAD").split() == ["src/app.py"]
+
+
+def test_attributes_of_the_tip_apply_where_the_worktree_has_none(repo: Path) -> None:
+    """As `git add`: a .gitattributes deleted from the worktree (not committed) still applies,
+    from the index, to a converted file committed beside it."""
+    write(repo, ".gitattributes", "*.txt text eol=lf\n")
+    write(repo, "sub/.gitattributes", "*.bin binary\n")
+    write(repo, "sub/x.txt", "x\n")
+    git(repo, "add", ".gitattributes", "sub")
+    git(repo, "commit", "-qm", "attributes")
+    (repo / ".gitattributes").unlink()
+    write(repo, "sub/x.txt", b"y\r\n")
+    proc = wt_commit(repo, "-m", "y", "--", "sub/x.txt")
+    assert proc.returncode == 0, proc.stderr
+    assert git(repo, "cat-file", "blob", "HEAD:sub/x.txt") == "y\n"
+    assert git(repo, "ls-tree", "--name-only", "HEAD", ".gitattributes") == ".gitattributes\n"
+
+
+def test_a_file_replacing_a_directory_and_the_reverse(repo: Path) -> None:
+    write(repo, "d/x", "in a directory\n")
+    write(repo, "f", "a file\n")
+    git(repo, "add", "d", "f")
+    git(repo, "commit", "-qm", "d and f")
+    (repo / "d" / "x").unlink()
+    (repo / "d").rmdir()
+    write(repo, "d", "now a file\n")
+    (repo / "f").unlink()
+    write(repo, "f/y", "now a directory\n")
+    proc = wt_commit(repo, "-m", "swap", "--", "d", "f/y")
+    assert proc.returncode == 0, proc.stderr
+    assert git(repo, "ls-tree", "-r", "--name-only", "HEAD").split() == [
+        "README", "d", "f/y", "src/app.py",
+    ]  # fmt: skip
+    assert git(repo, "status", "--porcelain") == ""
