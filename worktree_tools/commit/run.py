@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools.commit import message, paths
-from worktree_tools.commit.build import read_config, truthy
-from worktree_tools.commit.staging import Settings, stage_paths
+from worktree_tools.commit.build import Settings, read_config, truthy
+from worktree_tools.commit.staging import stage_paths
 from worktree_tools.commit.swap import Landing, Moved, land, replay
 from worktree_tools.core import agent as agent_mod
 from worktree_tools.core import commits, events, faults, notices, statefiles

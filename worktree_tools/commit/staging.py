@@ -5,28 +5,24 @@ git would add under it: its tracked files and its untracked files that are not i
 path is read through a path that cannot follow a link (see read); the bytes read become blobs
 (see blobs) and the entries are set in the tip's tree directory by directory (core/treeedit),
 so no index of the whole repository is read or written: a commit of one file in a 100,000-file
-repository costs what its directories cost. Paths that git would convert on the way in (a clean
-filter, `text`/`eol`/`ident`/`working-tree-encoding` attributes, `core.autocrlf`) are staged by
-git's own `git add`, over a private copy of the bytes we read, so that they get exactly git's
-conversion and still never a byte from outside the worktree.
+repository costs what its directories cost. Paths that git would convert on the way in are
+staged by git itself (see convert).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 
-from worktree_tools.commit import blobs
+from worktree_tools.commit import blobs, convert
+from worktree_tools.commit.build import Settings
 from worktree_tools.commit.read import MISSING, Found, Kind, SafeTree
 from worktree_tools.core import treeedit
 from worktree_tools.core.entries import (
     GITLINK,
     PATHSPEC_LIMIT,
     Entry,
-    apply,
     covered,
     index_entries,
     tree_entries,
@@ -34,32 +30,6 @@ from worktree_tools.core.entries import (
 from worktree_tools.core.errors import InvalidInput, PathRefused
 from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.repo import Worktree
-
-ATTRS = ("filter", "text", "eol", "crlf", "ident", "working-tree-encoding")
-ATTRIBUTES_FILE = ".gitattributes"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The configuration that decides how a file becomes an index entry."""
-
-    filemode: bool = True
-    autocrlf: str = "false"
-    attributes_file: str | None = None
-
-    @classmethod
-    def parse(cls, config: dict[str, str]) -> Settings:
-        def flag(key: str, default: bool) -> bool:
-            value = config.get(key)
-            if value is None:
-                return default
-            return value.strip().lower() in ("true", "yes", "on", "1", "")
-
-        return cls(
-            filemode=flag("core.filemode", True),
-            autocrlf=config.get("core.autocrlf", "false").strip().lower(),
-            attributes_file=config.get("core.attributesfile"),
-        )
 
 
 def stage_paths(
@@ -72,18 +42,20 @@ def stage_paths(
     head, others = _listing(wt, empty, tip, rels)
     with SafeTree(wt.toplevel) as tree:
         found = _collect(wt, empty, tree, head, others, rels)
-        convert = _converted(wt, tree, head, found, settings)
+        converted = convert.converted(wt, tree, head, found, settings)
         plain = [
-            (p, f) for p, f in found.items() if f.kind is not Kind.MISSING and p not in convert
+            (p, f) for p, f in found.items() if f.kind is not Kind.MISSING and p not in converted
         ]
         oids = blobs.write_blobs(wt, [f.data for _, f in plain], tmp)
         changes: list[tuple[str, Entry | None]] = []
         for (path, f), oid in zip(plain, oids, strict=True):
             changes.append((path, Entry(_mode(f, head.get(path), settings), oid)))
         changes += [(p, None) for p, f in found.items() if f.kind is Kind.MISSING]
-        if convert:
-            ours = {p: found[p] for p in convert}
-            changes += _stage_through_git(wt, tip, tip_tree, tree, ours, head, changes, rels, tmp)
+        if converted:
+            ours = {p: found[p] for p in converted}
+            changes += convert.stage_through_git(
+                wt, tip, tip_tree, tree, ours, head, changes, rels, tmp
+            )
     return treeedit.edit(wt, tip_tree, changes)
 
 
@@ -236,148 +208,3 @@ def _mode(found: Found, head: Entry | None, settings: Settings) -> str:
     if not settings.filemode:  # core.fileMode false: the exec bit on disk means nothing
         return head.mode if head is not None and head.mode in ("100644", "100755") else "100644"
     return "100755" if found.executable else "100644"
-
-
-# --- paths git would convert ----------------------------------------------------------------
-
-
-def _converted(
-    wt: Worktree,
-    tree: SafeTree,
-    head: dict[str, Entry],
-    found: dict[str, Found],
-    settings: Settings,
-) -> set[str]:
-    files = [p for p, f in found.items() if f.kind is Kind.FILE]
-    if not files or not _may_convert(wt, tree, head, found, settings):
-        return set()
-    res = wt.git(["check-attr", "-z", "--stdin", *ATTRS], input=nul_join(files))
-    fields = [os.fsdecode(f) for f in res.stdout.split(b"\0")]
-    attrs: dict[str, dict[str, str]] = {}
-    for i in range(0, len(fields) - 2, 3):
-        attrs.setdefault(fields[i], {})[fields[i + 1]] = fields[i + 2]
-    auto = settings.autocrlf in ("true", "input")
-    out = set()
-    for path in files:
-        a = attrs.get(path, {})
-        binary = a.get("text") == "unset" or a.get("crlf") == "unset"
-        if (
-            a.get("filter", "unspecified") not in ("unspecified", "unset")
-            or a.get("ident") == "set"
-            or a.get("working-tree-encoding", "unspecified") != "unspecified"
-            or (not binary and a.get("text", "unspecified") != "unspecified")
-            or (not binary and a.get("eol", "unspecified") != "unspecified")
-            or (not binary and a.get("crlf", "unspecified") not in ("unspecified", "unset"))
-            or (auto and not binary)
-        ):
-            out.add(path)
-    return out
-
-
-def _may_convert(
-    wt: Worktree,
-    tree: SafeTree,
-    head: dict[str, Entry],
-    found: dict[str, Found],
-    settings: Settings,
-) -> bool:
-    """Cheap test: is there any attribute source or autocrlf at all? (Most repositories have
-    none; then check-attr is not run.)"""
-    if settings.autocrlf in ("true", "input"):
-        return True
-    home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.environ.get("HOME", "/"), ".config")
-    sources = [wt.commondir / "info" / "attributes", Path(home) / "git" / "attributes"]
-    if settings.attributes_file:
-        sources.append(Path(os.path.expanduser(settings.attributes_file)))
-    if not os.environ.get("GIT_ATTR_NOSYSTEM"):
-        sources += [Path("/etc/gitattributes"), Path("/usr/etc/gitattributes")]
-    if any(s.exists() for s in sources):
-        return True
-    if any(p.rpartition("/")[2] == ATTRIBUTES_FILE for p in (*head, *found)):
-        return True
-    dirs = {p.rpartition("/")[0] for p in found}
-    return any(tree.read(_join(d, ATTRIBUTES_FILE)).kind is Kind.FILE for d in _with_parents(dirs))
-
-
-def _stage_through_git(
-    wt: Worktree,
-    tip: str | None,
-    tip_tree: str,
-    tree: SafeTree,
-    files: dict[str, Found],
-    head: dict[str, Entry],
-    changes: list[tuple[str, Entry | None]],
-    rels: list[str],
-    tmp: Path,
-) -> list[tuple[str, Entry | None]]:
-    """The entries `git add` makes of `files` over a private copy (the bytes we read, plus the
-    .gitattributes files that apply), so git's own conversion runs and nothing outside the
-    worktree can be reached.
-
-    git adds them to an index seeded with what it would consult there: the files' entries in
-    the tip (a kept mode when core.fileMode is false) and the .gitattributes on their way, as
-    this commit leaves them (git reads one from the index when the worktree has none)."""
-    snap = tmp / "snapshot"
-    index = tmp / "convert-index"
-    attrs = [
-        _join(d, ATTRIBUTES_FILE) for d in _with_parents({p.rpartition("/")[0] for p in files})
-    ]
-    planned = dict(changes)
-    named = frozenset(rels)
-    outside = [a for a in attrs if a not in planned and not covered(a, named)]
-    elsewhere = tree_entries(wt, tip, outside) if outside and tip else {}
-    seed: list[tuple[str, Entry | None]] = []
-    for path in [*files, *attrs]:
-        entry = planned[path] if path in planned else head.get(path) or elsewhere.get(path)
-        if entry is not None:
-            seed.append((path, entry))
-    apply(wt, index, seed, len(tip_tree))
-    try:
-        for a in attrs:
-            found = tree.read(a)
-            if found.kind is Kind.FILE:
-                _write(snap, a, found)
-        for path, f in files.items():
-            _write(snap, path, f)
-        res = wt.git(
-            ["--work-tree", os.fspath(snap), "add", "--pathspec-from-file=-",
-             "--pathspec-file-nul"],
-            index=index,
-            input=nul_join(list(files)),
-            literal=True,
-            check=False,
-        )  # fmt: skip
-        if res.returncode != 0:
-            from worktree_tools.guard.suggest import without_hints
-
-            raise InvalidInput(f"git refused the paths: {without_hints(res.err)}")
-    finally:
-        shutil.rmtree(snap, ignore_errors=True)
-    staged = index_entries(wt, index)
-    index.unlink(missing_ok=True)
-    missed = [p for p in files if staged.get(p) is None]
-    if missed:
-        raise InvalidInput("git did not stage: " + ", ".join(repr(p) for p in missed[:10]))
-    return [(p, staged[p]) for p in files]
-
-
-def _write(root: Path, rel: str, found: Found) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(found.data)
-    path.chmod(0o755 if found.executable else 0o644)
-
-
-def _join(d: str, name: str) -> str:
-    return f"{d}/{name}" if d else name
-
-
-def _with_parents(dirs: set[str]) -> Iterator[str]:
-    seen: set[str] = set()
-    for d in dirs:
-        while d not in seen:
-            seen.add(d)
-            yield d
-            if not d:
-                break
-            d = d.rpartition("/")[0]
