@@ -264,7 +264,7 @@ def _commit_locked(
                     f"{ref} kept moving while committing; gave up after {attempt} replays",
                     fix="retry the same wt-commit command",
                 ) from None
-            replayed = replay(wt, tmp, rels, ref, tip, moved.current, new)
+            replayed = replay(wt, rels, ref, tip, moved.current, new)
             result.replays += 1
             if replayed is None:  # the new tip already holds exactly our change
                 _finish_unchanged(wt, result, rels, ref, moved.current, deadline, tmp)

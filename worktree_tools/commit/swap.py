@@ -254,7 +254,6 @@ def cas(
 
 def replay(
     wt: Worktree,
-    tmp: Path,
     rels: list[str],
     ref: str,
     base: str | None,
@@ -277,7 +276,7 @@ def replay(
             "then run wt-commit again",
             current=current,
         )
-    tree = trees.overlay(wt, current, ours, rels, tmp / "replay-index")
+    tree = trees.overlay(wt, current, ours, rels)
     now = wt.resolve(ref)
     if now and now[0] == current and now[1] == tree:
         return None
