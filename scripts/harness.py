@@ -11,7 +11,7 @@ Meanwhile the harness:
     (retries included), at a named point of wt-commit (`WT_FAULT` staged, built, locked =
     holding the repository lock, index-synced, landed), in the middle of the pre-commit hook,
     or at a random moment; allocs (also right after `git worktree add`); the agents themselves
-    (their lease becomes owner-dead); gc runs (at a random moment, or after a rescue / a
+    (their lease becomes owner_dead); gc runs (at a random moment, or after a rescue / a
     removal) and doctor --fix runs;
   - runs `git wt gc` and `git wt doctor --fix` in a loop, and `git wt watch` throughout;
   - leaves stale `index.lock` files (old, no holder) in agents' worktrees and the main one;
@@ -373,8 +373,8 @@ class Run:
                 events.append(json.loads(raw))
             except ValueError:
                 continue
-        raised = Counter(e["event"] for e in events if e.get("change") == "raised")
-        dead_seen = {e["subject"] for e in events if e.get("event") == "owner_dead"}
+        raised = Counter(e["kind"] for e in events if e.get("change") == "raised")
+        dead_seen = {e["subject"] for e in events if e.get("kind") == "owner_dead"}
         victims = {f"agent-{i}" for i in self.doomed}
         return {
             "watch_events": len(events),

@@ -113,8 +113,8 @@ class Agent:
         for attempt in range(10):
             rc, data = self.run(argv, self.repo, -1, draw=ALLOC_KILLS)
             if rc == 0:
-                self.tree = Path(data["path"])
-                self.ledger.write(ev="alloc", path=data["path"], branch=data["branch"])
+                self.tree = Path(data["worktree"])
+                self.ledger.write(ev="alloc", path=data["worktree"], branch=data["branch"])
                 return
             time.sleep(0.1 * (attempt + 1))
         raise SystemExit(f"{self.name}: alloc failed: {data}")

@@ -9,11 +9,12 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 
-from worktree_tools.contract import schemas
+from worktree_tools.contract import conventions, schemas
 from worktree_tools.guard.actor import MARKERS
 
 HARNESS_MARKERS = tuple(var for var, _, _ in MARKERS)
@@ -80,7 +81,10 @@ def check_json_output(command: list[str], stdout: str) -> None:
     if name == "watch" and "--once" not in options:
         return  # the stream: one event a line, each checked by the watch tests
     assert len(lines) == 1, f"--json printed {len(lines)} lines, not one object: {stdout[:300]}"
-    jsonschema.validate(json.loads(lines[0]), schema)
+    payload = json.loads(lines[0])
+    jsonschema.validate(payload, schema)
+    broken = conventions.violations(payload)
+    assert not broken, f"{' '.join(command)}: {broken}"
 
 
 def wt_commit(
@@ -182,5 +186,5 @@ def head(repo: Path, rev: str = "HEAD") -> str:
     return git(repo, "rev-parse", rev).strip()
 
 
-def run_all(procs: Sequence[subprocess.Popen[bytes]], timeout: float = 120) -> list[int]:
+def run_all(procs: Sequence[subprocess.Popen[Any]], timeout: float = 120) -> list[int]:
     return [p.wait(timeout=timeout) for p in procs]

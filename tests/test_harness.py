@@ -54,7 +54,7 @@ def test_short_run_under_faults_loses_nothing(tmp_path: Path) -> None:
         assert line in proc.stdout
     # BENCHMARKS.md renders the report: its command (without the scratch --json), the machine.
     sys.path.insert(0, os.fspath(SCRIPTS))
-    from gen_benchmarks import render_markdown
+    from gen_benchmarks import render_markdown  # type: ignore[import-not-found]
 
     bench = {k: r[k] for k in ("command", "date", "machine", "source")}
     text = render_markdown({**bench, "command": "scripts/bench", "sections": []}, r)

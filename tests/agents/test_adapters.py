@@ -213,7 +213,7 @@ def _codex_rules(text: str) -> list[dict[str, Any]]:
     for node in ast.parse(text).body:
         assert isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
         assert isinstance(node.value.func, ast.Name) and node.value.func.id == "prefix_rule"
-        rules.append({kw.arg: ast.literal_eval(kw.value) for kw in node.value.keywords})
+        rules.append({str(kw.arg): ast.literal_eval(kw.value) for kw in node.value.keywords})
     return rules
 
 
@@ -254,14 +254,14 @@ def test_claude_lifecycle_session_start_stop_and_worktrees(repo: Path) -> None:
     tree = Path(created)
     assert tree.is_dir() and (tree / ".git").is_file()
     shown = json.loads(git_wt(repo, "show", "feature-x", "--json").stdout)
-    assert shown["record"]["path"] == created
+    assert shown["worktree"] == created
 
     start = {"session_id": "s", "transcript_path": "/t", "cwd": created,
              "hook_event_name": "SessionStart", "source": "startup"}  # fmt: skip
     out = json.loads(fire(repo, "claude", "SessionStart", start).stdout)["hookSpecificOutput"]
     assert out["hookEventName"] == "SessionStart" and "feature-x" in out["additionalContext"]
     after = json.loads(git_wt(repo, "show", "feature-x", "--json").stdout)
-    assert after["record"]["heartbeat"] >= shown["record"]["heartbeat"]
+    assert after["heartbeat"] >= shown["heartbeat"]
 
     write(tree, "wip.txt", "half done\n")
     stop = {"session_id": "s", "transcript_path": "/t", "cwd": created,
@@ -279,6 +279,4 @@ def test_claude_lifecycle_session_start_stop_and_worktrees(repo: Path) -> None:
         "session_id": "s", "transcript_path": "/t", "cwd": os.fspath(repo),
         "hook_event_name": "WorktreeRemove", "worktree_path": created,
     })  # fmt: skip
-    assert (
-        json.loads(git_wt(repo, "show", "feature-x", "--json").stdout)["record"]["state"] == "done"
-    )
+    assert json.loads(git_wt(repo, "show", "feature-x", "--json").stdout)["state"] == "done"

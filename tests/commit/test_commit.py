@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import committed_files, git, head, snapshot, status, write, wt_commit
 
 
-def as_json(proc: object) -> dict[str, object]:
-    out = proc.stdout  # type: ignore[attr-defined]
-    return json.loads(out)  # type: ignore[no-any-return]
+def as_json(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
 
 
 def staged_entries(repo: Path) -> str:
@@ -267,7 +269,7 @@ def test_auto_fixes_are_carried_back_only_where_safe(repo: Path) -> None:
     proc = wt_commit(repo, "--json", "-m", "ab", "--", "a.txt", "b.txt")
     assert proc.returncode == 5
     out = as_json(proc)
-    assert sorted(out["fixes_written"]) == ["a.txt", "b.txt"]  # type: ignore[arg-type]
+    assert sorted(out["fixes_written"]) == ["a.txt", "b.txt"]
     assert head(repo) == tip  # the commit failed, as git commit would
     assert (repo / "a.txt").read_text() == "a fixed\n"
     assert (repo / "bystander.txt").read_text() == "bystander needs fix\n"  # not named: untouched
@@ -384,7 +386,7 @@ def test_no_message_is_refused(repo: Path) -> None:
     write(repo, "a.txt", "a\n")
     proc = wt_commit(repo, "--json", "--", "a.txt")
     assert proc.returncode == 2
-    assert "message is required" in as_json(proc)["error"]  # type: ignore[operator]
+    assert "message is required" in as_json(proc)["error"]
 
 
 def test_empty_message_after_cleanup_is_refused(repo: Path) -> None:
@@ -409,7 +411,7 @@ def test_detached_head_and_merge_in_progress_are_refused(repo: Path) -> None:
 def test_outside_any_repository(tmp_path: Path) -> None:
     proc = wt_commit(tmp_path, "--json", "-m", "x", "--", "a")
     assert proc.returncode == 2
-    assert "not inside a git worktree" in as_json(proc)["error"]  # type: ignore[operator]
+    assert "not inside a git worktree" in as_json(proc)["error"]
 
 
 def test_unknown_option_in_json_mode_is_one_json_object(repo: Path) -> None:
@@ -587,7 +589,7 @@ def test_a_hook_cannot_slip_unnamed_paths_into_the_commit(repo: Path, mode: str)
     proc = wt_commit(repo, "--json", "--hooks", mode, "-m", "a", "--", "a.txt")
     assert proc.returncode == 5, proc.stderr
     out = as_json(proc)
-    assert sorted(out["stray_paths"]) == ["journal/x.md", "version.txt"]  # type: ignore[arg-type]
+    assert sorted(out["stray_paths"]) == ["journal/x.md", "version.txt"]
     assert head(repo) == tip
     assert (repo / ".git/index").read_bytes() == index_before
 

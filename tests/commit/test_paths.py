@@ -61,7 +61,7 @@ def test_duplicates_collapse(tmp_path: Path) -> None:
 
 
 # Any character but "/" and NUL; no name git itself refuses (".", "..", ".git").
-name_chars = st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",))
+name_chars = st.characters(blacklist_characters="/\0", blacklist_categories=["Cs"])
 file_names = st.text(name_chars, min_size=1, max_size=24).filter(
     lambda n: (
         n not in (".", "..")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from conftest import git, git_wt, write, wt_commit
 
@@ -16,7 +17,7 @@ def alloc(repo: Path, agent: str) -> Path:
     return Path(res.stdout.strip())
 
 
-def doctor(repo: Path) -> tuple[int, list[dict]]:
+def doctor(repo: Path) -> tuple[int, list[dict[str, Any]]]:
     proc = git_wt(repo, "doctor", "--json")
     return proc.returncode, json.loads(proc.stdout)["findings"]
 

@@ -16,9 +16,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from conftest import GIT_WT, git, git_wt, write
 
+from worktree_tools.contract import schemas
 from worktree_tools.core.repo import discover
 from worktree_tools.health.watch import Change, Event, Kind, Options, Scanner, watch
 
@@ -228,17 +230,18 @@ def test_cli_reports_an_owner_death_within_one_cycle(repo: Path) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             events.append(json.loads(line))
-            seen = {(e["event"], e["subject"]) for e in events}
+            jsonschema.validate(events[-1], schemas.schema("watch event"))
+            seen = {(e["kind"], e["subject"]) for e in events}
             if {("owner_dead", "a1"), ("blocked_on_human", "sentinel")} <= seen:
                 break
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait()
-    dead = next(e for e in events if e["event"] == "owner_dead")
-    blocked = next(e for e in events if e["event"] == "blocked_on_human")
+    dead = next(e for e in events if e["kind"] == "owner_dead")
+    blocked = next(e for e in events if e["kind"] == "blocked_on_human")
     assert dead["change"] == blocked["change"] == "raised"
     assert dead["cycle"] <= blocked["cycle"] + 1, events
-    assert len(events) == len({(e["event"], e["subject"], e["change"]) for e in events})
+    assert len(events) == len({(e["kind"], e["subject"], e["change"]) for e in events})
 
 
 @pytest.mark.parametrize("args", [["--interval", "0"], ["--lock-threshold", "-1"], ["--bogus"]])
@@ -269,7 +272,7 @@ def test_a_running_watcher_never_passes_for_a_lock_holder(repo: Path) -> None:
         stale_lock(lock)
         assert proc.stdout is not None
         first = json.loads(proc.stdout.readline())  # the watcher is up and has scanned
-        assert (first["event"], first["subject"]) == ("stale_git_lock", os.fspath(lock))
+        assert (first["kind"], first["subject"]) == ("stale_git_lock", os.fspath(lock))
         res = subprocess.run(
             [GIT_WT, "doctor", "--fix", "--json"], cwd=repo, capture_output=True, text=True
         )

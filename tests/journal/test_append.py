@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from conftest import GIT_WT, git, git_wt, head, run_all, snapshot
 
 
-def append(repo: Path, *args: str, stdin: str | None = None) -> tuple[int, dict]:
+def append(repo: Path, *args: str, stdin: str | None = None) -> tuple[int, dict[str, Any]]:
     proc = subprocess.run(
         [GIT_WT, "journal", "append", "--json", *args],
         cwd=repo,

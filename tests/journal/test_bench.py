@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from worktree_tools.journal.verify import verify
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _bench():  # type: ignore[no-untyped-def]
+def _bench() -> Any:
     spec = importlib.util.spec_from_file_location(
         "bench_journal", ROOT / "scripts" / "bench_journal.py"
     )

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import git, git_wt, head, write, wt_commit
@@ -28,7 +29,7 @@ def jrepo(repo: Path) -> Path:
     return repo
 
 
-def check(repo: Path) -> tuple[int, dict]:
+def check(repo: Path) -> tuple[int, dict[str, Any]]:
     proc = git_wt(repo, "journal", "check", "--json")
     return proc.returncode, json.loads(proc.stdout)
 

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import GIT_WT, git, git_wt, head, write, wt_commit
@@ -25,12 +26,12 @@ def jrepo(repo: Path) -> Path:
     return repo
 
 
-def verify(repo: Path, *args: str) -> tuple[int, dict]:
+def verify(repo: Path, *args: str) -> tuple[int, dict[str, Any]]:
     proc = git_wt(repo, "journal", "verify", "--json", *args)
     return proc.returncode, json.loads(proc.stdout)
 
 
-def kinds(payload: dict) -> set[str]:
+def kinds(payload: dict[str, Any]) -> set[str]:
     return {v["kind"] for v in payload.get("violations", [])}
 
 

@@ -26,7 +26,7 @@ SETTINGS = settings(
 )
 text = st.text(
     alphabet=st.characters(
-        blacklist_categories=("Cs",), blacklist_characters="\r\0\ufeff", max_codepoint=0x2FFF
+        blacklist_categories=["Cs"], blacklist_characters="\r\0\ufeff", max_codepoint=0x2FFF
     ),
     min_size=1,
     max_size=12,
@@ -83,7 +83,7 @@ def engines_agree(h: History, commits: list[Any]) -> None:
     wt = discover(h.path)
     cfg = JournalConfig()
     for oid in commits:
-        c = h.repo[oid]
+        c: Any = h.repo[oid]
         for parent in c.parents or [None]:
             pid = str(parent.id) if parent is not None else None
             walk = {(v.path, v.kind) for v in check_pair(h.repo, cfg, str(oid), pid)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import git, git_wt
@@ -18,12 +19,12 @@ BASE: Files = {
 }
 
 
-def verify(repo: Path, *args: str) -> tuple[int, dict]:
+def verify(repo: Path, *args: str) -> tuple[int, dict[str, Any]]:
     proc = git_wt(repo, "journal", "verify", "--json", *args)
     return proc.returncode, json.loads(proc.stdout)
 
 
-def kinds(payload: dict) -> set[tuple[str, str]]:
+def kinds(payload: dict[str, Any]) -> set[tuple[str, str]]:
     return {(v["path"], v["kind"]) for v in payload.get("violations", [])}
 
 

@@ -37,7 +37,7 @@ def test_a_fenced_push_from_another_agent_is_refused_and_renews_nothing(
     assert stolen.returncode == 6, stolen.stderr
     assert git(a, "ls-remote", "origin", "refs/heads/main").split()[0] == remote_before
     after = lease(a, "list", *r)["leases"][0]
-    assert after["renewed_at"] == held["renewed_at"] and after["record"] == held["record"]
+    assert after["renewed_at"] == held["renewed_at"] and after["record_oid"] == held["record_oid"]
 
 
 def test_a_fenced_push_by_the_holder_does_not_renew_the_lease(origin: str, tmp_path: Path) -> None:
@@ -48,6 +48,6 @@ def test_a_fenced_push_by_the_holder_does_not_renew_the_lease(origin: str, tmp_p
     ok = driver(a, "--push", "--fence", "main:1", "--agent", "owner", "-m", "x", "README")
     assert ok.returncode == 0, ok.stderr
     after = lease(a, "list", *r)["leases"][0]
-    assert after["record"] != held["record"]  # the push moved the lease ref atomically...
+    assert after["record_oid"] != held["record_oid"]  # the push moved the lease ref atomically...
     assert after["renewed_at"] == held["renewed_at"]  # ...to the same record: not renewed
     assert after["expires_at"] == held["expires_at"] and after["token"] == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import GIT_WT, git, git_wt, head, write
@@ -18,7 +19,7 @@ INSTANT = "0.000001"
 def lease(cwd: Path, *args: str, agent: str = "a1") -> dict:  # type: ignore[type-arg]
     who = () if args[0] == "list" else ("--agent", agent)
     proc = git_wt(cwd, "lease", *args, *who, "--json")
-    data = json.loads(proc.stdout)
+    data: dict[str, Any] = json.loads(proc.stdout)
     data["exit"] = proc.returncode
     return data
 
@@ -100,7 +101,7 @@ def test_remote_takeover_after_expiry_and_stale_fence(origin: str, tmp_path: Pat
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["push"]["fence_token"] == 2
     log = git(b, "ls-remote", "origin", "refs/wt/leases/branch-main").split()[0]
-    assert log != taken["record"]  # a new record: the copy that went with the push
+    assert log != taken["record_oid"]  # a new record: the copy that went with the push
     seen = lease(b, "list", *r)["leases"][0]
     assert (seen["holder"], seen["token"], seen["state"]) == ("b", 2, "held")
 

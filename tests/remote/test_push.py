@@ -6,16 +6,17 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from conftest import git, git_wt, head, status, write
 
 from .server import Server, clone, driver, ref_updates, spawn_driver
 
 
-def push(cwd: Path, msg: str, *paths: str, extra: tuple[str, ...] = ()) -> dict:  # type: ignore[type-arg]
+def push(cwd: Path, msg: str, *paths: str, extra: tuple[str, ...] = ()) -> dict[str, Any]:
     proc = driver(cwd, "--push", *extra, "-m", msg, "--", *paths)
     assert proc.stdout, proc.stderr
-    data = json.loads(proc.stdout)
+    data: dict[str, Any] = json.loads(proc.stdout)
     data["exit"] = proc.returncode
     return data
 

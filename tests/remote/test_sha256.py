@@ -12,7 +12,7 @@ from .test_lease import lease
 
 def test_local_lease_lifecycle_and_fence(sha256_repo: Path) -> None:
     got = lease(sha256_repo, "acquire", "gen", "--ttl", "600")
-    assert got["exit"] == 0 and got["token"] == 1 and len(got["record"]) == 64
+    assert got["exit"] == 0 and got["token"] == 1 and len(got["record_oid"]) == 64
     assert lease(sha256_repo, "renew", "gen", "--token", "1")["exit"] == 0
     write(sha256_repo, "src/app.py", "print('fenced')\n")
     ok = driver(sha256_repo, "--fence", "gen:1", "--agent", "a1", "-m", "x", "src/app.py")

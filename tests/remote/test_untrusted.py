@@ -58,7 +58,7 @@ def test_a_planted_lease_record_is_corrupt_everywhere(repo: Path, body: str) -> 
     listed = git_wt(repo, "lease", "list", "--json")
     assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr
     (row,) = json.loads(listed.stdout)["leases"]
-    assert row["state"] == "corrupt" and row["record"] == oid
+    assert row["state"] == "corrupt" and row["record_oid"] == oid
     assert "git cat-file -p" in row["fix"] and "refs/wt/leases/deploy" in row["fix"]
     for args in (["acquire", "deploy", "--ttl", "60"], ["renew", "deploy"]):
         got = lease(repo, *args)

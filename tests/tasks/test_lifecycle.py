@@ -110,7 +110,7 @@ def test_takeover_after_owner_death_increments_the_token(repo: Path) -> None:
         owner.send_signal(signal.SIGKILL)
         owner.wait()
     row = task(repo, "list")["tasks"][0]
-    assert row["lease"] == "owner-dead"
+    assert row["lease"] == "owner_dead"
     taken = task(repo, "next", agent="a2")
     assert taken["exit"] == 0 and taken["task_id"] == "T1" and taken["token"] == 2
     assert taken["action"] == "took_over" and taken["took_over_from"] == "a1"
@@ -119,7 +119,7 @@ def test_takeover_after_owner_death_increments_the_token(repo: Path) -> None:
     assert task(repo, "done", "T1", "--token", "2", agent="a2")["exit"] == 0
     takeovers = [e for e in events(repo) if e["action"] == "task_takeover"]
     assert len(takeovers) == 1 and takeovers[0]["took_over_from"] == "a1"
-    assert takeovers[0]["token"] == 2 and takeovers[0]["lease_before"] == "owner-dead"
+    assert takeovers[0]["token"] == 2 and takeovers[0]["lease_before"] == "owner_dead"
     assert "took over from a1" in git(repo, "log", "--format=%s", "wt/tasks")
 
 

@@ -18,7 +18,7 @@ from .helpers import board_file, task
 IDS = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,20}", fullmatch=True).filter(
     lambda s: ".." not in s and not s.endswith((".lock", ".")) and s != "human"
 )
-TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=40)
 
 
 @st.composite

@@ -18,12 +18,12 @@ def test_alloc_creates_a_locked_owned_worktree(repo: Path) -> None:
         data = wt_json(repo, "alloc", "a1", "--task", "fix parser", "--owner-pid", str(owner.pid))
     finally:
         kill(owner)
-    path = Path(data["path"])
+    path = Path(data["worktree"])
     assert path == repo.parent / "repo.worktrees" / "a1"
     assert (path / "src" / "app.py").read_text() == "print('v1')\n"
     assert git(path, "symbolic-ref", "HEAD").strip() == "refs/heads/wt/a1"
     assert data["base"] == "main" and data["task"] == "fix parser"
-    assert data["owner"]["pid"] == owner.pid and data["owner"]["started"] > 0
+    assert data["owner"]["pid"] == owner.pid and data["owner"]["started_epoch"] > 0
     listing = git(repo, "worktree", "list", "--porcelain")
     assert f"worktree {path}\n" in listing and "locked git wt: owned by a1" in listing
     # git's own housekeeping cannot take it, even with its directory gone for a moment
@@ -92,7 +92,7 @@ def test_sixteen_concurrent_allocs(repo: Path) -> None:
     errors = [err.decode() for _, err in outs]
     assert codes == [0] * 16, [(c, o, e) for c, (o, e) in zip(codes, outs, strict=True) if c]
     assert not any("lock" in e for e in errors), errors
-    paths = {json.loads(out)["path"] for out, _ in outs}
+    paths = {json.loads(out)["worktree"] for out, _ in outs}
     assert len(paths) == 16
     listed = git(repo, "worktree", "list", "--porcelain")
     assert all(f"worktree {p}\n" in listed for p in paths)

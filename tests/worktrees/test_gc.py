@@ -61,7 +61,7 @@ def test_plain_git_loses_work_that_gc_rescues(repo: Path, tmp_path: Path) -> Non
     res = git_wt(repo, "gc", "--json")
     assert res.returncode == 0, res.stderr
     item = json.loads(res.stdout)["worktrees"][0]
-    assert item["action"] == "removed" and item["lease"] == "owner-dead"
+    assert item["action"] == "removed" and item["lease"] == "owner_dead"
     assert not path.exists()
     assert f"restore with: git wt rescue restore {item['rescue']}" in res.stderr
     assert "not saved (ignored by .gitignore and regenerable" in res.stderr
@@ -73,7 +73,7 @@ def test_plain_git_loses_work_that_gc_rescues(repo: Path, tmp_path: Path) -> Non
     assert git(repo, "rev-parse", saved["ref"]).strip() == saved["commit"]
 
     restored = wt_json(repo, "rescue", "restore", saved["id"])
-    assert Path(restored["path"]) == path
+    assert Path(restored["worktree"]) == path
     assert files_of(path) == before_files
     assert index_state(path) == before_index
     assert git(path, "rev-parse", "HEAD") == before_head
@@ -202,7 +202,7 @@ def test_a_managed_worktree_removed_by_hand_keeps_its_commits(repo: Path) -> Non
 
     shutil.rmtree(path)
     row = wt_json(repo, "status", "a1")["worktrees"][0]
-    assert row["missing"] is True and row["lease"] == "owner-dead"
+    assert row["missing"] is True and row["lease"] == "owner_dead"
     res = wt_json(repo, "gc")
     assert res["worktrees"][0]["action"] == "removed"
     assert git(repo, "rev-parse", "wt/a1").strip() == tip
@@ -259,7 +259,7 @@ def test_gc_killed_at_any_point_loses_nothing_and_a_rerun_finishes(repo: Path) -
         for i, item in enumerate(saved):
             dest = repo.parent / f"{point}-{i}"
             out = wt_json(repo, "rescue", "restore", str(item["id"]), "--to", str(dest))
-            assert Path(out["path"]) == dest
+            assert Path(out["worktree"]) == dest
             if i == 0 or point == "wt-gc-rescued":
                 assert files_of(dest) == before
             else:
@@ -306,13 +306,13 @@ def test_unmanaged_worktrees_are_collected_only_when_asked(repo: Path, tmp_path:
     assert (tmp_path / "mine").is_dir()
     res = git_wt(repo, "gc", "--include-unmanaged", "--json")
     assert res.returncode == 0, res.stderr
-    items = {Path(i["path"]).name: i for i in json.loads(res.stdout)["worktrees"]}
+    items = {Path(i["worktree"]).name: i for i in json.loads(res.stdout)["worktrees"]}
     assert items["mine"]["action"] == "removed" and items["mine"]["rescue"]
     assert items["theirs"]["action"] == "kept" and "locked" in items["theirs"]["reason"]
     assert items["a1"]["action"] == "kept" and managed.is_dir()
     assert not (tmp_path / "mine").exists() and (tmp_path / "theirs").is_dir()
     out = wt_json(repo, "rescue", "restore", items["mine"]["rescue"], "--to", str(tmp_path / "r"))
-    assert (Path(out["path"]) / "keep.txt").read_text() == "keep\n"
+    assert (Path(out["worktree"]) / "keep.txt").read_text() == "keep\n"
 
 
 def test_a_nested_repository_is_never_removed(repo: Path) -> None:

@@ -120,7 +120,7 @@ def test_edits_hidden_by_index_flags_and_stat_cache_are_saved(repo: Path, tmp_pa
     assert git(repo, "show", f"{ref}:.env") == "TOKEN=only-copy\n"
     out = wt_json(repo, "rescue", "restore", item["rescue"], "--to", str(tmp_path / "back"))
     del before["node_modules/pkg/index.js"]
-    assert files_of(Path(out["path"])) == before
+    assert files_of(Path(out["worktree"])) == before
 
 
 def test_a_clean_worktree_under_autocrlf_needs_no_rescue(repo: Path) -> None:
@@ -263,7 +263,7 @@ def test_gc_killed_after_renaming_aside_is_found_reported_and_finished(
         restored = wt_json(
             repo, "rescue", "restore", str(newest["id"]), "--to", str(tmp_path / point)
         )
-        assert (Path(restored["path"]) / "mine.txt").read_text() == f"mine {point}\n"
+        assert (Path(restored["worktree"]) / "mine.txt").read_text() == f"mine {point}\n"
         assert wt_json(repo, "doctor")["findings"] == []
         git(repo, "branch", "-D", "wt/a1", check=False)
 
@@ -368,7 +368,7 @@ def test_an_unmanaged_worktree_moved_by_hand_is_not_pruned(repo: Path, tmp_path:
     far = tmp_path / "x" / "y" / "z"
     far.mkdir(parents=True)
     os.rename(plain, far / "plain")
-    rows = [r for r in wt_json(repo, "list")["worktrees"] if r["path"] == str(plain)]
+    rows = [r for r in wt_json(repo, "list")["worktrees"] if r["worktree"] == str(plain)]
     assert rows and rows[0]["moved"] is True
     res = wt_json(repo, "gc")
     assert res["moved"] == [{"worktree": str(plain), "moved_to": None}]

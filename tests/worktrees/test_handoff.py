@@ -42,6 +42,7 @@ def test_release_writes_a_handoff_computed_from_the_branch(repo: Path) -> None:
     assert handoff["assumptions"] == ["input is UTF-8"] and handoff["task"] == "parser"
     assert lease_of(repo, "a1") == "released"
     on_disk = json.loads((repo / ".git/wt/worktrees/a1/handoff.json").read_text())
+    assert on_disk.pop("version") == 1  # the file's format; the output has schema_version
     assert on_disk == handoff
     assert _events(repo, "release")[-1]["handoff"] == handoff
     row = wt_json(repo, "status", "a1")["worktrees"][0]
@@ -82,7 +83,7 @@ def test_adopt_refuses_a_live_worktree_unless_forced(repo: Path) -> None:
     finally:
         kill(owner)
     row = wt_json(repo, "status", "b1")["worktrees"][0]
-    assert row["forced"] is True and row["adopted_from"] == "a1" and row["path"] == str(path)
+    assert row["forced"] is True and row["adopted_from"] == "a1" and row["worktree"] == str(path)
     assert _events(repo, "adopt")[-1]["forced"] is True
     assert git_wt(repo, "status", "a1").returncode == 2  # a1 owns nothing now
 
@@ -93,9 +94,9 @@ def test_adopt_a_dead_owners_worktree(repo: Path) -> None:
     write(path, "wip.txt", "wip\n")
     kill(owner)
     data = wt_json(repo, "adopt", "a1", "--as", "b1", "--owner-pid", "0")
-    assert data["lease_before"] == "owner-dead" and data["forced"] is False
+    assert data["lease_before"] == "owner_dead" and data["forced"] is False
     assert data["handoff"]["uncommitted"] == [{"status": "??", "path": "wip.txt"}]
-    admin = Path(data["record"]["admin_dir"])
+    admin = Path(data["admin_dir"])
     assert (admin / "wt-owner").read_text().strip() == "b1"
     assert "locked git wt: owned by b1" in git(repo, "worktree", "list", "--porcelain")
     assert (path / "wip.txt").read_text() == "wip\n"

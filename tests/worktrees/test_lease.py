@@ -23,7 +23,7 @@ def test_heartbeat_renews_an_expired_lease(repo: Path) -> None:
         edit_record(repo, "a1", heartbeat=LONG_AGO)
         assert lease_of(repo, "a1") == "expired"
         data = wt_json(repo, "heartbeat", "a1")
-        assert data["before"] == "expired"
+        assert data["lease_before"] == "expired"
         assert lease_of(repo, "a1") == "active"
         row = wt_json(repo, "status", "a1")["worktrees"][0]
         assert row["heartbeat_age"] < 600 and row["owner_alive"] is True
@@ -35,14 +35,14 @@ def test_killed_owner_is_dead_and_a_reused_pid_is_not_the_owner(repo: Path) -> N
     owner = spawn_owner()
     alloc(repo, "a1", owner=owner.pid)
     kill(owner)
-    assert lease_of(repo, "a1") == "owner-dead"
+    assert lease_of(repo, "a1") == "owner_dead"
     # Pid reuse: a live process has the recorded pid, but it started at another time.
     other = spawn_owner()
     try:
         alloc(repo, "a2", owner=other.pid)
         started = json.loads(record_path(repo, "a2").read_text())["owner"]["started"]
         edit_record(repo, "a2", owner_started=started - 1000)
-        assert lease_of(repo, "a2") == "owner-dead"
+        assert lease_of(repo, "a2") == "owner_dead"
         edit_record(repo, "a2", owner_started=started)
         assert lease_of(repo, "a2") == "active"
     finally:
@@ -124,7 +124,7 @@ def test_the_default_owner_is_the_agent_behind_git_and_the_shell(repo: Path) -> 
         assert lease_of(repo, "a1") == "active"
     finally:
         kill(agent)
-    assert lease_of(repo, "a1") == "owner-dead"
+    assert lease_of(repo, "a1") == "owner_dead"
 
 
 def test_a_crash_while_writing_a_record_leaves_the_old_one_whole(repo: Path) -> None:
@@ -135,5 +135,5 @@ def test_a_crash_while_writing_a_record_leaves_the_old_one_whole(repo: Path) -> 
     assert crashed.returncode == -9
     assert record_path(repo, "a1").read_bytes() == before
     assert lease_of(repo, "a1") == "expired"
-    assert wt_json(repo, "heartbeat", "a1")["before"] == "expired"
+    assert wt_json(repo, "heartbeat", "a1")["lease_before"] == "expired"
     assert lease_of(repo, "a1") == "active"

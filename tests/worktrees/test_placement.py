@@ -129,8 +129,8 @@ def test_move_relocates_an_old_default_worktree(repo: Path, tmp_path: Path) -> N
     assert json.loads(record_path(repo, "a1").read_text())["path"] == os.fspath(new)
     write(new, "src/app.py", "print('v3')\n")
     assert wt_commit(new, "-m", "v3", "--", "src/app.py").returncode == 0
-    assert wt_json(repo, "status", "a1")["worktrees"][0]["path"] == os.fspath(new)
-    assert wt_json(repo, "alloc", "a1", "--owner-pid", "0")["path"] == os.fspath(new)
+    assert wt_json(repo, "status", "a1")["worktrees"][0]["worktree"] == os.fspath(new)
+    assert wt_json(repo, "alloc", "a1", "--owner-pid", "0")["worktree"] == os.fspath(new)
     again = wt_json(repo, "move", "a1")
     assert again["outcome"] == "unchanged"
 
@@ -179,7 +179,7 @@ def test_move_killed_midway_is_finished_by_the_next_command(
     res = git_wt(repo, "move", "a1", env={"WT_FAULT": point})
     assert res.returncode == -9
     # the next command that looks at a1 finds its worktree wherever the crash left it
-    path = Path(wt_json(repo, "alloc", "a1", "--owner-pid", "0")["path"])
+    path = Path(wt_json(repo, "alloc", "a1", "--owner-pid", "0")["worktree"])
     assert (path / "work.txt").read_text() == "keep me\n"
     assert gitdir_points_back(path)
     final = wt_json(repo, "move", "a1")
@@ -193,7 +193,7 @@ def test_a_hand_made_git_worktree_move_is_followed(repo: Path, tmp_path: Path) -
     tree = alloc(repo, "a1")
     git(repo, "worktree", "move", "-f", "-f", os.fspath(tree), os.fspath(tmp_path / "by-hand"))
     data = wt_json(repo, "alloc", "a1", "--owner-pid", "0")
-    assert data["path"] == os.fspath(tmp_path / "by-hand")
+    assert data["worktree"] == os.fspath(tmp_path / "by-hand")
 
 
 def gitdir_points_back(path: Path) -> bool:

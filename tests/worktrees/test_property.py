@@ -17,6 +17,7 @@ from worktree_tools.commit.run import CommitRequest
 from worktree_tools.commit.run import run as commit_run
 from worktree_tools.core.errors import WtError
 from worktree_tools.worktrees import alloc, gc, handoff, lease
+from worktree_tools.worktrees.collect import GcItem
 from worktree_tools.worktrees.common import open_repo
 from worktree_tools.worktrees.records import RecordState
 
@@ -88,18 +89,18 @@ def _step(m: Model, op: tuple[object, ...]) -> None:
     elif kind == "kill" and name in m.owners:
         kill(m.owners[name])
     elif kind == "release" and name in m.paths:
-        state = RecordState(str(op[2]))  # type: ignore[misc]
+        state = RecordState(str(op[2]))
         handoff.release(repo, handoff.ReleaseRequest(name, state))
     elif kind == "gc":
-        result = gc.gc(repo)
-        for item in result.items:
+        collected = gc.gc(repo)
+        for item in collected.items:
             if item.action == "removed":
                 _check_saved(m, item)
                 del m.paths[item.agent]
                 m.latest[item.agent] = {}
 
 
-def _check_saved(m: Model, item: gc.GcItem) -> None:
+def _check_saved(m: Model, item: GcItem) -> None:
     """Every byte the removed worktree held is in its rescue commit, or (when nothing was at
     risk) in the base branch."""
     ref = f"refs/wt/rescue/{item.rescue}" if item.rescue else "main"

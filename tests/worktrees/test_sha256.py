@@ -25,4 +25,4 @@ def test_alloc_gc_rescue_restore(sha256_repo: Path) -> None:
     [saved] = rescues(sha256_repo)
     assert len(saved["commit"]) == 64
     restored = wt_json(sha256_repo, "rescue", "restore", saved["id"])
-    assert Path(restored["path"]) == path and files_of(path) == before
+    assert Path(restored["worktree"]) == path and files_of(path) == before

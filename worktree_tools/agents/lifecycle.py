@@ -94,7 +94,7 @@ def checkpoint(cwd: Path, why: str) -> dict[str, Any] | None:
         repo.state_dir, "handoff_recorded", owner, outcome="ok", why=why,
         worktree=os.fspath(wt.toplevel), branch=rec.branch,
     )  # fmt: skip
-    return handoff.to_json()
+    return handoff.output()
 
 
 def worktree_create(cwd: Path, name: str) -> Path:
@@ -106,7 +106,7 @@ def worktree_create(cwd: Path, name: str) -> Path:
             f"git wt alloc {name} failed: {answer.payload.get('error')}",
             fix=answer.payload.get("fix") or f"git wt alloc {name}",
         )
-    path = answer.payload.get("path")
+    path = answer.payload.get("worktree")
     if not isinstance(path, str):
         raise InvalidInput(f"git wt alloc {name} printed no worktree path")
     return Path(path)

@@ -38,7 +38,7 @@ def install_cmd(as_json: bool, chain_unknown: bool) -> int:
             "hooks_install",
             resolve(None, wt.gitdir)[0],
             hooks_dir=os.fspath(wt.hooks_dir),
-            changes=[c.__dict__ for c in changes],
+            changes=[c.to_json() for c in changes],
         )
         lines = [
             f"{c.hook}: {c.action}{' (' + c.detail + ')' if c.detail else ''}" for c in changes
@@ -46,7 +46,7 @@ def install_cmd(as_json: bool, chain_unknown: bool) -> int:
         lines.append(f"hooks directory: {wt.hooks_dir}; undo with: git wt hooks uninstall")
         emit(
             {"outcome": "ok", "hooks_dir": os.fspath(wt.hooks_dir),
-             "changes": [c.__dict__ for c in changes]},
+             "changes": [c.to_json() for c in changes]},
             as_json,
             "\n".join(lines),
         )  # fmt: skip
@@ -73,10 +73,10 @@ def uninstall_cmd(as_json: bool) -> int:
             "hooks_uninstall",
             resolve(None, wt.gitdir)[0],
             hooks_dir=os.fspath(wt.hooks_dir),
-            changes=[c.__dict__ for c in changes],
+            changes=[c.to_json() for c in changes],
         )
-        text = "\n".join(f"{c.hook}: {c.action} {c.detail}".rstrip() for c in changes)
-        emit({"outcome": "ok", "changes": [c.__dict__ for c in changes]}, as_json, text)
+        text = "\n".join(f"{c.hook}: {c.action} {c.detail or ''}".rstrip() for c in changes)
+        emit({"outcome": "ok", "changes": [c.to_json() for c in changes]}, as_json, text)
         return 0
 
     return run_guarded("git wt hooks uninstall", as_json, body)

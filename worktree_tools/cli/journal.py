@@ -88,7 +88,7 @@ def checkpoint_cmd(as_json: bool, agent: str | None, rev: str) -> int:
 
         info = record(Path.cwd(), rev, agent)
         text = (
-            f"checkpoint {info['checkpoint'][:12]} of {info['verified_commit'][:12]}: "
+            f"checkpoint {info['ref_commit'][:12]} of {info['verified_commit'][:12]}: "
             f"{info['files']} file(s), digest {info['digest'][:16]} on {info['ref']}"
         )
         emit(info, as_json, text)

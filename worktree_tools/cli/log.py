@@ -34,6 +34,9 @@ def log_cmd(as_json: bool, limit: int, agent: str | None, action: str | None) ->
         if limit > 0:
             rows = rows[-limit:]
         if as_json:
+            from worktree_tools.core import times
+
+            rows = [times.normalized(e) for e in rows]
             emit({"outcome": "ok", "count": len(rows), "events": rows}, True, "")
             return 0
         for event in rows:

@@ -48,8 +48,8 @@ def rescue_restore_cmd(rescue_id: str, to: Path | None, as_json: bool) -> int:
         payload = {
             **item.to_json(),
             "outcome": "ok",
-            "original_path": item.meta.get("path"),
-            "path": str(path),
+            "original_worktree": item.worktree,
+            "worktree": str(path),
             "original_branch": item.meta.get("branch"),
             "branch": branch,
         }

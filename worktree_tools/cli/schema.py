@@ -20,9 +20,9 @@ def schema_cmd(command: tuple[str, ...], list_all: bool) -> int:
 
         name = " ".join(command)
         if list_all or not name:
-            click.echo("\n".join(schemas.COMMANDS))
+            click.echo("\n".join(schemas.NAMES))
             return 0
-        if name not in schemas.COMMANDS:
+        if name not in schemas.NAMES:
             raise InvalidInput(
                 f"no schema for {name!r}", fix="git wt schema --list  # the commands that have one"
             )

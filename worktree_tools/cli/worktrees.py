@@ -140,8 +140,12 @@ def heartbeat_cmd(agent: str, ttl: float | None, owner_pid: int | None, as_json:
 
         rec, before = heartbeat(_repo(agent), check_name(agent), ttl=ttl, owner_pid=owner_pid)
         text = f"{agent}: lease renewed for {rec.ttl:.0f}s (was {before.value})"
-        payload = {"outcome": "ok", "before": before.value, "expires_at": expires_at(rec)}
-        emit({**payload, **rec.to_json()}, as_json, text)
+        from worktree_tools.core import times
+
+        end = expires_at(rec)
+        payload = {"outcome": "ok", **rec.output(), "lease_before": before.value}
+        payload.update(expires_at=times.iso(end), expires_epoch=end)
+        emit(payload, as_json, text)
         return 0
 
     return run_guarded("git wt heartbeat", as_json, body)
@@ -203,9 +207,9 @@ def release_cmd(
         emit(
             {
                 "outcome": "ok",
-                "record": rec.to_json(),
-                "handoff": handoff.to_json(),
-                "task": task,
+                **rec.output(),
+                "handoff": handoff.output(),
+                "held_task": task,  # the task queue's claim this worktree held (null: none)
                 "teardown": teardown.to_json() if teardown else None,
             },
             as_json,
@@ -233,9 +237,9 @@ def show_cmd(agent: str, as_json: bool) -> int:
         held = view.slots_of(repo, rec.agent)
         payload = {
             "outcome": "ok",
+            **rec.output(),
             "lease": state.value,
-            "record": rec.to_json(),
-            "handoff": handoff.to_json() if handoff else None,
+            "handoff": handoff.output() if handoff else None,
             "slots": held,
             "env_file": view.env_file(rec.path),
         }

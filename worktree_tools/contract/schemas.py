@@ -60,56 +60,290 @@ ENVELOPE: dict[str, Any] = {
     "required": ["schema_version", "outcome"],
 }
 
-FINDING = obj({"kind": S, "subject": S, "detail": S})
-RECORD = obj({"agent": S, "branch": S_NULL, "state": S})
-ROW = obj({"agent": S_NULL, "branch": S_NULL, "lease": S})
-# token null: a corrupt lease record (state "corrupt", with error and fix)
-LEASE = obj({"name": S, "state": S, "token": {"type": ["integer", "null"]}})
-CHANGE = obj({"hook": S, "action": S})
-VIOLATIONS = arr(obj({"kind": S}))
+TIME: dict[str, Any] = {
+    "type": "string",
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$",
+}
+TIME_NULL: dict[str, Any] = {"anyOf": [TIME, {"type": "null"}]}
+INT_NULL: dict[str, Any] = {"type": ["integer", "null"]}
+BOOL_NULL: dict[str, Any] = {"type": ["boolean", "null"]}
+ARR_S: dict[str, Any] = {"type": "array", "items": S}
+# a state or kind: snake_case, one vocabulary in every command
+STATE: dict[str, Any] = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
+STATE_NULL: dict[str, Any] = {"anyOf": [STATE, {"type": "null"}]}
+
+
+def enum(*values: str) -> dict[str, Any]:
+    return {"enum": list(values)}
+
+
+RECORD_STATE = enum("active", "done", "handoff", "blocked")
+LEASE_STATE = enum("active", "expired", "owner_dead", "released", "blocked")
+OWNER = obj({"pid": INT, "host": S, "started": TIME_NULL, "started_epoch": NUM_NULL})
+# the ownership record, flat in alloc, heartbeat, release, show and adopt
+RECORD: dict[str, Any] = {
+    "agent": S,
+    "worktree": S,
+    "admin_dir": S,
+    "branch": S,
+    "base": S,
+    "base_oid": S,
+    "owner": OWNER,
+    "created": TIME,
+    "heartbeat": TIME,
+    "ttl": NUM,
+    "state": RECORD_STATE,
+    "task": S_NULL,
+    "released_at": TIME_NULL,
+    "adopted_from": S_NULL,
+    "forced": BOOL,
+}
+FILE_STATUS = obj({"status": S, "path": S})
+HANDOFF = obj(
+    {
+        "agent": S,
+        "state": RECORD_STATE,
+        "created": TIME,
+        "branch": S,
+        "base": S,
+        "head": S_NULL,
+        "merge_base": S_NULL,
+        "commits": arr(obj({"oid": S, "subject": S})),
+        "files": arr(FILE_STATUS),
+        "uncommitted": arr(FILE_STATUS),
+        "remaining": S_NULL,
+        "next_step": S_NULL,
+        "blockers": ARR_S,
+        "assumptions": ARR_S,
+        "task": S_NULL,
+        "adopted_by": arr(obj({"agent": S, "at": TIME, "from": S, "forced": BOOL})),
+    }
+)
+HANDOFF_NULL: dict[str, Any] = {"anyOf": [HANDOFF, {"type": "null"}]}
+DISK: dict[str, Any] = {
+    "disk_bytes": INT_NULL,
+    "disk_shared_bytes": INT_NULL,
+    "disk_files": INT_NULL,
+    "disk_measured_at": TIME_NULL,
+    "disk_measured_epoch": NUM_NULL,
+}
+ROW = obj(
+    {
+        "worktree": S_NULL,  # null: a corrupt record (lease "corrupt", with error)
+        "agent": S_NULL,
+        "branch": S_NULL,
+        "head": S_NULL,
+        "dirty": INT_NULL,
+        "untracked": INT_NULL,
+        "ahead": INT_NULL,
+        "base": S_NULL,
+        "lease": {"anyOf": [LEASE_STATE, enum("unmanaged", "corrupt")]},
+        "heartbeat_age": NUM_NULL,
+        "handoff": BOOL,
+        "missing": BOOL,
+        "locked": S_NULL,
+        "owner_alive": BOOL_NULL,
+        "expires_in": NUM_NULL,
+        "error": S_NULL,
+        "moved": BOOL,
+        "moved_to": S_NULL,
+        "task": S_NULL,
+        "owner": {"anyOf": [OWNER, {"type": "null"}]},
+        "created": TIME_NULL,
+        "ttl": NUM_NULL,
+        "state": {"anyOf": [RECORD_STATE, {"type": "null"}]},
+        "adopted_from": S_NULL,
+        "forced": BOOL_NULL,
+        "slots": OBJ,
+        **DISK,
+    }
+)
+LISTING = {"worktrees": arr(ROW), "errors": ARR_S}
+GC_ITEM = obj(
+    {
+        "agent": S,
+        "worktree": S,
+        "branch": S_NULL,  # null: a leftover of a killed gc (lease "leftover")
+        "lease": STATE,
+        "action": enum("removed", "would_remove", "kept", "skipped", "failed", "restored"),
+        "reason": S,
+        "rescue": S_NULL,
+        "branch_action": {"anyOf": [enum("deleted", "would_delete", "kept"), {"type": "null"}]},
+        "branch_oid": S_NULL,
+        "notes": ARR_S,
+        "moved_to": S_NULL,
+        "left_behind": ARR_S,
+    }
+)
+DOCTOR_FINDING = obj(
+    {"kind": STATE, "subject": S, "detail": S, "fixable": BOOL, "fixed": BOOL, "undo": S_NULL}
+)
+WATCH_FINDING = obj({"kind": STATE, "subject": S, "detail": S})
+# one line of `watch --json` without --once (no envelope of its own: a stream of changes)
+WATCH_EVENT = obj(
+    {"ts": TIME, "cycle": INT, "kind": STATE, "change": STATE, "subject": S, "detail": S}
+)
+# an event, or a line of the log that is not one (shown, never hidden: core/events.py)
+EVENT: dict[str, Any] = {
+    "anyOf": [
+        obj({"ts": TIME, "action": S, "agent": S}),
+        obj({"corrupt": S, "line": INT, "why": S, "path": S, "fix": S_NULL}),
+    ]
+}
+LEASE = obj(
+    {
+        "name": S,
+        "where": S,
+        # token null: no record, or a corrupt one (state "corrupt", with error and fix)
+        "state": enum("free", "held", "expired", "released", "corrupt"),
+        "token": INT_NULL,
+        "record_oid": S_NULL,
+        "holder": S_NULL,
+        "host": S_NULL,
+        "pid": INT_NULL,
+        "acquired_at": TIME_NULL,
+        "acquired_epoch": NUM_NULL,
+        "renewed_at": TIME_NULL,
+        "renewed_epoch": NUM_NULL,
+        "ttl": NUM_NULL,
+        "expires_at": TIME_NULL,
+        "expires_epoch": NUM_NULL,
+        "expires_in": NUM_NULL,
+    }
+)
+LEASE_ACTION = {**LEASE["properties"], "action": S, "took_over_from": S_NULL, "already_held": BOOL}
+CHANGE = obj({"hook": S, "action": STATE, "detail": S_NULL})
+VIOLATION = obj(
+    {"commit": S_NULL, "parent": S_NULL, "path": S, "kind": STATE, "detail": S, "hint": S}
+)
+VIOLATIONS = arr(VIOLATION)
+RESCUE = obj(
+    {"id": S, "ref": S, "commit": S, "head": S, "index_commit": S, "worktree": S_NULL,
+     "created": TIME_NULL}
+)  # fmt: skip
+SYNC_ROW = obj(
+    {
+        "worktree": S_NULL,  # null: a corrupt record (lease "corrupt", with error)
+        "branch": S_NULL,
+        "state": STATE,
+        "before": S_NULL,
+        "after": S_NULL,
+        "remote_tip": S_NULL,
+        "detail": S_NULL,
+    }
+)
 LAND_REQUEST = obj(
-    {"request": S, "outcome": S, "state": S, "branch": S, "target": S, "strategy": S,
-     "head": OID, "enqueued_at": S, "enqueued_epoch": NUM},
-    agent=S_NULL, remote=S_NULL, commit=OID_NULL, old=OID_NULL, finished_at=S_NULL,
+    {"request": S, "outcome": S, "state": STATE, "branch": S, "target": S, "strategy": S,
+     "head": OID, "enqueued_at": TIME, "enqueued_epoch": NUM},
+    agent=S_NULL, remote=S_NULL, commit=OID_NULL, old=OID_NULL, finished_at=TIME_NULL,
     finished_epoch=NUM_NULL, paths={"type": ["array", "null"]}, check_tail=S_NULL,
     checkouts=arr(obj({"worktree": S, "left_alone": arr(S)})), error=S_NULL, fix=S_NULL,
 )  # fmt: skip
-INT_NULL: dict[str, Any] = {"type": ["integer", "null"]}
-TASK = obj({"id": S, "title": S, "state": S, "priority": INT, "token": INT, "assigned_to": S_NULL})
+AGENT_CHANGE = {
+    "harness": S,
+    "dry_run": BOOL,
+    "path": S,
+    "action": STATE,
+}
+TASK = obj(
+    {"id": S, "title": S, "state": STATE, "priority": INT, "token": INT, "assigned_to": S_NULL}
+)
 TASK_NULL: dict[str, Any] = {"anyOf": [TASK, {"type": "null"}]}
 
-# command -> the keys every successful object carries (beyond the envelope)
+# command -> the keys every successful object carries (beyond the envelope), with their types
 COMMANDS: dict[str, dict[str, Any]] = {
-    "commit": {"commit": OID_NULL, "branch": S_NULL, "paths": arr(S), "agent": S_NULL},
-    "alloc": {"agent": S, "branch": S, "state": S},
-    "list": {"worktrees": arr(ROW)},
-    "status": {"worktrees": arr(ROW)},
-    "heartbeat": {"agent": S, "state": S},
-    "release": {"record": RECORD},
-    "show": {"record": RECORD},
-    "adopt": {"agent": S, "adopted_from": S, "record": RECORD},
-    "gc": {"dry_run": BOOL, "worktrees": arr(obj({"action": S}))},
-    "rescue list": {"rescues": arr(obj({"id": S, "ref": S}))},
-    "rescue restore": {},
-    "doctor": {"findings": arr(FINDING)},
-    "watch": {"findings": arr(FINDING)},
-    "log": {"count": INT, "events": arr(OBJ)},
-    "hooks install": {"changes": arr(CHANGE)},
+    "commit": {
+        "commit": OID_NULL,
+        "parent": OID_NULL,
+        "branch": S_NULL,
+        "paths": ARR_S,
+        "agent": S_NULL,
+        "lock_wait_ms": NUM,
+        "lock_hold_ms": NUM,
+        "worktree_lock_wait_ms": NUM,
+        "duration_ms": NUM,
+        "hook_mode": S_NULL,
+        "replays": INT,
+        "warnings": ARR_S,
+    },
+    "alloc": {**RECORD, "reused": BOOL, "warnings": ARR_S, "env": OBJ_NULL},
+    "list": LISTING,
+    "status": LISTING,
+    "heartbeat": {
+        **RECORD,
+        "lease_before": LEASE_STATE,
+        "expires_at": TIME,
+        "expires_epoch": NUM,
+    },
+    "release": {**RECORD, "handoff": HANDOFF, "held_task": OBJ_NULL, "teardown": OBJ_NULL},
+    "show": {
+        **RECORD,
+        "lease": LEASE_STATE,
+        "handoff": HANDOFF_NULL,
+        "slots": OBJ,
+        "env_file": S_NULL,
+    },
+    "adopt": {**RECORD, "lease_before": LEASE_STATE, "handoff": HANDOFF},
+    "move": {"agent": S, "worktree": S, "previous_worktree": S, "branch": S},
+    "gc": {"dry_run": BOOL, "worktrees": arr(GC_ITEM), "pruned": ARR_S, "moved": arr(OBJ)},
+    "rescue list": {"rescues": arr(RESCUE)},
+    "rescue restore": {
+        **RESCUE["properties"],
+        "worktree": S,
+        "original_worktree": S_NULL,
+        "branch": S_NULL,
+        "original_branch": S_NULL,
+    },
+    "doctor": {"findings": arr(DOCTOR_FINDING)},
+    "watch": {"findings": arr(WATCH_FINDING), "errors": arr()},
+    "log": {"count": INT, "events": arr(EVENT)},
+    "hooks install": {"hooks_dir": S, "changes": arr(CHANGE)},
     "hooks uninstall": {"changes": arr(CHANGE)},
-    "hooks status": {"hooks": arr(obj({"hook": S, "state": S}))},
-    "journal check": {"violations": VIOLATIONS},
-    "journal verify": {"violations": VIOLATIONS},
-    "journal checkpoint": {},
-    "journal append": {},
-    "journal pre-push": {"violations": VIOLATIONS},
-    "sync": {"worktrees": arr(obj({"state": S}))},
-    "lease acquire": {"name": S, "state": S, "token": INT},
-    "lease renew": {"name": S, "state": S, "token": INT},
-    "lease release": {"name": S, "state": S},
-    "lease list": {"leases": arr(LEASE)},
+    "hooks status": {
+        "hooks_dir": S,
+        "git_wt": S_NULL,
+        "hooks": arr(
+            obj({"hook": S, "path": S, "state": STATE, "manager": S_NULL, "chained": BOOL})
+        ),
+    },
+    "journal check": {"tree": OID, "parents": arr(OID), "config": S, "violations": VIOLATIONS},
+    "journal verify": {
+        "old": OID_NULL,
+        "new": OID,
+        "commits": INT,
+        "merges": INT,
+        "unchanged_journal": INT,
+        "config": S,
+        "checkpoint": OBJ_NULL,
+        "violations": VIOLATIONS,
+        "accepted_policy_changes": VIOLATIONS,
+    },
+    "journal checkpoint": {
+        "ref": S,
+        "ref_commit": OID,
+        "previous": OID_NULL,
+        "verified_commit": OID,
+        "digest": S,
+        "files": INT,
+        "commits_verified": INT,
+        "agent": S,
+    },
+    "journal append": {
+        "path": S,
+        "created": BOOL,
+        "agent": S,
+        "commit": OID_NULL,
+        "appended_bytes": INT,
+    },
+    "journal pre-push": {"remote": S, "refs": arr(OBJ), "violations": VIOLATIONS},
+    "sync": {"remote": S, "worktrees": arr(SYNC_ROW)},
+    "lease acquire": LEASE_ACTION,
+    "lease renew": LEASE_ACTION,
+    "lease release": LEASE_ACTION,
+    "lease list": {"where": S, "leases": arr(LEASE)},
     "schema": {},
     "land": {"requests": arr(LAND_REQUEST)},
-    "task add": {"task_id": S, "tasks": arr(S)},
+    "task add": {"task_id": S, "tasks": ARR_S},
     "task list": {"tasks": arr(TASK), "counts": OBJ, "errors": arr(OBJ)},
     "task show": {"task_id": S, "task": TASK, "handoff": OBJ_NULL},
     "task next": {"action": S, "task_id": S_NULL, "token": INT_NULL, "task": TASK_NULL},
@@ -120,16 +354,40 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "task block": {"task_id": S},
     "task unblock": {"task_id": S},
     "task edit": {"task_id": S},
-    "agent install": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
-    "agent uninstall": {"harness": S, "dry_run": BOOL, "path": S, "action": S},
-    "move": {"agent": S, "worktree": S, "previous_worktree": S, "branch": S},
-    "slot": {"agent": S, "slot": S, "number": INT, "worktree": S},
+    "agent install": AGENT_CHANGE,
+    "agent uninstall": AGENT_CHANGE,
+    "slot": {
+        "agent": S,
+        "slot": S,
+        "number": INT,
+        "range": arr(INT),
+        "taken_over_from": S_NULL,
+        "worktree": S,
+        "env_file": S_NULL,
+    },
     "trust": {},
 }
 
 
+# a stream: one object a line, each a change (no outcome: the run has none until it ends)
+STREAMS: dict[str, dict[str, Any]] = {"watch event": WATCH_EVENT}
+NAMES = [*COMMANDS, *STREAMS]
+
+
 def schema(command: str) -> dict[str, Any]:
     """The standalone schema of one command's output (KeyError for an unknown command)."""
+    if command in STREAMS:
+        return {
+            "$schema": DIALECT,
+            "$id": f"{BASE_ID}/{command.replace(' ', '-')}.json",
+            "title": "one line of git wt watch --json (without --once)",
+            **STREAMS[command],
+            "properties": {
+                "schema_version": {"const": VERSION},
+                **STREAMS[command]["properties"],
+            },
+            "required": ["schema_version", *STREAMS[command]["required"]],
+        }
     keys = COMMANDS[command]
     return {
         "$schema": DIALECT,
@@ -164,13 +422,11 @@ def render(command: str) -> str:
 def main(argv: list[str]) -> int:
     """`--write` renders every shipped file; `--check` exits 1 when one is stale."""
     stale = [
-        c
-        for c in COMMANDS
-        if not shipped_path(c).exists() or shipped_path(c).read_text() != render(c)
+        c for c in NAMES if not shipped_path(c).exists() or shipped_path(c).read_text() != render(c)
     ]
     if "--write" in argv:
         SHIPPED.mkdir(exist_ok=True)
-        for c in COMMANDS:
+        for c in NAMES:
             shipped_path(c).write_text(render(c))
         return 0
     for c in stale:

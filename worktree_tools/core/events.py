@@ -12,11 +12,10 @@ import os
 import shlex
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import fields
+from worktree_tools.core import fields, times
 from worktree_tools.core.procs import HOST
 from worktree_tools.core.statefiles import EVENTS_LOG as LOG_NAME
 
@@ -26,9 +25,9 @@ def log_path(state_dir: Path) -> Path:
 
 
 def append(state_dir: Path, action: str, agent: str, **fields: Any) -> dict[str, Any]:
-    """Append one event and return it. Timestamps are UTC, ISO 8601, to the microsecond."""
+    """Append one event and return it. Timestamps are core.times' one format."""
     event: dict[str, Any] = {
-        "ts": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+        "ts": times.now_iso(),
         "action": action,
         "agent": agent,
         "pid": os.getpid(),

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from worktree_tools.core import fields
+from worktree_tools.core import fields, times
 from worktree_tools.core.errors import LockTimeout
 from worktree_tools.core.procs import HOST
 
@@ -136,8 +136,9 @@ def remove_if_stale(
         return False
     aside.unlink()
     report(
-        {"lock": os.fspath(lock_path), "size": before.st_size, "mtime": before.st_mtime, "why": who}
-    )
+        {"lock": os.fspath(lock_path), "size": before.st_size, "mtime": times.iso(before.st_mtime),
+         "mtime_epoch": before.st_mtime, "why": who}
+    )  # fmt: skip
     return True
 
 

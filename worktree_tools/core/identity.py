@@ -13,12 +13,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import atomic, events, fields
+from worktree_tools.core import atomic, events, fields, times
 from worktree_tools.core.repo import Worktree
 from worktree_tools.core.statefiles import IDENTITY_BASELINE as BASELINE
 
@@ -68,8 +68,8 @@ def record_baseline(wt: Worktree) -> None:
     path = baseline_path(wt)
     if path.exists() or path.is_symlink():
         return
-    now = datetime.now(timezone.utc)
-    base = Baseline(current(wt), now.strftime("%Y-%m-%dT%H:%M:%SZ"), now.timestamp())
+    now = time.time()
+    base = Baseline(current(wt), times.iso(now), now)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(base.to_json(), indent=2) + "\n", encoding="utf-8")
@@ -103,7 +103,7 @@ class Change:
         )
         if self.suspect is not None:
             s = self.suspect
-            where = s.get("worktree") or s.get("path") or s.get("branch") or "?"
+            where = s.get("worktree") or s.get("branch") or "?"
             text += (
                 f"; the config was written at {s['config_written_at']}, {s['relation']} "
                 f"{s['agent']}'s `{s['action']}` in {where} ({s['ts']})"
@@ -138,7 +138,7 @@ def _suspect(wt: Worktree, baseline: Baseline) -> dict[str, Any] | None:
         if "corrupt" in event:
             continue
         try:
-            end = datetime.fromisoformat(event["ts"]).timestamp()
+            end = times.parse(event["ts"])
         except ValueError:
             continue
         took = event.get("duration_ms")
@@ -153,16 +153,14 @@ def _suspect(wt: Worktree, baseline: Baseline) -> dict[str, Any] | None:
     chosen, relation = (during, "during") if during is not None else (before, "after")
     if chosen is None:
         return None
-    stamp = datetime.fromtimestamp(written, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "relation": relation,
         "agent": chosen["agent"],
         "action": chosen["action"],
-        "ts": chosen["ts"],
-        "worktree": _opt(chosen, "worktree"),
-        "path": _opt(chosen, "path"),
+        "ts": times.normal(_opt(chosen, "ts")),
+        "worktree": _opt(chosen, "worktree") or _opt(chosen, "path"),  # 0.1.0 logged `path`
         "branch": _opt(chosen, "branch"),
-        "config_written_at": stamp,
+        "config_written_at": times.iso(written),
     }
 
 

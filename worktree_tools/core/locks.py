@@ -26,12 +26,14 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from worktree_tools.core import atomic, fields
+from worktree_tools.core import atomic, fields, times
 from worktree_tools.core.errors import CorruptState, InvalidInput, LockTimeout
 from worktree_tools.core.procs import HOST
-from worktree_tools.core.statefiles import EVENTS_LOG as EVENTS_LOCK
+from worktree_tools.core.statefiles import EVENTS_LOG
 
+EVENTS_LOCK = EVENTS_LOG  # the event log is its own lock file (flock on the log)
 POLL_SECONDS = 0.002
 # The lock files, named once. Lock files are never unlinked (that would split waiters).
 REPO_LOCK = "repo.lock"  # <common git dir>/wt/: the repository-wide mutation lock
@@ -130,6 +132,17 @@ class Holder:
             acquired_at=fields.number(data, "acquired_at"),
             command=fields.text(data, "command"),
         )
+
+    def output(self) -> dict[str, Any]:
+        """The holder as JSON output shows it (the record file keeps epoch `acquired_at`)."""
+        return {
+            "agent": self.agent,
+            "pid": self.pid,
+            "host": self.host,
+            "acquired_at": times.iso(self.acquired_at),
+            "acquired_epoch": self.acquired_at,
+            "command": self.command,
+        }
 
     def describe(self, now: float) -> str:
         held = max(0.0, now - self.acquired_at)
@@ -251,6 +264,6 @@ class RecordedLock:
             f"timed out waiting for the {self.what} ({self.path}); held by {who}",
             fix=fix,
             lock=os.fspath(self.path),
-            holder=asdict(holder) if holder else None,
+            holder=holder.output() if holder else None,
             lock_wait_ms=round(self.wait_ms, 3),
         )

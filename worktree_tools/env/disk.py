@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.core import times
 from worktree_tools.core.statefiles import DISK_CACHE as CACHE_FILE
 from worktree_tools.worktrees.records import atomic_write_json
 
@@ -50,6 +51,7 @@ class Usage:
             "disk_bytes": self.bytes,
             "disk_shared_bytes": self.shared_bytes,
             "disk_files": self.files,
+            "disk_measured_at": times.iso(self.measured_epoch),
             "disk_measured_epoch": round(self.measured_epoch, 3),
         }
 

@@ -55,6 +55,7 @@ def disk_json(use: disk.Usage | None) -> dict[str, Any]:
             "disk_bytes": None,
             "disk_shared_bytes": None,
             "disk_files": None,
+            "disk_measured_at": None,
             "disk_measured_epoch": None,
         }
     return use.to_json()

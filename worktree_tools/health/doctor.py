@@ -127,7 +127,7 @@ def hook_findings(wt: Worktree, *, fix: bool, agent: str) -> list[Finding]:
             f.fixed = True
             f.undo = "git wt hooks uninstall"
         events.append(wt.state_dir, "hooks_repaired", agent, by="doctor",
-                      changes=[c.__dict__ for c in changes])  # fmt: skip
+                      changes=[c.to_json() for c in changes])  # fmt: skip
     out += _hook_stash_leftovers(wt)
     return out
 

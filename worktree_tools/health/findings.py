@@ -9,9 +9,10 @@ event, while a second owner dying on the same worktree is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
+
+from worktree_tools.core import times
 
 
 class Kind(str, Enum):
@@ -80,9 +81,8 @@ class Event:
         return {
             "ts": self.ts,
             "cycle": self.cycle,
-            "event": self.finding.kind.value,
             "change": self.change.value,
-            **{k: v for k, v in self.finding.to_json().items() if k != "kind"},
+            **self.finding.to_json(),
         }
 
     def line(self) -> str:
@@ -92,8 +92,7 @@ class Event:
         )
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+now_iso = times.now_iso
 
 
 def diff(

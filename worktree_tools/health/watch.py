@@ -103,7 +103,7 @@ class Scanner:
         for rec in recs:
             state = lease.state_of(rec, now)
             owner = rec.owner
-            base = {"agent": rec.agent, "path": rec.path, "branch": rec.branch}
+            base = {"agent": rec.agent, "worktree": rec.path, "branch": rec.branch}
             if state is LeaseState.OWNER_DEAD:
                 out.append(
                     Finding(
@@ -305,15 +305,7 @@ class Scanner:
 
 
 def _h(holder: Any) -> dict[str, Any]:
-    return {
-        "holder": {
-            "agent": holder.agent,
-            "pid": holder.pid,
-            "host": holder.host,
-            "acquired_at": holder.acquired_at,
-            "command": holder.command,
-        }
-    }
+    return {"holder": holder.output()}
 
 
 def _identity(path: Path) -> tuple[str, int, int] | None:

@@ -230,7 +230,10 @@ def _tracked(wt: Worktree, path: Path) -> bool:
 class Change:
     hook: str
     action: str  # installed | chained | repaired | already | restored | removed | absent
-    detail: str = ""
+    detail: str | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"hook": self.hook, "action": self.action, "detail": self.detail or None}
 
 
 def install(wt: Worktree, *, chain_unknown: bool = False) -> list[Change]:

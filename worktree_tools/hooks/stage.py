@@ -121,7 +121,7 @@ class HookStage:
             fix=fix,
             hook=name,
             hook_exit=ran.returncode,
-            hook_output=ran.output[-4000:],
+            hook_output=ran.output[-4000:] or None,
             hook_mode=self.mode.value,
             **details,
         )

@@ -258,7 +258,7 @@ def record(cwd: Path, rev: str, agent: str | None) -> dict[str, Any]:
     return {
         "outcome": "ok",
         "ref": cfg.checkpoint_ref,
-        "checkpoint": cp.commit,
+        "ref_commit": cp.commit,
         "previous": prev_commit,
         "verified_commit": str(target),
         "digest": cp.digest,

@@ -209,7 +209,7 @@ class Run:
                 f"the check `{top_req.check}` failed with exit code {result.returncode} on "
                 f"{top.commit[:12]}",
                 result.tail,
-                {"check_exit_code": result.returncode, "check_tail": result.tail},
+                {"check_exit_code": result.returncode, "check_tail": result.tail or None},
             )
             return []
         mid = len(chain) // 2

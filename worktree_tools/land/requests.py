@@ -12,13 +12,12 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from worktree_tools.core import atomic
+from worktree_tools.core import atomic, times
 from worktree_tools.core.errors import InvalidInput, WtError
 from worktree_tools.core.locks import QUEUE_LOCK, Holder, RecordedLock
 from worktree_tools.core.procs import HOST
@@ -52,8 +51,7 @@ class State(str, Enum):
         return self in (State.CONFLICT, State.CHECK_FAILED)
 
 
-def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+iso = times.iso
 
 
 @dataclass(frozen=True)

@@ -68,22 +68,12 @@ class LeaseView:
             "where": self.where,
             "state": self.state.value,
             "token": self.token,
-            "record": self.oid,
-            "holder": None,
-            "host": None,
-            "pid": None,
-            "acquired_at": None,
-            "renewed_at": None,
-            "ttl": None,
-            "expires_at": None,
-            "expires_in": None,
+            "record_oid": self.oid,
+            **dict.fromkeys(_RECORD_KEYS),
         }
         if self.record is not None:
             rec = self.record.to_json(self.now)
-            for key in ("holder", "host", "pid", "acquired_at", "renewed_at", "ttl"):
-                data[key] = rec[key]
-            data["expires_at"] = rec["expires_at"]
-            data["expires_in"] = rec["expires_in"]
+            data.update({key: rec[key] for key in _RECORD_KEYS})
         if self.error is not None:
             data["error"] = self.error
             data["fix"] = self.fix
@@ -92,6 +82,21 @@ class LeaseView:
             data["took_over_from"] = self.took_over_from
             data["already_held"] = self.already_held
         return data
+
+
+_RECORD_KEYS = (
+    "holder",
+    "host",
+    "pid",
+    "acquired_at",
+    "acquired_epoch",
+    "renewed_at",
+    "renewed_epoch",
+    "ttl",
+    "expires_at",
+    "expires_epoch",
+    "expires_in",
+)
 
 
 def state_of(record: LeaseRecord | None, now: float) -> RemoteLeaseState:

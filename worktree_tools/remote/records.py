@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
-from worktree_tools.core import commits, fields
+from worktree_tools.core import commits, fields, times
 from worktree_tools.core.errors import Rejected
 from worktree_tools.core.repo import Worktree
 
@@ -87,9 +87,15 @@ class LeaseRecord:
         return RemoteLeaseState.HELD if now < self.expires_at else RemoteLeaseState.EXPIRED
 
     def to_json(self, now: float) -> dict[str, Any]:
+        """The record as JSON output shows it: times in core.times' format plus `*_epoch`."""
         data: dict[str, Any] = asdict(self)
         data["state"] = self.state(now).value
-        data["expires_at"] = self.expires_at
+        for key, epoch in (
+            ("acquired_at", self.acquired_at),
+            ("renewed_at", self.renewed_at),
+            ("expires_at", self.expires_at),
+        ):
+            data[key], data[key.replace("_at", "_epoch")] = times.iso(epoch), epoch
         data["expires_in"] = round(self.expires_at - now, 3)
         return data
 

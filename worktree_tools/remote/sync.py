@@ -78,7 +78,7 @@ class WorktreeSync:
             "before": self.before,
             "after": self.after,
             "remote_tip": self.remote_tip,
-            "detail": self.detail,
+            "detail": self.detail or None,
         }
 
 

@@ -84,11 +84,12 @@ class ClaimRecord:
             "owner_started": self.owner.started,
             "host": self.owner.host,
             "claimed_at": now_iso(self.claimed_at),
+            "claimed_epoch": self.claimed_at,
             "heartbeat_at": now_iso(self.heartbeat),
             "heartbeat_epoch": self.heartbeat,
             "ttl": self.ttl,
             "expires_at": now_iso(self.expires_at),
-            "expires_at_epoch": self.expires_at,
+            "expires_epoch": self.expires_at,
             "expires_in": round(self.expires_at - now, 3),
             "released": self.released,
         }
@@ -98,7 +99,7 @@ class ClaimRecord:
 class Lease:
     """How a claimed task's claim stands now."""
 
-    state: LeaseState  # active, expired, owner-dead (released: the task is not claimed)
+    state: LeaseState  # active, expired, owner_dead (released: the task is not claimed)
     record: ClaimRecord | None
     why: str
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
+from worktree_tools.core import times
 from worktree_tools.core.agent import valid_name
 from worktree_tools.core.errors import InvalidInput
 
@@ -43,15 +43,15 @@ class TaskState(str, Enum):
 
 
 def now_iso(t: float | None = None) -> str:
-    moment = datetime.now(timezone.utc) if t is None else datetime.fromtimestamp(t, timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The one time format (core/times.py); a task file's times are written in it too."""
+    return times.now_iso() if t is None else times.iso(t)
 
 
 def parse_iso(text: str) -> float:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
+    """Epoch seconds of a task file's time; a person editing one must give the zone."""
+    if not (text.endswith("Z") or "+" in text[10:] or "-" in text[10:]):
         raise ValueError(f"time {text!r} has no zone (write it in UTC, ending in Z)")
-    return moment.timestamp()
+    return times.parse(text)
 
 
 def normal_body(text: str) -> str:

@@ -47,8 +47,7 @@ class AllocResult:
         data: dict[str, Any] = {
             "schema_version": 1,
             "outcome": "setup_failed" if self.setup_failed else "ok",
-            **self.record.to_json(),
-            "worktree": self.record.path,
+            **self.record.output(),
             "reused": not self.created,
             "warnings": list(self.warnings),
             "env": self.env.to_json() if self.env else None,
@@ -176,8 +175,8 @@ def _create(repo: Repo, agent: str, req: AllocRequest, path: Path) -> Record:
             agent,
             outcome="created",
             branch=rec.branch,
-            path=rec.path,
-            record=rec.to_json(),
+            worktree=rec.path,
+            record=rec.output(),
         )
     _checkout_if_needed(repo, rec)
     return rec

@@ -28,8 +28,8 @@ Say = Callable[[str], None]
 @dataclass
 class GcItem:
     agent: str
-    path: str
-    branch: str
+    path: str  # the worktree (for a gc leftover: the directory it was set aside as)
+    branch: str | None  # None: a leftover, whose branch gc does not know
     lease: str
     action: GcAction
     reason: str
@@ -41,10 +41,10 @@ class GcItem:
     left_behind: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        data = dict(self.__dict__)
+        data = {k: v for k, v in self.__dict__.items() if k != "path"}
         data["action"] = self.action.value
         data["branch_action"] = self.branch_action.value if self.branch_action else None
-        return data
+        return {"agent": self.agent, "worktree": self.path, **data}
 
 
 def main_toplevel(repo: Repo) -> Path:
@@ -206,11 +206,11 @@ def _collect_locked(
             branch=rec.branch,
             branch_action=item.branch_action,
             branch_oid=item.branch_oid,
-            record=rec.to_json() if managed else None,
+            record=rec.output() if managed else None,
             managed=managed,
-            path=rec.path,
+            worktree=rec.path,
             left_behind=item.left_behind,
-            handoff=handoff.to_json() if handoff else None,
+            handoff=handoff.output() if handoff else None,
         )
 
 
@@ -222,7 +222,7 @@ def _rescue_if_needed(
         return
     meta = {
         "reason": item.reason,
-        "path": rec.path,
+        "worktree": rec.path,
         "branch": rec.branch,
         "base": rec.base,
         "task": rec.task,

@@ -99,7 +99,7 @@ def gc(
         near += [Path(r.path).parent for r in recs]
         for lo, action, reason in remove.sweep(repo, near, say):
             result.items.append(
-                GcItem(lo.agent or "-", str(lo.aside), "", "leftover", action, reason)
+                GcItem(lo.agent or "-", str(lo.aside), None, "leftover", action, reason)
             )
     now = time.time()
     over = budget.select(repo, recs, {r.agent for r in recs if why_collectable(r, now)[1]}, now)
@@ -158,8 +158,8 @@ def _moved(
             if fresh == rec:
                 records.save(repo.state_dir, rec.with_changes(path=os.fspath(dest)))
                 events.append(
-                    repo.state_dir, "moved", rec.agent, outcome="moved", path=os.fspath(dest),
-                    previous_path=rec.path, branch=rec.branch,
+                    repo.state_dir, "moved", rec.agent, outcome="moved", worktree=os.fspath(dest),
+                    previous_worktree=rec.path, branch=rec.branch,
                 )  # fmt: skip
     say(f"wt: {rec.agent}'s worktree was moved by hand from {rec.path} to {dest}; kept, and "
         "git's registry and its record now say where it is")  # fmt: skip

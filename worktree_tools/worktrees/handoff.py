@@ -84,7 +84,7 @@ def release(repo: Repo, req: ReleaseRequest) -> tuple[Record, Handoff]:
                 outcome=req.state.value,
                 branch=rec.branch,
                 state=req.state.value,
-                handoff=handoff.to_json(),
+                handoff=handoff.output(),
             )
     return new, handoff
 
@@ -109,12 +109,10 @@ class Adoption:
     def to_json(self) -> dict[str, Any]:
         return {
             "outcome": "ok",
-            "agent": self.record.agent,
+            **self.record.output(),
             "adopted_from": self.previous.agent,
-            "forced": self.forced,
             "lease_before": self.before.value,
-            "record": self.record.to_json(),
-            "handoff": self.handoff.to_json(),
+            "handoff": self.handoff.output(),
         }
 
 
@@ -190,7 +188,7 @@ def adopt(
                 forced=taken.forced,
                 lease_before=before.value,
                 previous_owner=rec.owner.__dict__,
-                path=rec.path,
+                worktree=rec.path,
             )
         admin = Path(rec.admin_dir)
         if admin.is_dir():

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from worktree_tools.core import times
 from worktree_tools.worktrees import gitinfo, lease, location, records
 from worktree_tools.worktrees.common import Repo
 from worktree_tools.worktrees.records import CorruptRecord, Record
@@ -36,13 +37,14 @@ class Row:
     moved_to: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "record"}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("record", "path")}
+        data = {"worktree": self.path or None, **data}  # None: a corrupt record
         data["heartbeat_age"] = _round(self.heartbeat_age)
         data["expires_in"] = _round(self.expires_in)
         rec = self.record
         data["task"] = rec.task if rec else None
-        data["owner"] = rec.owner.__dict__ if rec else None
-        data["created"] = rec.created if rec else None
+        data["owner"] = rec.owner.output() if rec else None
+        data["created"] = times.normal(rec.created) if rec else None
         data["ttl"] = rec.ttl if rec else None
         data["state"] = rec.state.value if rec else None
         data["adopted_from"] = rec.adopted_from if rec else None

@@ -98,8 +98,8 @@ def _save_path(repo: Repo, rec: Record, target: Path, *, outcome: str) -> Record
             rec.agent,
             outcome=outcome,
             branch=rec.branch,
-            path=new.path,
-            previous_path=rec.path,
+            worktree=new.path,
+            previous_worktree=rec.path,
         )
     return new
 

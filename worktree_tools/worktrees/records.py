@@ -13,12 +13,11 @@ import os
 import shlex
 import shutil
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import atomic, fields
+from worktree_tools.core import atomic, fields, times
 from worktree_tools.core.errors import CorruptState, InvalidInput
 from worktree_tools.core.statefiles import HANDOFF_JSON as HANDOFF_JSON
 from worktree_tools.core.statefiles import OWNER_JSON as OWNER_JSON
@@ -43,7 +42,7 @@ class RecordState(str, Enum):
 class LeaseState(str, Enum):
     ACTIVE = "active"
     EXPIRED = "expired"
-    OWNER_DEAD = "owner-dead"
+    OWNER_DEAD = "owner_dead"
     RELEASED = "released"
     BLOCKED = "blocked"
 
@@ -64,12 +63,8 @@ def require_ttl(ttl: float | None) -> float | None:
         raise InvalidInput(str(exc)) from None
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def parse_time(text: str) -> float:
-    return datetime.fromisoformat(text).timestamp()
+now_iso = times.now_iso
+parse_time = times.parse
 
 
 @dataclass(frozen=True)
@@ -87,6 +82,15 @@ class Owner:
             started=fields.opt_number(data, "started"),
             host=fields.text(data, "host"),
         )
+
+    def output(self) -> dict[str, Any]:
+        """`started` (the process's start time, null when untracked) in the one time format."""
+        return {
+            "pid": self.pid,
+            "host": self.host,
+            "started": times.opt_iso(self.started),
+            "started_epoch": self.started,
+        }
 
 
 @dataclass(frozen=True)
@@ -144,9 +148,31 @@ class Record:
         return rec
 
     def to_json(self) -> dict[str, Any]:
+        """The record file's content (see output() for the JSON contract's shape)."""
         data = asdict(self)
         data["state"] = self.state.value
         return data
+
+    def output(self) -> dict[str, Any]:
+        """The record as every command's JSON shows it, flat in the command's object: the
+        worktree's path is `worktree`, times are core.times' one format."""
+        return {
+            "agent": self.agent,
+            "worktree": self.path,
+            "admin_dir": self.admin_dir,
+            "branch": self.branch,
+            "base": self.base,
+            "base_oid": self.base_oid,
+            "owner": self.owner.output(),
+            "created": times.normal(self.created),
+            "heartbeat": times.normal(self.heartbeat),
+            "ttl": self.ttl,
+            "state": self.state.value,
+            "task": self.task,
+            "released_at": times.normal(self.released_at),
+            "adopted_from": self.adopted_from,
+            "forced": self.forced,
+        }
 
     def with_changes(self, **changes: Any) -> Record:
         return replace(self, **changes)
@@ -203,6 +229,17 @@ class Handoff:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["state"] = self.state.value
+        return data
+
+    def output(self) -> dict[str, Any]:
+        """The handoff as JSON output shows it: times in core.times' one format."""
+        data = self.to_json()
+        del data["version"]
+        data["created"] = times.normal(self.created)
+        data["adopted_by"] = [
+            {**a, "at": times.normal(a["at"])} if isinstance(a.get("at"), str) else a
+            for a in self.adopted_by
+        ]
         return data
 
 

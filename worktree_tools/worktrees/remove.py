@@ -156,7 +156,7 @@ def _save_rest(
     cap = rescue.Capture(head, head_tree, head_tree, tree, False, changed=True)
     meta = {
         "reason": f"left in {aside} by gc pid {marker.pid}",
-        "path": marker.path,
+        "worktree": marker.path,
         "branch": None,
         "uncommitted": True,
         "unmerged": False,
@@ -211,7 +211,7 @@ def sweep(repo: Repo, near: list[Path], say: Say) -> list[tuple[leftovers.Leftov
 def _log(repo: Repo, agent: str, lo: leftovers.Leftover, outcome: GcAction, why: str) -> None:
     events.append(
         repo.state_dir, "gc_leftover", agent, outcome=outcome.value, reason=why,
-        aside=os.fspath(lo.aside), path=os.fspath(lo.path), gc_pid=lo.pid,
+        aside=os.fspath(lo.aside), worktree=os.fspath(lo.path), gc_pid=lo.pid,
     )  # fmt: skip
 
 

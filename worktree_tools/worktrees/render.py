@@ -76,6 +76,6 @@ def rescue_table(items: list[Rescue]) -> str:
             saved.append("unmerged commits")
         lines.append(
             f"{r.id}  branch {r.meta.get('branch', '?')}  {' + '.join(saved) or '-'}  "
-            f"from {r.meta.get('path', '?')} ({r.meta.get('reason', '')})"
+            f"from {r.worktree or '?'} ({r.meta.get('reason', '')})"
         )
     return "\n".join(lines)

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import commits, refs, statefiles
+from worktree_tools.core import commits, refs, statefiles, times
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import GitResult, git
 from worktree_tools.core.repo import Worktree
@@ -75,14 +75,24 @@ class Rescue:
     index_commit: str
     meta: dict[str, Any]
 
+    @property
+    def worktree(self) -> str | None:
+        """Where the worktree was (0.1.0 saved it as `path`)."""
+        where = self.meta.get("worktree", self.meta.get("path"))
+        return where if isinstance(where, str) else None
+
     def to_json(self) -> dict[str, Any]:
+        meta = {k: v for k, v in self.meta.items() if k not in ("id", "ref", "path")}
+        created = meta.get("created")
         return {
             "id": self.id,
             "ref": self.ref,
             "commit": self.commit,
             "head": self.head,
             "index_commit": self.index_commit,
-            **{k: v for k, v in self.meta.items() if k not in ("id", "ref")},
+            **meta,
+            "worktree": self.worktree,
+            "created": times.normal(created) if isinstance(created, str) else None,
         }
 
 
@@ -207,7 +217,7 @@ def save(repo: Repo, cap: Capture, agent: str, meta: dict[str, Any]) -> Rescue:
     full = {
         "id": rid,
         "agent": agent,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": times.now_iso(),
         "head": cap.head,
         "dirty": cap.dirty,
         "conflicted_index": cap.conflicted_index,
@@ -270,7 +280,7 @@ def restore(repo: Repo, rid: str, to: Path | None) -> tuple[Rescue, Path, str | 
     item = find(repo, rid)
     if len(item.commit) not in (40, 64) or not item.head:
         raise InvalidInput(f"rescue {rid!r} is not a rescue commit")
-    dest = to or Path(str(item.meta.get("path") or ""))
+    dest = to or Path(item.worktree or "")
     if not str(dest):
         raise InvalidInput("the rescue does not record a path", fix="pass --to DIR")
     if os.path.lexists(dest) and not (dest.is_dir() and not any(dest.iterdir())):
