@@ -26,11 +26,11 @@ SETTINGS = settings(
 MODES = ("100644", "100755", "120000")
 # Few names, so that random paths share directories and collide (a/b as a file and a/b/c).
 paths = st.lists(st.sampled_from("abc"), min_size=1, max_size=4).map("/".join)
-entries = st.one_of(
-    st.none(),
+present = st.one_of(
     st.tuples(st.sampled_from(MODES), st.integers(0, 3)),
     st.just(("160000", 0)),
 )
+entries = st.one_of(st.none(), present)
 
 
 def _init(root: Path, object_format: str) -> tuple[Path, list[str]]:
@@ -66,7 +66,7 @@ def cases(
 ) -> tuple[dict[str, tuple[str, int]], dict[str, tuple[str, int] | None]]:
     """A base and changes to it; most changes name a path of the base, or its directory
     (removing a directory's files one by one empties it)."""
-    base = draw(st.dictionaries(paths, entries.filter(lambda e: e is not None), max_size=8))
+    base = draw(st.dictionaries(paths, present, max_size=8))
     near = sorted({*base, *(p.rpartition("/")[0] for p in base)} - {""}) or ["a"]
     keys = st.one_of(paths, st.sampled_from(near), st.sampled_from(near))
     changes = draw(st.dictionaries(keys, entries, min_size=1, max_size=6))
