@@ -96,3 +96,60 @@ def test_a_file_replacing_a_directory_and_the_reverse(repo: Path) -> None:
         "README", "d", "f/y", "src/app.py",
     ]  # fmt: skip
     assert git(repo, "status", "--porcelain") == ""
+
+
+def _hook(repo: Path, name: str, body: str) -> None:
+    hook = repo / ".git" / "hooks" / name
+    hook.write_text("#!/bin/sh\n" + body)
+    hook.chmod(0o755)
+
+
+def test_hooks_in_place_see_the_commit_with_the_worktrees_stat_data(repo: Path) -> None:
+    """The private index of hooks run in place holds exactly the commit's tree, and the
+    entries the commit does not change keep the worktree index's stat data: the hook's first
+    `git diff` re-reads no unchanged file (from an index without it: every tracked file)."""
+    _hook(
+        repo,
+        "pre-commit",
+        'git ls-files --debug README > "$OUT/debug"\n'
+        'git ls-files -s > "$OUT/entries"\n'
+        'git diff --cached --name-only > "$OUT/cached"\n',
+    )
+    write(repo, "a.txt", "a\n")
+    write(repo, "b.txt", "b\n")
+    git(repo, "add", "b.txt")  # another agent's staged work: not in this commit's index
+    out = repo.parent / "out"
+    out.mkdir()
+    proc = wt_commit(
+        repo, "--json", "--hooks", "in-place", "-m", "a", "--", "a.txt",
+        env={"OUT": os.fspath(out)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "cached").read_text() == "a.txt\n"
+    committed = git(
+        repo, "ls-tree", "-r", "--format=%(objectmode) %(objectname) 0\t%(path)", "HEAD"
+    )
+    assert (out / "entries").read_text() == committed
+    assert "  size: 6\t" in (out / "debug").read_text()  # README's, as the worktree index has it
+    assert git(repo, "diff", "--cached", "--name-only") == "b.txt\n"
+
+
+def test_hooks_in_place_with_an_unmerged_worktree_index(repo: Path) -> None:
+    """An index that `read-tree -m` refuses (a path left unmerged) is not the hooks' start:
+    they get the commit's tree all the same."""
+    _hook(repo, "pre-commit", 'git ls-files -s > "$OUT"\n')
+    blob = git(repo, "hash-object", "-w", "--stdin", input=b"x\n").strip()
+    unmerged = "".join(f"100644 {blob} {stage}\tc.txt\n" for stage in (1, 2, 3))
+    git(repo, "update-index", "--index-info", input=unmerged.encode())
+    write(repo, "a.txt", "a\n")
+    out = repo.parent / "entries"
+    proc = wt_commit(
+        repo, "--json", "--hooks", "in-place", "-m", "a", "--", "a.txt",
+        env={"OUT": os.fspath(out)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    committed = git(
+        repo, "ls-tree", "-r", "--format=%(objectmode) %(objectname) 0\t%(path)", "HEAD"
+    )
+    assert out.read_text() == committed
+    assert "c.txt" in git(repo, "ls-files", "--unmerged")

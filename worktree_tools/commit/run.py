@@ -21,7 +21,7 @@ from typing import Any
 
 from worktree_tools.commit import message, paths
 from worktree_tools.commit.build import Settings, read_config, truthy
-from worktree_tools.commit.staging import stage_paths
+from worktree_tools.commit.staging import private_index, stage_paths
 from worktree_tools.commit.swap import Landing, Moved, land, replay
 from worktree_tools.core import agent as agent_mod
 from worktree_tools.core import commits, events, faults, notices, statefiles
@@ -221,7 +221,7 @@ def _commit_locked(
             wt, hookstage.HookMode.parse(mode), result.agent, priv, tip, tree, deadline
         )
         if stage.checkout is None:  # hooks in place see the commit in the private index
-            wt.git(["read-tree", tree], index=priv)
+            private_index(wt, priv, tree)
         result.hook_mode = stage.mode.value
     if stage is not None and not req.no_verify:
         stage.run("pre-commit", [], tree=tree)
@@ -353,7 +353,7 @@ def _only_named_paths_restaged(wt: Worktree, before: str, after: str, rels: list
 def _revalidate(stage: Any, priv: Path, tip: str, tree: str, wt: Worktree) -> None:
     """Run pre-commit again against the replayed tree; it must not change anything now."""
     if stage.checkout is None:
-        wt.git(["read-tree", tree], index=priv)
+        private_index(wt, priv, tree)
     stage.run("pre-commit", [], tree=tree)
     if stage.staged_tree() != tree:
         raise RefMoved(
