@@ -116,16 +116,17 @@ def test_hooks_in_place_see_the_commit_with_the_worktrees_stat_data(repo: Path) 
         'git diff --cached --name-only > "$OUT/cached"\n',
     )
     write(repo, "a.txt", "a\n")
+    write(repo, "src/app.py", "print('v2')\n")  # tracked, changed on disk, not in the index
     write(repo, "b.txt", "b\n")
     git(repo, "add", "b.txt")  # another agent's staged work: not in this commit's index
     out = repo.parent / "out"
     out.mkdir()
     proc = wt_commit(
-        repo, "--json", "--hooks", "in-place", "-m", "a", "--", "a.txt",
+        repo, "--json", "--hooks", "in-place", "-m", "a", "--", "a.txt", "src/app.py",
         env={"OUT": os.fspath(out)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert (out / "cached").read_text() == "a.txt\n"
+    assert (out / "cached").read_text() == "a.txt\nsrc/app.py\n"
     committed = git(
         repo, "ls-tree", "-r", "--format=%(objectmode) %(objectname) 0\t%(path)", "HEAD"
     )

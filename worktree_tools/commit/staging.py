@@ -62,7 +62,7 @@ def stage_paths(
 
 def private_index(wt: Worktree, priv: Path, tree: str) -> None:
     """`priv` holding exactly `tree`, for hooks that run in place. Started from a copy of the
-    worktree's index by `git read-tree -m TREE` (one tree: the entries are the tree's, and an
+    worktree's index by `git read-tree -m -i TREE` (one tree: the entries are the tree's, and an
     unchanged one keeps its stat data, so the hook's first `git diff` or `git status` does not
     re-read every tracked file: 10 s at 100,000 files); from nothing when that index cannot be
     used (absent, unmerged, unreadable)."""
@@ -71,7 +71,8 @@ def private_index(wt: Worktree, priv: Path, tree: str) -> None:
     except OSError:
         pass
     else:
-        if wt.git(["read-tree", "-m", tree], index=priv, check=False).returncode == 0:
+        # -i: the worktree's files are not this index's business (the named ones differ)
+        if wt.git(["read-tree", "-m", "-i", tree], index=priv, check=False).returncode == 0:
             return
     priv.unlink(missing_ok=True)
     wt.git(["read-tree", tree], index=priv)
