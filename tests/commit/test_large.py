@@ -154,3 +154,27 @@ def test_hooks_in_place_with_an_unmerged_worktree_index(repo: Path) -> None:
     )
     assert out.read_text() == committed
     assert "c.txt" in git(repo, "ls-files", "--unmerged")
+
+
+def test_a_submodule_under_a_named_directory_is_left_as_it_is(repo: Path) -> None:
+    """Untracked files are listed over an empty index, where a submodule's checkout shows as a
+    nested repository (`lib/sub/`): the one HEAD records as a submodule is not refused, and
+    its commit stays as recorded."""
+    sub = repo / "lib" / "sub"
+    sub.mkdir(parents=True)
+    git(sub, "init", "-q")
+    write(sub, "inner.txt", "inner\n")
+    git(sub, "add", "inner.txt")
+    git(sub, "commit", "-qm", "inner")
+    write(repo, "lib/own.txt", "ours\n")
+    git(repo, "add", "lib")  # lib/sub as a gitlink (an embedded repository)
+    git(repo, "commit", "-qm", "lib")
+    recorded = git(repo, "rev-parse", "HEAD:lib/sub")
+    write(repo, "lib/own.txt", "ours, changed\n")
+    write(repo, "lib/new.txt", "new\n")
+    proc = wt_commit(repo, "-m", "lib", "--", "lib")
+    assert proc.returncode == 0, proc.stderr
+    assert git(repo, "diff-tree", "-r", "--name-status", "HEAD~1", "HEAD").split() == [
+        "A", "lib/new.txt", "M", "lib/own.txt",
+    ]  # fmt: skip
+    assert git(repo, "rev-parse", "HEAD:lib/sub") == recorded

@@ -102,11 +102,9 @@ def _not_tracked(listing: bytes, head: dict[str, Entry]) -> list[str]:
         if not item:
             continue
         path = os.fsdecode(item)
-        if path in head:
-            continue
-        if path.endswith("/") and getattr(head.get(path[:-1]), "mode", None) == GITLINK:
-            continue
-        out.append(path)
+        submodule = head.get(path[:-1]) if path.endswith("/") else None
+        if path not in head and (submodule is None or submodule.mode != GITLINK):
+            out.append(path)
     return out
 
 
