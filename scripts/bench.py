@@ -5,9 +5,13 @@ Sections:
                wrapper (flock + git add + git commit -- PATH), `git commit -- PATH` and
                `python -I -c pass`, wall and CPU per commit, plus the repository-lock hold and
                wait times wt-commit reports.
-  latency_large  the same on a 100,000-file repository (--quick: 10,000).
+  latency_large  the same on a 100,000-file repository (--quick: 10,000; --large-files N), each
+               tool committing a file of its own 1,000-file directory.
   concurrency  aggregate commits/s with 1, 4 and 8 agents, each in its own worktree on its
                own branch, committing distinct files; failures are counted.
+  paths        wt-commit of N new files beside `git add --pathspec-from-file` (N = 10,000;
+               --quick 2,000; --paths N, e.g. the 100,000 of issue 10, where git add alone takes
+               over 20 minutes: it matches every file against every pathspec).
 
 Within a section every kind of measurement is taken round-robin in one run, so the noise of a
 shared machine hits them alike: quote the ratios, not the milliseconds.
