@@ -10,24 +10,33 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from conftest import git, write, wt_commit
 
-WHOLE_INDEX = ("read-tree", "write-tree", "update-index", "add")
+WHOLE_INDEX = ("read-tree", "write-tree", "add")
+INDEX_SIZES = ("read/cache_nr", "write/cache_nr")  # trace2 data: entries of an index read/written
 
 
-def _git_commands(trace: Path) -> list[list[str]]:
-    """The argv of every git process a run started, from its GIT_TRACE2_EVENT file."""
-    out = []
+def _until_commit_tree(trace: Path) -> list[tuple[list[str], list[int]]]:
+    """(argv, sizes of the index files it read or wrote) of each git process a run started
+    before `commit-tree`, from its GIT_TRACE2_EVENT file (git runs one at a time)."""
+    out: list[tuple[list[str], list[int]]] = []
     for line in trace.read_text().splitlines():
         event = json.loads(line)
         if event.get("event") == "start":
-            out.append(event["argv"][1:])
+            if event["argv"][1:2] == ["commit-tree"]:
+                break
+            out.append((event["argv"][1:], []))
+        elif event.get("event") == "data" and event.get("key") in INDEX_SIZES:
+            out[-1][1].append(int(event["value"]))
     return out
 
 
 def test_a_commit_without_hooks_runs_no_git_over_the_whole_index(
     repo: Path, tmp_path: Path
 ) -> None:
+    """Building the commit, no git process reads or writes an index of more entries than the
+    named paths (the worktree's index is synced afterwards, under index.lock)."""
     for d in range(5):
         for i in range(20):
             write(repo, f"tree/d{d}/f{i}.txt", f"{d} {i}\n")
@@ -41,8 +50,9 @@ def test_a_commit_without_hooks_runs_no_git_over_the_whole_index(
         env={"GIT_TRACE2_EVENT": os.fspath(trace)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    commands = [argv[0] for argv in _git_commands(trace) if argv]
-    assert not set(commands) & set(WHOLE_INDEX), commands
+    building = _until_commit_tree(trace)
+    assert not {argv[0] for argv, _ in building} & set(WHOLE_INDEX), building
+    assert all(size <= 2 for _, sizes in building for size in sizes), building
     assert git(repo, "diff-tree", "-r", "--name-status", "HEAD~1", "HEAD").split() == [
         "M", "tree/d3/f7.txt", "A", "tree/d3/new.txt",
     ]  # fmt: skip
@@ -178,3 +188,21 @@ def test_a_submodule_under_a_named_directory_is_left_as_it_is(repo: Path) -> Non
         "A", "lib/new.txt", "M", "lib/own.txt",
     ]  # fmt: skip
     assert git(repo, "rev-parse", "HEAD:lib/sub") == recorded
+
+
+@pytest.mark.parametrize("name", ["docs/GIT~1", ".gitmodules"])
+def test_a_name_git_will_not_track_is_refused_as_git_add_refuses_it(repo: Path, name: str) -> None:
+    """`GIT~1` (core.protectNTFS) and a `.gitmodules` link are refused by git's own path check
+    (`git add`: "invalid path"); before, `update-index --index-info` skipped them silently and
+    the rest was committed."""
+    write(repo, "docs/ok.txt", "ok\n")
+    if name == ".gitmodules":
+        os.symlink("docs/ok.txt", repo / name)
+    else:
+        write(repo, name, "x\n")
+    tip = git(repo, "rev-parse", "HEAD")
+    proc = wt_commit(repo, "--json", "-m", "names", "--", "docs", name)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["outcome"] == "invalid" and name in out["error"]
+    assert git(repo, "rev-parse", "HEAD") == tip

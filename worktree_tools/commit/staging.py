@@ -24,6 +24,7 @@ from worktree_tools.core.entries import (
     GITLINK,
     PATHSPEC_LIMIT,
     Entry,
+    apply,
     covered,
     index_entries,
     tree_entries,
@@ -31,6 +32,8 @@ from worktree_tools.core.entries import (
 from worktree_tools.core.errors import InvalidInput, PathRefused
 from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.repo import Worktree
+
+LINK = "120000"
 
 
 def stage_paths(
@@ -52,12 +55,56 @@ def stage_paths(
         for (path, f), oid in zip(plain, oids, strict=True):
             changes.append((path, Entry(_mode(f, head.get(path), settings), oid)))
         changes += [(p, None) for p, f in found.items() if f.kind is Kind.MISSING]
+        _refuse_invalid_names(wt, head, changes, tmp, len(tip_tree))
         if converted:
             ours = {p: found[p] for p in converted}
             changes += convert.stage_through_git(
                 wt, tip, tip_tree, tree, ours, head, changes, rels, tmp
             )
     return treeedit.edit(wt, tip_tree, changes)
+
+
+def _refuse_invalid_names(
+    wt: Worktree,
+    head: dict[str, Entry],
+    changes: list[tuple[str, Entry | None]],
+    tmp: Path,
+    oid_len: int,
+) -> None:
+    """Refuse, as `git add` does, a name git will not put in a tree (`GIT~1` or `.git.` under
+    core.protectNTFS, a `.gitmodules` link...): git's own check, `verify_path`, run by one
+    `git update-index --index-info` into a scratch index, which skips such a name. Only names
+    HEAD does not hold as they are (new paths, links) need it: most commits run nothing."""
+    new: list[tuple[str, Entry | None]] = [
+        (p, e) for p, e in changes if e is not None and (e.mode == LINK or p not in head)
+    ]
+    if not new:
+        return
+    scratch = tmp / "names-index"
+    apply(wt, scratch, new, oid_len)
+    if _entry_count(scratch) == len(new):
+        return
+    kept = index_entries(wt, scratch)
+    invalid = [p for p, _ in new if p not in kept]
+    raise PathRefused(
+        "git refuses these names (invalid path, as `git add` says): "
+        + ", ".join(repr(p) for p in invalid[:10]),
+        fix="rename them (git will not track them on any system), then run the same "
+        "wt-commit again",
+        invalid_paths=invalid,
+    )
+
+
+def _entry_count(index: Path) -> int | None:
+    """The number of entries an index file declares (its header), None if it has none."""
+    try:
+        with index.open("rb") as f:
+            header = f.read(12)
+    except OSError:
+        return None
+    if len(header) != 12 or header[:4] != b"DIRC":
+        return None
+    return int.from_bytes(header[8:12], "big")
 
 
 def private_index(wt: Worktree, priv: Path, tree: str) -> None:
@@ -221,7 +268,7 @@ def _refuse_listed_ignored(ignored: list[str]) -> None:
 
 def _mode(found: Found, head: Entry | None, settings: Settings) -> str:
     if found.kind is Kind.LINK:
-        return "120000"
+        return LINK
     if not settings.filemode:  # core.fileMode false: the exec bit on disk means nothing
         return head.mode if head is not None and head.mode in ("100644", "100755") else "100644"
     return "100755" if found.executable else "100644"
