@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import git, write, wt_commit
 
+from worktree_tools.commit import staging
+
 WHOLE_INDEX = ("read-tree", "write-tree", "add")
 INDEX_SIZES = ("read/cache_nr", "write/cache_nr")  # trace2 data: entries of an index read/written
 
@@ -206,3 +208,23 @@ def test_a_name_git_will_not_track_is_refused_as_git_add_refuses_it(repo: Path, 
     out = json.loads(proc.stdout)
     assert out["outcome"] == "invalid" and name in out["error"]
     assert git(repo, "rev-parse", "HEAD") == tip
+
+
+def test_a_plainly_valid_name_is_one_git_accepts(tmp_path: Path) -> None:
+    """The names wt-commit does not ask git about are names git's path check accepts (core
+    .protectNTFS and core.protectHFS on); the ones it asks about include git's refusals."""
+    plain = [
+        "git", "GIT", "Git.", "git.", "git-1", "git_1", "git+1", "gitmodules", "x.git", "a..b",
+        "a.", "A-", "_git", "0.git", "dir/git/x", "src/main.py", "n4-p0-k1.txt", "GIT1",
+    ]  # fmt: skip
+    asked = [".git", ".GIT.", "git~1", "GIT~1 ", "a\\.git", ".gitmodules", "\u200c.git", "a b"]
+    assert all(staging.plainly_valid(n) for n in plain)
+    assert not any(staging.plainly_valid(n) for n in asked)
+    root = tmp_path / "r"
+    root.mkdir()
+    git(root, "init", "-q")
+    git(root, "config", "core.protectHFS", "true")
+    blob = git(root, "hash-object", "-w", "--stdin", input=b"x\n").strip()
+    listing = "".join(f"100644 {blob}\t{n}\0" for n in plain).encode()
+    git(root, "update-index", "-z", "--index-info", input=listing)
+    assert sorted(git(root, "ls-files", "-z").split("\0")[:-1]) == sorted(plain)

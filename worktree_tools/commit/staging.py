@@ -12,6 +12,7 @@ staged by git itself (see convert).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -73,10 +74,12 @@ def _refuse_invalid_names(
 ) -> None:
     """Refuse, as `git add` does, a name git will not put in a tree (`GIT~1` or `.git.` under
     core.protectNTFS, a `.gitmodules` link...): git's own check, `verify_path`, run by one
-    `git update-index --index-info` into a scratch index, which skips such a name. Only names
-    HEAD does not hold as they are (new paths, links) need it: most commits run nothing."""
+    `git update-index --index-info` into a scratch index, which skips such a name. Asked only
+    about links and new names that are not plainly valid: most commits run nothing."""
     new: list[tuple[str, Entry | None]] = [
-        (p, e) for p, e in changes if e is not None and (e.mode == LINK or p not in head)
+        (p, e)
+        for p, e in changes
+        if e is not None and (e.mode == LINK or (p not in head and not plainly_valid(p)))
     ]
     if not new:
         return
@@ -93,6 +96,17 @@ def _refuse_invalid_names(
         "wt-commit again",
         invalid_paths=invalid,
     )
+
+
+# Every rule of git's verify_path (`.git`, `..`, NTFS `.git.`/`git~1`/backslash segments, HFS
+# ignorable characters before `.git`) needs a leading dot, a `~`, a backslash or a character
+# outside ASCII in some component: a name without them passes it.
+_PLAIN_COMPONENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*\Z", re.ASCII)
+
+
+def plainly_valid(path: str) -> bool:
+    """Whether git's path check is sure to accept `path` as a file's name (not a link's)."""
+    return all(_PLAIN_COMPONENT.match(part) for part in path.split("/"))
 
 
 def _entry_count(index: Path) -> int | None:
