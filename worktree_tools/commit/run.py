@@ -1,7 +1,7 @@
 """wt-commit's core: commit exactly the named paths, never anyone else's work.
 
-The commit is built in a private index (HEAD's tree plus the named paths, staged with `git add
--A` so git's own filters, modes and ignore rules apply); hooks run where they cannot touch other
+The commit's tree is HEAD's tree plus the named paths as `git add -A` would stage them (git's
+own filters, modes and ignore rules apply; see staging); hooks run where they cannot touch other
 agents' files (see hookstage); the commit object is made by `git commit-tree` (identity, signing
 and encoding as git does them). Only then are the locks taken for the mutation itself (see land):
 
@@ -13,15 +13,14 @@ and encoding as git does them). Only then are the locks taken for the mutation i
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from worktree_tools.commit import message, paths
-from worktree_tools.commit.build import read_config, truthy
-from worktree_tools.commit.staging import Settings, stage_paths
+from worktree_tools.commit.build import Settings, read_config, truthy
+from worktree_tools.commit.staging import private_index, stage_paths
 from worktree_tools.commit.swap import Landing, Moved, land, replay
 from worktree_tools.core import agent as agent_mod
 from worktree_tools.core import commits, events, faults, notices, statefiles
@@ -36,12 +35,13 @@ from worktree_tools.core.errors import (
 )
 from worktree_tools.core.locks import HOOK_LOCK, WORKTREE_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree, discover, empty_tree
+from worktree_tools.core.scratch import remove_tree
 from worktree_tools.core.statefiles import COMMIT_TMP as TMP_DIR
 from worktree_tools.core.statefiles import JOURNAL_CONFIG as JOURNAL_CONFIG
-from worktree_tools.hooks import run as hookrun
 
 MAX_REPLAYS = 5
 HOOK_MODES = ("auto", "isolated", "in-place")  # hookstage.HookMode, without importing it
+COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg")  # hooks.run's, likewise
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: Commit
         try:
             _commit_locked(wt, req, raw_message, result, rels, ref, config, mode, deadline, tmp)
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            remove_tree(tmp)
 
 
 def _reap_orphaned_hooks(wt: Worktree, agent: str) -> None:
@@ -175,6 +175,8 @@ def _reap_orphaned_hooks(wt: Worktree, agent: str) -> None:
     record = wt.gitdir / statefiles.HOOK_RECORD
     if not record.exists():
         return
+    from worktree_tools.hooks import run as hookrun
+
     reaped = hookrun.reap_orphans(record)
     if reaped is not None:
         notices.say(
@@ -207,20 +209,21 @@ def _commit_locked(
     # may have hidden files (pre-commit's stash-and-restore): read only once they are back.
     hook_lock = RecordedLock(wt.gitdir / HOOK_LOCK, "hook lock", Holder.me(result.agent), deadline)
     with hook_lock:
-        stage_paths(wt, priv, tip, rels, Settings.parse(config), tmp)
-    tree = wt.git(["write-tree"], index=priv).out.strip()
+        tree = stage_paths(wt, tip, tip_tree, rels, Settings.parse(config), tmp)
     faults.point("staged")
     if tree == tip_tree:
         _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)
         return
 
     stage = None
-    if any(hookrun.find(wt.hooks_dir, n) for n in hookrun.COMMIT_HOOKS):
+    if _any_hook(wt.hooks_dir, COMMIT_HOOKS):
         from worktree_tools.hooks import stage as hookstage  # only a commit with hooks pays for it
 
         stage = hookstage.prepare(
             wt, hookstage.HookMode.parse(mode), result.agent, priv, tip, tree, deadline
         )
+        if stage.checkout is None:  # hooks in place see the commit in the private index
+            private_index(wt, priv, tree)
         result.hook_mode = stage.mode.value
     if stage is not None and not req.no_verify:
         stage.run("pre-commit", [], tree=tree)
@@ -263,7 +266,7 @@ def _commit_locked(
                     f"{ref} kept moving while committing; gave up after {attempt} replays",
                     fix="retry the same wt-commit command",
                 ) from None
-            replayed = replay(wt, tmp, rels, ref, tip, moved.current, new)
+            replayed = replay(wt, rels, ref, tip, moved.current, new)
             result.replays += 1
             if replayed is None:  # the new tip already holds exactly our change
                 _finish_unchanged(wt, result, rels, ref, moved.current, deadline, tmp)
@@ -285,9 +288,22 @@ def _commit_locked(
     result.commit = new
     result.parent = tip
     faults.point("landed")
-    post = hookrun.run(wt.hooks_dir, "post-commit", [], cwd=wt.toplevel, env=_post_env())
-    if post is not None and post.returncode != 0:
-        result.warnings.append(f"post-commit hook exited {post.returncode}")
+    if _any_hook(wt.hooks_dir, ("post-commit",)):
+        from worktree_tools.hooks import run as hookrun
+
+        post = hookrun.run(wt.hooks_dir, "post-commit", [], cwd=wt.toplevel, env=_post_env())
+        if post is not None and post.returncode != 0:
+            result.warnings.append(f"post-commit hook exited {post.returncode}")
+
+
+def _any_hook(hooks_dir: Path, names: tuple[str, ...]) -> bool:
+    """Whether one of the hooks `names` is installed (hooks.run.find: an executable file), with
+    no import of the hook machinery when none is."""
+    for name in names:
+        path = os.path.join(hooks_dir, name)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return True
+    return False
 
 
 def _tip(wt: Worktree, ref: str) -> tuple[str | None, str, bool | None]:
@@ -352,7 +368,7 @@ def _only_named_paths_restaged(wt: Worktree, before: str, after: str, rels: list
 def _revalidate(stage: Any, priv: Path, tip: str, tree: str, wt: Worktree) -> None:
     """Run pre-commit again against the replayed tree; it must not change anything now."""
     if stage.checkout is None:
-        wt.git(["read-tree", tree], index=priv)
+        private_index(wt, priv, tree)
     stage.run("pre-commit", [], tree=tree)
     if stage.staged_tree() != tree:
         raise RefMoved(
@@ -370,7 +386,7 @@ def _post_env() -> dict[str, str]:
 def _fresh_tmp_dir(wt: Worktree) -> Path:
     # We hold the worktree lock, so anything left here is from a wt-commit that was killed.
     tmp = wt.gitdir / TMP_DIR / str(os.getpid())
-    shutil.rmtree(wt.gitdir / TMP_DIR, ignore_errors=True)
+    remove_tree(wt.gitdir / TMP_DIR)
     tmp.mkdir(parents=True)
     return tmp
 
