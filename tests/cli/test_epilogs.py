@@ -21,7 +21,6 @@ from conftest import git_wt
 
 from worktree_tools.cli import build_group, epilogs
 from worktree_tools.cli.commit import commit_cmd
-from worktree_tools.cli.epilog_specs import SPECS
 from worktree_tools.cli.epilog_words import WORD_LISTS
 from worktree_tools.cli.help import help_text
 from worktree_tools.contract import schemas
@@ -94,6 +93,13 @@ def section(text: str, title: str) -> list[str]:
     return rows
 
 
+def epilog_words(text: str) -> set[str]:
+    """The first word of every row of every section after Options (the epilog's sections)."""
+    titles = [line[:-1] for line in text.split("\nOptions:\n")[-1].splitlines()
+              if line.endswith(":") and not line.startswith(" ")]  # fmt: skip
+    return {row.split()[0] for title in titles for row in section(text, title)}
+
+
 def doctor_words() -> set[str]:
     """The kinds health/doctor.py writes (strings there, not yet an Enum)."""
     source = (Path(__file__).resolve().parents[2] / "worktree_tools/health/doctor.py").read_text()
@@ -119,7 +125,7 @@ def problems(group: click.Group) -> list[str]:
                 out.append(f"{name}: its text names exit {code}, its Exit codes do not")
         if words in TABLES and not section(text, "Columns"):
             out.append(f"{name}: prints a table, has no Columns section")
-        listed = {r.split()[0] for r in text.splitlines() if r.startswith("  ") and r[2] != " "}
+        listed = epilog_words(text)
         wanted = {str(m.value) for enum in STATES.get(words, []) for m in enum}
         if words == ("doctor",):
             wanted |= doctor_words()
@@ -171,13 +177,14 @@ def _enum_values(node: object, key: str = "") -> Iterator[str]:
 
 
 def test_every_state_word_of_a_commands_json_schema_is_in_its_help() -> None:
+    commands = set(epilogs.leaf_paths(build_group()))
     checked = 0
     for name in schemas.NAMES:
         words = tuple(name.split())
-        if name not in schemas.COMMANDS or words not in SPECS:
+        if name not in schemas.COMMANDS or words not in commands:
             continue
         text = help_text(words)
-        listed = {r.split()[0] for r in text.splitlines() if r.startswith("  ") and r[2] != " "}
+        listed = epilog_words(text)
         missing = set(_enum_values(schemas.schema(name))) - listed
         assert not missing, f"git wt {name} --help lacks {sorted(missing)}"
         checked += 1

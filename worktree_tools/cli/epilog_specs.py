@@ -275,7 +275,7 @@ SPECS: dict[tuple[str, ...], Spec] = {
     ("journal", "append"): Spec(
         exits=(
             Exit(Out.COMMITTED),
-            Exit(Out.INVALID, "unusable text (empty, binary)"),
+            Exit(Out.INVALID, "unusable text (empty, binary); the entry has uncommitted changes"),
             LOCKED,
             Exit(Out.CONFLICT, "the branch moved and changed the same entry"),
             Exit(Out.HOOK_FAILED, "a hook refused the commit"),
