@@ -239,3 +239,16 @@ def test_the_hot_path_loads_no_epilog(repo: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_building_the_command_tree_renders_no_epilog() -> None:
+    """Every `git wt` run builds the tree; only help imports the table and the Enums' modules."""
+    code = (
+        "import sys\n"
+        "from worktree_tools.cli import build_group\n"
+        "build_group()\n"
+        "print(sorted(m for m in sys.modules if m.endswith(('epilog_specs', 'epilog_words'))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

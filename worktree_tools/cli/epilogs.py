@@ -11,12 +11,14 @@ own the Enums.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from worktree_tools.cli.epilog_specs import SPECS, Exit, Out, Spec
 from worktree_tools.core.errors import EXIT_CODES, MEANINGS
+
+if TYPE_CHECKING:  # the table is imported when help is shown, not by every run's build_group
+    from worktree_tools.cli.epilog_specs import Exit, Spec
 
 
 def _word(e: Exit) -> str:
@@ -26,6 +28,8 @@ def _word(e: Exit) -> str:
 def exit_rows(spec: Spec) -> list[tuple[str, str]]:
     """`CODE outcome` and when, code by code; 0 (ok), 1 and 2 always: any run can succeed, meet
     an unexpected failure or be mis-typed."""
+    from worktree_tools.cli.epilog_specs import Exit, Out
+
     exits = list(spec.exits)
     given = {EXIT_CODES[e.outcome] for e in exits if e.outcome is not Out.UNCHANGED}
     exits = [
@@ -48,6 +52,7 @@ def exit_rows(spec: Spec) -> list[tuple[str, str]]:
 
 def sections(words: tuple[str, ...]) -> list[tuple[str, list[tuple[str, str]]]]:
     """The epilog of `git wt WORDS...` as (title, rows) sections; [] for a command with none."""
+    from worktree_tools.cli.epilog_specs import SPECS
     from worktree_tools.cli.epilog_words import WORD_LISTS
 
     if not words:  # the whole tool: the one table
