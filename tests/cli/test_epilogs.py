@@ -252,3 +252,11 @@ def test_building_the_command_tree_renders_no_epilog() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_git_wt_help_list_shows_columns_states_and_exit_codes(repo: Path) -> None:
+    proc = git_wt(repo, "help", "list")
+    assert proc.returncode == 0, proc.stderr
+    assert [r.split()[0] for r in section(proc.stdout, "Columns")][:2] == ["AGENT", "LEASE"]
+    assert "owner_dead" in epilog_words(proc.stdout)
+    assert "3 lock_timeout" in "\n".join(section(proc.stdout, "Exit codes"))
