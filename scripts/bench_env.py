@@ -13,7 +13,6 @@ copy-on-write clones (ext4); the row says which method was used.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -27,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _benchmain import bench_main
 from _scratch import GIT_WT, git, hermetic_env
 
 KINDS = ("plain", "alloc", "link", "reflink", "copy")
@@ -167,22 +167,7 @@ def run(quick: bool = False, root: Path | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke run")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args(argv)
-    report = run(quick=args.quick)
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return 0
-    print(report["title"])
-    width = max(len(r[0]) for r in report["rows"])
-    print(f"  {'operation'.ljust(width)}  {'median':>8}  {'min':>8}  {'max':>8}  {'ratio':>6}")
-    for row in report["rows"]:
-        print(f"  {row[0].ljust(width)}  " + "  ".join(f"{c:>8}" for c in row[1:]))
-    for note in report["notes"]:
-        print(f"  - {note}")
-    return 0
+    return bench_main("bench_env", __doc__, run, argv)
 
 
 if __name__ == "__main__":

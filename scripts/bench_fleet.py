@@ -20,7 +20,6 @@ commits (target 0; also every reported commit must be on its branch).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -37,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _benchmain import bench_main
 from _scratch import WT_COMMIT, git, hermetic_env, init_repo, write
 
 GIT_WT = os.path.join(os.path.dirname(WT_COMMIT), "git-wt")
@@ -362,19 +362,8 @@ def render(section: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str]) -> int:
-    ap = argparse.ArgumentParser(prog="scripts/bench_fleet.py", description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="4 agents x 3 commits (smoke test)")
-    ap.add_argument("--json", metavar="FILE", help="also write the section as JSON to FILE")
-    args = ap.parse_args(argv)
-    section = run(args.quick)
-    print(render(section))
-    if args.json:
-        Path(args.json).write_text(json.dumps(section, indent=2) + "\n")
-    broken = [t["name"] for t in section["targets"] if t["gate"] and not t["met"]]
-    if broken:
-        print(f"bench_fleet: correctness failed: {'; '.join(broken)}", file=sys.stderr)
-        return 1
-    return 0
+    return bench_main("bench_fleet", __doc__, run, argv, quick="4 agents x 3 commits (smoke test)",
+                      show=render)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ for p in (ROOT, ROOT / "scripts"):
 
 from _scratch import git, hermetic_env  # noqa: E402
 
-from worktree_tools.hooks.install import shim_text  # noqa: E402
+from worktree_tools.hooks.shimtext import shim_text  # noqa: E402
 
 SETUPS = ("none", "empty", "shim")
 HOOK = "reference-transaction"

@@ -14,7 +14,6 @@ registry (or a warm cache: $WT_TEST_NPM_CACHE/npm-cache, as the tests use, is re
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -28,6 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _benchmain import bench_main
 from _scratch import GIT_WT, WT_COMMIT, git, hermetic_env
 
 PACKAGES = ("husky@9.1.7", "lint-staged@16.4.0", "prettier@3.10.1")
@@ -135,21 +135,8 @@ def run(quick: bool = False, root: Path | None = None) -> dict[str, Any]:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    data = run(quick=args.quick)
-    if args.json:
-        print(json.dumps(data, indent=2))
-    else:
-        print(data["title"])
-        for row in data["rows"]:
-            print("  ".join(f"{c:>14}" for c in row))
-        for t in data["targets"]:
-            print(f"{t['name']}: {t['value']:.2f}{t['unit']} (target {t['op']} {t['limit']})")
-    return 0
+def main(argv: list[str] | None = None) -> int:
+    return bench_main("bench_hooks", __doc__, run, argv)
 
 
 if __name__ == "__main__":

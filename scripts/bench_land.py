@@ -12,7 +12,6 @@ Each run queues the requests without a lander (`wt.land.autostart false`), then 
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _benchmain import bench_main
 from _scratch import GIT_WT, git, hermetic_env
 
 
@@ -152,20 +152,8 @@ def run(quick: bool = False, root: Path | None = None) -> dict[str, Any]:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    data = run(quick=args.quick)
-    if args.json:
-        print(json.dumps(data, indent=2))
-    else:
-        for row in data["rows"]:
-            print("  ".join(row))
-        for t in data["targets"]:
-            print(f"{t['name']}: {t['value']}{t['unit']} (target {t['op']} {t['limit']})")
-    return 0
+def main(argv: list[str] | None = None) -> int:
+    return bench_main("bench_land", __doc__, run, argv)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ exactly once, history linear, no failure.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -32,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from _benchmain import bench_main
 from _scratch import git, hermetic_env, init_repo
 
 FLEETS = (2, 4, 8)
@@ -254,40 +254,13 @@ def run(quick: bool) -> dict[str, Any]:
     }
 
 
-def render(section: dict[str, Any]) -> str:
-    columns, rows = section["columns"], section["rows"]
-    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
-
-    def line(cells: list[str]) -> str:
-        return "  " + "  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True))
-
-    out = [f"== {section['title']} ({section['name']})", line(columns)]
-    out += ["  " + "  ".join("-" * w for w in widths), *map(line, rows), ""]
-    for t in section["targets"]:
-        if t["gate"]:
-            verdict = "MET" if t["met"] else "MISSED"
-            out.append(f"  {verdict:<8} {t['name']}: {t['value']:g}")
-    out += [f"  note: {n}" for n in section["notes"]]
-    return "\n".join(out)
-
-
 def main(argv: Sequence[str]) -> int:
     if argv[:1] == ["--machine"]:
         machine(Path(argv[1]), argv[2], int(argv[3]), Path(argv[4]))
         return 0
-    ap = argparse.ArgumentParser(prog="scripts/bench_remote.py", description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="3 commits per machine (smoke test)")
-    ap.add_argument("--json", metavar="FILE", help="also write the section as JSON to FILE")
-    args = ap.parse_args(argv)
-    section = run(args.quick)
-    print(render(section))
-    if args.json:
-        Path(args.json).write_text(json.dumps(section, indent=2) + "\n")
-    broken = [t["name"] for t in section["targets"] if t["gate"] and not t["met"]]
-    if broken:
-        print(f"bench_remote: correctness failed: {'; '.join(broken)}", file=sys.stderr)
-        return 1
-    return 0
+    return bench_main(
+        "bench_remote", __doc__, run, argv, quick="3 commits per machine (smoke test)"
+    )
 
 
 if __name__ == "__main__":

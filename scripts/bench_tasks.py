@@ -19,7 +19,6 @@ the real command `git wt task next` (process start-up included), one agent, no c
 
 from __future__ import annotations
 
-import argparse
 import collections
 import fcntl
 import json
@@ -34,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from _benchmain import bench_main
 from _scratch import GIT_WT, git, hermetic_env, init_repo
 
 LOCAL_AGENTS = 16
@@ -315,21 +315,7 @@ def main(argv: Sequence[str]) -> int:
     if argv[:1] == ["--seed"]:
         _seed(Path.cwd(), int(argv[1]))
         return 0
-    from bench_remote import render
-
-    ap = argparse.ArgumentParser(prog="scripts/bench_tasks.py", description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="32 local and 8 remote tasks")
-    ap.add_argument("--json", dest="json_out", metavar="FILE", help="also write JSON to FILE")
-    args = ap.parse_args(argv)
-    section = run(args.quick)
-    print(render(section))
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps(section, indent=2) + "\n")
-    broken = [t["name"] for t in section["targets"] if t["gate"] and not t["met"]]
-    if broken:
-        print(f"bench_tasks: correctness failed: {'; '.join(broken)}", file=sys.stderr)
-        return 1
-    return 0
+    return bench_main("bench_tasks", __doc__, run, argv, quick="32 local and 8 remote tasks")
 
 
 if __name__ == "__main__":

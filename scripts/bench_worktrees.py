@@ -12,7 +12,6 @@ so the noise of a shared machine hits both alike: quote the ratio, not the milli
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -24,6 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _benchmain import bench_main
 from _scratch import GIT_WT, git, hermetic_env
 
 
@@ -180,22 +180,11 @@ def run(quick: bool = False, root: Path | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke run")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args(argv)
-    report = run(quick=args.quick)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(report["title"])
-        width = max(len(r[0]) for r in report["rows"])
-        print(f"  {'operation'.ljust(width)}  {'median':>8}  {'min':>8}  {'max':>8}  (ms)")
-        for row in report["rows"]:
-            print(f"  {row[0].ljust(width)}  " + "  ".join(f"{c:>8}" for c in row[1:]))
-        for note in report["notes"]:
-            print(f"  - {note}")
-    return 0 if report["figures"]["gc"]["lost"] == 0 else 1
+    def lost(section: dict[str, Any]) -> list[str]:
+        gc = section["figures"]["gc"]
+        return [f"gc lost the work of {gc['lost']} worktree(s)"] if gc["lost"] else []
+
+    return bench_main("bench_worktrees", __doc__, run, argv, failed=lost)
 
 
 if __name__ == "__main__":

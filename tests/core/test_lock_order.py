@@ -27,5 +27,6 @@ def test_docs_table_is_the_code_table() -> None:
 def test_every_lock_file_constant_is_in_the_table() -> None:
     wheres = " ".join(spec.where for spec in locks.LOCK_ORDER)
     for name in (locks.REPO_LOCK, locks.ADMIN_LOCK, locks.WORKTREE_LOCK, locks.HOOK_LOCK,
-                 locks.AGENT_LOCKS, locks.INDEX_LOCK, locks.EVENTS_LOCK):  # fmt: skip
+                 locks.STASH_LOCK, locks.AGENT_LOCKS, locks.INDEX_LOCK, locks.EVENTS_LOCK,
+                 locks.TASKS_LOCK):  # fmt: skip
         assert name in wheres, name

@@ -58,3 +58,66 @@ def test_detached_head_moves_without_touching_the_branch(repo: Path) -> None:
     refs.move(wt, "HEAD", one, two, "test", no_deref=True)
     assert git(repo, "rev-parse", "HEAD").strip() == one
     assert git(repo, "rev-parse", "refs/heads/main").strip() == two
+
+
+def test_a_transaction_moves_every_ref_or_none(repo: Path) -> None:
+    """core.refs.transaction: several refs from their expected values, in one git transaction;
+    one ref someone else moved stops all of them (the task board and its claims)."""
+    wt = discover(repo)
+    one = git(repo, "rev-parse", "HEAD").strip()
+    two = _commit(repo, "b")
+    blob = git(repo, "hash-object", "-w", "--stdin", input=b"claim\n").strip()
+    board, claim, gone = "refs/heads/test-board", "refs/wt/test-claims/1", "refs/wt/test/gone"
+    git(repo, "update-ref", gone, one)
+    refs.transaction(
+        wt,
+        [refs.RefUpdate(board, one, None), refs.RefUpdate(claim, blob, None),
+         refs.RefUpdate(gone, None, one)],
+        refs.reflog("wt task", "alice"),
+    )  # fmt: skip
+    assert refs.currents(wt, [board, claim, gone]) == {board: one, claim: blob}
+    assert refs.current(wt, claim) == blob  # a ref naming a blob has no tree to report
+    assert git(repo, "reflog", "-1", "--format=%gs", board).strip() == "wt task (alice)"
+
+    git(repo, "update-ref", claim, one)  # someone else renewed the claim meanwhile
+    with pytest.raises(RefMoved) as lost:
+        refs.transaction(
+            wt,
+            [refs.RefUpdate(board, two, one), refs.RefUpdate(claim, two, blob)],
+            refs.reflog("wt task", "alice"),
+        )
+    assert lost.value.details["current"] == one
+    assert refs.currents(wt, [board, claim]) == {board: one, claim: one}  # neither moved
+
+
+def test_a_transaction_clears_a_stale_ref_lock_and_waits_for_a_live_one(repo: Path) -> None:
+    """The same lock policy as `move`: a ref lock no process holds is removed and reported and
+    the transaction goes through; one a live git process may hold is waited for until the
+    deadline (LockTimeout), and nothing moves."""
+    import subprocess
+    import time
+
+    from worktree_tools.core.errors import LockTimeout
+
+    wt = discover(repo)
+    one = git(repo, "rev-parse", "HEAD").strip()
+    two = _commit(repo, "b")
+    ref = "refs/heads/test-locked"
+    git(repo, "update-ref", ref, one)
+    lock = wt.commondir / (ref + ".lock")
+    lock.write_bytes(b"")  # left by a killed git
+    seen: list[dict[str, object]] = []
+    update = [refs.RefUpdate(ref, two, one)]
+    refs.transaction(wt, update, "test", deadline=time.monotonic() + 30, report=seen.append)
+    assert refs.current(wt, ref) == two and len(seen) == 1 and not lock.exists()
+
+    lock.write_bytes(b"")
+    holder = subprocess.Popen(["git", "cat-file", "--batch"], cwd=repo, stdin=subprocess.PIPE)
+    try:
+        with pytest.raises(LockTimeout):
+            refs.transaction(wt, [refs.RefUpdate(ref, one, two)], "test",
+                             deadline=time.monotonic() + 0.3)  # fmt: skip
+        assert lock.exists() and refs.current(wt, ref) == two
+    finally:
+        holder.kill()
+        holder.wait()

@@ -211,7 +211,7 @@ def test_chained_reference_transaction_hook_still_runs(repo: Path, tmp_path: Pat
 
 
 def test_no_python_on_path_for_the_shim() -> None:
-    from worktree_tools.hooks.install import shim_text
+    from worktree_tools.hooks.shimtext import shim_text
 
     text = shim_text("reference-transaction")
     assert "python" not in text and sys.prefix not in text and ".venv" not in text

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import GIT_WT, git, git_wt, head, write, wt_commit
 
-from worktree_tools.hooks.install import MANAGED, shim_text
+from worktree_tools.hooks.shimtext import shim_text
+from worktree_tools.hooks.slots import MANAGED
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -344,3 +345,17 @@ def test_a_hook_checkout_dir_inside_git_is_refused(repo: Path) -> None:
     assert proc.returncode == 2 and "inside a .git directory" in out["error"], out
     assert "wt.hookCheckoutDir" in out["fix"]
     assert not (repo / ".git/hooks-here").exists()
+
+
+def test_install_and_uninstall_report_their_actions_as_the_enum_s_words(repo: Path) -> None:
+    """HookAction end to end: the same words in the JSON and the text as before it was an Enum."""
+    from worktree_tools.hooks.install import HookAction
+
+    installed = git_wt(repo, "hooks", "install", "--json")
+    actions = {c["action"] for c in json.loads(installed.stdout)["changes"]}
+    assert installed.returncode == 0 and actions == {"installed"}
+    again = git_wt(repo, "hooks", "install")
+    assert "pre-commit: already" in again.stdout and "HookAction" not in again.stdout
+    removed = git_wt(repo, "hooks", "uninstall", "--json")
+    assert {c["action"] for c in json.loads(removed.stdout)["changes"]} == {"removed"}
+    assert {a.value for a in HookAction} >= {"installed", "chained", "repaired", "restored"}

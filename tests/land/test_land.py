@@ -37,6 +37,26 @@ def test_rebase_replays_on_a_moved_target_and_checks_that_tree(repo: Path, log: 
     assert "undo: git update-ref refs/heads/main" in data["_stderr"]
 
 
+def test_rebase_keeps_each_commit_s_author_date_and_message(repo: Path) -> None:
+    """The replayed commit is built by core.commits: the agent's author (name, email, date with
+    its zone) and whole message stay, the committer is the repository's identity, and nothing
+    is signed even where commit.gpgSign asks for it (the landed merge is no one's signature)."""
+    tree = agent(repo, "alice", {"a.txt": "1\n"}, "alice: first")
+    write(tree, "b.txt", "2\n")
+    git(tree, "add", "b.txt")
+    who = {"GIT_AUTHOR_NAME": "Alice Agent", "GIT_AUTHOR_EMAIL": "alice@agents.example",
+           "GIT_AUTHOR_DATE": "2026-03-04T05:06:07+0530"}  # fmt: skip
+    git(tree, "commit", "-q", "-F", "-", input=b"alice: second\n\nwhy it matters\n", env=who)
+    commit(repo, {"main.txt": "m\n"}, "main moved")
+    git(repo, "config", "commit.gpgSign", "true")
+    land(repo, "alice", "--into", "main")
+    fmt = "%an|%ae|%ad|%cn|%ce|%G?|%B"
+    landed = git(repo, "log", "-1", f"--format={fmt}", "--date=raw", "main")
+    assert landed == "Alice Agent|alice@agents.example|1772580967 +0530|Test Agent|" \
+        "agent@example.com|N|alice: second\n\nwhy it matters\n\n"  # fmt: skip
+    assert git(repo, "log", "-1", "--format=%an %s", "main~1") == "Test Agent alice: first\n"
+
+
 def test_fast_forward_keeps_the_agents_commits(repo: Path) -> None:
     tree = agent(repo, "alice", {"a.txt": "1\n"})
     commit(tree, {"b.txt": "2\n"}, "alice: second")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import pytest
+from conftest import git, git_wt
 
 from worktree_tools.remote.transport import PushStatus
 
@@ -32,3 +37,25 @@ def test_push_line_status(flag: str, summary: str, status: PushStatus) -> None:
 def test_unknown_flag_is_an_error() -> None:
     with pytest.raises(ValueError):
         PushStatus.parse("?", "whatever")
+
+
+def test_a_server_that_refuses_the_tools_refs_is_a_refusal_naming_what(
+    repo: Path, tmp_path: Path
+) -> None:
+    """transport.swap, the one compare-and-swap on a server (leases, the task board): a
+    pre-receive hook that declines refs/wt/* is exit 6 naming the ref and the fix, for both."""
+    bare = tmp_path / "server.git"
+    git(tmp_path, "init", "-q", "--bare", os.fspath(bare))
+    hook = bare / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'no refs/wt here' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    leased = git_wt(repo, "lease", "acquire", "x", "--ttl", "60", "--remote", os.fspath(bare),
+                    "--agent", "a1", "--json")  # fmt: skip
+    data = json.loads(leased.stdout)
+    assert leased.returncode == 6 and "refused to update refs/wt/leases/x" in data["error"]
+    assert "refs/wt/*" in data["fix"]
+    added = git_wt(repo, "task", "add", "one", "--remote", os.fspath(bare), "--agent", "a1",
+                   "--json")  # fmt: skip
+    data = json.loads(added.stdout)
+    assert added.returncode == 6 and "refused to update the task board" in data["error"]
+    assert git(bare, "for-each-ref") == ""  # nothing was taken

@@ -192,3 +192,16 @@ def test_the_holder_coming_back_keeps_its_token(repo: Path) -> None:
     assert back["exit"] == 0 and back["action"] == "reclaimed" and back["token"] == 1
     assert task(repo, "claim", "T1")["outcome"] == "unchanged"
     assert task(repo, "done", "T1", "--token", "1")["exit"] == 0
+
+
+def test_a_stale_claim_ref_lock_is_cleared_not_retried_until_the_deadline(repo: Path) -> None:
+    """The board's swap is core.refs.transaction: a claim ref's `.lock` left by a killed git is
+    removed (the same policy as every ref move) instead of the swap being lost, re-decided and
+    lost again until --lock-timeout ran out."""
+    task(repo, "add", "one")
+    task(repo, "claim", "T1")
+    lock = repo / ".git" / "refs" / "wt" / "claims" / "T1.lock"
+    lock.write_bytes(b"")  # a killed git's
+    beat = task(repo, "heartbeat", "T1", "--token", "1", "--lock-timeout", "2")
+    assert beat["exit"] == 0 and beat["action"] == "renewed" and not lock.exists()
+    assert git(repo, "reflog", "-1", "--format=%gs", "wt/tasks").strip() == "wt task (a1)"

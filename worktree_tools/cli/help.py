@@ -91,17 +91,10 @@ def manual(name: str) -> str:
 
 def main(argv: list[str]) -> int:
     """`--write` renders man/git-wt.1 and man/wt-commit.1; otherwise exit 1 when stale."""
-    stale = 0
-    for name in ("git-wt", "wt-commit"):
-        path = PAGES / f"{name}.1"
-        text = manual(name)
-        if "--write" in argv:
-            PAGES.mkdir(exist_ok=True)
-            path.write_text(text)
-        elif not path.exists() or path.read_text() != text:
-            print(f"stale: {path} (run: python -m worktree_tools.cli.help --write)")
-            stale = 1
-    return stale
+    from worktree_tools.contract.generated import write_or_check
+
+    rendered = {PAGES / f"{name}.1": manual(name) for name in ("git-wt", "wt-commit")}
+    return write_or_check(rendered, argv, "worktree_tools.cli.help")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,6 +15,21 @@ from worktree_tools.cli._common import emit, run_guarded
 @click.group("hooks")
 def hooks_group() -> None:
     """Install the hook shims (chaining existing hooks), inspect or remove them."""
+
+
+def _logged(action: str, change: Callable[[Any], list[Any]]) -> tuple[Any, list[Any]]:
+    """Install or uninstall in this worktree, and log what it changed as `action`."""
+    from worktree_tools.core import events
+    from worktree_tools.core.agent import resolve
+    from worktree_tools.core.repo import discover
+
+    wt = discover(Path.cwd())
+    changes = change(wt)
+    events.append(
+        wt.state_dir, action, resolve(None, wt.gitdir)[0], hooks_dir=os.fspath(wt.hooks_dir),
+        changes=[c.to_json() for c in changes],
+    )  # fmt: skip
+    return wt, changes
 
 
 @hooks_group.command("install")
@@ -26,22 +43,15 @@ def install_cmd(as_json: bool, chain_unknown: bool) -> int:
     """Install the pre-commit and pre-push shims into the hooks directory."""
 
     def body() -> int:
-        from worktree_tools.core import events
-        from worktree_tools.core.agent import resolve
-        from worktree_tools.core.repo import discover
         from worktree_tools.hooks import install as hookinstall
 
-        wt = discover(Path.cwd())
-        changes = hookinstall.install(wt, chain_unknown=chain_unknown)
-        events.append(
-            wt.state_dir,
-            "hooks_install",
-            resolve(None, wt.gitdir)[0],
-            hooks_dir=os.fspath(wt.hooks_dir),
-            changes=[c.to_json() for c in changes],
-        )
+        def install(wt: Any) -> list[Any]:
+            return hookinstall.install(wt, chain_unknown=chain_unknown)
+
+        wt, changes = _logged("hooks_install", install)
         lines = [
-            f"{c.hook}: {c.action}{' (' + c.detail + ')' if c.detail else ''}" for c in changes
+            f"{c.hook}: {c.action.value}{' (' + c.detail + ')' if c.detail else ''}"
+            for c in changes
         ]
         lines.append(f"hooks directory: {wt.hooks_dir}; undo with: git wt hooks uninstall")
         emit(
@@ -61,21 +71,10 @@ def uninstall_cmd(as_json: bool) -> int:
     """Remove the shims and put back exactly the hooks they chained."""
 
     def body() -> int:
-        from worktree_tools.core import events
-        from worktree_tools.core.agent import resolve
-        from worktree_tools.core.repo import discover
         from worktree_tools.hooks import install as hookinstall
 
-        wt = discover(Path.cwd())
-        changes = hookinstall.uninstall(wt)
-        events.append(
-            wt.state_dir,
-            "hooks_uninstall",
-            resolve(None, wt.gitdir)[0],
-            hooks_dir=os.fspath(wt.hooks_dir),
-            changes=[c.to_json() for c in changes],
-        )
-        text = "\n".join(f"{c.hook}: {c.action} {c.detail or ''}".rstrip() for c in changes)
+        _wt, changes = _logged("hooks_uninstall", hookinstall.uninstall)
+        text = "\n".join(f"{c.hook}: {c.action.value} {c.detail or ''}".rstrip() for c in changes)
         emit({"outcome": "ok", "changes": [c.to_json() for c in changes]}, as_json, text)
         return 0
 
@@ -91,10 +90,10 @@ def status_cmd(as_json: bool) -> int:
         import shutil
 
         from worktree_tools.core.repo import discover
-        from worktree_tools.hooks import install as hookinstall
+        from worktree_tools.hooks import slots as hookslots
 
         wt = discover(Path.cwd())
-        slots = [hookinstall.inspect(wt, n) for n in hookinstall.MANAGED]
+        slots = [hookslots.inspect(wt, n) for n in hookslots.MANAGED]
         on_path = shutil.which(os.environ.get("WT_GIT_WT", "git-wt"))
         lines = [f"hooks directory: {wt.hooks_dir}", f"git-wt on PATH: {on_path or 'NO'}"]
         for s in slots:
@@ -144,7 +143,7 @@ def doctor_cmd(fix: bool, as_json: bool) -> int:
         open_ = [f for f in findings if not f.fixed]
         outcome = Outcome.OK if not open_ else Outcome.ATTENTION
         lines = [
-            f"{'fixed' if f.fixed else 'found'}: {f.kind}: {f.subject}: {f.detail}"
+            f"{'fixed' if f.fixed else 'found'}: {f.kind.value}: {f.subject}: {f.detail}"
             + (f"\n{doctor.PREFIX} undo with: {f.undo}" if f.fixed and f.undo else "")
             + (f"\n{doctor.PREFIX} to restore it: {f.extra['apply']}" if "apply" in f.extra else "")
             + (

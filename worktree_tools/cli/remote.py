@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,104 +117,73 @@ def _lease_text(data: dict[str, Any]) -> str:
     )
 
 
+def _lease_command(name: str) -> Callable[[Callable[..., Any]], Any]:
+    """`git wt lease NAME` for a holder, written once: its options (--remote, --agent,
+    --lock-timeout, --json); the named holder and the lease store resolved inside run_guarded;
+    the decorated body called with (wt, store, holder, its own options) and the lease it
+    returns printed. Put `lease_group.command` and the command's own options above."""
+
+    def wrap(body: Callable[..., Any]) -> Any:
+        @functools.wraps(body)
+        def command(
+            remote: str | None, agent: str | None, lock_timeout: float, as_json: bool, **own: Any
+        ) -> int:
+            def run() -> int:
+                from worktree_tools.remote.store import open_store
+
+                wt, who = _setup(agent, holder=True)
+                result = body(wt, open_store(wt, remote, who, lock_timeout), who, **own)
+                data = {"outcome": "ok", **result.to_json()}
+                text = _lease_text(data)
+                if result.took_over_from:
+                    text += f" (took over from {result.took_over_from}, whose lease had expired)"
+                emit(data, as_json, text)
+                return 0
+
+            return run_guarded(f"git wt lease {name}", as_json, run)
+
+        return _lease_remote_opt(_agent_opt(_timeout_opt(_json_opt(command))))
+
+    return wrap
+
+
 @lease_group.command("acquire")
 @click.argument("name")
 @click.option("--ttl", type=TTL, required=True, help="Seconds the lease lasts unless renewed.")
-@_lease_remote_opt
-@_agent_opt
-@_timeout_opt
-@_json_opt
-def acquire_cmd(
-    name: str,
-    ttl: float,
-    remote: str | None,
-    agent: str | None,
-    lock_timeout: float,
-    as_json: bool,
-) -> int:
+@_lease_command("acquire")
+def acquire_cmd(wt: Any, store: Any, who: str, name: str, ttl: float) -> Any:
     """Take lease NAME; print its fencing token. Exit 4 (conflict) while someone else holds it.
 
     An expired lease is taken over; the token is always the previous one + 1. Acquiring a lease
     you hold already renews it and keeps its token."""
+    from worktree_tools.remote.lease import acquire
 
-    def body() -> int:
-        from worktree_tools.remote.lease import acquire
-        from worktree_tools.remote.store import open_store
-
-        wt, who = _setup(agent, holder=True)
-        result = acquire(wt, open_store(wt, remote, who, lock_timeout), name, agent=who, ttl=ttl)
-        data = {"outcome": "ok", **result.to_json()}
-        text = _lease_text(data)
-        if result.took_over_from:
-            text += f" (took over from {result.took_over_from}, whose lease had expired)"
-        emit(data, as_json, text)
-        return 0
-
-    return run_guarded("git wt lease acquire", as_json, body)
+    return acquire(wt, store, name, agent=who, ttl=ttl)
 
 
 @lease_group.command("renew")
 @click.argument("name")
 @click.option("--ttl", type=TTL, help="New TTL in seconds (default: the lease's).")
 @click.option("--token", type=TOKEN, help="Refuse (exit 6) unless the lease still has this token.")
-@_lease_remote_opt
-@_agent_opt
-@_timeout_opt
-@_json_opt
+@_lease_command("renew")
 def renew_cmd(
-    name: str,
-    ttl: float | None,
-    token: int | None,
-    remote: str | None,
-    agent: str | None,
-    lock_timeout: float,
-    as_json: bool,
-) -> int:
+    wt: Any, store: Any, who: str, name: str, ttl: float | None, token: int | None
+) -> Any:
     """Extend your lease NAME from now; the token stays."""
+    from worktree_tools.remote.lease import renew
 
-    def body() -> int:
-        from worktree_tools.remote.lease import renew
-        from worktree_tools.remote.store import open_store
-
-        wt, who = _setup(agent, holder=True)
-        store = open_store(wt, remote, who, lock_timeout)
-        result = renew(wt, store, name, agent=who, ttl=ttl, token=token)
-        data = {"outcome": "ok", **result.to_json()}
-        emit(data, as_json, _lease_text(data))
-        return 0
-
-    return run_guarded("git wt lease renew", as_json, body)
+    return renew(wt, store, name, agent=who, ttl=ttl, token=token)
 
 
 @lease_group.command("release")
 @click.argument("name")
 @click.option("--token", type=TOKEN, help="Refuse (exit 6) unless the lease still has this token.")
-@_lease_remote_opt
-@_agent_opt
-@_timeout_opt
-@_json_opt
-def release_cmd(
-    name: str,
-    token: int | None,
-    remote: str | None,
-    agent: str | None,
-    lock_timeout: float,
-    as_json: bool,
-) -> int:
+@_lease_command("release")
+def release_cmd(wt: Any, store: Any, who: str, name: str, token: int | None) -> Any:
     """Release your lease NAME (its token history is kept: the next holder gets token + 1)."""
+    from worktree_tools.remote.lease import release
 
-    def body() -> int:
-        from worktree_tools.remote.lease import release
-        from worktree_tools.remote.store import open_store
-
-        wt, who = _setup(agent, holder=True)
-        store = open_store(wt, remote, who, lock_timeout)
-        result = release(wt, store, name, agent=who, token=token)
-        data = {"outcome": "ok", **result.to_json()}
-        emit(data, as_json, _lease_text(data))
-        return 0
-
-    return run_guarded("git wt lease release", as_json, body)
+    return release(wt, store, name, agent=who, token=token)
 
 
 @lease_group.command("list")

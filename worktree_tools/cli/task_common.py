@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from worktree_tools.cli._common import PID, SECONDS, TTL, emit, timeout_option
+from worktree_tools.cli._common import PID, SECONDS, TTL, emit, run_guarded, timeout_option
 
 PREFIX = "wt:"
 
@@ -37,13 +38,52 @@ def opts(*, holder: bool = False, writes: bool = True) -> Callable[[Any], Any]:
     return wrap
 
 
-def owner_opts(f: Any) -> Any:
-    f = click.option(
-        "--ttl", type=TTL, help="Claim lease in seconds (default: wt.task.ttl or 1800)."
-    )(f)
-    return click.option(
-        "--owner-pid", type=PID, help="Owner process (default: the calling agent; 0: none)."
-    )(f)
+Body = Callable[..., "tuple[Any, str]"]
+
+
+def board_command(name: str, *, holder: bool = False, writes: bool = True) -> Callable[[Body], Any]:
+    """`git wt task NAME`: the options every task command takes (`opts`) and what it does with
+    them, written once: resolve the run (inside run_guarded, so a bad --agent or board is a
+    typed refusal), call the decorated body with the run and its own options, print the
+    (result, text) it returns. Put click's `command` and the command's own options above."""
+
+    def wrap(body: Body) -> Any:
+        @functools.wraps(body)
+        def command(
+            agent: str | None,
+            remote: str | None,
+            as_json: bool,
+            lock_timeout: float = 30.0,
+            **own: Any,
+        ) -> int:
+            def run_body() -> int:
+                run = Run(agent, remote, lock_timeout, holder=holder)
+                result, text = body(run, **own)
+                return out(run, result, as_json, text)
+
+            return run_guarded(f"git wt task {name}", as_json, run_body)
+
+        return opts(holder=holder, writes=writes)(command)
+
+    return wrap
+
+
+def owner_opts(*, alloc: bool = False) -> Callable[[Any], Any]:
+    """The options of a claim: its owner and lease (and, for next and claim, --alloc)."""
+
+    def wrap(f: Any) -> Any:
+        if alloc:
+            f = click.option(
+                "--alloc", is_flag=True, help="Also allocate my worktree (branch task/ID)."
+            )(f)
+        f = click.option(
+            "--ttl", type=TTL, help="Claim lease in seconds (default: wt.task.ttl or 1800)."
+        )(f)
+        return click.option(
+            "--owner-pid", type=PID, help="Owner process (default: the calling agent; 0: none)."
+        )(f)
+
+    return wrap
 
 
 class Run:

@@ -10,15 +10,9 @@ from typing import Any
 
 import click
 
-from worktree_tools.cli._common import Number, run_guarded
+from worktree_tools.cli._common import Number
 from worktree_tools.cli.task_claims import CLAIM_COMMANDS
-from worktree_tools.cli.task_common import (
-    PREFIX,
-    Run,
-    handoff_text,
-    opts,
-    out,
-)
+from worktree_tools.cli.task_common import PREFIX, Run, board_command, handoff_text
 
 PRIORITY = Number(int, lo=0, hi=9, unit="0, the most urgent, to 9")
 
@@ -36,32 +30,24 @@ def task_group() -> None:
 @click.option("--depends-on", "depends_on", multiple=True, help="A task to finish first.")
 @click.option("--body", help="Free text below the front matter.")
 @click.option("--next-action", help="The first concrete step.")
-@opts()
+@board_command("add")
 def add_cmd(
+    run: Run,
     title: str,
     task_id: str | None,
     priority: int,
     depends_on: tuple[str, ...],
     body: str | None,
     next_action: str | None,
-    agent: str | None,
-    remote: str | None,
-    lock_timeout: float,
-    as_json: bool,
-) -> int:
+) -> tuple[Any, str]:
     """Add a task to the board."""
+    from worktree_tools.tasks.edits import NewTask, add
 
-    def body_() -> int:
-        from worktree_tools.tasks.edits import NewTask, add
-
-        run = Run(agent, remote, lock_timeout, holder=False)
-        spec = NewTask(title, task_id, priority, depends_on, body or "", next_action)
-        result = add(run.ctx, [spec])
-        new = result.data["tasks"][0]
-        result.data["task_id"] = new
-        return out(run, result, as_json, new)
-
-    return run_guarded("git wt task add", as_json, body_)
+    spec = NewTask(title, task_id, priority, depends_on, body or "", next_action)
+    result = add(run.ctx, [spec])
+    new = result.data["tasks"][0]
+    result.data["task_id"] = new
+    return result, new
 
 
 def _row(t: dict[str, Any]) -> str:
@@ -81,127 +67,89 @@ def _row(t: dict[str, Any]) -> str:
               type=click.Choice(["open", "claimed", "blocked", "done", "cancelled"]))  # fmt: skip
 @click.option("--ready", is_flag=True, help="Only what `next` could take now, in its order.")
 @click.option("--mine", is_flag=True, help="Only tasks the acting agent holds.")
-@opts(writes=False)
-def list_cmd(
-    states: tuple[str, ...],
-    ready: bool,
-    mine: bool,
-    agent: str | None,
-    remote: str | None,
-    as_json: bool,
-) -> int:
+@board_command("list", writes=False)
+def list_cmd(run: Run, states: tuple[str, ...], ready: bool, mine: bool) -> tuple[Any, str]:
     """Every task: state, priority, holder, blocked reasons. Exit 7 if a file is unreadable."""
+    from worktree_tools.core.errors import Outcome
+    from worktree_tools.tasks.engine import Result, read
 
-    def body() -> int:
-        from worktree_tools.core.errors import Outcome
-        from worktree_tools.tasks.engine import Result, read
-
-        run = Run(agent, remote, 30.0, holder=False)
-        board = read(run.ctx)
-        tasks = (
-            board.candidates()
-            if ready
-            else sorted(board.tasks.values(), key=lambda t: (t.priority, t.created, t.id))
-        )
-        if states:
-            tasks = [t for t in tasks if t.state.value in states]
-        if mine:
-            tasks = [t for t in tasks if t.assigned_to == run.agent]
-        views = [board.view(t) for t in tasks]
-        errors = board.errors()
-        outcome = Outcome.ATTENTION if errors else Outcome.OK
-        data = {"tasks": views, "counts": board.counts(), "errors": errors,
-                "board": board.snap.tip}  # fmt: skip
-        lines = [_row(v) for v in views] or ["no tasks"]
-        for err in errors:
-            lines.append(f"unreadable: {err['path']}: {err['error']} (fix: {err['fix']})")
-        return out(run, Result(outcome, data), as_json, "\n".join(lines))
-
-    return run_guarded("git wt task list", as_json, body)
+    board = read(run.ctx)
+    tasks = (
+        board.candidates()
+        if ready
+        else sorted(board.tasks.values(), key=lambda t: (t.priority, t.created, t.id))
+    )
+    if states:
+        tasks = [t for t in tasks if t.state.value in states]
+    if mine:
+        tasks = [t for t in tasks if t.assigned_to == run.agent]
+    views = [board.view(t) for t in tasks]
+    errors = board.errors()
+    outcome = Outcome.ATTENTION if errors else Outcome.OK
+    data = {"tasks": views, "counts": board.counts(), "errors": errors, "board": board.snap.tip}
+    lines = [_row(v) for v in views] or ["no tasks"]
+    for err in errors:
+        lines.append(f"unreadable: {err['path']}: {err['error']} (fix: {err['fix']})")
+    return Result(outcome, data), "\n".join(lines)
 
 
 @task_group.command("show")
 @click.argument("task_id")
-@opts(writes=False)
-def show_cmd(task_id: str, agent: str | None, remote: str | None, as_json: bool) -> int:
+@board_command("show", writes=False)
+def show_cmd(run: Run, task_id: str) -> tuple[Any, str]:
     """One task: its handoff first, then its fields and text."""
+    from worktree_tools.core.errors import Outcome
+    from worktree_tools.tasks.engine import Result, read
 
-    def body() -> int:
-        from worktree_tools.core.errors import Outcome
-        from worktree_tools.tasks.engine import Result, read
-
-        run = Run(agent, remote, 30.0, holder=False)
-        board = read(run.ctx)
-        view = board.view(board.get(task_id))
-        lines = handoff_text(view["handoff"])
-        lines += [f"{view['id']}: {view['title']}", f"state: {view['state']}"]
-        for key in (
-            "priority",
-            "assigned_to",
-            "token",
-            "lease",
-            "depends_on",
-            "waiting_on",
-            "blocked_on",
-            "block_reason",
-            "next_action",
-            "created",
-            "updated",
-        ):
-            if view.get(key) not in (None, [], ""):
-                lines.append(f"{key}: {view[key]}")  # fmt: skip
-        if view["body"]:
-            lines += ["", view["body"]]
-        data = {"task_id": view["id"], "handoff": view["handoff"], "task": view}
-        return out(run, Result(Outcome.OK, data), as_json, "\n".join(lines))
-
-    return run_guarded("git wt task show", as_json, body)
+    board = read(run.ctx)
+    view = board.view(board.get(task_id))
+    lines = handoff_text(view["handoff"])
+    lines += [f"{view['id']}: {view['title']}", f"state: {view['state']}"]
+    for key in (
+        "priority",
+        "assigned_to",
+        "token",
+        "lease",
+        "depends_on",
+        "waiting_on",
+        "blocked_on",
+        "block_reason",
+        "next_action",
+        "created",
+        "updated",
+    ):
+        if view.get(key) not in (None, [], ""):
+            lines.append(f"{key}: {view[key]}")  # fmt: skip
+    if view["body"]:
+        lines += ["", view["body"]]
+    data = {"task_id": view["id"], "handoff": view["handoff"], "task": view}
+    return Result(Outcome.OK, data), "\n".join(lines)
 
 
 @task_group.command("block")
 @click.argument("task_id")
 @click.option("--on", "on", required=True, help="`human`, or the id of the task it waits for.")
 @click.option("--reason", help="What is needed (required with --on human).")
-@opts()
-def block_cmd(
-    task_id: str,
-    on: str,
-    reason: str | None,
-    agent: str | None,
-    remote: str | None,
-    lock_timeout: float,
-    as_json: bool,
-) -> int:
+@board_command("block")
+def block_cmd(run: Run, task_id: str, on: str, reason: str | None) -> tuple[Any, str]:
     """Put TASK_ID out of `next`'s reach until unblocked (or until task --on is done)."""
+    from worktree_tools.tasks.edits import block
 
-    def body() -> int:
-        from worktree_tools.tasks.edits import block
-
-        run = Run(agent, remote, lock_timeout, holder=False)
-        result = block(run.ctx, task_id, on, reason)
-        result.data.setdefault("task_id", task_id)
-        return out(run, result, as_json, f"{task_id}: blocked on {on}")
-
-    return run_guarded("git wt task block", as_json, body)
+    result = block(run.ctx, task_id, on, reason)
+    result.data.setdefault("task_id", task_id)
+    return result, f"{task_id}: blocked on {on}"
 
 
 @task_group.command("unblock")
 @click.argument("task_id")
-@opts()
-def unblock_cmd(
-    task_id: str, agent: str | None, remote: str | None, lock_timeout: float, as_json: bool
-) -> int:
+@board_command("unblock")
+def unblock_cmd(run: Run, task_id: str) -> tuple[Any, str]:
     """Return a blocked TASK_ID to the open tasks."""
+    from worktree_tools.tasks.edits import unblock
 
-    def body() -> int:
-        from worktree_tools.tasks.edits import unblock
-
-        run = Run(agent, remote, lock_timeout, holder=False)
-        result = unblock(run.ctx, task_id)
-        result.data.setdefault("task_id", task_id)
-        return out(run, result, as_json, f"{task_id}: {result.outcome.value}")
-
-    return run_guarded("git wt task unblock", as_json, body)
+    result = unblock(run.ctx, task_id)
+    result.data.setdefault("task_id", task_id)
+    return result, f"{task_id}: {result.outcome.value}"
 
 
 @task_group.command("edit")
@@ -216,8 +164,9 @@ def unblock_cmd(
 @click.option("--reopen", is_flag=True, help="Reopen a done or cancelled task.")
 @click.option("--file", "file_", type=click.Path(dir_okay=False, path_type=Path),
               help="Replace the whole file with this one (validated).")  # fmt: skip
-@opts()
+@board_command("edit")
 def edit_cmd(
+    run: Run,
     task_id: str,
     title: str | None,
     priority: int | None,
@@ -228,41 +177,31 @@ def edit_cmd(
     cancel: bool,
     reopen: bool,
     file_: Path | None,
-    agent: str | None,
-    remote: str | None,
-    lock_timeout: float,
-    as_json: bool,
-) -> int:
+) -> tuple[Any, str]:
     """Change TASK_ID: by options, by --file, or (with neither) in $GIT_EDITOR. Also the way
     to repair a task file that was edited into nonsense."""
+    from worktree_tools.core.errors import InvalidInput
+    from worktree_tools.tasks.edits import EditRequest, edit
 
-    def body_() -> int:
-        from worktree_tools.core.errors import InvalidInput
-        from worktree_tools.tasks.edits import EditRequest, edit
+    deps = () if no_depends else (depends_on or None)
+    fields = (title, priority, deps, body, next_action)
+    text = base = None
+    if file_ is not None:
+        try:
+            text = file_.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"cannot read {file_}: {exc}") from None
+    elif all(v is None for v in fields) and not (cancel or reopen):
+        text, base = _in_editor(run, task_id)
+        if text is None:
+            from worktree_tools.core.errors import Outcome
+            from worktree_tools.tasks.engine import Result
 
-        run = Run(agent, remote, lock_timeout, holder=False)
-        deps = () if no_depends else (depends_on or None)
-        fields = (title, priority, deps, body, next_action)
-        text = base = None
-        if file_ is not None:
-            try:
-                text = file_.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise InvalidInput(f"cannot read {file_}: {exc}") from None
-        elif all(v is None for v in fields) and not (cancel or reopen):
-            text, base = _in_editor(run, task_id)
-            if text is None:
-                from worktree_tools.core.errors import Outcome
-                from worktree_tools.tasks.engine import Result
-
-                return out(run, Result(Outcome.UNCHANGED, {"task_id": task_id}), as_json,
-                            f"{task_id}: unchanged")  # fmt: skip
-        req = EditRequest(title, priority, deps, body, next_action, cancel, reopen, text, base)
-        result = edit(run.ctx, task_id, req)
-        result.data.setdefault("task_id", task_id)
-        return out(run, result, as_json, f"{task_id}: {result.outcome.value}")
-
-    return run_guarded("git wt task edit", as_json, body_)
+            return Result(Outcome.UNCHANGED, {"task_id": task_id}), f"{task_id}: unchanged"
+    req = EditRequest(title, priority, deps, body, next_action, cancel, reopen, text, base)
+    result = edit(run.ctx, task_id, req)
+    result.data.setdefault("task_id", task_id)
+    return result, f"{task_id}: {result.outcome.value}"
 
 
 def _in_editor(run: Run, task_id: str) -> tuple[str | None, str | None]:

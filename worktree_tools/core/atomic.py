@@ -1,6 +1,9 @@
 """The one atomic file writer (readers see the old file or the new one, never a mix), and the
 one reader of a small state file that must be treated as untrusted (`read_state`).
 
+`write_bytes`/`write_text` write data, `copy_file` a copy of another file (read in chunks: a
+pack may be large), `symlink` points a link somewhere else.
+
 A temporary file next to the target (`.<name>.<pid>.tmp`, same directory so the rename stays on
 one filesystem) is written whole, then renamed over the target with `os.replace`.
 
@@ -14,9 +17,10 @@ On wt-commit's hot path: os only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
@@ -38,12 +42,31 @@ def write_bytes(
     """Replace `path` with `data`. `mode`: the file's permission bits (default: 0o666 & ~umask).
     `fault`: a WT_FAULT point hit after the data is written and before the rename.
     `sync_dir` (default: `durable`): fsync the directory after the rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    _write(path, (data,), durable=durable, mode=mode, fault=fault, sync_dir=sync_dir)
+
+
+def copy_file(src: Path, dst: Path, *, durable: bool, mode: int | None = None) -> None:
+    """Replace `dst` with a copy of `src`'s bytes (`mode` as in write_bytes)."""
+    with open(src, "rb") as fh:
+        _write(dst, iter(lambda: fh.read(1 << 20), b""), durable=durable, mode=mode)
+
+
+def _write(
+    path: Path,
+    chunks: Iterable[bytes],
+    *,
+    durable: bool,
+    mode: int | None = None,
+    fault: str | None = None,
+    sync_dir: bool | None = None,
+) -> None:
+    tmp = _tmp(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        for data in chunks:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
         if mode is not None:
             os.fchmod(fd, mode)
         if durable:
@@ -55,6 +78,22 @@ def write_bytes(
     os.replace(tmp, path)
     if durable if sync_dir is None else sync_dir:
         fsync_dir(path.parent)
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def symlink(link: Path, target: Path | str, *, durable: bool = False) -> None:
+    """Make `link` a symbolic link to `target`, replacing whatever file or link is there in one
+    rename (a reader follows the old link or the new one, never none)."""
+    tmp = _tmp(link)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)  # left by a killed run with this pid
+    os.symlink(target, tmp, target_is_directory=True)
+    os.replace(tmp, link)
+    if durable:
+        fsync_dir(link.parent)
 
 
 def write_text(

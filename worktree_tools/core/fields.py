@@ -69,6 +69,17 @@ def opt_text(data: dict[str, Any], key: str, *, max_len: int = 4096) -> str | No
     return None if data.get(key) is None else text(data, key, max_len=max_len)
 
 
+def string(value: Any) -> str:
+    """`value` when it is a string: an item of a list, or a value already taken by its key."""
+    if not isinstance(value, str):
+        raise FieldError(f"expected a string, got {_kind(value)}")
+    return value
+
+
+def opt_string(value: Any) -> str | None:
+    return None if value is None else string(value)
+
+
 def integer(data: dict[str, Any], key: str, *, lo: int = 0, hi: int = MAX_INT) -> int:
     value = _get(data, key)
     if isinstance(value, bool) or not isinstance(value, int):

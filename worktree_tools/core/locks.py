@@ -40,12 +40,14 @@ REPO_LOCK = "repo.lock"  # <common git dir>/wt/: the repository-wide mutation lo
 ADMIN_LOCK = "worktree-admin.lock"  # <common git dir>/wt/: git worktree add/remove/prune/list
 WORKTREE_LOCK = "wt-worktree.lock"  # <worktree git dir>/: held by wt-commit for a whole commit
 HOOK_LOCK = "wt-hooks.lock"  # <worktree git dir>/: held while a commit hook runs
+STASH_LOCK = "hook-stash.lock"  # <common git dir>/wt/: a live-worktree hook that uses the stash
 AGENT_LOCKS = "agent-locks"  # <common git dir>/wt/agent-locks/AGENT.lock: one agent's records
 LANDER_LOCK_SUFFIX = (
     ".lander.lock"  # <common git dir>/wt/land/QUEUE.lander.lock: one lander a queue
 )
 QUEUE_LOCK = "queue.lock"  # <common git dir>/wt/land/: the land queue's request files
 INDEX_LOCK = "index.lock"  # <worktree git dir>/: git's own, taken the way git does (gitlocks)
+TASKS_LOCK = "tasks.lock"  # <common git dir>/wt/: the task board's turns (tasks.store)
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,20 @@ LOCK_ORDER: tuple[LockSpec, ...] = (
     LockSpec("hook lock", f"<worktree git dir>/{HOOK_LOCK}",
              "while one pre-commit hook runs (wt-commit, and the installed hook shim under "
              "plain git)"),
+    LockSpec("hook stash lock", f"<common git dir>/wt/{STASH_LOCK}",
+             "a hook that can use the repository's one stash (lint-staged, lefthook) running in a "
+             "live worktree; repository-wide, taken under the hook lock"),
     LockSpec("worktree-admin lock", f"<common git dir>/wt/{ADMIN_LOCK}",
              "git worktree add/remove/prune/list (they fail when run concurrently)"),
     LockSpec("index lock", f"<worktree git dir>/{INDEX_LOCK}",
              "wt-commit preparing the new index (git's own lock file, O_EXCL)"),
     LockSpec("repository lock", f"<common git dir>/wt/{REPO_LOCK}",
              "read-check-write of records; putting the index in place and the ref move"),
+    LockSpec("task board lock", f"<common git dir>/wt/{TASKS_LOCK}",
+             "one read-decide-swap of the task board (agents of one machine take turns; the "
+             "ref transaction decides)"),
     LockSpec("ref locks", "<common git dir>/REF.lock",
-             "taken by git update-ref itself inside core.refs.move"),
+             "taken by git update-ref itself inside core.refs.move and core.refs.transaction"),
     LockSpec("land queue lock", f"<common git dir>/wt/land/{QUEUE_LOCK}",
              "read-check-write of land request files (only the event log is taken under it)"),
     LockSpec("event log", f"<common git dir>/wt/{EVENTS_LOCK}",

@@ -4,11 +4,14 @@ Every ref the tools create, move or delete (a branch landing a commit, a fast-fo
 a journal checkpoint, a rescue, a branch gc deletes, a hook checkout's HEAD) goes through
 `move`: `git update-ref -m MESSAGE REF NEW OLD` with an expected old value always given (the
 null id when the ref must not exist), so nothing is ever overwritten that someone else wrote.
+Several refs that must move together (the task board and its claims) go through `transaction`:
+one `git update-ref --stdin` transaction, every ref or none, with the same policy.
 
 Failure policy, the same everywhere:
-- the ref is not at `expected` -> RefMoved (exit 4, conflict) carrying `current` (None: absent);
+- the ref is not at `expected` -> RefMoved (exit 4, conflict) carrying `current` (None: absent)
+  (in a transaction: the first ref that is not);
 - the ref is at `expected` but its `.lock` is held by another git process -> wait for it (a
-  stale lock is removed and reported) until `deadline`, then LockTimeout (exit 3);
+  stale lock is removed and reported) until `deadline`, then LockTimeout (exit 3), and try again;
 - git refuses for any other reason -> Rejected (exit 6).
 
 The reflog message names the tool and the agent: `reflog(tool, agent, what)` gives
@@ -21,12 +24,14 @@ On wt-commit's hot path: no pygit2, no psutil.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from worktree_tools.core import permit
 from worktree_tools.core.errors import RefMoved, Rejected
+from worktree_tools.core.gitcmd import GitResult
 from worktree_tools.core.gitlocks import StaleReport, wait_until_free
 from worktree_tools.core.repo import Worktree, null_oid
 
@@ -49,10 +54,39 @@ def search_dirs(wt: Worktree) -> list[Path]:
 def current(wt: Worktree, ref: str) -> str | None:
     """Where `ref` points now (not peeled, not dereferenced), None when it does not exist."""
     if ref.startswith("refs/"):
-        now = wt.resolve(ref)
-        return now[0] if now else None
+        return currents(wt, [ref]).get(ref)
     out = wt.git(["rev-parse", "-q", "--verify", ref], check=False).out.strip()
     return out or None
+
+
+def currents(wt: Worktree, names: Sequence[str]) -> dict[str, str]:
+    """Where each of `names` (full `refs/...` names) points now, in one git call; a ref that
+    does not exist is left out. Any object type (a claim ref names a blob)."""
+    res = wt.git(["for-each-ref", "--format=%(objectname) %(refname)", *names])
+    wanted = set(names)
+    out: dict[str, str] = {}
+    for line in res.out.splitlines():
+        oid, _, name = line.partition(" ")
+        if name in wanted:
+            out[name] = oid
+    return out
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """One ref of a transaction: from `old` (None: must not exist) to `new` (None: delete)."""
+
+    ref: str
+    new: str | None
+    old: str | None
+
+    def line(self) -> str:
+        """The `git update-ref --stdin` command for it."""
+        if self.new is None:
+            if self.old is None:
+                raise ValueError("a deletion needs the expected old value")
+            return f"delete {self.ref} {self.old}\n"
+        return f"update {self.ref} {self.new} {self.old or null_oid(self.new)}\n"
 
 
 def _ignore(info: dict[str, Any]) -> None:
@@ -84,28 +118,69 @@ def move(
     if no_deref:
         args.append("--no-deref")
     args += ["-d", ref, old] if new is None else [ref, new, old]
+    _run(wt, args, None, [(ref, expected)], deadline, report, permitted)
+
+
+def transaction(
+    wt: Worktree,
+    updates: Sequence[RefUpdate],
+    message: str,
+    *,
+    deadline: float | None = None,
+    report: StaleReport | None = None,
+    permitted: bool = True,
+) -> None:
+    """Move every ref of `updates` from its `old` to its `new`, or none of them: one
+    `git update-ref --stdin` transaction, with `move`'s failure policy and reflog message."""
+    if not updates:
+        return
+    data = "".join(u.line() for u in updates).encode()
+    args = ["update-ref", "-m", message, "--stdin"]
+    _run(wt, args, data, [(u.ref, u.old) for u in updates], deadline, report, permitted)
+
+
+def _lock_of(wt: Worktree, ref: str) -> Path:
+    if ref == "HEAD" or not ref.startswith("refs/"):
+        return wt.gitdir / (ref + ".lock")
+    return wt.commondir / (ref + ".lock")
+
+
+def _run(
+    wt: Worktree,
+    args: list[str],
+    data: bytes | None,
+    expected: list[tuple[str, str | None]],
+    deadline: float | None,
+    report: StaleReport | None,
+    permitted: bool,
+) -> None:
+    """Run the update until it succeeds or the failure policy decides (module docstring)."""
     stop = time.monotonic() if deadline is None else deadline
     reporter: Callable[[dict[str, Any]], None] = report or _ignore
     while True:
-        if permitted:
-            with permit.granted(wt):
-                res = wt.git(args, check=False)
-        else:
-            res = wt.git(args, check=False)
+        res = _update(wt, args, data, permitted)
         if res.returncode == 0:
             return
-        now = current(wt, ref)
-        if now != expected:
-            raise RefMoved(
-                f"{ref} is at {now[:12] if now else 'nothing'}, not at "
-                f"{expected[:12] if expected else 'nothing'}; it was not moved",
-                fix=f"inspect `git log -g {ref}` and run the same command again",
-                current=now,
-            )
-        lock = wt.commondir / (ref + ".lock")
-        if ref == "HEAD" or not ref.startswith("refs/"):
-            lock = wt.gitdir / (ref + ".lock")
-        if lock.exists():
-            wait_until_free(lock, search_dirs(wt), stop, reporter)  # LockTimeout at `stop`
+        names = [ref for ref, _ in expected]
+        now_at = currents(wt, [n for n in names if n.startswith("refs/")])
+        for ref, old in expected:
+            now = now_at.get(ref) if ref.startswith("refs/") else current(wt, ref)
+            if now != old:
+                raise RefMoved(
+                    f"{ref} is at {now[:12] if now else 'nothing'}, not at "
+                    f"{old[:12] if old else 'nothing'}; it was not moved",
+                    fix=f"inspect `git log -g {ref}` and run the same command again",
+                    current=now,
+                )
+        held = next((lock for n in names if (lock := _lock_of(wt, n)).exists()), None)
+        if held is not None:
+            wait_until_free(held, search_dirs(wt), stop, reporter)  # LockTimeout at `stop`
             continue
-        raise Rejected(f"git refused to move {ref}: {res.err.strip()}")
+        raise Rejected(f"git refused to move {', '.join(names)}: {res.err.strip()}")
+
+
+def _update(wt: Worktree, args: list[str], data: bytes | None, permitted: bool) -> GitResult:
+    if not permitted:
+        return wt.git(args, input=data, check=False)
+    with permit.granted(wt):
+        return wt.git(args, input=data, check=False)

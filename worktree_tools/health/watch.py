@@ -200,17 +200,18 @@ class Scanner:
 
     def _doctor(self) -> list[Finding]:
         from worktree_tools.health import watch_doctor
+        from worktree_tools.health.doctor import DoctorKind
 
         out: list[Finding] = []
         stale_now: set[tuple[str, int, int]] = set()
         for f in watch_doctor.examine(self.wt):
             extra = {k: v for k, v in f.to_json().items() if k not in ("kind", "subject")}
-            is_lock = f.kind in ("stale_lock", "live_lock")
+            is_lock = f.kind in (DoctorKind.STALE_LOCK, DoctorKind.LIVE_LOCK)
             ident = _identity(Path(f.subject)) if is_lock else None
             if is_lock and ident is None:
                 continue  # released between doctor's listing and now: nothing to report
-            if f.kind == "stale_lock" or (
-                f.kind == "live_lock" and ident is not None and ident in self._stale
+            if f.kind is DoctorKind.STALE_LOCK or (
+                f.kind is DoctorKind.LIVE_LOCK and ident is not None and ident in self._stale
             ):
                 # Once proven stale, the same lock file stays stale: the process scan behind
                 # "possibly held" counts any git process near the repository, which comes and
@@ -218,24 +219,14 @@ class Scanner:
                 if ident is not None:
                     stale_now.add(ident)
                 out.append(Finding(Kind.STALE_GIT_LOCK, f.subject, f.detail, data=extra))
-            elif f.kind == "live_lock":
+            elif f.kind is DoctorKind.LIVE_LOCK:
                 age = _age(Path(f.subject))
                 if age is not None and age >= self.options.lock_threshold:
                     detail = f"git lock {age:.0f}s old, {f.detail}"
                     out.append(Finding(Kind.LOCK_HELD_LONG, f.subject, detail, data=extra))
-            elif f.kind == "stranded_patch":
-                out.append(Finding(Kind.STRANDED_PATCH, f.subject, f.detail, data=extra))
-            elif f.kind == "orphan_hook":
-                out.append(Finding(Kind.ORPHAN_HOOK, f.subject, f.detail, data=extra))
-            elif f.kind == "leaked_config":
-                out.append(Finding(Kind.LEAKED_CONFIG, f.subject, f.detail, data=extra))
-            elif f.kind in ("hooks_bypassed", "hook_stash_leftover", "orphan_hook_unproven"):
-                kind = Kind.ORPHAN_HOOK if f.kind == "orphan_hook_unproven" else Kind(f.kind)
+            else:
+                kind = watch_doctor.WATCH_KIND[f.kind]
                 out.append(Finding(kind, f.subject, f.detail, data=extra))
-            elif f.kind == "gc_leftover":
-                out.append(Finding(Kind.GC_LEFTOVER, f.subject, f.detail, data=extra))
-            elif f.kind == "corrupt_record":
-                out.append(Finding(Kind.CORRUPT_RECORD, f.subject, f.detail, data=extra))
         self._stale = stale_now
         return out
 

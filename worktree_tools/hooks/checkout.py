@@ -28,6 +28,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from worktree_tools.core import atomic
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import clean_env, git
 from worktree_tools.core.repo import Worktree, discover, empty_tree
@@ -189,9 +190,8 @@ def _clear_private_state(gd: Path) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.wt-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    # Not durable: a hook checkout is rebuilt from the repository whenever it is in doubt.
+    atomic.write_text(path, text, durable=False)
 
 
 def export_objects(hw: Worktree, wt: Worktree) -> int:
@@ -228,10 +228,7 @@ def _link_or_copy(src: Path, dst: Path) -> None:
     except OSError as err:
         if err.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
             raise
-        tmp = dst.with_name(f".{dst.name}.wt-{os.getpid()}")
-        shutil.copyfile(src, tmp)
-        os.chmod(tmp, 0o444)
-        os.replace(tmp, dst)
+        atomic.copy_file(src, dst, durable=False, mode=0o444)  # read-only, as git's objects
 
 
 def index_tree(hw: Worktree) -> str:
@@ -299,9 +296,5 @@ def _is_regular(path: str) -> bool:
 
 
 def _replace_file(source: Path, target: Path) -> None:
-    data = source.read_bytes()
     mode = stat.S_IMODE(os.lstat(source).st_mode)
-    tmp = target.with_name(f".{target.name}.wt-fix-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.chmod(tmp, mode)
-    os.replace(tmp, target)
+    atomic.copy_file(source, target, durable=False, mode=mode)

@@ -24,6 +24,7 @@ import stat
 import time
 from pathlib import Path
 
+from worktree_tools.core import atomic
 from worktree_tools.core.errors import InvalidInput
 
 DEFAULT_DEPS = ("node_modules", ".venv")
@@ -229,10 +230,6 @@ def link_into(checkout: Path, live: Path, names: list[str], store: Path) -> list
             link.unlink()
         elif link.is_dir():
             _remove_tree(link)
-        tmp = link.with_name(f".{link.name}.wt-{os.getpid()}")
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        os.symlink(target, tmp, target_is_directory=True)
-        os.replace(tmp, link)
+        atomic.symlink(link, target)
         linked.append(name)
     return linked

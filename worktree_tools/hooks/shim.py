@@ -21,7 +21,8 @@ from pathlib import Path
 from worktree_tools.core.locks import HOOK_LOCK, Holder, RecordedLock, lock_timeout
 from worktree_tools.core.repo import Worktree, discover
 from worktree_tools.hooks import marker, stashlock
-from worktree_tools.hooks.install import CHAINED_SUFFIX, interpreter
+from worktree_tools.hooks.shimtext import CHAINED_SUFFIX
+from worktree_tools.hooks.slots import interpreter
 
 GUARDED = ("pre-commit",)
 DEFAULT_GUARD_TIMEOUT = 600.0

@@ -15,10 +15,9 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from worktree_tools.core.locks import Holder, RecordedLock
-from worktree_tools.hooks.install import CHAINED_SUFFIX
+from worktree_tools.core.locks import STASH_LOCK, Holder, RecordedLock
+from worktree_tools.hooks.shimtext import CHAINED_SUFFIX
 
-STASH_LOCK = "hook-stash.lock"  # <common git dir>/wt/
 # What a hook's text, or the script a dispatching stub runs, says when it may use the stash.
 STASH_USERS = (b"lint-staged", b"lefthook", b"git stash", b"nano-staged")
 

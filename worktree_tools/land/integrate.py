@@ -1,6 +1,8 @@
 """Build the integrated commit of a branch on a target tip, touching no worktree.
 
-Only objects are written (in process, through pygit2: no index, no file, no ref). Strategies:
+Only objects are written (no index, no file, no ref): trees merged in process through pygit2,
+commits by core.commits, the one commit builder (never signed, as the trees' merge is no one's
+signature; the committer is git's identity for this repository). Strategies:
   rebase  each commit of the branch missing upstream replayed on the tip (a fast-forward when
           the tip is the branch's base), keeping its message, author and author date;
   squash  one commit on the tip with the branch merged in and the branch's messages;
@@ -16,7 +18,8 @@ from typing import Any
 
 import pygit2
 
-from worktree_tools.core.errors import RefMoved, Rejected
+from worktree_tools.core import commits
+from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
 from worktree_tools.core.repo import Worktree
 from worktree_tools.land.requests import Strategy
 
@@ -60,13 +63,12 @@ def integrate(
     tree = _merge(odb, ancestor, b.tree, h.tree, f"{branch}", target)
     if tree == b.tree_id:
         return unchanged  # squash-merged (or reverted) upstream
-    who = _committer(odb)
     if strategy is Strategy.MERGE:
         message = f"Merge branch '{branch}' into {target}\n"
-        oid = odb.create_commit(None, who, who, message, tree, [b.id, h.id])
+        oid = _commit(wt, tree, [b.id, h.id], message)
     else:
-        oid = odb.create_commit(None, who, who, _squash_message(odb, b, h, branch), tree, [b.id])
-    return Integrated(str(oid), str(tree), base, False, 1)
+        oid = _commit(wt, tree, [b.id], _squash_message(odb, b, h, branch))
+    return Integrated(oid, str(tree), base, False, 1)
 
 
 def _rebase(
@@ -87,7 +89,6 @@ def _rebase(
         for line in wt.git(["cherry", str(b.id), str(h.id)]).out.splitlines()
         if line.startswith("+")
     ]
-    who = _committer(odb)
     tip, count = b, 0
     for hexsha in todo:
         c = odb[hexsha].peel(pygit2.Commit)
@@ -97,7 +98,7 @@ def _rebase(
         tree = _merge(odb, ancestor, tip.tree, c.tree, f"commit {hexsha[:12]} of {branch}", target)
         if tree == tip.tree_id:
             continue  # became empty on the new tip
-        oid = odb.create_commit(None, c.author, who, c.message, tree, [tip.id])
+        oid = _commit(wt, tree, [tip.id], c.message, author=c.author)
         tip = odb[oid].peel(pygit2.Commit)
         count += 1
     if tip.id == b.id:
@@ -147,10 +148,31 @@ def _empty(odb: pygit2.Repository) -> Any:
     return odb[odb.TreeBuilder().write()]
 
 
-def _committer(odb: pygit2.Repository) -> pygit2.Signature:
+def _commit(
+    wt: Worktree,
+    tree: pygit2.Oid,
+    parents: list[pygit2.Oid],
+    message: str,
+    *,
+    author: pygit2.Signature | None = None,
+) -> str:
+    """A landed commit, by the one commit builder; `author` kept (name, email, date and zone)
+    for a replayed commit, else git's identity is author and committer."""
+    env: dict[str, str] = {}
+    if author is not None:
+        sign = "-" if author.offset < 0 else "+"
+        hours, minutes = divmod(abs(author.offset), 60)
+        env = {
+            "GIT_AUTHOR_NAME": author.name,
+            "GIT_AUTHOR_EMAIL": author.email,
+            "GIT_AUTHOR_DATE": f"@{author.time} {sign}{hours:02d}{minutes:02d}",
+        }
     try:
-        return odb.default_signature
-    except (KeyError, pygit2.GitError):
+        return commits.build(
+            wt, str(tree), [str(p) for p in parents], message.encode(), sign=commits.NO_SIGN,
+            env=env,
+        )  # fmt: skip
+    except InvalidInput:
         raise Rejected(
             "no committer identity for the landed commits",
             fix='git config user.name "Your Name" && git config user.email you@example.com',

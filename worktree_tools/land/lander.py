@@ -243,6 +243,18 @@ class Run:
         faults.point("land-checked")
         return cached
 
+    def _unplan(self, ids: list[str]) -> None:
+        """The planned move is off (a request was cancelled, the target moved): the requests
+        still landing go back to being integrated."""
+        self._update(
+            lambda r: (
+                r.with_changes(stage="integrating", planned=None)
+                if r.state is State.LANDING
+                else None
+            ),
+            ids,
+        )
+
     def _swap(self, tip: str, chain: list[tuple[Request, Integrated]]) -> list[Request]:
         new = chain[-1][1].commit
         planned = {"old": tip, "new": new}
@@ -256,14 +268,7 @@ class Run:
             ids,
         )
         if len(marked) != len(ids):  # one was cancelled meanwhile: build again without it
-            self._update(
-                lambda r: (
-                    r.with_changes(stage="integrating", planned=None)
-                    if r.state is State.LANDING
-                    else None
-                ),
-                ids,
-            )
+            self._unplan(ids)
             return [r for r in marked]
         faults.point("land-planned")
         start = time.monotonic()
@@ -288,14 +293,7 @@ class Run:
                     self.wt, self.target, self.remote, new, self.agent, self.deadline()
                 )
         except tg.Moved:
-            self._update(
-                lambda r: (
-                    r.with_changes(stage="integrating", planned=None)
-                    if r.state is State.LANDING
-                    else None
-                ),
-                ids,
-            )
+            self._unplan(ids)
             return [r for r, _ in chain]
         ms = (time.monotonic() - start) * 1000
         for r, it in chain:

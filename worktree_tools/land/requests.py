@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from worktree_tools.core import atomic, times
+from worktree_tools.core import atomic, fields, times
 from worktree_tools.core.errors import InvalidInput, WtError
 from worktree_tools.core.locks import QUEUE_LOCK, Holder, RecordedLock
 from worktree_tools.core.procs import HOST
@@ -70,7 +70,7 @@ class Lander:
     def parse(cls, data: Any) -> Lander:
         if not isinstance(data, dict):
             raise TypeError("lander is not an object")
-        return cls(int(data["pid"]), _str(data["host"]), float(data["started"]))
+        return cls(int(data["pid"]), fields.string(data["host"]), float(data["started"]))
 
     def alive(self) -> bool:
         from worktree_tools.core.procs import alive_before
@@ -116,19 +116,19 @@ class Request:
             finished = data.get("finished_epoch")
             timeout = data.get("check_timeout")
             return cls(
-                id=_str(data["id"]),
-                target=_str(data["target"]),
-                branch=_str(data["branch"]),
-                head=_str(data["head"]),
-                agent=_opt_str(data.get("agent")),
-                requested_by=_str(data["requested_by"]),
+                id=fields.string(data["id"]),
+                target=fields.string(data["target"]),
+                branch=fields.string(data["branch"]),
+                head=fields.string(data["head"]),
+                agent=fields.opt_string(data.get("agent")),
+                requested_by=fields.string(data["requested_by"]),
                 strategy=Strategy(data["strategy"]),
-                check=_opt_str(data.get("check")),
-                remote=_opt_str(data.get("remote")),
+                check=fields.opt_string(data.get("check")),
+                remote=fields.opt_string(data.get("remote")),
                 state=State(data["state"]),
                 enqueued_epoch=float(data["enqueued_epoch"]),
                 lander=None if data.get("lander") is None else Lander.parse(data["lander"]),
-                stage=_opt_str(data.get("stage")),
+                stage=fields.opt_string(data.get("stage")),
                 planned={"old": planned["old"], "new": planned["new"]} if planned else None,
                 result=result,
                 finished_epoch=None if finished is None else float(finished),
@@ -170,16 +170,6 @@ class Request:
 
 class CorruptRequest(InvalidInput):
     """A request file that cannot be read: skipped, reported, never overwritten."""
-
-
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {type(value).__name__}")
-    return value
-
-
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else _str(value)
 
 
 # ---- storage ----------------------------------------------------------------------------------

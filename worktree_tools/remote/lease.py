@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -151,42 +152,69 @@ def _backoff(round_: int) -> None:
     time.sleep(random.uniform(0, min(0.2, 0.005 * (2**round_))))
 
 
-def acquire(wt: Worktree, store: LeaseStore, name: str, *, agent: str, ttl: float) -> LeaseView:
-    """Take lease `name` for `ttl` seconds; see the module docstring for every case."""
+@dataclass(frozen=True)
+class _Write:
+    """A decision to replace the lease record (see _change)."""
+
+    record: LeaseRecord
+    state: RemoteLeaseState
+    took_over_from: str | None = None
+    already_held: bool = False
+
+
+def _change(
+    wt: Worktree,
+    store: LeaseStore,
+    name: str,
+    agent: str,
+    action: LeaseAction,
+    decide: Callable[[str | None, LeaseRecord | None, float], LeaseView | _Write],
+) -> LeaseView:
+    """The one way a lease changes: read it, decide (a view: nothing to write, or a refusal
+    raised), write the new record and swap it in from the value read; after a lost swap read
+    and decide again, with a jittered backoff, up to MAX_ROUNDS."""
     check_name(name)
-    _check_ttl(ttl)
     for round_ in range(MAX_ROUNDS):
         oid, record = store.read(name)
         now = time.time()
-        state = state_of(record, now)
-        took_over: str | None = None
-        if record is not None and state is RemoteLeaseState.HELD:
-            if record.holder != agent:
-                raise _held_by_other(LeaseView(name, store.where, state, oid, record, now), agent)
-            new_record = _renewed(record, now, ttl)
-            action = "renewed"
-        else:
-            if record is not None and state is RemoteLeaseState.EXPIRED and record.holder != agent:
-                took_over = record.holder
-            token = (record.token + 1) if record is not None else 1
-            new_record = LeaseRecord(
-                name, agent, HOST, _owner_pid(), now, now, ttl, token, released=False
-            )
-            action = "acquired"
-        new = records.write(wt, new_record, oid)
+        decision = decide(oid, record, now)
+        if isinstance(decision, LeaseView):
+            return decision
+        new = records.write(wt, decision.record, oid)
         if store.swap(name, oid, new):
             result = LeaseView(
-                name, store.where, RemoteLeaseState.HELD, new, new_record, now,
-                action=LeaseAction.ACQUIRE, took_over_from=took_over,
-                already_held=action == "renewed",
+                name, store.where, decision.state, new, decision.record, now, action=action,
+                took_over_from=decision.took_over_from, already_held=decision.already_held,
             )  # fmt: skip
-            _log(wt, "lease_acquire", agent, result)
+            _log(wt, f"lease_{action.value}", agent, result)
             return result
         _backoff(round_)
     raise RefMoved(
         f"lease {name} ({store.where}) kept changing; gave up after {MAX_ROUNDS} attempts",
         fix="retry the same command",
     )
+
+
+def acquire(wt: Worktree, store: LeaseStore, name: str, *, agent: str, ttl: float) -> LeaseView:
+    """Take lease `name` for `ttl` seconds; see the module docstring for every case."""
+    _check_ttl(ttl)
+
+    def decide(oid: str | None, record: LeaseRecord | None, now: float) -> _Write:
+        state = state_of(record, now)
+        if record is not None and state is RemoteLeaseState.HELD:
+            if record.holder != agent:
+                raise _held_by_other(LeaseView(name, store.where, state, oid, record, now), agent)
+            return _Write(_renewed(record, now, ttl), RemoteLeaseState.HELD, already_held=True)
+        took_over: str | None = None
+        if record is not None and state is RemoteLeaseState.EXPIRED and record.holder != agent:
+            took_over = record.holder
+        token = (record.token + 1) if record is not None else 1
+        new_record = LeaseRecord(
+            name, agent, HOST, _owner_pid(), now, now, ttl, token, released=False
+        )
+        return _Write(new_record, RemoteLeaseState.HELD, took_over_from=took_over)
+
+    return _change(wt, store, name, agent, LeaseAction.ACQUIRE, decide)
 
 
 def renew(
@@ -199,29 +227,15 @@ def renew(
     token: int | None = None,
 ) -> LeaseView:
     """Extend my lease from now; its token stays. Refused once anyone else has taken it."""
-    check_name(name)
-    for round_ in range(MAX_ROUNDS):
-        oid, record = store.read(name)
-        now = time.time()
+
+    def decide(oid: str | None, record: LeaseRecord | None, now: float) -> _Write:
         current = LeaseView(name, store.where, state_of(record, now), oid, record, now)
         _must_hold(current, agent, token, "renew")
         assert record is not None
-        new_record = _renewed(record, now, _check_ttl(ttl) if ttl is not None else record.ttl)
-        new = records.write(wt, new_record, oid)
-        if store.swap(name, oid, new):
-            result = LeaseView(
-                name,
-                store.where,
-                RemoteLeaseState.HELD,
-                new,
-                new_record,
-                now,
-                action=LeaseAction.RENEW,
-            )
-            _log(wt, "lease_renew", agent, result)
-            return result
-        _backoff(round_)
-    raise RefMoved(f"lease {name} kept changing; gave up", fix="retry the same command")
+        new_ttl = _check_ttl(ttl) if ttl is not None else record.ttl
+        return _Write(_renewed(record, now, new_ttl), RemoteLeaseState.HELD)
+
+    return _change(wt, store, name, agent, LeaseAction.RENEW, decide)
 
 
 def release(
@@ -229,37 +243,20 @@ def release(
 ) -> LeaseView:
     """Mark my lease released (the ref and its token history stay). Releasing a lease that is
     already released or free is a no-op."""
-    check_name(name)
-    for round_ in range(MAX_ROUNDS):
-        oid, record = store.read(name)
-        now = time.time()
+
+    def decide(oid: str | None, record: LeaseRecord | None, now: float) -> LeaseView | _Write:
         current = LeaseView(name, store.where, state_of(record, now), oid, record, now)
         if current.state in (RemoteLeaseState.FREE, RemoteLeaseState.RELEASED):
-            return LeaseView(
-                name, store.where, current.state, oid, record, now, action=LeaseAction.RELEASE,
-                already_held=False,
-            )  # fmt: skip
+            return replace(current, action=LeaseAction.RELEASE)
         _must_hold(current, agent, token, "release")
         assert record is not None
         new_record = LeaseRecord(
             record.name, record.holder, record.host, record.pid, record.acquired_at, now,
             record.ttl, record.token, released=True,
         )  # fmt: skip
-        new = records.write(wt, new_record, oid)
-        if store.swap(name, oid, new):
-            result = LeaseView(
-                name,
-                store.where,
-                RemoteLeaseState.RELEASED,
-                new,
-                new_record,
-                now,
-                action=LeaseAction.RELEASE,
-            )
-            _log(wt, "lease_release", agent, result)
-            return result
-        _backoff(round_)
-    raise RefMoved(f"lease {name} kept changing; gave up", fix="retry the same command")
+        return _Write(new_record, RemoteLeaseState.RELEASED)
+
+    return _change(wt, store, name, agent, LeaseAction.RELEASE, decide)
 
 
 def _must_hold(current: LeaseView, agent: str, token: int | None, verb: str) -> None:

@@ -15,10 +15,10 @@ from worktree_tools.core import agent as agent_mod
 from worktree_tools.core import refs
 from worktree_tools.core.errors import RefMoved, Rejected
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
+from worktree_tools.core.refs import RefUpdate
 from worktree_tools.core.repo import Worktree
 from worktree_tools.remote import records, transport
 from worktree_tools.remote.records import LEASE_PREFIX, LeaseRecord
-from worktree_tools.remote.transport import PushStatus
 
 READ_ATTEMPTS = 5
 
@@ -117,24 +117,11 @@ class RemoteStore:
 
     def swap(self, name: str, expected: str | None, new: str) -> bool:
         ref = records.lease_ref(name)
-        report = transport.push(
-            self.wt,
-            self.remote,
-            [f"{new}:{ref}"],
-            leases={ref: expected},
-            atomic=True,
-            verify=False,  # pre-push hooks guard branches, not lease records
-        )
-        status = report.status(ref)
-        if status is PushStatus.OK:
-            return True
-        if status in (PushStatus.MOVED, PushStatus.BUSY):
-            return False
-        raise Rejected(
-            f"{self.remote} refused to update {ref}: {report.summaries.get(ref) or report.output}",
+        return transport.swap(
+            self.wt, self.remote, [RefUpdate(ref, new, expected)], what=ref,
             fix="check that the server accepts pushes to refs/wt/* (receive.denyNonFastForwards "
             "is fine; a hook or a protected-ref rule is not)",
-        )
+        )  # fmt: skip
 
     def names(self) -> dict[str, str]:
         refs = transport.ls_remote(self.wt, self.remote, LEASE_PREFIX + "*")

@@ -7,12 +7,17 @@ one repository never contend for a remote-tracking ref's lock.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from worktree_tools.core.errors import InvalidInput, Rejected
 from worktree_tools.core.gitcmd import GitResult, git
 from worktree_tools.core.repo import Worktree
+
+if TYPE_CHECKING:
+    from worktree_tools.core.refs import RefUpdate
 
 
 class PushStatus(str, Enum):
@@ -167,6 +172,27 @@ def push(
             fix=f"check the remote (git remote -v; git ls-remote {remote})",
         )
     return PushReport(statuses, summaries, (res.out + res.err).strip())
+
+
+def swap(wt: Worktree, remote: str, updates: Sequence[RefUpdate], *, what: str, fix: str) -> bool:
+    """The server's compare-and-swap of every ref in `updates` (from `old` to `new`), or none:
+    one `--atomic` push with a lease on each ref; pre-push hooks are not run (they guard
+    branches, not the tools' own records). True when it took them; False when one had moved or
+    the server was busy (read and decide again); Rejected naming `what` and `fix` when the
+    server refused."""
+    report = push(
+        wt, remote, [f"{u.new or ''}:{u.ref}" for u in updates],  # an empty source deletes
+        leases={u.ref: u.old for u in updates}, atomic=True, verify=False,
+    )  # fmt: skip
+    worst = report.worst()
+    if worst is PushStatus.OK:
+        return True
+    if worst in (PushStatus.MOVED, PushStatus.BUSY):
+        return False
+    said = "; ".join(
+        report.summaries[u.ref] for u in updates if report.summaries.get(u.ref)
+    )  # fmt: skip
+    raise Rejected(f"{remote} refused to update {what}: {said or report.output}", fix=fix)
 
 
 def remote_tip(wt: Worktree, remote: str, ref: str, attempts: int = 5) -> str | None:

@@ -18,10 +18,11 @@ from typing import Any
 
 from worktree_tools.core import events, faults
 from worktree_tools.core.errors import Outcome, RefMoved
+from worktree_tools.core.refs import RefUpdate
 from worktree_tools.tasks.board import Board
 from worktree_tools.tasks.claims import ClaimRecord, claim_ref
 from worktree_tools.tasks.model import Task
-from worktree_tools.tasks.store import BoardStore, RefUpdate, write_blobs, write_board
+from worktree_tools.tasks.store import BoardStore, write_blobs, write_board
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def _round(ctx: Ctx, decide: Decide, round_: int) -> tuple[bool, Result | None]:
     for rec, oid in zip(decision.claims, oids[len(decision.tasks) :], strict=True):
         updates.append(RefUpdate(claim_ref(rec.task), oid, snap.claims.get(rec.task)))
     faults.point("task-before-swap")
-    if not ctx.store.swap(updates):
+    if not ctx.store.swap(updates, ctx.deadline):
         return False, None
     faults.point("task-after-swap")
     for action, fields in decision.events:

@@ -17,11 +17,11 @@ import re
 
 from worktree_tools.core import refs
 from worktree_tools.core.errors import Rejected, WtError
+from worktree_tools.core.refs import RefUpdate
 from worktree_tools.core.repo import Worktree
 from worktree_tools.remote import transport
-from worktree_tools.remote.transport import PushStatus
 from worktree_tools.tasks.claims import CLAIM_PREFIX
-from worktree_tools.tasks.store import CACHE_PREFIX, READ_ATTEMPTS, RefUpdate, Snapshot, load
+from worktree_tools.tasks.store import CACHE_PREFIX, READ_ATTEMPTS, Snapshot, load
 
 
 class RemoteBoard:
@@ -48,28 +48,17 @@ class RemoteBoard:
             fix="retry the same command",
         )
 
-    def swap(self, updates: list[RefUpdate]) -> bool:
-        report = transport.push(
-            self.wt,
-            self.remote,
-            [f"{u.new}:{u.ref}" for u in updates],
-            leases={u.ref: u.old for u in updates},
-            atomic=True,
-            verify=False,  # pre-push hooks guard code branches, not the board
-        )
-        worst = report.worst()
-        if worst is PushStatus.OK:
-            for u in updates:
-                if u.ref == self.ref:
-                    self._remember(u.new)
-            return True
-        if worst in (PushStatus.MOVED, PushStatus.BUSY):
-            return False
-        raise Rejected(
-            f"{self.remote} refused to update the task board: {report.output}",
+    def swap(self, updates: list[RefUpdate], deadline: float) -> bool:
+        taken = transport.swap(
+            self.wt, self.remote, updates, what="the task board",
             fix="check that the server accepts pushes to refs/wt/* and to the board branch "
             "(a hook or a protected-ref rule may refuse them)",
-        )
+        )  # fmt: skip
+        if taken:
+            for u in updates:
+                if u.ref == self.ref and u.new is not None:
+                    self._remember(u.new)
+        return taken
 
     def turn(self, deadline: float) -> contextlib.AbstractContextManager[object]:
         return contextlib.nullcontext()  # machines cannot share a lock: the server decides

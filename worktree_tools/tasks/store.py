@@ -4,9 +4,9 @@ The board is a branch (default `refs/heads/wt/tasks`) whose tree holds `tasks/ID
 ref per claim, `refs/wt/claims/ID`, pointing at a claim blob. A change writes objects only
 (blobs, trees, a commit whose parent is the tip it was decided on: plumbing, no index, no
 worktree) and then moves the board and the claim refs it touches together, each from the value
-it was read at: `git update-ref --stdin` (one transaction: every ref or none) in this repository,
-or `git push --atomic --force-with-lease` for each ref on a remote (the server's ref locks are
-the only arbiter, so two machines never both win).
+it was read at: core.refs.transaction (one `git update-ref --stdin`: every ref or none) in this
+repository, or `git push --atomic --force-with-lease` for each ref on a remote (the server's ref
+locks are the only arbiter, so two machines never both win).
 """
 
 from __future__ import annotations
@@ -17,14 +17,16 @@ import tempfile
 from dataclasses import dataclass
 from typing import Protocol
 
-from worktree_tools.core import commits
-from worktree_tools.core.errors import InvalidInput, Rejected
-from worktree_tools.core.repo import Worktree, null_oid
+from worktree_tools.core import commits, refs
+from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
+from worktree_tools.core.locks import TASKS_LOCK
+from worktree_tools.core.refs import RefUpdate
+from worktree_tools.core.repo import Worktree
 from worktree_tools.tasks.claims import CLAIM_PREFIX
 from worktree_tools.tasks.model import TASKS_DIR
 
 DEFAULT_BRANCH = "wt/tasks"
-TURN_LOCK = "tasks.lock"  # <common git dir>/wt/: agents of this machine take turns
+TURN_LOCK = TASKS_LOCK  # agents of this machine take turns (core.locks.LOCK_ORDER)
 CACHE_PREFIX = "refs/wt/task-cache/"  # the last board tip seen on each remote (fetch haves)
 READ_ATTEMPTS = 5
 
@@ -48,13 +50,6 @@ class Snapshot:
     blobs: dict[str, bytes]  # oid -> content, for task files and claim records
 
 
-@dataclass(frozen=True)
-class RefUpdate:
-    ref: str
-    new: str
-    old: str | None  # None: the ref must not exist yet
-
-
 class BoardStore(Protocol):
     where: str
     ref: str
@@ -63,7 +58,7 @@ class BoardStore(Protocol):
     def read(self) -> Snapshot:
         """The board and every claim record now."""
 
-    def swap(self, updates: list[RefUpdate]) -> bool:
+    def swap(self, updates: list[RefUpdate], deadline: float) -> bool:
         """Move every ref from its `old` to its `new`, or none; False when one had moved."""
 
     def turn(self, deadline: float) -> contextlib.AbstractContextManager[object]:
@@ -247,33 +242,15 @@ class LocalStore:
             self.wt.state_dir / TURN_LOCK, "task board lock", Holder.me(self.agent), deadline
         )
 
-    def swap(self, updates: list[RefUpdate]) -> bool:
+    def swap(self, updates: list[RefUpdate], deadline: float) -> bool:
         self._refuse_if_checked_out()
-        lines = "".join(f"update {u.ref} {u.new} {u.old or null_oid(u.new)}\n" for u in updates)
-        res = self.wt.git(
-            ["update-ref", "-m", f"wt task ({self.agent})", "--stdin"],
-            input=lines.encode(),
-            check=False,
-        )
-        if res.returncode == 0:
-            return True
-        current = self._current([u.ref for u in updates])
-        if any(current.get(u.ref) != u.old for u in updates):
+        try:
+            refs.transaction(
+                self.wt, updates, refs.reflog("wt task", self.agent), deadline=deadline
+            )
+        except RefMoved:
             return False  # lost the race: decide again on what is there now
-        if any((self.wt.commondir / (u.ref + ".lock")).exists() for u in updates):
-            return False  # another transaction holds a ref lock right now: try again
-        raise Rejected(
-            f"git refused to update the task board: {res.err.strip()}",
-            fix="git wt doctor",
-        )
-
-    def _current(self, refs: list[str]) -> dict[str, str]:
-        res = self.wt.git(["for-each-ref", "--format=%(objectname) %(refname)", *refs])
-        out = {}
-        for line in res.out.splitlines():
-            oid, _, ref = line.partition(" ")
-            out[ref] = oid
-        return out
+        return True
 
     def _refuse_if_checked_out(self) -> None:
         """Moving a branch under its own checkout makes that worktree's next commit undo the

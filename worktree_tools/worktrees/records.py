@@ -123,20 +123,20 @@ class Record:
             if data.get("version") != VERSION:
                 raise ValueError(f"unknown version {data.get('version')!r}")
             rec = cls(
-                agent=_str(data["agent"]),
-                path=_str(data["path"]),
-                admin_dir=_str(data["admin_dir"]),
-                branch=_str(data["branch"]),
-                base=_str(data["base"]),
-                base_oid=_str(data["base_oid"]),
+                agent=fields.string(data["agent"]),
+                path=fields.string(data["path"]),
+                admin_dir=fields.string(data["admin_dir"]),
+                branch=fields.string(data["branch"]),
+                base=fields.string(data["base"]),
+                base_oid=fields.string(data["base_oid"]),
                 owner=Owner.parse(data["owner"]),
-                created=_str(data["created"]),
-                heartbeat=_str(data["heartbeat"]),
+                created=fields.string(data["created"]),
+                heartbeat=fields.string(data["heartbeat"]),
                 ttl=check_ttl(fields.number(data, "ttl", lo=-1e12), "ttl"),
                 state=RecordState(data["state"]),
-                task=_opt_str(data.get("task")),
-                released_at=_opt_str(data.get("released_at")),
-                adopted_from=_opt_str(data.get("adopted_from")),
+                task=fields.opt_string(data.get("task")),
+                released_at=fields.opt_string(data.get("released_at")),
+                adopted_from=fields.opt_string(data.get("adopted_from")),
                 forced=fields.flag(data, "forced"),
             )
             parse_time(rec.created)
@@ -206,21 +206,21 @@ class Handoff:
             if not isinstance(data, dict) or data.get("version") != VERSION:
                 raise ValueError("not a version-1 handoff object")
             return cls(
-                agent=_str(data["agent"]),
+                agent=fields.string(data["agent"]),
                 state=RecordState(data["state"]),
-                created=_str(data["created"]),
-                branch=_str(data["branch"]),
-                base=_str(data["base"]),
-                head=_opt_str(data.get("head")),
-                merge_base=_opt_str(data.get("merge_base")),
+                created=fields.string(data["created"]),
+                branch=fields.string(data["branch"]),
+                base=fields.string(data["base"]),
+                head=fields.opt_string(data.get("head")),
+                merge_base=fields.opt_string(data.get("merge_base")),
                 commits=_list_of_dicts(data.get("commits", [])),
                 files=_list_of_dicts(data.get("files", [])),
                 uncommitted=_list_of_dicts(data.get("uncommitted", [])),
-                remaining=_opt_str(data.get("remaining")),
-                next_step=_opt_str(data.get("next_step")),
-                blockers=[_str(b) for b in data.get("blockers", [])],
-                assumptions=[_str(a) for a in data.get("assumptions", [])],
-                task=_opt_str(data.get("task")),
+                remaining=fields.opt_string(data.get("remaining")),
+                next_step=fields.opt_string(data.get("next_step")),
+                blockers=[fields.string(b) for b in data.get("blockers", [])],
+                assumptions=[fields.string(a) for a in data.get("assumptions", [])],
+                task=fields.opt_string(data.get("task")),
                 adopted_by=[dict(a) for a in data.get("adopted_by", [])],
             )
         except (KeyError, ValueError, TypeError) as exc:
@@ -241,22 +241,6 @@ class Handoff:
             for a in self.adopted_by
         ]
         return data
-
-
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {type(value).__name__}")
-    return value
-
-
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else _str(value)
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected an integer, got {type(value).__name__}")
-    return value
 
 
 def _list_of_dicts(value: Any) -> list[dict[str, str]]:
