@@ -225,15 +225,16 @@ SPECS: dict[tuple[str, ...], Spec] = {
         ),
     ),
     ("hooks", "install"): Spec(
+        states=("hook_actions",),
         exits=(
             Exit(
                 Out.INVALID,
                 "a hook it will not move (binary, symlink, tracked: --chain-unknown), "
                 "an invalid wt.hookCheckoutDir or wt.hookDeps",
             ),
-        )
+        ),
     ),
-    ("hooks", "uninstall"): Spec(),
+    ("hooks", "uninstall"): Spec(states=("hook_actions",)),
     ("hooks", "status"): Spec(
         columns=(
             ("NAME", "the hook: pre-commit, pre-push, reference-transaction"),

@@ -100,7 +100,7 @@ def branch_actions() -> WordList:
 
 
 def slot_states() -> WordList:
-    from worktree_tools.hooks.install import SlotState as S
+    from worktree_tools.hooks.slots import SlotState as S
 
     return WordList(
         "Hook slot states",
@@ -159,22 +159,40 @@ def changes() -> WordList:
 
 
 def doctor_kinds() -> WordList:
-    # doctor's kinds are still strings in health/doctor.py (its Finding.kind); key these by
-    # its Enum once it has one, as every other list here is.
+    from worktree_tools.health.doctor import DoctorKind as S
+
     return WordList(
         "Finding kinds",
-        None,
+        S,
         {
-            "stale_lock": "a lock no live process holds (--fix removes it)",
-            "live_lock": "a lock a live process holds (reported, left alone)",
-            "stranded_patch": "a pre-commit patch of unstaged work never restored (--fix)",
-            "leaked_config": "core.worktree or an identity in the shared config (--fix)",
-            "orphan_hook": "hook processes of a killed wt-commit, proven its own (--fix ends them)",
-            "orphan_hook_unproven": "a hook record whose processes are not proven the hook's",
-            "hooks_bypassed": "a manager's reinstall replaced or moved the shim (--fix)",
-            "hook_stash_leftover": "a hook manager's backup left in the shared stash",
-            "gc_leftover": "a directory gc left beside a removed worktree (run gc later)",
-            "corrupt_record": "an ownership record that cannot be read",
+            S.STALE_LOCK: "a lock no live process holds (--fix removes it)",
+            S.LIVE_LOCK: "a lock a live process holds (reported, left alone)",
+            S.STRANDED_PATCH: "a pre-commit patch of unstaged work never restored (--fix)",
+            S.LEAKED_CONFIG: "core.worktree or an identity in the shared config (--fix)",
+            S.ORPHAN_HOOK: "hook processes of a killed wt-commit, proven its own (--fix ends them)",
+            S.ORPHAN_HOOK_UNPROVEN: "a hook record whose processes are not proven the hook's",
+            S.HOOKS_BYPASSED: "a manager's reinstall replaced or moved the shim (--fix)",
+            S.HOOK_STASH_LEFTOVER: "a hook manager's backup left in the shared stash",
+            S.GC_LEFTOVER: "a directory gc left beside a removed worktree (run gc later)",
+            S.CORRUPT_RECORD: "an ownership record that cannot be read",
+        },
+    )
+
+
+def hook_actions() -> WordList:
+    from worktree_tools.hooks.install import HookAction as S
+
+    return WordList(
+        "Actions (per hook)",
+        S,
+        {
+            S.INSTALLED: "the shim is in place (nothing was there)",
+            S.CHAINED: "the shim is in place and runs the hook that was there",
+            S.REPAIRED: "a manager's reinstall undone: its new hook chained",
+            S.ALREADY: "the shim was in place already",
+            S.RESTORED: "the shim removed and the hook it chained put back",
+            S.REMOVED: "the shim removed (nothing was chained), or an unused shim",
+            S.ABSENT: "no shim of ours there",
         },
     )
 
@@ -273,6 +291,7 @@ WORD_LISTS: dict[str, Callable[[], WordList]] = {
     "finding_kinds": finding_kinds,
     "changes": changes,
     "doctor_kinds": doctor_kinds,
+    "hook_actions": hook_actions,
     "land_states": land_states,
     "remote_lease_states": remote_lease_states,
     "sync_states": sync_states,
