@@ -609,3 +609,14 @@ def test_a_bad_lock_timeout_in_the_environment_is_invalid_input(repo: Path, valu
     proc = wt_commit(repo, "--json", "-m", "a", "--", "a.txt", env={"WT_LOCK_TIMEOUT": value})
     assert proc.returncode == 2 and as_json(proc)["outcome"] == "invalid"
     assert "Traceback" not in proc.stderr and snapshot(repo)[:3] == before
+
+
+def test_the_hot_path_copies_of_hook_names_match_the_hook_machinery() -> None:
+    """commit/run.py names the hooks and hook modes without importing the hook modules (a
+    commit without hooks does not pay for them); the copies must stay equal to the originals."""
+    from worktree_tools.commit import run as commit_run
+    from worktree_tools.hooks import run as hookrun
+    from worktree_tools.hooks.stage import HookMode
+
+    assert commit_run.COMMIT_HOOKS == hookrun.COMMIT_HOOKS
+    assert set(commit_run.HOOK_MODES) == {m.value for m in HookMode}

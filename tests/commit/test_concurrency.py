@@ -554,3 +554,37 @@ def test_concurrent_event_appends_never_interleave(tmp_path: Path) -> None:
         assert len(raw) > 8 * 1024
         seen.setdefault(event["agent"], []).append(event["seq"])
     assert seen == {f"writer{n}": list(range(count)) for n in range(writers)}
+
+
+def test_no_process_starts_under_the_repository_lock(repo: Path, tmp_path: Path) -> None:
+    """The fleet-wide critical section starts no process: the ref move's `git update-ref
+    --stdin` is already running when the repository lock is taken (it only prepares and
+    commits its transaction under it). Paused at the `locked` point, inside the lock."""
+    write(repo, "held.txt", "held\n")
+    tip = head(repo)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    env = {**os.environ, "WT_FAULT_PAUSE": "locked", "WT_FAULT_DIR": os.fspath(marks)}
+    proc = subprocess.Popen(
+        [WT_COMMIT, "--json", "-m", "held", "--", "held.txt"],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        give_up = time.monotonic() + 60
+        while not (marks / "locked.reached").exists() and proc.poll() is None:
+            assert time.monotonic() < give_up, "wt-commit never reached the repository lock"
+            time.sleep(0.01)
+        assert proc.poll() is None, proc.communicate()
+        children = [" ".join(c.cmdline()) for c in psutil.Process(proc.pid).children()]
+        assert [c for c in children if "update-ref" in c and "--stdin" in c], children
+        assert head(repo) == tip  # nothing moved yet
+    finally:
+        (marks / "locked.go").touch()
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out + err
+    assert committed_files(repo) == ["held.txt"]
+    assert json.loads(out)["commit"] == head(repo)

@@ -121,3 +121,56 @@ def test_a_transaction_clears_a_stale_ref_lock_and_waits_for_a_live_one(repo: Pa
     finally:
         holder.kill()
         holder.wait()
+
+
+# refs.Pending: the git process started ahead of the lock, the transaction finished under it.
+
+
+def test_pending_moves_the_ref_with_the_reflog_message(repo: Path) -> None:
+    wt = discover(repo)
+    one = git(repo, "rev-parse", "HEAD").strip()
+    two = _commit(repo, "b")
+    ref = "refs/heads/test-p"
+    git(repo, "update-ref", ref, one)
+    with refs.Pending(wt, ref, two, one, refs.reflog("git wt test", "alice", "ahead")) as p:
+        p.ready()
+        assert refs.current(wt, ref) == one  # started, not moved
+        p.finish()
+    assert refs.current(wt, ref) == two
+    assert git(repo, "reflog", "-1", "--format=%gs", ref).strip() == "git wt test (alice): ahead"
+
+
+def test_pending_checks_the_expected_value_when_it_finishes(repo: Path) -> None:
+    """The compare is made under the caller's lock, at `finish`, not when git was started: a
+    ref moved in between is refused and left where the other writer put it."""
+    wt = discover(repo)
+    one = git(repo, "rev-parse", "HEAD").strip()
+    two = _commit(repo, "b")
+    three = _commit(repo, "c")
+    ref = "refs/heads/test-q"
+    git(repo, "update-ref", ref, one)
+    with refs.Pending(wt, ref, two, one, "test") as p:
+        p.ready()
+        git(repo, "update-ref", ref, three, one)  # someone else moved it meanwhile
+        with pytest.raises(RefMoved) as moved:
+            p.finish()
+    assert moved.value.details["current"] == three
+    assert refs.current(wt, ref) == three
+    with refs.Pending(wt, "refs/heads/test-new", two, None, "test") as p:
+        git(repo, "update-ref", "refs/heads/test-new", three, "")  # created meanwhile
+        with pytest.raises(RefMoved):
+            p.finish()
+    assert refs.current(wt, "refs/heads/test-new") == three
+
+
+def test_pending_never_finished_moves_nothing(repo: Path) -> None:
+    wt = discover(repo)
+    one = git(repo, "rev-parse", "HEAD").strip()
+    two = _commit(repo, "b")
+    ref = "refs/heads/test-r"
+    git(repo, "update-ref", ref, one)
+    with pytest.raises(KeyError), refs.Pending(wt, ref, two, one, "test") as p:
+        p.ready()
+        raise KeyError("the caller failed before finishing")
+    assert refs.current(wt, ref) == one
+    assert not (Path(wt.commondir) / (ref + ".lock")).exists()

@@ -9,7 +9,6 @@ over private copies, as loose objects; more stream into one `git fast-import`, a
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 from worktree_tools.core.errors import GitError
 from worktree_tools.core.gitcmd import popen
 from worktree_tools.core.repo import Worktree
+from worktree_tools.core.scratch import remove_tree
 
 LOOSE_LIMIT = 100  # fast-import's own fastimport.unpackLimit: below it, it unpacks too
 
@@ -41,7 +41,7 @@ def _hash_objects(wt: Worktree, blobs: Sequence[bytes], tmp: Path) -> list[str]:
     try:
         res = wt.git(["hash-object", "-w", "--no-filters", "--stdin-paths"], input=b"".join(names))
     finally:
-        shutil.rmtree(copies, ignore_errors=True)
+        remove_tree(copies)
     return res.out.split()
 
 

@@ -13,7 +13,6 @@ and encoding as git does them). Only then are the locks taken for the mutation i
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,12 +35,13 @@ from worktree_tools.core.errors import (
 )
 from worktree_tools.core.locks import HOOK_LOCK, WORKTREE_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree, discover, empty_tree
+from worktree_tools.core.scratch import remove_tree
 from worktree_tools.core.statefiles import COMMIT_TMP as TMP_DIR
 from worktree_tools.core.statefiles import JOURNAL_CONFIG as JOURNAL_CONFIG
-from worktree_tools.hooks import run as hookrun
 
 MAX_REPLAYS = 5
 HOOK_MODES = ("auto", "isolated", "in-place")  # hookstage.HookMode, without importing it
+COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg")  # hooks.run's, likewise
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: Commit
         try:
             _commit_locked(wt, req, raw_message, result, rels, ref, config, mode, deadline, tmp)
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            remove_tree(tmp)
 
 
 def _reap_orphaned_hooks(wt: Worktree, agent: str) -> None:
@@ -175,6 +175,8 @@ def _reap_orphaned_hooks(wt: Worktree, agent: str) -> None:
     record = wt.gitdir / statefiles.HOOK_RECORD
     if not record.exists():
         return
+    from worktree_tools.hooks import run as hookrun
+
     reaped = hookrun.reap_orphans(record)
     if reaped is not None:
         notices.say(
@@ -215,7 +217,7 @@ def _commit_locked(
         return
 
     stage = None
-    if any(hookrun.find(wt.hooks_dir, n) for n in hookrun.COMMIT_HOOKS):
+    if _any_hook(wt.hooks_dir, COMMIT_HOOKS):
         from worktree_tools.hooks import stage as hookstage  # only a commit with hooks pays for it
 
         stage = hookstage.prepare(
@@ -285,9 +287,22 @@ def _commit_locked(
     result.commit = new
     result.parent = tip
     faults.point("landed")
-    post = hookrun.run(wt.hooks_dir, "post-commit", [], cwd=wt.toplevel, env=_post_env())
-    if post is not None and post.returncode != 0:
-        result.warnings.append(f"post-commit hook exited {post.returncode}")
+    if _any_hook(wt.hooks_dir, ("post-commit",)):
+        from worktree_tools.hooks import run as hookrun
+
+        post = hookrun.run(wt.hooks_dir, "post-commit", [], cwd=wt.toplevel, env=_post_env())
+        if post is not None and post.returncode != 0:
+            result.warnings.append(f"post-commit hook exited {post.returncode}")
+
+
+def _any_hook(hooks_dir: Path, names: tuple[str, ...]) -> bool:
+    """Whether one of the hooks `names` is installed (hooks.run.find: an executable file), with
+    no import of the hook machinery when none is."""
+    for name in names:
+        path = os.path.join(hooks_dir, name)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return True
+    return False
 
 
 def _tip(wt: Worktree, ref: str) -> tuple[str | None, str, bool | None]:
@@ -370,7 +385,7 @@ def _post_env() -> dict[str, str]:
 def _fresh_tmp_dir(wt: Worktree) -> Path:
     # We hold the worktree lock, so anything left here is from a wt-commit that was killed.
     tmp = wt.gitdir / TMP_DIR / str(os.getpid())
-    shutil.rmtree(wt.gitdir / TMP_DIR, ignore_errors=True)
+    remove_tree(wt.gitdir / TMP_DIR)
     tmp.mkdir(parents=True)
     return tmp
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from worktree_tools.core.entries import (
 from worktree_tools.core.errors import InvalidInput, PathRefused
 from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.repo import Worktree
+from worktree_tools.core.scratch import remove_tree
 
 ATTRS = ("filter", "text", "eol", "crlf", "ident", "working-tree-encoding")
 ATTRIBUTES_FILE = ".gitattributes"
@@ -319,7 +319,7 @@ def _stage_through_git(
 
             raise InvalidInput(f"git refused the paths: {without_hints(res.err)}")
     finally:
-        shutil.rmtree(snap, ignore_errors=True)
+        remove_tree(snap)
 
 
 def _write(root: Path, rel: str, found: Found) -> None:

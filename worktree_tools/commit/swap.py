@@ -10,12 +10,12 @@ a conflict otherwise.
 from __future__ import annotations
 
 import os
-import shutil
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worktree_tools.core import events, faults, notices, refs, trees
+from worktree_tools.core import atomic, events, faults, notices, refs, trees
 from worktree_tools.core.entries import (
     PATHSPEC_LIMIT,
     apply,
@@ -82,19 +82,25 @@ def land(
     branch is no longer at `expected`.
 
     The new index is prepared under index.lock alone (nobody can write the index meanwhile);
-    the repository lock covers only putting it in place and the compare-and-swap, so the
-    fleet-wide critical section runs one git process, not two."""
+    the repository lock covers only putting it in place and the compare-and-swap, whose git
+    process was started beforehand: the fleet-wide critical section starts no process."""
     report = stale_reporter(wt, agent)
     holder = Holder.me(agent)
     dirs, exclude = index_search(wt)
-    with GitFileLock(wt.index_path, dirs, deadline, report, exclude):
+    lock = RecordedLock(wt.state_dir / REPO_LOCK, "repository lock", holder, deadline)
+    # The ref move's git starts once index.lock is ours (judging a stale index.lock counts the
+    # git processes working here), while the index is prepared: under the repository lock it
+    # only prepares and commits its transaction (see refs.Pending).
+    ahead = refs.Pending(wt, ref, new, expected, reason) if new else nullcontext()
+    with GitFileLock(wt.index_path, dirs, deadline, report, exclude), ahead as pending:
         prepared = _prepare_index(wt, rels, new or expected, tmp)
-        lock = RecordedLock(wt.state_dir / REPO_LOCK, "repository lock", holder, deadline)
+        if pending is not None:
+            pending.ready()
         try:
             with lock:
                 faults.point("locked")
                 still_on_branch(wt, ref)
-                _swap(wt, ref, expected, new, prepared, reason, deadline, report)
+                _swap(wt, ref, expected, new, prepared, pending, deadline, report)
         except Moved as moved:
             moved.landing = Landing(lock.wait_ms, lock.hold_ms)
             raise
@@ -122,7 +128,7 @@ def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path)
     staged = tmp / "sync-index"
     if len(rels) <= PATHSPEC_LIMIT:  # few paths: git's own reset, one process
         if had_index:
-            shutil.copyfile(index, staged)
+            atomic.copy_file(index, staged, durable=False)
         # A large index is not refreshed (a stat of every tracked file, most of reset's time
         # at 100,000 files): the named entries are then stat-dirty, as after the many-paths
         # branch below, until the next `git status` or `git add` refreshes them.
@@ -143,7 +149,7 @@ def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path)
     if had_index and not changes:
         return _Prepared(None, had_index, backup)
     if had_index:
-        shutil.copyfile(index, staged)
+        atomic.copy_file(index, staged, durable=False)
     apply(wt, staged, changes, len(target))
     return _Prepared(staged, had_index, backup)
 
@@ -160,7 +166,7 @@ def _swap(
     expected: str | None,
     new: str | None,
     prepared: _Prepared,
-    reason: str,
+    pending: refs.Pending | None,
     deadline: float,
     report: StaleReport,
 ) -> None:
@@ -175,10 +181,13 @@ def _swap(
             os.link(index, prepared.backup)
         os.replace(prepared.staged, index)
     faults.point("index-synced")
-    if new is None:
+    if pending is None:
         return
     try:
-        cas(wt, ref, new, expected, reason, deadline, report)
+        try:
+            pending.finish(deadline=deadline, report=report)
+        except RefMoved as moved:
+            raise Moved(moved.details.get("current")) from None
     except BaseException:
         # Lost the race, timed out on the ref lock, refused...: the branch did not move, so
         # the index must not show the commit staged. We still hold index.lock: nobody wrote

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -57,13 +58,111 @@ class GitResult:
         return self.stderr.decode("utf-8", "replace")
 
 
-def tied(argv: list[str]) -> tuple[list[str], Callable[[], None] | None]:
-    """(argv, preexec_fn) that make the child die with us (Linux PR_SET_PDEATHSIG): a wt-commit
-    killed with SIGKILL runs no cleanup and must not leave a git it started working on.
+# git commands that work on local data only and never ask at the terminal: they may leave the
+# terminal's process group for the watchdog's (see _tie). Anything else (push, fetch: a
+# credential or ssh prompt; checkout, worktree add: a filter fetching large files; signing: a
+# passphrase) stays in ours, where the terminal lets it read.
+_LOCAL = frozenset(
+    (
+        "add", "cat-file", "check-attr", "check-ignore", "commit-tree", "config", "diff",
+        "diff-index", "diff-tree", "fast-import", "for-each-ref", "hash-object", "log",
+        "ls-files", "ls-tree", "merge-base", "mktree", "read-tree", "reset", "rev-list",
+        "rev-parse", "show", "show-ref", "symbolic-ref", "update-index", "update-ref", "var",
+        "write-tree",
+    )
+)  # fmt: skip
+_WORKTREE_MODES = frozenset(("--hard", "--merge", "--keep", "-S", "--gpg-sign"))
+_OPTIONS_WITH_VALUE = frozenset(("-c", "-C", "--git-dir", "--work-tree", "--namespace"))
 
-    `setpriv --pdeathsig` (util-linux) when it exists: the child is then spawned without forking
-    this Python process, which costs far less than a `preexec_fn` (a full fork). Else prctl in a
-    preexec_fn; elsewhere (not Linux) nothing."""
+
+def _local(args: Sequence[str]) -> bool:
+    """Whether `git ARGS` is one of the _LOCAL commands, without an option that reaches the
+    worktree's files (`reset --hard`) or a signing key (`commit-tree -S`)."""
+    rest = iter(args)
+    for arg in rest:
+        if arg in _OPTIONS_WITH_VALUE:
+            next(rest, None)
+        elif not arg.startswith("-"):
+            return arg in _LOCAL and not any(
+                a in _WORKTREE_MODES or a.startswith(("-S", "--gpg-sign=")) for a in rest
+            )
+    return False
+
+
+# The watchdog (see _watchdog): `read` returns when the pipe's last writer, this process, is
+# gone, however it ended; then it kills its own process group, which the git children joined.
+_WATCHDOG_SCRIPT = "read _; kill -KILL 0"
+_watchdog_state: tuple[int, int] | None = None  # (pid of this process, pid of its watchdog)
+
+
+def _watchdog() -> int | None:
+    """The process group our git children join so that they die with us (SIGKILL included):
+    a `sh` started once per process, in a group of its own, holding the only read end of a
+    pipe whose write end only this process holds. One process per wt-commit instead of one
+    `setpriv` per git; it works wherever there is a POSIX shell. None when it cannot start."""
+    global _watchdog_state
+    me = os.getpid()
+    if _watchdog_state is not None and _watchdog_state[0] == me:
+        pid = _watchdog_state[1]
+        try:
+            if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                return pid  # still running (a dead one, even a zombie, guards nothing)
+        except ChildProcessError:
+            pass
+    # Our watchdog is gone, or we are a forked child: the write end we hold would keep the
+    # parent's watchdog waiting as long as we live, and that one guards the parent's git.
+    while _WRITE_ENDS:
+        with contextlib.suppress(OSError):
+            os.close(_WRITE_ENDS.pop())
+    _watchdog_state = None
+    read_end, write_end = os.pipe()  # both close-on-exec: no git child holds the write end
+    try:
+        pid = os.posix_spawn(
+            "/bin/sh",
+            ["sh", "-c", _WATCHDOG_SCRIPT],
+            {"PATH": os.defpath},
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, read_end, 0),
+                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+            ],
+            setpgroup=0,
+        )
+    except OSError:
+        os.close(write_end)
+        return None
+    finally:
+        os.close(read_end)
+    _WRITE_ENDS.append(write_end)  # open until this process ends: its closing is the signal
+    _watchdog_state = (me, pid)
+    return pid
+
+
+_WRITE_ENDS: list[int] = []
+
+
+def _tie(args: Sequence[str]) -> tuple[list[str], dict[str, Any]]:
+    """(argv, Popen keywords) that make `git ARGS` die with this process: a wt-commit killed
+    with SIGKILL runs no cleanup and must not leave a git it started working on.
+
+    A local command (_local) joins the watchdog's process group (Python >= 3.11: no fork of
+    this process, nothing run in front of git). Any other command may prompt at the terminal,
+    and cannot sit in another process group (a read from the terminal would stop it), nor can
+    any command on Python 3.10: those are tied with Linux PR_SET_PDEATHSIG instead, through
+    `setpriv --pdeathsig` when it exists (no fork of Python), else prctl in a preexec_fn."""
+    argv = ["git", *args]
+    if sys.version_info >= (3, 11) and os.name == "posix" and _local(args):
+        group = _watchdog()
+        if group is not None:
+            return argv, {"process_group": group}
+    argv, preexec = tied(argv)
+    return argv, {"preexec_fn": preexec}
+
+
+def tied(argv: list[str]) -> tuple[list[str], Callable[[], None] | None]:
+    """(argv, preexec_fn) that make the child die with us through Linux PR_SET_PDEATHSIG:
+    `setpriv --pdeathsig` (util-linux) when it exists, which costs far less than a
+    `preexec_fn` (a full fork of Python); else prctl in a preexec_fn; elsewhere nothing."""
     global _SETPRIV
     if _SETPRIV is None:
         import shutil
@@ -98,14 +197,16 @@ def popen(
     **kwargs: Any,
 ) -> subprocess.Popen[bytes]:
     """Start `git ARGS` tied to this process (it dies with us); the caller waits for it."""
-    argv, preexec = tied(["git", *args])
-    return subprocess.Popen(
-        argv,
-        cwd=cwd,
-        env=env if env is not None else clean_env(),
-        preexec_fn=preexec,
-        **kwargs,
-    )
+    argv, tie = _tie(args)
+    env = env if env is not None else clean_env()
+    try:
+        return subprocess.Popen(argv, cwd=cwd, env=env, **tie, **kwargs)
+    except PermissionError:
+        if "process_group" not in tie:
+            raise
+        # The watchdog's group is gone or out of reach (another session): tie as on 3.10.
+        argv, preexec = tied(["git", *args])
+        return subprocess.Popen(argv, cwd=cwd, env=env, preexec_fn=preexec, **kwargs)
 
 
 def git(

@@ -5,7 +5,10 @@ a journal checkpoint, a rescue, a branch gc deletes, a hook checkout's HEAD) goe
 `move`: `git update-ref -m MESSAGE REF NEW OLD` with an expected old value always given (the
 null id when the ref must not exist), so nothing is ever overwritten that someone else wrote.
 Several refs that must move together (the task board and its claims) go through `transaction`:
-one `git update-ref --stdin` transaction, every ref or none, with the same policy.
+one `git update-ref --stdin` transaction, every ref or none, with the same policy. A move whose
+process must not start under a lock (wt-commit's landing, under the repository lock) uses
+`Pending`: the same `git update-ref --stdin`, started ahead, its transaction finished under the
+lock, with the same policy.
 
 Failure policy, the same everywhere:
 - the ref is not at `expected` -> RefMoved (exit 4, conflict) carrying `current` (None: absent)
@@ -23,15 +26,18 @@ On wt-commit's hot path: no pygit2, no psutil.
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from worktree_tools.core import permit
 from worktree_tools.core.errors import RefMoved, Rejected
-from worktree_tools.core.gitcmd import GitResult
+from worktree_tools.core.gitcmd import GitResult, popen
 from worktree_tools.core.gitlocks import StaleReport, wait_until_free
 from worktree_tools.core.repo import Worktree, null_oid
 
@@ -166,12 +172,7 @@ def _run(
         for ref, old in expected:
             now = now_at.get(ref) if ref.startswith("refs/") else current(wt, ref)
             if now != old:
-                raise RefMoved(
-                    f"{ref} is at {now[:12] if now else 'nothing'}, not at "
-                    f"{old[:12] if old else 'nothing'}; it was not moved",
-                    fix=f"inspect `git log -g {ref}` and run the same command again",
-                    current=now,
-                )
+                raise _moved(ref, now, old)
         held = next((lock for n in names if (lock := _lock_of(wt, n)).exists()), None)
         if held is not None:
             wait_until_free(held, search_dirs(wt), stop, reporter)  # LockTimeout at `stop`
@@ -184,3 +185,118 @@ def _update(wt: Worktree, args: list[str], data: bytes | None, permitted: bool) 
         return wt.git(args, input=data, check=False)
     with permit.granted(wt):
         return wt.git(args, input=data, check=False)
+
+
+def _moved(ref: str, now: str | None, expected: str | None) -> RefMoved:
+    return RefMoved(
+        f"{ref} is at {now[:12] if now else 'nothing'}, not at "
+        f"{expected[:12] if expected else 'nothing'}; it was not moved",
+        fix=f"inspect `git log -g {ref}` and run the same command again",
+        current=now,
+    )
+
+
+class Pending:
+    """A `move` whose git process is started ahead of a lock: `git update-ref --stdin` opens
+    the transaction (`start`, `update REF NEW OLD`) while the caller still prepares, so that
+    under the lock `finish` pays one pipe round trip (`prepare`, `commit`) instead of starting
+    a process. The expected old value is checked by git at `prepare`, under the lock, as in
+    `move`. Anything but `prepare: ok` / `commit: ok` ends in `move`'s failure policy (RefMoved,
+    a wait for a held ref lock, Rejected); a transaction never finished is aborted on exit.
+
+        with refs.Pending(wt, ref, new, expected, message) as pending:
+            ...                      # no lock yet: git starts meanwhile
+            pending.ready()          # git has started (call before taking the lock)
+            with lock:
+                pending.finish(deadline=deadline, report=report)
+    """
+
+    def __init__(self, wt: Worktree, ref: str, new: str, expected: str | None, message: str):
+        self.wt, self.ref, self.new, self.expected, self.message = wt, ref, new, expected, message
+        self._permit = permit.granted(wt)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._ready = False
+
+    def __enter__(self) -> Pending:
+        self._permit.__enter__()  # the guard lets this process's update-ref through
+        old = self.expected or null_oid(self.new)
+        try:
+            proc = popen(
+                ["update-ref", "-m", self.message, "--stdin"],
+                cwd=self.wt.toplevel,
+                env=self.wt.env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            return self  # finish() falls back to move()
+        self._proc = proc
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write(f"start\nupdate {self.ref} {self.new} {old}\n".encode())
+            proc.stdin.flush()
+        except OSError:
+            self._drop()
+        return self
+
+    def ready(self) -> None:
+        """Wait until git has started and opened the transaction (so that the lock taken next
+        is not held while a process starts)."""
+        if self._proc is not None and not self._ready:
+            self._ready = self._reply(b"start")
+            if not self._ready:
+                self._drop()
+
+    def finish(self, *, deadline: float | None = None, report: StaleReport | None = None) -> None:
+        """Move the ref (under the caller's lock); the errors of `move`."""
+        self.ready()
+        proc = self._proc
+        if proc is not None and proc.stdin is not None:
+            try:
+                proc.stdin.write(b"prepare\ncommit\n")
+                proc.stdin.flush()
+                if self._reply(b"prepare") and self._reply(b"commit"):
+                    return
+            except OSError:
+                pass
+            self._drop()
+        now = current(self.wt, self.ref)
+        if now == self.new:
+            return  # committed; only git's reply was lost
+        if now != self.expected:
+            raise _moved(self.ref, now, self.expected)
+        # At the expected value and not moved: a held ref lock, or a refusal. move() tells which.
+        move(
+            self.wt, self.ref, self.new, self.expected, self.message,
+            deadline=deadline, report=report, permitted=False,
+        )  # fmt: skip
+
+    def _reply(self, command: bytes) -> bool:
+        assert self._proc is not None and self._proc.stdout is not None
+        try:
+            return self._proc.stdout.readline() == command + b": ok\n"
+        except OSError:
+            return False
+
+    def _drop(self) -> None:
+        """End the process; an open transaction is aborted by git when its input ends."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        proc.wait()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self._drop()
+        finally:
+            self._permit.__exit__(exc_type, exc, tb)
