@@ -5,9 +5,13 @@ Sections:
                wrapper (flock + git add + git commit -- PATH), `git commit -- PATH` and
                `python -I -c pass`, wall and CPU per commit, plus the repository-lock hold and
                wait times wt-commit reports.
-  latency_large  the same on a 100,000-file repository (--quick: 10,000).
+  latency_large  the same on a 100,000-file repository (--quick: 10,000; --large-files N), each
+               tool committing a file of its own 1,000-file directory.
   concurrency  aggregate commits/s with 1, 4 and 8 agents, each in its own worktree on its
                own branch, committing distinct files; failures are counted.
+  paths        wt-commit of N new files beside `git add --pathspec-from-file` (N = 10,000;
+               --quick 2,000; --paths N, e.g. the 100,000 of issue 10, where git add alone takes
+               over 20 minutes: it matches every file against every pathspec).
 
 Within a section every kind of measurement is taken round-robin in one run, so the noise of a
 shared machine hits them alike: quote the ratios, not the milliseconds.
@@ -110,6 +114,8 @@ class Context:
     passes: int
     commits: int
     quick: bool
+    paths: int | None = None  # the paths section's size (None: its default)
+    large_files: int | None = None  # the latency_large repository's size (None: its default)
 
     def new_repo(self, name: str, files: dict[str, str]) -> Path:
         return init_repo(self.root / name, files, self.env)
@@ -199,40 +205,38 @@ def wt_json(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 
 FLOCK_WRAPPER = 'git add -- "$1" && git commit -q -m "$2" -- "$1"'
 LARGE_FILES = 100_000  # --quick: 10,000
+SMALL_PATHS = ("wt/a.txt", "git/b.txt", "flock/c.txt")  # what each tool commits, one apiece
+# In the large repository each tool commits a file of its own 1,000-file directory: editing the
+# tree costs what the directories on the way cost, so a small directory would flatter wt-commit.
+LARGE_PATHS = ("tree/d1/f0.txt", "tree/d2/f0.txt", "tree/d3/f0.txt")
 
 
 @benchmark("latency", "Commit latency, one small file per commit, in a 30-file repository")
 def bench_latency(ctx: Context) -> Section:
     files = {f"src/f{i}.txt": f"{i}\n" for i in range(27)}
-    repo = ctx.new_repo(
-        "latency", {"wt/a.txt": "0\n", "git/b.txt": "0\n", "flock/c.txt": "0\n", **files}
-    )
-    return _latency(ctx, "latency", repo, large=False)
+    repo = ctx.new_repo("latency", {**dict.fromkeys(SMALL_PATHS, "0\n"), **files})
+    return _latency(ctx, "latency", repo, SMALL_PATHS, large=False)
 
 
 @benchmark("latency_large", "Commit latency, one small file per commit, in a large repository")
 def bench_latency_large(ctx: Context) -> Section:
-    count = 10_000 if ctx.quick else LARGE_FILES
+    count = ctx.large_files or (10_000 if ctx.quick else LARGE_FILES)
     repo = ctx.root / "latency-large"
     repo.mkdir()
-    for d in range(count // 1000):
+    for d in range(max(4, count // 1000)):
         sub = repo / "tree" / f"d{d}"
         sub.mkdir(parents=True)
         for i in range(1000):
             (sub / f"f{i}.txt").write_text(f"{d} {i}\n")
-    (repo / "wt").mkdir()
-    (repo / "wt" / "a.txt").write_text("0\n")
-    (repo / "git").mkdir()
-    (repo / "git" / "b.txt").write_text("0\n")
-    (repo / "flock").mkdir()
-    (repo / "flock" / "c.txt").write_text("0\n")
     git(repo, "init", "-q", env=ctx.env)
     git(repo, "add", "-A", env=ctx.env)
     git(repo, "commit", "-q", "-m", "init", env=ctx.env)
-    return _latency(ctx, "latency_large", repo, large=True)
+    return _latency(ctx, "latency_large", repo, LARGE_PATHS, large=True)
 
 
-def _latency(ctx: Context, name: str, repo: Path, *, large: bool) -> Section:
+def _latency(
+    ctx: Context, name: str, repo: Path, paths: tuple[str, str, str], *, large: bool
+) -> Section:
     """wt-commit beside the flock wrapper, `git commit -- PATH` and interpreter start-up, taken
     round-robin on one repository: wall and CPU (user + system of the process and its
     children) per run, and the repository-lock hold and wait wt-commit reports."""
@@ -242,11 +246,12 @@ def _latency(ctx: Context, name: str, repo: Path, *, large: bool) -> Section:
     waits: list[float] = []
     inside: list[float] = []
     lock = ctx.root / f"{name}-wrapper.lock"
+    ours, plain_path, flock_path = paths
 
     def wt_commit(i: int) -> tuple[float, float]:
-        write(repo, "wt/a.txt", f"{i}\n")
+        write(repo, ours, f"{i}\n")
         wall, cpu, proc = ctx.run_cpu(
-            [WT_COMMIT, "--json", "--agent", "bench", "-m", f"wt {i}", "--", "wt/a.txt"], repo
+            [WT_COMMIT, "--json", "--agent", "bench", "-m", f"wt {i}", "--", ours], repo
         )
         res = wt_json(proc)
         if proc.returncode != 0 or res.get("outcome") != "committed":
@@ -267,12 +272,12 @@ def _latency(ctx: Context, name: str, repo: Path, *, large: bool) -> Section:
 
         return run
 
-    wrapper = ["flock", os.fspath(lock), "sh", "-c", FLOCK_WRAPPER, "sh", "flock/c.txt", "fl {i}"]
+    wrapper = ["flock", os.fspath(lock), "sh", "-c", FLOCK_WRAPPER, "sh", flock_path, "fl {i}"]
     kinds: dict[str, Callable[[int], tuple[float, float]]] = {
         "wt-commit": wt_commit,
-        "flock wrapper (flock + git add + git commit -- PATH)": checked(wrapper, "flock/c.txt"),
+        "flock wrapper (flock + git add + git commit -- PATH)": checked(wrapper, flock_path),
         "git commit -- PATH": checked(
-            ["git", "commit", "-q", "-m", "git {i}", "--", "git/b.txt"], "git/b.txt"
+            ["git", "commit", "-q", "-m", "git {i}", "--", plain_path], plain_path
         ),
         "python -I -c pass": checked([PYTHON, "-I", "-c", "pass"], None),
     }
@@ -354,7 +359,8 @@ def _latency(ctx: Context, name: str, repo: Path, *, large: bool) -> Section:
         targets=targets,
         notes=[
             f"{rounds} rounds on {size}; each round runs the four commands once, in rotating "
-            "order (tracked files, one line changed per commit); no hooks.",
+            "order (tracked files, one line changed per commit); no hooks. Each tool commits "
+            f"its own file: wt-commit {ours}, git commit {plain_path}, the wrapper {flock_path}.",
             "The flock wrapper is `flock LOCK sh -c 'git add -- PATH && git commit -q -m M -- "
             "PATH'`, the shell wrapper agent fleets use; `python -I -c pass` is interpreter "
             "start-up alone. CPU is user + system time of the command and its children.",
@@ -563,7 +569,7 @@ def bench_worktrees(ctx: Context) -> Section:
 def bench_paths(ctx: Context) -> Section:
     import bench_paths as mod
 
-    return _section(mod.run(quick=ctx.quick, root=ctx.root))
+    return _section(mod.run(quick=ctx.quick, root=ctx.root, paths=ctx.paths))
 
 
 @benchmark("env", "Worktree environments: alloc with a 200 MB node_modules in .worktreeinclude")
@@ -773,6 +779,17 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         choices=sorted(BENCHMARKS),
         help="run only this section (repeatable)",
     )
+    ap.add_argument(
+        "--paths",
+        type=int,
+        help="named paths in the paths section (default 10,000; --quick 2,000; issue 10 names "
+        "100,000, where the git add baseline alone takes over 20 minutes)",
+    )
+    ap.add_argument(
+        "--large-files",
+        type=int,
+        help=f"files in the latency_large repository (default {LARGE_FILES:,}; --quick 10,000)",
+    )
     ap.add_argument("--json", metavar="FILE", help="also write the raw figures to FILE")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
     args = ap.parse_args(argv)
@@ -781,6 +798,10 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
             setattr(args, name, quick if args.quick else full)
         elif getattr(args, name) < 1:
             ap.error(f"--{name} must be at least 1")
+    if args.paths is not None and args.paths < 1:
+        ap.error("--paths must be at least 1")
+    if args.large_files is not None and args.large_files < 1000:
+        ap.error("--large-files must be at least 1000")
     return args
 
 
@@ -807,6 +828,8 @@ def main(argv: Sequence[str]) -> int:
         passes=args.passes,
         commits=args.commits,
         quick=args.quick,
+        paths=args.paths,
+        large_files=args.large_files,
     )
     report: dict[str, Any] = {
         "command": command,

@@ -4,6 +4,8 @@ does them), and the configuration wt-commit reads once. Staging is in staging.py
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from worktree_tools.core.repo import Worktree
 
 
@@ -28,3 +30,26 @@ def read_config(wt: Worktree) -> dict[str, str]:
 
 def truthy(value: str) -> bool:
     return value.strip().lower() in ("true", "yes", "on", "1")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The configuration that decides how a file becomes an index entry."""
+
+    filemode: bool = True
+    autocrlf: str = "false"
+    attributes_file: str | None = None
+
+    @classmethod
+    def parse(cls, config: dict[str, str]) -> Settings:
+        def flag(key: str, default: bool) -> bool:
+            value = config.get(key)
+            if value is None:
+                return default
+            return value.strip().lower() in ("true", "yes", "on", "1", "")
+
+        return cls(
+            filemode=flag("core.filemode", True),
+            autocrlf=config.get("core.autocrlf", "false").strip().lower(),
+            attributes_file=config.get("core.attributesfile"),
+        )

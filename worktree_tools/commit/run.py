@@ -1,7 +1,7 @@
 """wt-commit's core: commit exactly the named paths, never anyone else's work.
 
-The commit is built in a private index (HEAD's tree plus the named paths, staged with `git add
--A` so git's own filters, modes and ignore rules apply); hooks run where they cannot touch other
+The commit's tree is HEAD's tree plus the named paths as `git add -A` would stage them (git's
+own filters, modes and ignore rules apply; see staging); hooks run where they cannot touch other
 agents' files (see hookstage); the commit object is made by `git commit-tree` (identity, signing
 and encoding as git does them). Only then are the locks taken for the mutation itself (see land):
 
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from worktree_tools.commit import message, paths
-from worktree_tools.commit.build import read_config, truthy
-from worktree_tools.commit.staging import Settings, stage_paths
+from worktree_tools.commit.build import Settings, read_config, truthy
+from worktree_tools.commit.staging import private_index, stage_paths
 from worktree_tools.commit.swap import Landing, Moved, land, replay
 from worktree_tools.core import agent as agent_mod
 from worktree_tools.core import commits, events, faults, notices, statefiles
@@ -209,8 +209,7 @@ def _commit_locked(
     # may have hidden files (pre-commit's stash-and-restore): read only once they are back.
     hook_lock = RecordedLock(wt.gitdir / HOOK_LOCK, "hook lock", Holder.me(result.agent), deadline)
     with hook_lock:
-        stage_paths(wt, priv, tip, rels, Settings.parse(config), tmp)
-    tree = wt.git(["write-tree"], index=priv).out.strip()
+        tree = stage_paths(wt, tip, tip_tree, rels, Settings.parse(config), tmp)
     faults.point("staged")
     if tree == tip_tree:
         _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)
@@ -223,6 +222,8 @@ def _commit_locked(
         stage = hookstage.prepare(
             wt, hookstage.HookMode.parse(mode), result.agent, priv, tip, tree, deadline
         )
+        if stage.checkout is None:  # hooks in place see the commit in the private index
+            private_index(wt, priv, tree)
         result.hook_mode = stage.mode.value
     if stage is not None and not req.no_verify:
         stage.run("pre-commit", [], tree=tree)
@@ -265,7 +266,7 @@ def _commit_locked(
                     f"{ref} kept moving while committing; gave up after {attempt} replays",
                     fix="retry the same wt-commit command",
                 ) from None
-            replayed = replay(wt, tmp, rels, ref, tip, moved.current, new)
+            replayed = replay(wt, rels, ref, tip, moved.current, new)
             result.replays += 1
             if replayed is None:  # the new tip already holds exactly our change
                 _finish_unchanged(wt, result, rels, ref, moved.current, deadline, tmp)
@@ -367,7 +368,7 @@ def _only_named_paths_restaged(wt: Worktree, before: str, after: str, rels: list
 def _revalidate(stage: Any, priv: Path, tip: str, tree: str, wt: Worktree) -> None:
     """Run pre-commit again against the replayed tree; it must not change anything now."""
     if stage.checkout is None:
-        wt.git(["read-tree", tree], index=priv)
+        private_index(wt, priv, tree)
     stage.run("pre-commit", [], tree=tree)
     if stage.staged_tree() != tree:
         raise RefMoved(

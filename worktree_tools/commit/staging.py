@@ -1,24 +1,25 @@
-"""Stage the named paths in the private index from the bytes we read, as `git add -A` would.
+"""Stage the named paths from the bytes we read, as `git add -A` would, into a new tree.
 
-The private index starts as HEAD's tree. Each named path (a directory names what git would add
-under it: its tracked files and its untracked files that are not ignored) is read through a
-path that cannot follow a link (see read); the bytes read become blobs in one `git fast-import`
-and the entries are set by one `git update-index --index-info`. Paths that git would convert on
-the way in (a clean filter, `text`/`eol`/`ident`/`working-tree-encoding` attributes,
-`core.autocrlf`) are staged by git's own `git add`, over a private copy of the bytes we read, so
-that they get exactly git's conversion and still never a byte from outside the worktree.
+The tree is the tip's tree with each named path set as it is on disk (a directory names what
+git would add under it: its tracked files and its untracked files that are not ignored). Each
+path is read through a path that cannot follow a link (see read); the bytes read become blobs
+(see blobs) and the entries are set in the tip's tree directory by directory (core/treeedit),
+so no index of the whole repository is read or written: a commit of one file in a 100,000-file
+repository costs what its directories cost. Paths that git would convert on the way in are
+staged by git itself (see convert).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 
-from worktree_tools.commit import blobs
+from worktree_tools.commit import blobs, convert
+from worktree_tools.commit.build import Settings
 from worktree_tools.commit.read import MISSING, Found, Kind, SafeTree
+from worktree_tools.core import atomic, treeedit
 from worktree_tools.core.entries import (
     GITLINK,
     PATHSPEC_LIMIT,
@@ -31,91 +32,146 @@ from worktree_tools.core.entries import (
 from worktree_tools.core.errors import InvalidInput, PathRefused
 from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.repo import Worktree
-from worktree_tools.core.scratch import remove_tree
 
-ATTRS = ("filter", "text", "eol", "crlf", "ident", "working-tree-encoding")
-ATTRIBUTES_FILE = ".gitattributes"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The configuration that decides how a file becomes an index entry."""
-
-    filemode: bool = True
-    autocrlf: str = "false"
-    attributes_file: str | None = None
-
-    @classmethod
-    def parse(cls, config: dict[str, str]) -> Settings:
-        def flag(key: str, default: bool) -> bool:
-            value = config.get(key)
-            if value is None:
-                return default
-            return value.strip().lower() in ("true", "yes", "on", "1", "")
-
-        return cls(
-            filemode=flag("core.filemode", True),
-            autocrlf=config.get("core.autocrlf", "false").strip().lower(),
-            attributes_file=config.get("core.attributesfile"),
-        )
+LINK = "120000"
 
 
 def stage_paths(
-    wt: Worktree, priv: Path, tip: str | None, rels: list[str], settings: Settings, tmp: Path
-) -> None:
-    """Private index = HEAD's tree + the named paths as they are on disk."""
-    wt.git(["read-tree", tip] if tip else ["read-tree", "--empty"], index=priv)
-    head, others = _listing(wt, priv, tip, rels)
+    wt: Worktree, tip: str | None, tip_tree: str, rels: list[str], settings: Settings, tmp: Path
+) -> str:
+    """The tree to commit: the tip's tree with the named paths as they are on disk."""
+    # An index file never written: git's listings then know no tracked file (those come from
+    # the tip's tree), and nothing reads the 100,000 entries of a large repository's index.
+    empty = tmp / "empty-index"
+    head, others = _listing(wt, empty, tip, rels)
     with SafeTree(wt.toplevel) as tree:
-        found = _collect(wt, priv, tree, head, others, rels)
-        convert = _converted(wt, tree, head, found, settings)
+        found = _collect(wt, empty, tree, head, others, rels)
+        converted = convert.converted(wt, tree, head, found, settings)
         plain = [
-            (p, f) for p, f in found.items() if f.kind is not Kind.MISSING and p not in convert
+            (p, f) for p, f in found.items() if f.kind is not Kind.MISSING and p not in converted
         ]
         oids = blobs.write_blobs(wt, [f.data for _, f in plain], tmp)
-        oid_len = len(oids[0]) if oids else len(tip or "") or 40
         changes: list[tuple[str, Entry | None]] = []
         for (path, f), oid in zip(plain, oids, strict=True):
             changes.append((path, Entry(_mode(f, head.get(path), settings), oid)))
         changes += [(p, None) for p, f in found.items() if f.kind is Kind.MISSING]
-        apply(wt, priv, changes, oid_len)
-        if convert:
-            _stage_through_git(wt, priv, tree, {p: found[p] for p in convert}, tmp)
+        _refuse_invalid_names(wt, head, changes, tmp, len(tip_tree))
+        if converted:
+            ours = {p: found[p] for p in converted}
+            changes += convert.stage_through_git(
+                wt, tip, tip_tree, tree, ours, head, changes, rels, tmp
+            )
+    return treeedit.edit(wt, tip_tree, changes)
 
 
-_CACHED = re.compile(rb"^([0-7]{6}) ([0-9a-f]{40,64}) ([0-3])\t(.*)$", re.DOTALL)
+def _refuse_invalid_names(
+    wt: Worktree,
+    head: dict[str, Entry],
+    changes: list[tuple[str, Entry | None]],
+    tmp: Path,
+    oid_len: int,
+) -> None:
+    """Refuse, as `git add` does, a name git will not put in a tree (`GIT~1` or `.git.` under
+    core.protectNTFS, a `.gitmodules` link...): git's own check, `verify_path`, run by one
+    `git update-index --index-info` into a scratch index, which skips such a name. Asked only
+    about links and new names that are not plainly valid: most commits run nothing."""
+    new: list[tuple[str, Entry | None]] = [
+        (p, e)
+        for p, e in changes
+        if e is not None and (e.mode == LINK or (p not in head and not plainly_valid(p)))
+    ]
+    if not new:
+        return
+    scratch = tmp / "names-index"
+    apply(wt, scratch, new, oid_len)
+    if _entry_count(scratch) == len(new):
+        return
+    kept = index_entries(wt, scratch)
+    invalid = [p for p, _ in new if p not in kept]
+    raise PathRefused(
+        "git refuses these names (invalid path, as `git add` says): "
+        + ", ".join(repr(p) for p in invalid[:10]),
+        fix="rename them (git will not track them on any system), then run the same "
+        "wt-commit again",
+        invalid_paths=invalid,
+    )
+
+
+# Every rule of git's verify_path (`.git`, `..`, NTFS `.git.`/`git~1`/backslash segments, HFS
+# ignorable characters before `.git`) needs a leading dot, a `~`, a backslash or a character
+# outside ASCII in some component: a name without them passes it.
+_PLAIN_COMPONENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*\Z", re.ASCII)
+
+
+def plainly_valid(path: str) -> bool:
+    """Whether git's path check is sure to accept `path` as a file's name (not a link's)."""
+    return all(_PLAIN_COMPONENT.match(part) for part in path.split("/"))
+
+
+def _entry_count(index: Path) -> int | None:
+    """The number of entries an index file declares (its header), None if it has none."""
+    try:
+        with index.open("rb") as f:
+            header = f.read(12)
+    except OSError:
+        return None
+    if len(header) != 12 or header[:4] != b"DIRC":
+        return None
+    return int.from_bytes(header[8:12], "big")
+
+
+def private_index(wt: Worktree, priv: Path, tree: str) -> None:
+    """`priv` holding exactly `tree`, for hooks that run in place. Started from a copy of the
+    worktree's index by `git read-tree -m -i TREE` (one tree: the entries are the tree's, and an
+    unchanged one keeps its stat data, so the hook's first `git diff` or `git status` does not
+    re-read every tracked file: 10 s at 100,000 files); from nothing when that index cannot be
+    used (absent, unmerged, unreadable)."""
+    try:
+        # a copy: a hook's tool may write it in place
+        atomic.copy_file(wt.index_path, priv, durable=False)
+    except OSError:
+        pass
+    else:
+        # -i: the worktree's files are not this index's business (the named ones differ)
+        if wt.git(["read-tree", "-m", "-i", tree], index=priv, check=False).returncode == 0:
+            return
+    priv.unlink(missing_ok=True)
+    wt.git(["read-tree", tree], index=priv)
 
 
 def _listing(
-    wt: Worktree, priv: Path, tip: str | None, rels: list[str]
+    wt: Worktree, empty: Path, tip: str | None, rels: list[str]
 ) -> tuple[dict[str, Entry], list[str] | None]:
-    """HEAD's entries covering `rels`; with few paths also what `git add` would find untracked
-    at or under them (one `ls-files`, where else three processes run: a listing of HEAD, of the
-    named directories' untracked files, and check-ignore)."""
+    """The tip's entries covering `rels`; with few paths also what `git add` would find
+    untracked at or under them (else None: `_untracked` lists them for the directories)."""
     if "." in rels or len(rels) > PATHSPEC_LIMIT:
         return tree_entries(wt, tip), None
+    head = tree_entries(wt, tip, rels)
     res = wt.git(
-        ["ls-files", "-s", "-z", "--cached", "--others", "--exclude-standard", "--", *rels],
-        index=priv,
+        ["ls-files", "-z", "--others", "--exclude-standard", "--", *rels],
+        index=empty,
         literal=True,
     )
-    head: dict[str, Entry] = {}
-    others: list[str] = []
-    for item in res.stdout.split(b"\0"):
+    return head, _not_tracked(res.stdout, head)
+
+
+def _not_tracked(listing: bytes, head: dict[str, Entry]) -> list[str]:
+    """Paths of an `ls-files --others` over an empty index that the tip does not track (a
+    tracked file, or a submodule's checkout listed as `sub/`, is not untracked)."""
+    out = []
+    for item in listing.split(b"\0"):
         if not item:
             continue
-        cached = _CACHED.match(item)
-        if cached:
-            mode, oid, _stage, path = cached.groups()
-            head[os.fsdecode(path)] = Entry(mode.decode(), oid.decode())
-        else:
-            others.append(os.fsdecode(item))
-    return head, others
+        path = os.fsdecode(item)
+        submodule = head.get(path[:-1]) if path.endswith("/") else None
+        if path not in head and (submodule is None or submodule.mode != GITLINK):
+            out.append(path)
+    return out
 
 
 def _collect(
     wt: Worktree,
-    priv: Path,
+    empty: Path,
     tree: SafeTree,
     head: dict[str, Entry],
     others: list[str] | None,
@@ -141,7 +197,7 @@ def _collect(
             if entry.mode != GITLINK and path not in found and covered(path, named):
                 found[path] = _as_entry(tree.read(path))
         under = [p for p in others if covered(p.rstrip("/"), named)] if others is not None else None
-        for path in under if under is not None else _untracked(wt, priv, dirs):
+        for path in under if under is not None else _untracked(wt, empty, head, dirs):
             if path.endswith("/"):
                 raise PathRefused(
                     f"{path.rstrip('/')} is a git repository nested in this worktree; "
@@ -156,7 +212,7 @@ def _collect(
         p for p, f in found.items() if p in given and p not in head and f.kind is not Kind.MISSING
     ]
     if others is None:
-        _refuse_ignored(wt, priv, new)
+        _refuse_ignored(wt, empty, new)
     else:
         listed = set(others)
         _refuse_listed_ignored([p for p in new if p not in listed])
@@ -198,19 +254,19 @@ def _ancestors(paths: Iterable[str]) -> set[str]:
     return out
 
 
-def _untracked(wt: Worktree, priv: Path, dirs: list[str]) -> list[str]:
+def _untracked(wt: Worktree, empty: Path, head: dict[str, Entry], dirs: list[str]) -> list[str]:
     """Files under `dirs` that HEAD does not track and no ignore rule hides (git add's view);
     a nested repository is listed as `dir/`."""
     res = wt.git(
-        ["ls-files", "-z", "--others", "--exclude-standard", "--", *dirs], index=priv, literal=True
+        ["ls-files", "-z", "--others", "--exclude-standard", "--", *dirs], index=empty, literal=True
     )
-    return [os.fsdecode(p) for p in res.stdout.split(b"\0") if p]
+    return _not_tracked(res.stdout, head)
 
 
-def _refuse_ignored(wt: Worktree, priv: Path, named: list[str]) -> None:
+def _refuse_ignored(wt: Worktree, empty: Path, named: list[str]) -> None:
     if not named:
         return
-    res = wt.git(["check-ignore", "-z", "--stdin"], index=priv, input=nul_join(named), check=False)
+    res = wt.git(["check-ignore", "-z", "--stdin"], index=empty, input=nul_join(named), check=False)
     _refuse_listed_ignored([os.fsdecode(p) for p in res.stdout.split(b"\0") if p])
 
 
@@ -226,119 +282,7 @@ def _refuse_listed_ignored(ignored: list[str]) -> None:
 
 def _mode(found: Found, head: Entry | None, settings: Settings) -> str:
     if found.kind is Kind.LINK:
-        return "120000"
+        return LINK
     if not settings.filemode:  # core.fileMode false: the exec bit on disk means nothing
         return head.mode if head is not None and head.mode in ("100644", "100755") else "100644"
     return "100755" if found.executable else "100644"
-
-
-# --- paths git would convert ----------------------------------------------------------------
-
-
-def _converted(
-    wt: Worktree,
-    tree: SafeTree,
-    head: dict[str, Entry],
-    found: dict[str, Found],
-    settings: Settings,
-) -> set[str]:
-    files = [p for p, f in found.items() if f.kind is Kind.FILE]
-    if not files or not _may_convert(wt, tree, head, found, settings):
-        return set()
-    res = wt.git(["check-attr", "-z", "--stdin", *ATTRS], input=nul_join(files))
-    fields = [os.fsdecode(f) for f in res.stdout.split(b"\0")]
-    attrs: dict[str, dict[str, str]] = {}
-    for i in range(0, len(fields) - 2, 3):
-        attrs.setdefault(fields[i], {})[fields[i + 1]] = fields[i + 2]
-    auto = settings.autocrlf in ("true", "input")
-    out = set()
-    for path in files:
-        a = attrs.get(path, {})
-        binary = a.get("text") == "unset" or a.get("crlf") == "unset"
-        if (
-            a.get("filter", "unspecified") not in ("unspecified", "unset")
-            or a.get("ident") == "set"
-            or a.get("working-tree-encoding", "unspecified") != "unspecified"
-            or (not binary and a.get("text", "unspecified") != "unspecified")
-            or (not binary and a.get("eol", "unspecified") != "unspecified")
-            or (not binary and a.get("crlf", "unspecified") not in ("unspecified", "unset"))
-            or (auto and not binary)
-        ):
-            out.add(path)
-    return out
-
-
-def _may_convert(
-    wt: Worktree,
-    tree: SafeTree,
-    head: dict[str, Entry],
-    found: dict[str, Found],
-    settings: Settings,
-) -> bool:
-    """Cheap test: is there any attribute source or autocrlf at all? (Most repositories have
-    none; then check-attr is not run.)"""
-    if settings.autocrlf in ("true", "input"):
-        return True
-    home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.environ.get("HOME", "/"), ".config")
-    sources = [wt.commondir / "info" / "attributes", Path(home) / "git" / "attributes"]
-    if settings.attributes_file:
-        sources.append(Path(os.path.expanduser(settings.attributes_file)))
-    if not os.environ.get("GIT_ATTR_NOSYSTEM"):
-        sources += [Path("/etc/gitattributes"), Path("/usr/etc/gitattributes")]
-    if any(s.exists() for s in sources):
-        return True
-    if any(p.rpartition("/")[2] == ATTRIBUTES_FILE for p in (*head, *found)):
-        return True
-    dirs = {p.rpartition("/")[0] for p in found}
-    return any(tree.read(_join(d, ATTRIBUTES_FILE)).kind is Kind.FILE for d in _with_parents(dirs))
-
-
-def _stage_through_git(
-    wt: Worktree, priv: Path, tree: SafeTree, files: dict[str, Found], tmp: Path
-) -> None:
-    """`git add` over a private copy (the bytes we read, plus the .gitattributes files that
-    apply), so git's own conversion runs and nothing outside the worktree can be reached."""
-    snap = tmp / "snapshot"
-    try:
-        for d in _with_parents({p.rpartition("/")[0] for p in files}):
-            attrs = tree.read(_join(d, ATTRIBUTES_FILE))
-            if attrs.kind is Kind.FILE:
-                _write(snap, _join(d, ATTRIBUTES_FILE), attrs)
-        for path, f in files.items():
-            _write(snap, path, f)
-        res = wt.git(
-            ["--work-tree", os.fspath(snap), "add", "--pathspec-from-file=-",
-             "--pathspec-file-nul"],
-            index=priv,
-            input=nul_join(list(files)),
-            literal=True,
-            check=False,
-        )  # fmt: skip
-        if res.returncode != 0:
-            from worktree_tools.guard.suggest import without_hints
-
-            raise InvalidInput(f"git refused the paths: {without_hints(res.err)}")
-    finally:
-        remove_tree(snap)
-
-
-def _write(root: Path, rel: str, found: Found) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(found.data)
-    path.chmod(0o755 if found.executable else 0o644)
-
-
-def _join(d: str, name: str) -> str:
-    return f"{d}/{name}" if d else name
-
-
-def _with_parents(dirs: set[str]) -> Iterator[str]:
-    seen: set[str] = set()
-    for d in dirs:
-        while d not in seen:
-            seen.add(d)
-            yield d
-            if not d:
-                break
-            d = d.rpartition("/")[0]

@@ -12,9 +12,9 @@ On wt-commit's hot path: no pygit2, no psutil.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from worktree_tools.core.entries import apply, covered, differences, tree_entries
+from worktree_tools.core import treeedit
+from worktree_tools.core.entries import covered, differences, tree_entries
 from worktree_tools.core.repo import Worktree
 
 
@@ -29,13 +29,11 @@ def changed(wt: Worktree, base: str, tip: str, rels: list[str]) -> list[str]:
     return [n for n in names if covered(n, named)]
 
 
-def overlay(wt: Worktree, onto: str, ours: str, rels: list[str], index: Path) -> str:
-    """The tree of `onto` with the paths `rels` cover as they are in `ours`, built in the
-    scratch index file `index` (removed afterwards)."""
-    wt.git(["read-tree", onto], index=index)
-    if rels:
-        want, have = tree_entries(wt, ours, rels), tree_entries(wt, onto, rels)
-        apply(wt, index, differences(want, have, frozenset(rels)), len(onto))
-    tree = wt.git(["write-tree"], index=index).out.strip()
-    index.unlink(missing_ok=True)
-    return tree
+def overlay(wt: Worktree, onto: str, ours: str, rels: list[str]) -> str:
+    """The tree of `onto` with the paths `rels` cover as they are in `ours` (edited directory by
+    directory: no index of the whole tree is read or written)."""
+    base = wt.git(["rev-parse", "--verify", "--end-of-options", f"{onto}^{{tree}}"]).out.strip()
+    if not rels:
+        return base
+    want, have = tree_entries(wt, ours, rels), tree_entries(wt, onto, rels)
+    return treeedit.edit(wt, base, differences(want, have, frozenset(rels)))

@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from worktree_tools.core import commits, events, trees
@@ -296,8 +294,7 @@ def _replay(
             + ", ".join(names[:10]),
             commit, remote, branch, tip, paths=names,
         )  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="wt-push-") as tmp:
-        tree = trees.overlay(wt, tip, commit, rels, Path(tmp) / "index")
+    tree = trees.overlay(wt, tip, commit, rels)
     if tree == wt.git(["rev-parse", f"{tip}^{{tree}}"]).out.strip():
         return None
     return _commit_like(wt, commit, tree, tip)
