@@ -18,7 +18,7 @@ import click
 from worktree_tools.core.errors import EXIT_CODES, MEANINGS
 
 if TYPE_CHECKING:  # the table is imported when help is shown, not by every run's build_group
-    from worktree_tools.cli.epilog_specs import Exit, Spec
+    from worktree_tools.cli.epilog_types import Exit, Spec
 
 
 def _word(e: Exit) -> str:
@@ -28,7 +28,7 @@ def _word(e: Exit) -> str:
 def exit_rows(spec: Spec) -> list[tuple[str, str]]:
     """`CODE outcome` and when, code by code; 0 (ok), 1 and 2 always: any run can succeed, meet
     an unexpected failure or be mis-typed."""
-    from worktree_tools.cli.epilog_specs import Exit, Out
+    from worktree_tools.cli.epilog_types import Exit, Out
 
     exits = list(spec.exits)
     given = {EXIT_CODES[e.outcome] for e in exits if e.outcome is not Out.UNCHANGED}
