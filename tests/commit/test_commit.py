@@ -560,13 +560,13 @@ def test_wt_commit_applies_the_journal_rules(repo: Path) -> None:
 
 
 def test_hot_path_journal_shortcut_agrees_with_the_default_config() -> None:
-    from worktree_tools.commit.run import _reaches_default_journal
+    from worktree_tools.commit.tip import reaches_default_journal
     from worktree_tools.journal.config import JournalConfig
 
     default = JournalConfig()
     for rel in [".", "journal", "journal/a.md", "journal/2026/x.md", "journalx", "src/journal",
                 ".wtjournal", "README", "Journal/a.md", "docs/journal/a.md"]:  # fmt: skip
-        assert _reaches_default_journal(rel) == default.touches(rel), rel
+        assert reaches_default_journal(rel) == default.touches(rel), rel
 
 
 def test_a_committed_journal_config_is_honoured_for_other_paths(repo: Path) -> None:

@@ -29,7 +29,9 @@ def wt_commit_main() -> None:
     if values is None:
         from worktree_tools.cli._common import main
         from worktree_tools.cli.commit import commit_cmd
+        from worktree_tools.cli.epilogs import attach
 
+        attach(commit_cmd, ("commit",))  # --help: its exit codes (built only if shown)
         main(commit_cmd, "wt-commit")
         return
     from worktree_tools.cli.commit_exec import execute
@@ -41,6 +43,7 @@ def build_group() -> click.Group:
     from worktree_tools.cli.agent import agent_group
     from worktree_tools.cli.commit import commit_cmd
     from worktree_tools.cli.env import COMMANDS as env_commands
+    from worktree_tools.cli.epilogs import attach
     from worktree_tools.cli.guard import guard_group
     from worktree_tools.cli.help import help_cmd
     from worktree_tools.cli.hooks import doctor_cmd, hooks_group
@@ -73,6 +76,7 @@ def build_group() -> click.Group:
     wt_group.add_command(task_group)
     for command in [*worktree_commands, rescue_group, *env_commands]:
         wt_group.add_command(command)
+    attach(wt_group)  # every command's --help: columns, states, exit codes (cli/epilogs.py)
     return wt_group
 
 

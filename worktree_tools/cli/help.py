@@ -69,8 +69,10 @@ def manual(name: str) -> str:
     """The man page: every command's --help, in order, as preformatted text."""
     from worktree_tools.cli import build_group
     from worktree_tools.cli.commit import commit_cmd
+    from worktree_tools.cli.epilogs import attach
 
     if name == "wt-commit":
+        attach(commit_cmd, ("commit",))
         body = commit_cmd.get_help(click.Context(commit_cmd, info_name="wt-commit"))
         summary = "commit exactly the named paths, safely beside other agents"
     else:

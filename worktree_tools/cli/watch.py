@@ -57,12 +57,8 @@ def watch_cmd(
 ) -> int:
     """Watch the fleet and print one event per change; never changes anything.
 
-    \b
-    Events: lease_expired, owner_dead, lock_held_long, stale_git_lock, blocked_on_human,
-    journal_violation, stranded_patch, land_queued, land_stuck, land_handed_back,
-    task_owner_dead, task_claim_expired, task_blocked_long, task_idle, task_corrupt (also
-    orphan_hook, leaked_config, corrupt_record, hooks_bypassed, hook_stash_leftover),
-    each `raised` when it appears and `cleared` when it goes away.
+    One event per finding (its kinds are listed below), `raised` when it appears and `cleared`
+    when it goes away.
 
     \b
     git wt watch                      # a line per event, every 5 s

@@ -22,6 +22,7 @@ from worktree_tools.commit import message, paths
 from worktree_tools.commit.build import Settings, read_config, truthy
 from worktree_tools.commit.staging import private_index, stage_paths
 from worktree_tools.commit.swap import Landing, Moved, land, replay
+from worktree_tools.commit.tip import journal_gate, read_tip
 from worktree_tools.core import agent as agent_mod
 from worktree_tools.core import commits, events, faults, notices, statefiles
 from worktree_tools.core.entries import covered
@@ -34,7 +35,7 @@ from worktree_tools.core.errors import (
     WtError,
 )
 from worktree_tools.core.locks import HOOK_LOCK, WORKTREE_LOCK, Holder, RecordedLock
-from worktree_tools.core.repo import Worktree, discover, empty_tree
+from worktree_tools.core.repo import Worktree, discover
 from worktree_tools.core.scratch import remove_tree
 from worktree_tools.core.statefiles import COMMIT_TMP as TMP_DIR
 from worktree_tools.core.statefiles import JOURNAL_CONFIG as JOURNAL_CONFIG
@@ -203,7 +204,7 @@ def _commit_locked(
     deadline: float,
     tmp: Path,
 ) -> None:
-    tip, tip_tree, journal_config = _tip(wt, ref)
+    tip, tip_tree, journal_config = read_tip(wt, ref)
     priv = tmp / "index"
     # Another commit's hooks in this worktree (plain `git commit` through the installed shim)
     # may have hidden files (pre-commit's stash-and-restore): read only once they are back.
@@ -234,7 +235,7 @@ def _commit_locked(
         if tree == tip_tree:
             _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)
             return
-    _journal_gate(wt, tip, tree, rels, journal_config)
+    journal_gate(wt, tip, tree, rels, journal_config)
     msg_file = tmp / "COMMIT_EDITMSG"
     msg_file.write_bytes(raw_message)
     if stage is not None:
@@ -277,7 +278,7 @@ def _commit_locked(
                     wt, stage.mode, result.agent, priv, moved.current, replayed, deadline
                 )
                 _revalidate(stage, priv, moved.current, replayed, wt)
-            _journal_gate(wt, moved.current, replayed, rels)
+            journal_gate(wt, moved.current, replayed, rels)
             tip, new = (
                 moved.current,
                 commits.build(wt, replayed, [moved.current], msg_file, sign=sign),
@@ -304,47 +305,6 @@ def _any_hook(hooks_dir: Path, names: tuple[str, ...]) -> bool:
         if os.path.isfile(path) and os.access(path, os.X_OK):
             return True
     return False
-
-
-def _tip(wt: Worktree, ref: str) -> tuple[str | None, str, bool | None]:
-    """(tip commit or None when unborn, its tree, whether it holds a `.wtjournal`) in one git
-    process; the last is None when that could not be told (then the journal gate asks git)."""
-    query = f"{ref}\n{ref}^{{tree}}\n{ref}:{JOURNAL_CONFIG}\n".encode()
-    res = wt.git(["cat-file", "--batch-check=%(objectname) %(objecttype)"], input=query)
-    lines = res.out.splitlines()
-    if len(lines) == 3:
-        commit, tree, config = (line.split(" ") for line in lines)
-        if commit[-1:] == ["commit"] and tree[-1:] == ["tree"] and len(config) == 2:
-            present = None if config[1] == "ambiguous" else config[1] != "missing"
-            return commit[0], tree[0], present
-    base = wt.resolve(ref)  # unborn, or anything unusual: as before
-    tip, tip_tree = base if base else (None, empty_tree(wt))
-    return tip, tip_tree, None
-
-
-def _journal_gate(
-    wt: Worktree, tip: str | None, tree: str, rels: list[str], has_config: bool | None = None
-) -> None:
-    """The append-only journal rules (`.wtjournal`, default `journal/**`), as the pre-commit
-    check applies them. The journal modules are imported only when the parent commits a
-    `.wtjournal` or a named path can reach the default journal: most commits pay no git call
-    (`has_config` False: the parent is known to hold no `.wtjournal`), else one."""
-    if tip is not None and has_config is False:
-        if not any(_reaches_default_journal(r) for r in rels):
-            return
-    elif tip is not None:
-        res = wt.git(["config", "--blob", f"{tip}:{JOURNAL_CONFIG}", "--list"], check=False)
-        absent = res.returncode != 0 and "bad config" not in res.err  # as journal.config reads it
-        if absent and not any(_reaches_default_journal(r) for r in rels):
-            return
-    from worktree_tools.journal.gate import check_staged_tree
-
-    check_staged_tree(wt, [tip] if tip else [], tree, rels)
-
-
-def _reaches_default_journal(rel: str) -> bool:
-    """JournalConfig().touches(rel) for the default paths (journal/**), without importing it."""
-    return rel in (".", JOURNAL_CONFIG, "journal") or rel.startswith("journal/")
 
 
 def _only_named_paths_restaged(wt: Worktree, before: str, after: str, rels: list[str]) -> None:

@@ -47,6 +47,20 @@ EXIT_CODES: dict[Outcome, int] = {
 }
 
 
+# What each code means, one line each: the one exit-code table (docs/exit-codes.md shows it in
+# full; every command's --help prints the lines of the codes it can return).
+MEANINGS: dict[int, str] = {
+    0: "done, or nothing to do (unchanged: a retry found the work already done)",
+    1: "an unexpected failure (a bug, a full disk, the environment); the message says what",
+    2: "bad input or usage; nothing was changed; the message names the command to run instead",
+    3: "a lock stayed held past --lock-timeout / WT_LOCK_TIMEOUT; the message names the holder",
+    4: "someone else changed the same thing first; nothing was changed",
+    5: "a hook or check refused it; nothing was committed",
+    6: "git, the server or a policy refused it",
+    7: "it did what it could, and something needs a person",
+}
+
+
 def exit_code(outcome: Outcome) -> int:
     return EXIT_CODES[outcome]
 
