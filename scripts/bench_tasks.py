@@ -23,6 +23,7 @@ import collections
 import fcntl
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -156,19 +157,24 @@ def _figures(rows: list[dict[str, Any]], wall: float, errors: list[str]) -> dict
     }
 
 
-def _cli_latency(root: Path, env: dict[str, str], rounds: int) -> list[float]:
+def _cli_latency(root: Path, env: dict[str, str], rounds: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU (the command and every git it starts) of `git wt task next`, in ms."""
     repo = init_repo(root / "cli", {"README": "bench\n"}, env)
     _seed_in(repo, env, 200)
-    out = []
+    out, cpu = [], []
     for _ in range(rounds):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.run([GIT_WT, "task", "next", "--agent", "solo", "--json"], cwd=repo,
                               env=env, capture_output=True, text=True)  # fmt: skip
         out.append((time.perf_counter() - t0) * 1000)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        used = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        cpu.append(used * 1000)
         data = json.loads(proc.stdout)
         subprocess.run([GIT_WT, "task", "done", data["task_id"], "--token", str(data["token"]),
                         "--agent", "solo"], cwd=repo, env=env, capture_output=True)  # fmt: skip
-    return out
+    return out, cpu
 
 
 def _seed_in(cwd: Path, env: dict[str, str], count: int) -> None:
@@ -226,7 +232,7 @@ def run(quick: bool) -> dict[str, Any]:
             start = root / "go-remote"
             argvs = [["--board", f"m{i}", "origin", os.fspath(start)] for i in range(CLONES)]
             remote = _fleet(argvs, clones, start, env)
-        cli = _cli_latency(root, env, 3 if quick else 15)
+        cli, cli_cpu = _cli_latency(root, env, 3 if quick else 15)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     cli_median = statistics.median(cli)
@@ -246,6 +252,7 @@ def run(quick: bool) -> dict[str, Any]:
     figures = {
         "local": _clean(local), "json_flock": _clean(flock), "remote": _clean(remote),
         "cli_next_ms": [round(x, 1) for x in cli], "cli_next_ms_median": round(cli_median, 1),
+        "cli_next_cpu_ms_median": round(statistics.median(cli_cpu), 1),
         "local_vs_json_claims_per_s": round(local["claims_per_s"] / flock["claims_per_s"], 4),
         "tasks": tasks, "remote_tasks": remote_tasks,
     }  # fmt: skip
@@ -294,6 +301,9 @@ def run(quick: bool) -> dict[str, Any]:
             "together by one compare-and-swap; the JSON file is one machine's file under "
             "flock, without history, fencing tokens or a remote.",
             "Latency of a contended claim includes waiting for the other agents' turns.",
+            f"`git wt task next` CLI: CPU per command (its own and its git processes'), "
+            f"median {statistics.median(cli_cpu):.0f} ms; on a loaded machine the wall time is "
+            "mostly waiting for a CPU.",
             f"The machine has {os.cpu_count()} CPUs shared by every agent and git process.",
         ],
     }

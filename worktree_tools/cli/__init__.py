@@ -40,8 +40,6 @@ def wt_commit_main() -> None:
 
 
 def build_group() -> click.Group:
-    import click
-
     from worktree_tools.cli.agent import agent_group
     from worktree_tools.cli.commit import commit_cmd
     from worktree_tools.cli.env import COMMANDS as env_commands
@@ -60,10 +58,7 @@ def build_group() -> click.Group:
     from worktree_tools.cli.watch import watch_cmd
     from worktree_tools.cli.worktrees import COMMANDS as worktree_commands
 
-    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-    def wt_group() -> None:
-        """git wt: many agents, one repository, nobody's work lost."""
-
+    wt_group = _root()
     wt_group.add_command(commit_cmd)
     wt_group.add_command(log_cmd)
     wt_group.add_command(journal_group)
@@ -87,6 +82,33 @@ def build_group() -> click.Group:
 
 def git_wt_main() -> None:
     """Console script `git-wt`, so that `git wt ...` works."""
+    if sys.argv[1:2] == ["task"]:
+        from worktree_tools.cli import task_lean
+
+        code = task_lean.run(sys.argv[2:])  # next and claim as agents run them: no click
+        if code is not None:
+            sys.exit(code)
     from worktree_tools.cli._common import main
 
-    main(build_group(), "git wt")
+    main(_task_group() if sys.argv[1:2] == ["task"] else build_group(), "git wt")
+
+
+def _task_group() -> click.Group:
+    """`git wt` holding only `task`: a task command is latency-bound (agents claim work in a
+    loop), so it does not import every other command group. Same parsing, help and errors
+    below `task` as the full group."""
+    from worktree_tools.cli.tasks import task_group
+
+    wt_group = _root()
+    wt_group.add_command(task_group)
+    return wt_group
+
+
+def _root() -> click.Group:
+    import click
+
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    def wt_group() -> None:
+        """git wt: many agents, one repository, nobody's work lost."""
+
+    return wt_group

@@ -7,13 +7,8 @@ from typing import Any
 import click
 
 from worktree_tools.cli._common import TOKEN
-from worktree_tools.cli.task_common import (
-    Run,
-    alloc_worktree,
-    board_command,
-    claim_text,
-    owner_opts,
-)
+from worktree_tools.cli.task_common import board_command, owner_opts
+from worktree_tools.cli.task_run import Run, claim_body, next_body
 
 TOKEN_OPTION = click.option(
     "--token", type=TOKEN, help="Refuse (exit 6) unless the claim still has this token."
@@ -25,11 +20,7 @@ TOKEN_OPTION = click.option(
 @board_command("next", holder=True)
 def next_cmd(run: Run, owner_pid: int | None, ttl: float | None, alloc: bool) -> tuple[Any, str]:
     """Claim the most urgent ready task (or return the one I hold). Its handoff comes first."""
-    from worktree_tools.tasks.claiming import next_task
-
-    result = next_task(run.ctx, run.owner(owner_pid), run.ttl(ttl))
-    alloc_worktree(run, result, alloc)
-    return result, claim_text(result.data)
+    return next_body(run, owner_pid, ttl, alloc)
 
 
 @click.command("claim")
@@ -40,11 +31,7 @@ def claim_cmd(
     run: Run, task_id: str, owner_pid: int | None, ttl: float | None, alloc: bool
 ) -> tuple[Any, str]:
     """Claim TASK_ID. Exit 6 (rejected) naming the holder when someone else holds it."""
-    from worktree_tools.tasks.claiming import claim
-
-    result = claim(run.ctx, task_id, run.owner(owner_pid), run.ttl(ttl))
-    alloc_worktree(run, result, alloc)
-    return result, claim_text(result.data)
+    return claim_body(run, task_id, owner_pid, ttl, alloc)
 
 
 @click.command("heartbeat")

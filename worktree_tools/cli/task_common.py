@@ -1,17 +1,16 @@
-"""What every `git wt task` command shares: options, the resolved run, rendering."""
+"""What every `git wt task` command shares: its options, as click reads them (what is done with
+them is cli/task_run.py)."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
-from worktree_tools.cli._common import PID, SECONDS, TTL, emit, run_guarded, timeout_option
-
-PREFIX = "wt:"
+from worktree_tools.cli._common import PID, SECONDS, TTL, timeout_option
+from worktree_tools.cli.task_run import Body, execute
 
 
 def opts(*, holder: bool = False, writes: bool = True) -> Callable[[Any], Any]:
@@ -38,9 +37,6 @@ def opts(*, holder: bool = False, writes: bool = True) -> Callable[[Any], Any]:
     return wrap
 
 
-Body = Callable[..., "tuple[Any, str]"]
-
-
 def board_command(name: str, *, holder: bool = False, writes: bool = True) -> Callable[[Body], Any]:
     """`git wt task NAME`: the options every task command takes (`opts`) and what it does with
     them, written once: resolve the run (inside run_guarded, so a bad --agent or board is a
@@ -56,12 +52,10 @@ def board_command(name: str, *, holder: bool = False, writes: bool = True) -> Ca
             lock_timeout: float = 30.0,
             **own: Any,
         ) -> int:
-            def run_body() -> int:
-                run = Run(agent, remote, lock_timeout, holder=holder)
-                result, text = body(run, **own)
-                return out(run, result, as_json, text)
-
-            return run_guarded(f"git wt task {name}", as_json, run_body)
+            return execute(
+                name, body, holder=holder, agent=agent, remote=remote, as_json=as_json,
+                lock_timeout=lock_timeout, **own,
+            )  # fmt: skip
 
         return opts(holder=holder, writes=writes)(command)
 
@@ -84,111 +78,3 @@ def owner_opts(*, alloc: bool = False) -> Callable[[Any], Any]:
         )(f)
 
     return wrap
-
-
-class Run:
-    """What every command resolves once: the worktree, the agent, the board store."""
-
-    def __init__(
-        self, agent: str | None, remote: str | None, lock_timeout: float, *, holder: bool
-    ) -> None:
-        from worktree_tools.core import agent as agent_mod
-        from worktree_tools.core.errors import InvalidInput
-        from worktree_tools.core.repo import discover
-        from worktree_tools.tasks.engine import Ctx
-        from worktree_tools.tasks.store import open_store
-
-        self.wt = discover(Path.cwd())
-        name, source = agent_mod.resolve(agent, self.wt.gitdir)
-        if holder and source == "fallback":
-            raise InvalidInput(
-                "a claim needs a named agent, not the user@host fallback every process here shares",
-                fix="pass --agent NAME or set WT_AGENT",
-            )
-        self.agent = name
-        self.lock_timeout = lock_timeout
-        self.store = open_store(self.wt, name, remote=remote)
-        import time
-
-        self.ctx = Ctx(self.store, name, time.monotonic() + lock_timeout)
-
-    def ttl(self, given: float | None) -> float:
-        from worktree_tools.core.errors import InvalidInput
-        from worktree_tools.tasks.claims import DEFAULT_TTL
-        from worktree_tools.tasks.store import settings
-
-        if given is not None:
-            return given
-        raw = settings(self.wt).get("wt.task.ttl")
-        if raw is None:
-            return DEFAULT_TTL
-        try:
-            return float(raw)
-        except ValueError:
-            raise InvalidInput(
-                f"wt.task.ttl is not a number of seconds: {raw!r}",
-                fix="git config wt.task.ttl 1800",
-            ) from None
-
-    def owner(self, pid: int | None) -> Any:
-        from worktree_tools.worktrees.lease import owner_for
-
-        return owner_for(pid)
-
-
-def out(run: Run | None, result: Any, as_json: bool, text: str) -> int:
-    from worktree_tools.core.errors import exit_code
-
-    payload = {
-        "outcome": result.outcome.value,
-        "agent": run.agent if run else None,
-        "where": run.store.where if run else None,
-        **result.data,
-    }
-    emit(payload, as_json, text)
-    return exit_code(result.outcome)
-
-
-def handoff_text(handoff: dict[str, Any] | None) -> list[str]:
-    if not handoff:
-        return []
-    lines = [f"handoff from {handoff.get('agent')} ({handoff.get('created')}):"]
-    for key, label in (("remaining", "remaining"), ("next_step", "next step")):
-        if handoff.get(key):
-            lines.append(f"  {label}: {handoff[key]}")
-    for blocker in handoff.get("blockers") or []:
-        lines.append(f"  blocker: {blocker}")
-    for item in handoff.get("assumptions") or []:
-        lines.append(f"  assumed: {item}")
-    commits = handoff.get("commits") or []
-    if handoff.get("branch"):
-        lines.append(f"  branch: {handoff['branch']} ({len(commits)} commit(s))")
-    if handoff.get("uncommitted"):
-        lines.append(f"  uncommitted: {len(handoff['uncommitted'])} path(s)")
-    return lines
-
-
-def claim_text(data: dict[str, Any]) -> str:
-    if data.get("task") is None:
-        counts = data.get("counts") or {}
-        return (
-            f"no task ready ({counts.get('open', 0)} open, {counts.get('claimed', 0)} claimed, "
-            f"{counts.get('blocked', 0)} blocked)"
-        )
-    task = data["task"]
-    lines = handoff_text(data.get("handoff"))
-    head = f"{task['id']}: {data['action']} by {task['assigned_to']}, token {data['token']}"
-    if data.get("took_over_from"):
-        head += f" (took over from {data['took_over_from']})"
-    lines.insert(0, head + f" - {task['title']}")
-    if data.get("worktree"):
-        lines.append(f"worktree: {data['worktree']} (branch {data.get('branch')})")
-    return "\n".join(lines)
-
-
-def alloc_worktree(run: Run, result: Any, alloc: bool) -> None:
-    if not alloc or result.data.get("task_id") is None:
-        return
-    from worktree_tools.tasks.worktree import alloc_for
-
-    result.data.update(alloc_for(run.wt, run.agent, result.data["task_id"], run.lock_timeout))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +10,8 @@ import click
 
 from worktree_tools.cli._common import Number
 from worktree_tools.cli.task_claims import CLAIM_COMMANDS
-from worktree_tools.cli.task_common import PREFIX, Run, board_command, handoff_text
+from worktree_tools.cli.task_common import board_command
+from worktree_tools.cli.task_run import PREFIX, Run, handoff_text
 
 PRIORITY = Number(int, lo=0, hi=9, unit="0, the most urgent, to 9")
 
@@ -215,9 +214,12 @@ def _in_editor(run: Run, task_id: str) -> tuple[str | None, str | None]:
     entry = snap.files.get(f"{task_id}.md")
     if entry is None:
         raise InvalidInput(f"no task {task_id!r} on the board", fix="git wt task list")
-    from worktree_tools.tasks.store import cat_blobs
+    import subprocess
+    import tempfile
 
-    before = cat_blobs(run.wt, [entry.oid]).get(entry.oid, b"")
+    from worktree_tools.tasks.objects import cat_blob
+
+    before = cat_blob(run.wt, entry.oid) or b""
     editor = run.wt.git(["var", "GIT_EDITOR"]).out.strip()
     fd, name = tempfile.mkstemp(prefix=f"wt-task-{task_id}-", suffix=".md")
     with os.fdopen(fd, "wb") as fh:

@@ -23,7 +23,6 @@ from typing import Any
 from worktree_tools.core.errors import InvalidInput, Outcome, Rejected
 from worktree_tools.tasks.board import Board
 from worktree_tools.tasks.claims import ClaimRecord, Lease, check_ttl
-from worktree_tools.tasks.edits import opened
 from worktree_tools.tasks.engine import Ctx, Result, Write, mutate
 from worktree_tools.tasks.model import Task, TaskState, check_id, now_iso
 from worktree_tools.worktrees.records import LeaseState, Owner
@@ -297,6 +296,8 @@ def done(ctx: Ctx, task_id: str, token: int) -> Result:
         assert lease.record is not None
         stamp = now_iso(board.now)
         new = task.with_changes(state=TaskState.DONE, updated=stamp)
+        from worktree_tools.tasks.edits import opened  # here: claim and next never need it
+
         freed = [opened(t) for t in board.blocked_by_task(task_id)]
         record = replace(lease.record, released=True)
         evs: list[tuple[str, dict[str, Any]]] = [("task_done", {"task": task_id, "token": token})]

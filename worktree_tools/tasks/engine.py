@@ -22,7 +22,8 @@ from worktree_tools.core.refs import RefUpdate
 from worktree_tools.tasks.board import Board
 from worktree_tools.tasks.claims import ClaimRecord, claim_ref
 from worktree_tools.tasks.model import Task
-from worktree_tools.tasks.store import BoardStore, write_blobs, write_board
+from worktree_tools.tasks.objects import BlobWriter, write_board
+from worktree_tools.tasks.store import BoardStore, Snapshot, oid_length
 
 
 @dataclass(frozen=True)
@@ -65,26 +66,14 @@ def _round(ctx: Ctx, decide: Decide, round_: int) -> tuple[bool, Result | None]:
     decision = decide(board, round_)
     if isinstance(decision, Result):
         return True, decision
-    wt = ctx.store.wt
-    updates: list[RefUpdate] = []
-    contents = [t.render().encode() for t in decision.tasks]
-    contents += [rec.render() for rec in decision.claims]
-    oids = write_blobs(wt, contents) if contents else []
-    if decision.tasks:
-        files: dict[str, str | None] = {
-            f"{t.id}.md": oid for t, oid in zip(decision.tasks, oids, strict=False)
-        }
-        commit = write_board(wt, snap, files, decision.message, ctx.agent)
-        updates.append(RefUpdate(ctx.store.ref, commit, snap.tip))
-    for rec, oid in zip(decision.claims, oids[len(decision.tasks) :], strict=True):
-        updates.append(RefUpdate(claim_ref(rec.task), oid, snap.claims.get(rec.task)))
+    updates = _write(ctx, snap, decision)
     faults.point("task-before-swap")
     if not ctx.store.swap(updates, ctx.deadline):
         return False, None
     faults.point("task-after-swap")
     for action, fields in decision.events:
         events.append(
-            wt.state_dir,
+            ctx.store.wt.state_dir,
             action,
             ctx.agent,
             where=ctx.where,
@@ -92,6 +81,33 @@ def _round(ctx: Ctx, decide: Decide, round_: int) -> tuple[bool, Result | None]:
             **fields,
         )
     return True, decision.result
+
+
+def _write(ctx: Ctx, snap: Snapshot, decision: Write) -> list[RefUpdate]:
+    """Store the decision's objects (nothing is published); the ref moves that publish it."""
+    wt = ctx.store.wt
+    contents = [t.render().encode() for t in decision.tasks]
+    contents += [rec.render() for rec in decision.claims]
+    if not contents:
+        return []
+    # The blobs are stored while the trees and the commit naming them are built; `wait`
+    # checks that git stored them under the ids computed here, before any ref moves.
+    writer = BlobWriter(wt, contents, oid_length(snap))
+    updates: list[RefUpdate] = []
+    try:
+        oids = writer.ids or writer.wait()
+        if decision.tasks:
+            files: dict[str, str | None] = {
+                f"{t.id}.md": oid for t, oid in zip(decision.tasks, oids, strict=False)
+            }
+            root = list(snap.root)
+            commit = write_board(wt, snap.tip, root, snap.files, files, decision.message, ctx.agent)
+            updates.append(RefUpdate(ctx.store.ref, commit, snap.tip))
+    finally:
+        writer.wait()
+    for rec, oid in zip(decision.claims, oids[len(decision.tasks) :], strict=True):
+        updates.append(RefUpdate(claim_ref(rec.task), oid, snap.claims.get(rec.task)))
+    return updates
 
 
 def mutate(ctx: Ctx, decide: Decide) -> Result:

@@ -21,6 +21,7 @@ from worktree_tools.core.refs import RefUpdate
 from worktree_tools.core.repo import Worktree
 from worktree_tools.remote import transport
 from worktree_tools.tasks.claims import CLAIM_PREFIX
+from worktree_tools.tasks.objects import Listing
 from worktree_tools.tasks.store import CACHE_PREFIX, READ_ATTEMPTS, Snapshot, load
 
 
@@ -41,7 +42,7 @@ class RemoteBoard:
             if transport.fetch_oids(self.wt, self.remote, wanted):
                 if tip is not None:
                     self._remember(tip)
-                return load(self.wt, tip, claims)
+                return load(self.wt, Listing(tip, claims, {}))
             # Something was replaced between listing and fetching: list again.
         raise Rejected(
             f"the task board on {self.remote} kept changing while it was read",

@@ -12,31 +12,21 @@ locks are the only arbiter, so two machines never both win).
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from dataclasses import dataclass
 from typing import Protocol
 
-from worktree_tools.core import commits, refs
+from worktree_tools.core import refs
 from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
 from worktree_tools.core.locks import TASKS_LOCK
 from worktree_tools.core.refs import RefUpdate
 from worktree_tools.core.repo import Worktree
 from worktree_tools.tasks.claims import CLAIM_PREFIX
-from worktree_tools.tasks.model import TASKS_DIR
+from worktree_tools.tasks.objects import Entry, Listing, list_refs, read_tree
 
 DEFAULT_BRANCH = "wt/tasks"
 TURN_LOCK = TASKS_LOCK  # agents of this machine take turns (core.locks.LOCK_ORDER)
 CACHE_PREFIX = "refs/wt/task-cache/"  # the last board tip seen on each remote (fetch haves)
 READ_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class Entry:
-    mode: str
-    type: str
-    oid: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -97,113 +87,17 @@ def check_branch(wt: Worktree, branch: str) -> str:
 # ---- objects (shared by both stores) -----------------------------------------------------
 
 
-def load(wt: Worktree, tip: str | None, claims: dict[str, str]) -> Snapshot:
-    """Read the tree of `tip` and the blobs of its task files and of `claims`."""
-    root: list[Entry] = []
-    files: dict[str, Entry] = {}
-    if tip is not None:
-        # One listing for both levels: the top (kept as it is) and the entries of tasks/.
-        out = wt.git(["ls-tree", "-r", "-t", "-z", "--full-tree", tip]).stdout
-        prefix = TASKS_DIR + "/"
-        for item in out.split(b"\0"):
-            if not item:
-                continue
-            meta, _, raw = item.partition(b"\t")
-            mode, kind, oid = meta.decode().split(" ")
-            path = os.fsdecode(raw)
-            if "/" not in path:
-                if not (path == TASKS_DIR and kind == "tree"):
-                    root.append(Entry(mode, kind, oid, path))
-            elif path.startswith(prefix) and "/" not in path[len(prefix) :]:
-                name = path[len(prefix) :]
-                files[name] = Entry(mode, kind, oid, name)
-    wanted = [e.oid for e in files.values() if e.type == "blob"] + list(claims.values())
-    return Snapshot(tip, tuple(root), files, dict(claims), cat_blobs(wt, wanted))
+def load(wt: Worktree, listing: Listing) -> Snapshot:
+    """The board named by `listing`: the tip's tree and the blobs of its task files and of
+    its claim records (those not already read)."""
+    root, files, blobs = read_tree(wt, listing)
+    return Snapshot(listing.tip, tuple(root), files, dict(listing.claims), blobs)
 
 
-# Blobs are named by their content: what was read once is valid forever. An agent that asks
-# for the board again (a long-running process, or a retry) reads only what changed.
-_BLOB_CACHE: dict[str, bytes] = {}
-_CACHE_LIMIT = 50_000
-
-
-def cat_blobs(wt: Worktree, oids: list[str]) -> dict[str, bytes]:
-    """The content of each blob, by one `git cat-file --batch`; objects of another type or
-    missing are left out (the reader reports them)."""
-    unique = list(dict.fromkeys(oids))
-    blobs = {o: _BLOB_CACHE[o] for o in unique if o in _BLOB_CACHE}
-    unique = [o for o in unique if o not in blobs]
-    if not unique:
-        return blobs
-    out = wt.git(["cat-file", "--batch"], input="".join(f"{o}\n" for o in unique).encode()).stdout
-    if len(_BLOB_CACHE) > _CACHE_LIMIT:
-        _BLOB_CACHE.clear()
-    pos = 0
-    for oid in unique:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].decode().split(" ")
-        pos = end + 1
-        if len(header) != 3:
-            continue  # "<oid> missing"
-        size = int(header[2])
-        if header[1] == "blob":
-            blobs[oid] = _BLOB_CACHE[oid] = out[pos : pos + size]
-        pos += size + 1
-    return blobs
-
-
-def write_blobs(wt: Worktree, contents: list[bytes]) -> list[str]:
-    """Store each content as a blob (one git process for all of them); their ids, in order."""
-    if len(contents) == 1:
-        return [wt.git(["hash-object", "-w", "--stdin"], input=contents[0]).out.strip()]
-    wt.state_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="task-blobs-", dir=wt.state_dir) as tmp:
-        paths = []
-        for i, data in enumerate(contents):
-            path = os.path.join(tmp, str(i))
-            with open(path, "wb") as fh:
-                fh.write(data)
-            paths.append(path)
-        res = wt.git(["hash-object", "-w", "--no-filters", "--stdin-paths"],
-                     input="".join(p + "\n" for p in paths).encode())  # fmt: skip
-    oids = res.out.split()
-    if len(oids) != len(contents):
-        raise Rejected(f"git hash-object stored {len(oids)} of {len(contents)} objects")
-    return oids
-
-
-def write_board(
-    wt: Worktree,
-    snap: Snapshot,
-    files: dict[str, str | None],
-    message: str,
-    agent: str,
-) -> str:
-    """A commit on top of `snap.tip` whose tasks/ has `files` (name -> blob oid, None: removed)
-    changed; the board ref is not moved."""
-    entries = dict(snap.files)
-    for name, oid in files.items():
-        if oid is None:
-            entries.pop(name, None)
-        else:
-            entries[name] = Entry("100644", "blob", oid, name)
-    tasks_tree = _mktree(wt, list(entries.values()))
-    root = [*snap.root, Entry("040000", "tree", tasks_tree, TASKS_DIR)]
-    tree = _mktree(wt, root)
-    identity = {
-        "GIT_AUTHOR_NAME": agent,
-        "GIT_AUTHOR_EMAIL": f"{agent}@wt-task",
-        "GIT_COMMITTER_NAME": "worktree-tools tasks",
-        "GIT_COMMITTER_EMAIL": "wt-task@localhost",
-    }
-    return commits.build(wt, tree, [snap.tip], message.encode() + b"\n", env=identity)
-
-
-def _mktree(wt: Worktree, entries: list[Entry]) -> str:
-    data = b"".join(
-        f"{e.mode} {e.type} {e.oid}\t".encode() + os.fsencode(e.name) + b"\0" for e in entries
-    )
-    return wt.git(["mktree", "-z", "--missing"], input=data).out.strip()
+def oid_length(snap: Snapshot) -> int | None:
+    """The repository's object id length in bytes, when an id of it is at hand."""
+    known = snap.tip or next(iter(snap.claims.values()), None)
+    return len(known) // 2 if known else None
 
 
 # ---- this repository ---------------------------------------------------------------------
@@ -220,18 +114,7 @@ class LocalStore:
         self.turns = turns
 
     def read(self) -> Snapshot:
-        res = self.wt.git(
-            ["for-each-ref", "--format=%(objectname) %(refname)", self.ref, CLAIM_PREFIX]
-        )
-        tip: str | None = None
-        claims: dict[str, str] = {}
-        for line in res.out.splitlines():
-            oid, _, ref = line.partition(" ")
-            if ref == self.ref:
-                tip = oid
-            elif ref.startswith(CLAIM_PREFIX):
-                claims[ref.removeprefix(CLAIM_PREFIX)] = oid
-        return load(self.wt, tip, claims)
+        return load(self.wt, list_refs(self.wt, self.ref, CLAIM_PREFIX))
 
     def turn(self, deadline: float) -> contextlib.AbstractContextManager[object]:
         from worktree_tools.core.locks import Holder, RecordedLock
@@ -274,10 +157,16 @@ class LocalStore:
 
 
 def open_store(
-    wt: Worktree, agent: str, *, remote: str | None = None, branch: str | None = None
+    wt: Worktree,
+    agent: str,
+    *,
+    remote: str | None = None,
+    branch: str | None = None,
+    conf: dict[str, str] | None = None,
 ) -> BoardStore:
-    """The board of this repository, or of `remote` (option, else `wt.task.remote`)."""
-    conf = settings(wt)
+    """The board of this repository, or of `remote` (option, else `wt.task.remote`).
+    `conf`: the `settings` already read (else they are read here)."""
+    conf = settings(wt) if conf is None else conf
     ref = check_branch(wt, branch or conf.get("wt.task.branch") or DEFAULT_BRANCH)
     remote = remote or conf.get("wt.task.remote")
     if remote is None:
