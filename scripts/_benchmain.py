@@ -18,6 +18,22 @@ Section = dict[str, Any]
 TARGET_FIELDS = ("name", "value", "unit", "op", "limit", "gate")
 
 
+def target(
+    name: str,
+    value: float,
+    unit: str,
+    op: str = "<=",
+    limit: float | None = None,
+    gate: bool = False,
+) -> dict[str, Any]:
+    """One target row as the section modules return it (`met` None: information only)."""
+    met = None
+    if limit is not None:
+        met = {"<": value < limit, "<=": value <= limit, "==": value == limit}[op]
+    return {"name": name, "value": round(value, 3), "unit": unit, "op": op, "limit": limit,
+            "met": met, "gate": gate}  # fmt: skip
+
+
 def met(target: dict[str, Any]) -> bool | None:
     """Whether a target (a dict as the modules return them) is met; None: information only."""
     if "met" in target:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _benchmain import bench_main
+from _benchmain import bench_main, target
 from _scratch import WT_COMMIT, git, hermetic_env, init_repo, write
 
 GIT_WT = os.path.join(os.path.dirname(WT_COMMIT), "git-wt")
@@ -217,23 +217,6 @@ def _ms(value: float) -> str:
     return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
-def _target(
-    name: str, value: float, unit: str, op: str, limit: float | None, gate: bool = False
-) -> dict[str, Any]:
-    met = None
-    if limit is not None:
-        met = {"<": value < limit, "<=": value <= limit, "==": value == limit}[op]
-    return {
-        "name": name,
-        "value": round(value, 3),
-        "unit": unit,
-        "op": op,
-        "limit": limit,
-        "met": met,
-        "gate": gate,
-    }
-
-
 def run(quick: bool) -> dict[str, Any]:
     """Run both fleets in one scratch directory; the section as a dict (see module docstring)."""
     if shutil.which("flock") is None:
@@ -305,18 +288,18 @@ def run(quick: bool) -> dict[str, Any]:
         "figures": figures,
         "targets": [
             # With 4 agents a ratio of 1/4 is the ideal itself: --quick reports it only.
-            _target(
+            target(
                 "wt-commit wall / flock wrapper wall",
                 ratio,
                 "x",
                 "<=",
                 None if quick else TARGET_RATIO,
             ),
-            _target(
+            target(
                 "wt-commit repository lock wait, p95", wait_p95, "ms", "<", TARGET_LOCK_WAIT_P95_MS
             ),
-            _target("failed commits, both tools", failures, "", "==", 0, gate=True),
-            _target("commits reported but not on their branch", missing, "", "==", 0, gate=True),
+            target("failed commits, both tools", failures, "", "==", 0, gate=True),
+            target("commits reported but not on their branch", missing, "", "==", 0, gate=True),
         ],
         "notes": [
             f"{agents} agents, each a thread running one commit after another in its own "

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from _benchmain import bench_main
+from _benchmain import bench_main, target
 from _scratch import git, hermetic_env, init_repo
 
 FLEETS = (2, 4, 8)
@@ -166,16 +166,6 @@ def _fleet(
     }
 
 
-def _target(
-    name: str, value: float, unit: str, op: str, limit: float | None, gate: bool = False
-) -> dict[str, Any]:
-    met = None
-    if limit is not None:
-        met = {"<": value < limit, "<=": value <= limit, "==": value == limit}[op]
-    return {"name": name, "value": round(value, 3), "unit": unit, "op": op, "limit": limit,
-            "met": met, "gate": gate}  # fmt: skip
-
-
 def run(quick: bool) -> dict[str, Any]:
     """Run the three fleets against one loopback server; the section as a dict."""
     commits = 3 if quick else 10
@@ -202,17 +192,17 @@ def run(quick: bool) -> dict[str, Any]:
     broken = sum(f["missing_or_duplicated"] for f in fleets)
     merges = sum(f["merges"] for f in fleets)
     targets = [
-        _target(f"commits/s, {f['machines']} machines", f["commits_per_s"], "/s", "<=", None)
+        target(f"commits/s, {f['machines']} machines", f["commits_per_s"], "/s", "<=", None)
         for f in fleets
     ] + [
-        _target(
+        target(
             f"retries per commit, {f['machines']} machines", f["retries_per_commit"], "", "<=", None
         )
         for f in fleets
     ]
     targets += [
-        _target("failed commits or pushes", failures, "", "==", 0, gate=True),
-        _target(
+        target("failed commits or pushes", failures, "", "==", 0, gate=True),
+        target(
             "fleets with a commit missing or duplicated on the server",
             broken,
             "",
@@ -220,7 +210,7 @@ def run(quick: bool) -> dict[str, Any]:
             0,
             gate=True,
         ),
-        _target(
+        target(
             "merge commits on the server (history must stay linear)", merges, "", "==", 0, gate=True
         ),
     ]

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from _benchmain import bench_main
+from _benchmain import bench_main, target
 from _scratch import GIT_WT, git, hermetic_env, init_repo
 
 LOCAL_AGENTS = 16
@@ -181,15 +181,6 @@ def _seed_in(cwd: Path, env: dict[str, str], count: int) -> None:
     subprocess.run([sys.executable, __file__, "--seed", str(count)], cwd=cwd, env=env, check=True)
 
 
-def _target(name: str, value: float, unit: str, op: str = "<=", limit: float | None = None,
-            gate: bool = False) -> dict[str, Any]:  # fmt: skip
-    met = None
-    if limit is not None:
-        met = {"<": value < limit, "<=": value <= limit, "==": value == limit}[op]
-    return {"name": name, "value": round(value, 3), "unit": unit, "op": op, "limit": limit,
-            "met": met, "gate": gate}  # fmt: skip
-
-
 def run(quick: bool) -> dict[str, Any]:
     from bench_remote import git_daemon
 
@@ -260,18 +251,18 @@ def run(quick: bool) -> dict[str, Any]:
     missing = (tasks - local["distinct"]) + (remote_tasks - remote["distinct"])
     errors = len(local["errors"]) + len(remote["errors"]) + len(flock["errors"])
     targets = [
-        _target("double claims, every fleet", doubles, "", "==", 0, gate=True),
-        _target("tasks never claimed (board fleets)", missing, "", "==", 0, gate=True),
-        _target("agent processes that failed", errors, "", "==", 0, gate=True),
-        _target(
+        target("double claims, every fleet", doubles, "", "==", 0, gate=True),
+        target("tasks never claimed (board fleets)", missing, "", "==", 0, gate=True),
+        target("agent processes that failed", errors, "", "==", 0, gate=True),
+        target(
             "local claim latency, median (in process, 16 agents)",
             local["latency_ms_median"],
             "ms",
             "<",
             150,
         ),
-        _target("`git wt task next` latency, median (CLI)", cli_median, "ms", "<", 150),
-        _target(
+        target("`git wt task next` latency, median (CLI)", cli_median, "ms", "<", 150),
+        target(
             "board / JSON+flock claims per second (local)",
             figures["local_vs_json_claims_per_s"],
             "x",
