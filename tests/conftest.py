@@ -186,5 +186,21 @@ def head(repo: Path, rev: str = "HEAD") -> str:
     return git(repo, "rev-parse", rev).strip()
 
 
+def run_in_fresh_python(
+    cwd: Path, entry: str, argvs: Sequence[list[str]], report: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the console entry point `worktree_tools.cli.ENTRY` once per argv in one fresh
+    interpreter (each run must exit 0), then print `report`, a Python expression over
+    `sys.modules`: what a command imports, as a new process pays for it."""
+    code = (
+        f"import sys\nfrom worktree_tools.cli import {entry}\n"
+        f"for argv in {list(argvs)!r}:\n    sys.argv = argv\n"
+        f"    try:\n        {entry}()\n    except SystemExit as e:\n"
+        "        assert e.code == 0, e.code\n"
+        f"print({report})\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True)
+
+
 def run_all(procs: Sequence[subprocess.Popen[Any]], timeout: float = 120) -> list[int]:
     return [p.wait(timeout=timeout) for p in procs]

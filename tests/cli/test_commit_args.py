@@ -5,12 +5,11 @@ same values; whatever click refuses, the lean parser hands to click (returns Non
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
-from conftest import WT_COMMIT, git, write
+from conftest import WT_COMMIT, git, run_in_fresh_python, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,14 +106,9 @@ NOT_ON_THE_HOT_PATH = (
 
 def test_hot_path_imports_no_click_nor_filelock(repo: Path) -> None:
     write(repo, "a.txt", "a\n")
-    code = (
-        "import sys\n"
-        "sys.argv = ['wt-commit', '-nm', 'x', '--json', '--lock-timeout=5', '--', 'a.txt']\n"
-        "from worktree_tools.cli import wt_commit_main\n"
-        "try:\n    wt_commit_main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
-        f"print(sorted(m for m in {NOT_ON_THE_HOT_PATH!r} if m in sys.modules))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
+    argv = ["wt-commit", "-nm", "x", "--json", "--lock-timeout=5", "--", "a.txt"]
+    report = f"sorted(m for m in {NOT_ON_THE_HOT_PATH!r} if m in sys.modules)"
+    proc = run_in_fresh_python(repo, "wt_commit_main", [argv], report)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
     assert git(repo, "log", "-1", "--format=%s").strip() == "x"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 import pytest
-from conftest import git_wt
+from conftest import git_wt, run_in_fresh_python
 
 from worktree_tools.cli import build_group, epilogs
 from worktree_tools.cli.commit import commit_cmd
@@ -225,14 +225,10 @@ def test_wt_commit_help_has_its_exit_codes(repo: Path, argv: list[str]) -> None:
 
 def test_the_hot_path_loads_no_epilog(repo: Path) -> None:
     (repo / "a.txt").write_text("a\n")
-    code = (
-        "import sys\n"
-        "sys.argv = ['wt-commit', '-nm', 'x', '--', 'a.txt']\n"
-        "from worktree_tools.cli import wt_commit_main\n"
-        "try:\n    wt_commit_main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
-        "print(sorted(m for m in sys.modules if 'epilog' in m or m == 'click'))\n"
+    report = "sorted(m for m in sys.modules if 'epilog' in m or m == 'click')"
+    proc = run_in_fresh_python(
+        repo, "wt_commit_main", [["wt-commit", "-nm", "x", "--", "a.txt"]], report
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 

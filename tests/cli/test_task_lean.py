@@ -5,13 +5,11 @@ everything else goes to click (parse returns None)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
-from conftest import git_wt
+from conftest import git_wt, run_in_fresh_python
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,16 +63,9 @@ def test_next_and_claim_import_no_click(repo: Path) -> None:
     """Fails on the code before, which read every task command with click."""
     git_wt(repo, "task", "add", "one", "--agent", "a1")
     git_wt(repo, "task", "add", "two", "--agent", "a1")
-    code = (
-        "import sys\n"
-        "from worktree_tools.cli import git_wt_main\n"
-        "for argv in (['next', '--agent', 'a1', '--json'], ['claim', 'T2', '--agent', 'a2']):\n"
-        "    sys.argv = ['git-wt', 'task', *argv]\n"
-        "    try:\n        git_wt_main()\n    except SystemExit as e:\n"
-        "        assert e.code == 0, e.code\n"
-        "print('click' in sys.modules)\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
+    argvs = [["git-wt", "task", "next", "--agent", "a1", "--json"],
+             ["git-wt", "task", "claim", "T2", "--agent", "a2"]]  # fmt: skip
+    proc = run_in_fresh_python(repo, "git_wt_main", argvs, "'click' in sys.modules")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "False"
     assert json.loads(proc.stdout.splitlines()[0])["task_id"] == "T1"

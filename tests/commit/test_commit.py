@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import committed_files, git, head, snapshot, status, write, wt_commit
+from conftest import (
+    committed_files,
+    git,
+    head,
+    run_in_fresh_python,
+    snapshot,
+    status,
+    write,
+    wt_commit,
+)
 
 
 def as_json(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
@@ -462,18 +471,11 @@ def test_git_wt_commit_and_python_m_are_the_same_command(repo: Path) -> None:
 
 def test_hot_path_imports_only_what_it_uses(repo: Path) -> None:
     """wt-commit must not pay for pygit2 or psutil: committing uses neither."""
-    import subprocess
-    import sys
-
     write(repo, "a.txt", "a\n")
-    code = (
-        "import sys\n"
-        "sys.argv = ['wt-commit', '-m', 'x', '--', 'a.txt']\n"
-        "from worktree_tools.cli import wt_commit_main\n"
-        "try:\n    wt_commit_main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
-        "print(sorted(m for m in ('pygit2', 'psutil') if m in sys.modules))\n"
+    report = "sorted(m for m in ('pygit2', 'psutil') if m in sys.modules)"
+    proc = run_in_fresh_python(
+        repo, "wt_commit_main", [["wt-commit", "-m", "x", "--", "a.txt"]], report
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
     assert committed_files(repo) == ["a.txt"]
