@@ -9,7 +9,6 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from worktree_tools.core.errors import GitError
@@ -192,7 +191,7 @@ _SETPRIV: str | None = None
 def popen(
     args: Sequence[str],
     *,
-    cwd: Path | str,
+    cwd: str | os.PathLike[str],
     env: Mapping[str, str] | None = None,
     **kwargs: Any,
 ) -> subprocess.Popen[bytes]:
@@ -212,7 +211,7 @@ def popen(
 def git(
     args: Sequence[str],
     *,
-    cwd: Path | str,
+    cwd: str | os.PathLike[str],
     env: Mapping[str, str] | None = None,
     input: bytes | None = None,
     check: bool = True,

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
 
 from worktree_tools.core import statefiles
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import GitResult, clean_env, git
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _path(location: str) -> Path:
+    from pathlib import Path  # not at import time: see Worktree
+
+    return Path(location)
+
 
 # No object id is written out here: SHA-1 and SHA-256 repositories differ in both the null id
 # and the empty tree, so each is derived from the repository (see null_oid, empty_tree).
@@ -26,53 +35,105 @@ IN_PROGRESS = {
 }
 
 
-@dataclass(frozen=True)
 class Worktree:
-    """A checked-out worktree of a repository (the main one or a linked one)."""
+    """A checked-out worktree of a repository (the main one or a linked one).
 
-    toplevel: Path
-    gitdir: Path
-    commondir: Path
-    hooks_dir: Path
+    The locations are kept as str (`toplevel_str`, ...): wt-commit's hot path works with str
+    and os.path and never imports pathlib (issue 17: every import is paid on every commit).
+    The Path properties (`toplevel`, ...) are the same locations for everything else; the
+    first use imports pathlib."""
+
+    __slots__ = ("commondir_str", "gitdir_str", "hooks_dir_str", "toplevel_str")
+
+    def __init__(
+        self,
+        toplevel: str | os.PathLike[str],
+        gitdir: str | os.PathLike[str],
+        commondir: str | os.PathLike[str],
+        hooks_dir: str | os.PathLike[str],
+    ) -> None:
+        self.toplevel_str = os.fspath(toplevel)
+        self.gitdir_str = os.fspath(gitdir)
+        self.commondir_str = os.fspath(commondir)
+        self.hooks_dir_str = os.fspath(hooks_dir)
+
+    def _key(self) -> tuple[str, str, str, str]:
+        return (self.toplevel_str, self.gitdir_str, self.commondir_str, self.hooks_dir_str)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Worktree) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Worktree(toplevel={self.toplevel_str!r}, gitdir={self.gitdir_str!r}, "
+            f"commondir={self.commondir_str!r}, hooks_dir={self.hooks_dir_str!r})"
+        )
+
+    @property
+    def state_dir_str(self) -> str:
+        """worktree-tools' shared state: in the common git dir, seen by every worktree."""
+        return os.path.join(self.commondir_str, statefiles.STATE_DIR)
+
+    @property
+    def index_str(self) -> str:
+        return os.path.join(self.gitdir_str, "index")
+
+    @property
+    def toplevel(self) -> Path:
+        return _path(self.toplevel_str)
+
+    @property
+    def gitdir(self) -> Path:
+        return _path(self.gitdir_str)
+
+    @property
+    def commondir(self) -> Path:
+        return _path(self.commondir_str)
+
+    @property
+    def hooks_dir(self) -> Path:
+        return _path(self.hooks_dir_str)
 
     @property
     def index_path(self) -> Path:
-        return self.gitdir / "index"
+        return _path(self.index_str)
 
     @property
     def state_dir(self) -> Path:
         """worktree-tools' shared state: in the common git dir, seen by every worktree."""
-        return self.commondir / statefiles.STATE_DIR
+        return _path(self.state_dir_str)
 
     @property
     def is_main(self) -> bool:
-        return self.gitdir == self.commondir
+        return self.gitdir_str == self.commondir_str
 
     def env(self, **extra: str) -> dict[str, str]:
         """Environment for plumbing in this worktree: explicit GIT_DIR and GIT_WORK_TREE."""
-        return clean_env(
-            {"GIT_DIR": str(self.gitdir), "GIT_WORK_TREE": str(self.toplevel), **extra}
-        )
+        return clean_env({"GIT_DIR": self.gitdir_str, "GIT_WORK_TREE": self.toplevel_str, **extra})
 
     def git(
         self,
         args: list[str],
         *,
-        index: Path | None = None,
+        index: str | os.PathLike[str] | None = None,
         input: bytes | None = None,
         check: bool = True,
         literal: bool = False,
     ) -> GitResult:
         extra: dict[str, str] = {}
         if index is not None:
-            extra["GIT_INDEX_FILE"] = str(index)
+            extra["GIT_INDEX_FILE"] = os.fspath(index)
         if literal:
             extra["GIT_LITERAL_PATHSPECS"] = "1"
-        return git(args, cwd=self.toplevel, env=self.env(**extra), input=input, check=check)
+        return git(args, cwd=self.toplevel_str, env=self.env(**extra), input=input, check=check)
 
     def head_ref(self) -> str | None:
         """The branch HEAD points at (`refs/heads/x`), or None when HEAD is detached."""
-        text = (self.gitdir / "HEAD").read_text(encoding="utf-8").strip()
+        with open(os.path.join(self.gitdir_str, "HEAD"), encoding="utf-8") as f:
+            text = f.read().strip()
         if text.startswith("ref: "):
             return text[5:].strip()
         return None
@@ -87,7 +148,7 @@ class Worktree:
 
     def operation_in_progress(self) -> tuple[str, str] | None:
         for name, what in IN_PROGRESS.items():
-            if (self.gitdir / name).exists():
+            if os.path.exists(os.path.join(self.gitdir_str, name)):
                 return what
         return None
 
@@ -121,21 +182,24 @@ _EMPTY_TREES: dict[str, str] = {}
 
 def empty_tree(wt: Worktree) -> str:
     """The id of the empty tree in this repository's object format (hashed, not stored)."""
-    key = str(wt.commondir)
+    key = wt.commondir_str
     if key not in _EMPTY_TREES:
         res = wt.git(["hash-object", "-t", "tree", "--stdin"], input=b"")
         _EMPTY_TREES[key] = res.out.strip()
     return _EMPTY_TREES[key]
 
 
-def object_format(cwd: Path) -> str:
+def object_format(cwd: str | os.PathLike[str]) -> str:
     """`sha1` or `sha256`, as `git rev-parse --show-object-format` says."""
     res = git(["rev-parse", "--show-object-format"], cwd=cwd, env=_discovery_env(), check=False)
     return res.out.strip() or "sha1"
 
 
 def discover(
-    cwd: Path, *, tolerate_missing_toplevel: bool = False, inherit_env: bool = True
+    cwd: str | os.PathLike[str],
+    *,
+    tolerate_missing_toplevel: bool = False,
+    inherit_env: bool = True,
 ) -> Worktree:
     """The worktree containing `cwd`, as git sees it (GIT_DIR, core.hooksPath and all).
 
@@ -147,18 +211,18 @@ def discover(
     if inherit_env and _ENV_REPO.intersection(os.environ):
         _refuse_foreign_env(cwd, found)
     gitdir, commondir, toplevel, hooks = found
-    if not toplevel.is_dir():
+    if not os.path.isdir(toplevel):
         if not tolerate_missing_toplevel:
             raise InvalidInput(
                 f"git says this worktree is at {toplevel}, which does not exist "
                 "(core.worktree in the shared config?)",
                 fix="git wt doctor --fix",
             )
-        toplevel = cwd
-    return Worktree(toplevel=toplevel, gitdir=gitdir, commondir=commondir, hooks_dir=hooks)
+        toplevel = os.fspath(cwd)
+    return Worktree(toplevel, gitdir, commondir, hooks)
 
 
-def _rev_parse(cwd: Path, env: dict[str, str]) -> tuple[Path, Path, Path, Path]:
+def _rev_parse(cwd: str | os.PathLike[str], env: dict[str, str]) -> tuple[str, str, str, str]:
     res = git(
         [
             "rev-parse",
@@ -179,11 +243,11 @@ def _rev_parse(cwd: Path, env: dict[str, str]) -> tuple[Path, Path, Path, Path]:
             f"not inside a git worktree: {cwd} ({res.err.strip() or 'no work tree'})",
             fix="cd into a worktree of the repository (git worktree list)",
         )
-    gitdir, commondir, toplevel, hooks = (Path(line) for line in lines)
+    gitdir, commondir, toplevel, hooks = lines
     return gitdir, commondir, toplevel, hooks
 
 
-def _refuse_foreign_env(cwd: Path, found: tuple[Path, Path, Path, Path]) -> None:
+def _refuse_foreign_env(cwd: str | os.PathLike[str], found: tuple[str, str, str, str]) -> None:
     """GIT_DIR/GIT_WORK_TREE inherited from another repository (a hook of repository A runs
     an agent that works in B): git would commit B's files into A. Refuse unless the current
     directory is inside the work tree they name, and, with GIT_DIR alone (git then takes the
