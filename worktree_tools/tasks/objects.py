@@ -13,35 +13,46 @@ No pygit2 here: it cannot open SHA-256 repositories.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
-from dataclasses import dataclass
 
 from worktree_tools.core import commits
 from worktree_tools.core.errors import GitError, Rejected
 from worktree_tools.core.gitcmd import popen
-from worktree_tools.core.repo import Worktree
 from worktree_tools.tasks.model import TASKS_DIR
+from worktree_tools.tasks.values import Value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from worktree_tools.core.repo import Worktree
 
 _TYPES = {"40000": "tree", "160000": "commit"}  # any other mode names a blob
 
 
-@dataclass(frozen=True)
-class Entry:
-    mode: str
-    type: str
-    oid: str
-    name: str
+class Entry(Value):
+    __slots__ = ("mode", "name", "oid", "type")
+
+    def __init__(self, mode: str, type: str, oid: str, name: str) -> None:
+        self.mode = mode
+        self.type = type
+        self.oid = oid
+        self.name = name
 
 
-@dataclass(frozen=True)
-class Listing:
+class Listing(Value):
     """What one `for-each-ref` says about a board: its tip, its tree, its claim records."""
 
-    tip: str | None
-    claims: dict[str, str]  # task id -> claim ref's object id
-    blobs: dict[str, bytes]  # oid -> content, for the claim refs that name blobs
+    __slots__ = ("blobs", "claims", "tip")
+
+    def __init__(
+        self,
+        tip: str | None,
+        claims: dict[str, str],  # task id -> claim ref's object id
+        blobs: dict[str, bytes],  # oid -> content, for the claim refs that name blobs
+    ) -> None:
+        self.tip = tip
+        self.claims = claims
+        self.blobs = blobs
 
 
 def list_refs(wt: Worktree, board_ref: str, claim_prefix: str) -> Listing:
@@ -233,6 +244,8 @@ def cat_blob(wt: Worktree, oid: str) -> bytes | None:
 
 def blob_id(data: bytes, oid_len: int) -> str:
     """The id git gives `data` as a blob, in a repository whose ids are `oid_len` bytes."""
+    import hashlib  # 3 ms (OpenSSL): only a write needs it
+
     algo = hashlib.sha1 if oid_len == 20 else hashlib.sha256
     return algo(b"blob %d\0" % len(data) + data).hexdigest()
 
