@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any
 
 from worktree_tools.core import times
 from worktree_tools.core.agent import valid_name
 from worktree_tools.core.errors import InvalidInput
+from worktree_tools.tasks.values import Value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 TASKS_DIR = "tasks"
 HUMAN = "human"
@@ -72,26 +75,70 @@ def check_id(task_id: str) -> str:
     return task_id
 
 
-@dataclass(frozen=True)
-class Task:
-    id: str
-    title: str
-    state: TaskState = TaskState.OPEN
-    priority: int = DEFAULT_PRIORITY
-    assigned_to: str | None = None
-    token: int = 0  # the fencing token of the current (or last) claim
-    depends_on: tuple[str, ...] = ()
-    blocked_on: str | None = None  # "human" or a task id
-    block_reason: str | None = None
-    blocked_at: str | None = None
-    next_action: str | None = None
-    claimed_at: str | None = None
-    took_over_from: str | None = None
-    created: str = ""
-    updated: str = ""
-    handoff: dict[str, Any] | None = None
-    body: str = ""
-    extra: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+class Task(Value):
+    """One task file. Equality ignores `extra` (as the dataclass it was did)."""
+
+    __slots__ = (
+        "assigned_to",
+        "block_reason",
+        "blocked_at",
+        "blocked_on",
+        "body",
+        "claimed_at",
+        "created",
+        "depends_on",
+        "extra",
+        "handoff",
+        "id",
+        "next_action",
+        "priority",
+        "state",
+        "title",
+        "token",
+        "took_over_from",
+        "updated",
+    )
+    NOT_COMPARED = ("extra",)
+
+    def __init__(
+        self,
+        id: str,
+        title: str,
+        state: TaskState = TaskState.OPEN,
+        priority: int = DEFAULT_PRIORITY,
+        assigned_to: str | None = None,
+        token: int = 0,
+        depends_on: tuple[str, ...] = (),
+        blocked_on: str | None = None,
+        block_reason: str | None = None,
+        blocked_at: str | None = None,
+        next_action: str | None = None,
+        claimed_at: str | None = None,
+        took_over_from: str | None = None,
+        created: str = "",
+        updated: str = "",
+        handoff: dict[str, Any] | None = None,
+        body: str = "",
+        extra: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.state = state
+        self.priority = priority
+        self.assigned_to = assigned_to
+        self.token = token  # the fencing token of the current (or last) claim
+        self.depends_on = depends_on
+        self.blocked_on = blocked_on  # "human" or a task id
+        self.block_reason = block_reason
+        self.blocked_at = blocked_at
+        self.next_action = next_action
+        self.claimed_at = claimed_at
+        self.took_over_from = took_over_from
+        self.created = created
+        self.updated = updated
+        self.handoff = handoff
+        self.body = body
+        self.extra = extra  # keys this version does not know, kept as written
 
     # ---- reading --------------------------------------------------------------------------
 
@@ -215,7 +262,7 @@ class Task:
         return f"---\n{head}\n---\n{normal_body(self.body)}"
 
     def with_changes(self, **changes: Any) -> Task:
-        return replace(self, **changes)
+        return self.replace(**changes)
 
     def to_json(self) -> dict[str, Any]:
         return {
