@@ -374,11 +374,13 @@ def _key_line(line: str) -> tuple[str, str] | None:
     key, colon, after = line.partition(":")
     if not colon or not key.isascii() or not key.isidentifier() or key != key.lower():
         return None
-    if not after or _dollar(after) == "":
+    if "\n" in after:
+        after = _dollar(after)
+        if "\n" in after:
+            return None
+    if not after:
         return key, ""
-    if after[0] != " " or "\n" in _dollar(after):
-        return None
-    return key, _dollar(after)[1:]
+    return (key, after[1:]) if after[0] == " " else None
 
 
 def _is_int(text: str) -> bool:
