@@ -19,24 +19,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import git, write
+from conftest import copy_project, git, write
 
-ROOT = Path(__file__).resolve().parent.parent
 # The tests pin HOME; pip's download cache stays the user's, so setuptools is fetched once.
 PIP_CACHE = os.environ.get("PIP_CACHE_DIR") or os.path.expanduser("~/.cache/pip")
 LAUNCHERS = ("wt-commit", "git-wt")
-
-
-def project_copy(dest: Path) -> Path:
-    """What a source distribution holds, copied so that a build writes nothing into the
-    checkout (setuptools leaves build/ and *.egg-info beside pyproject.toml)."""
-    dest.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, dest / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("bin", "man", "worktree_tools"):
-        shutil.copytree(ROOT / name, dest / name, ignore=ignore)
-    return dest
 
 
 def pip(*args: str) -> None:
@@ -142,7 +129,7 @@ def repo_for_launchers(tmp_path: Path) -> Path:
 def test_installed_launchers_import_nothing_before_our_code(
     tmp_path: Path, repo_for_launchers: Path, how: str
 ) -> None:
-    src = project_copy(tmp_path / "src")
+    src = copy_project(tmp_path / "src")
     python = fresh_venv(tmp_path / "venv")
     if how == "wheel":
         pip("wheel", "--no-deps", "-q", "-w", os.fspath(tmp_path / "dist"), os.fspath(src))
@@ -168,7 +155,7 @@ def test_editable_launchers_import_nothing_before_our_code(
 ) -> None:
     """scripts/_venv.sh installs the checkout editable in compat mode (a path in a .pth file);
     setuptools' default mode (an import hook) is checked too."""
-    src = project_copy(tmp_path / "src")
+    src = copy_project(tmp_path / "src")
     python = fresh_venv(tmp_path / "venv")
     settings = ["--config-settings", f"editable_mode={mode}"] if mode else []
     pip("--python", os.fspath(python), "install", "--no-deps", "-q", *settings, "-e", f"{src}")
