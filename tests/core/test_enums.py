@@ -49,7 +49,7 @@ def test_the_class_iterates_its_members_as_enum_does() -> None:
     assert [m.name for m in Lean] == [m.name for m in Real] == ["RED", "GREEN"]
     assert len(Lean) == len(Real) == 2
     assert list(Lean.__members__) == list(Real.__members__)
-    assert Lean("red") is Lean.RED and Lean.CRIMSON.name == "RED"  # the alias is RED itself
+    assert Lean("red") is Lean.RED and Lean.__members__["CRIMSON"] is Lean.RED
     assert Lean.RED in Lean
 
 
