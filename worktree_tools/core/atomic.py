@@ -78,10 +78,10 @@ def _write(
         faults.point(fault)
     os.replace(tmp, path)
     if durable if sync_dir is None else sync_dir:
-        fsync_dir(_parent(path))
+        fsync_dir(parent(path))
 
 
-def _parent(path: StrPath) -> str:
+def parent(path: StrPath) -> str:
     """`Path(path).parent`: the directory holding `path` ("." for a bare name)."""
     return os.path.dirname(os.fspath(path).rstrip("/")) or "."
 
@@ -102,7 +102,7 @@ def symlink(link: StrPath, target: StrPath, *, durable: bool = False) -> None:
     os.symlink(target, tmp, target_is_directory=True)
     os.replace(tmp, link)
     if durable:
-        fsync_dir(_parent(link))
+        fsync_dir(parent(link))
 
 
 def write_text(
