@@ -4,8 +4,10 @@ expression's `$` let a name end in a newline ("a\\n"), which no ref or directory
 
 from __future__ import annotations
 
+import getpass
 import re
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -46,3 +48,23 @@ def test_a_name_ending_in_a_newline_is_refused() -> None:
 @given(st.text(max_size=30))
 def test_the_fallback_name_replaces_what_the_expression_replaced(text: str) -> None:
     assert agent._safe(text) == re.sub(r"[^A-Za-z0-9_.-]", "_", text)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"LOGNAME": "l"},
+        {"USER": "u", "LNAME": "n"},
+        {"USERNAME": "w"},
+        {"LOGNAME": "", "USER": "u"},
+    ],
+)
+def test_the_login_name_is_what_getpass_answers(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert agent.login_name() == getpass.getuser()

@@ -73,14 +73,25 @@ def _corrupt_owner(path: str, why: str) -> CorruptState:
 
 
 def fallback() -> str:
-    import getpass
-
     try:
-        user = getpass.getuser()
+        user = login_name()
     except (KeyError, OSError):
         user = f"uid{os.getuid()}"
     name = _safe(user) + "@" + _safe(HOST)
     return name[:64]
+
+
+def login_name() -> str:
+    """`getpass.getuser()` without importing getpass (it imports contextlib and warnings, on the
+    commit hot path): $LOGNAME, $USER, $LNAME or $USERNAME, else the password database's name of
+    this uid (KeyError when it has none)."""
+    for key in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        user = os.environ.get(key)
+        if user:
+            return user
+    import pwd
+
+    return pwd.getpwuid(os.getuid())[0]
 
 
 def _safe(text: str) -> str:
