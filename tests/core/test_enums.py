@@ -91,3 +91,23 @@ def test_word_enum_is_still_a_real_enum() -> None:
         A = "a"
 
     assert issubclass(Kind, Enum) and Kind.parse("a") is Kind.A
+
+
+def test_a_member_that_is_not_a_word_is_refused_at_class_creation() -> None:
+    with pytest.raises(TypeError, match="members are str"):
+
+        class Bad(Word):
+            ONE = 1
+
+    class Methods(Word):
+        A = "a"
+
+        def shout(self) -> str:
+            return self.upper()
+
+        @property
+        def twice(self) -> str:
+            return self * 2
+
+    assert [m.name for m in Methods] == ["A"] and Methods.A.shout() == "A"
+    assert Methods.A.twice == "aa"

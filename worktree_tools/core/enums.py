@@ -43,15 +43,20 @@ if TYPE_CHECKING:
 
 else:
 
+    def _is_descriptor(value):
+        return any(hasattr(value, a) for a in ("__get__", "__set__", "__delete__"))
+
     class _WordType(type):
         """The metaclass of Word: turns public str class attributes into members."""
 
         def __new__(mcls, name, bases, namespace):
-            words = {
-                key: value
-                for key, value in namespace.items()
-                if not key.startswith("_") and type(value) is str
-            }
+            words = {}
+            for key, value in namespace.items():
+                if key.startswith("_") or _is_descriptor(value):
+                    continue  # methods, properties, private names: as Enum leaves them
+                if type(value) is not str:
+                    raise TypeError(f"{name}.{key}: a Word's members are str, not {value!r}")
+                words[key] = value
             for key in words:
                 del namespace[key]
             cls = super().__new__(mcls, name, bases, namespace)
