@@ -87,15 +87,10 @@ def test_a_refusal_reads_the_same_both_ways(repo: Path) -> None:
 
 
 # What the modules of `next`/`claim` may import when they load (docs/hot-path.md): the free
-# modules and project modules. Not yet: json in tasks.claims (claim records are JSON; json.loads
-# without `re` needs a reader of its own), enum (TaskState, until core.enums has a lean base),
-# subprocess (for subprocess.PIPE, until core.gitcmd's lean popen has its own).
+# modules and project modules. Not yet: subprocess (for subprocess.PIPE, until core.gitcmd's
+# lean popen has its own).
 LEAN_AT_IMPORT = {"__future__", "os", "sys", "stat", "time", "errno", "fcntl", "io", "select"}
-NOT_YET = {
-    "worktree_tools.tasks.model": {"enum"},
-    "worktree_tools.tasks.claims": {"json"},
-    "worktree_tools.tasks.objects": {"subprocess"},
-}
+NOT_YET = {"worktree_tools.tasks.objects": {"subprocess"}}
 
 
 def test_next_and_claim_load_task_modules_that_import_only_lean_modules(repo: Path) -> None:

@@ -13,8 +13,7 @@ owner on this host whose pid is gone, or reused, is dead; one elsewhere is judge
 
 from __future__ import annotations
 
-import json
-
+from worktree_tools.core.jsonline import dumps
 from worktree_tools.tasks.model import Task, TaskState
 from worktree_tools.tasks.values import Value
 from worktree_tools.worktrees.lease import owner_alive
@@ -60,6 +59,8 @@ class ClaimRecord(Value):
     @classmethod
     def parse(cls, raw: bytes) -> ClaimRecord:
         """From a claim blob; ValueError when it is not one."""
+        import json  # json.loads imports re: a reader of its own would spare it (hot-path.md)
+
         try:
             data = json.loads(raw.decode("utf-8"))
             if not isinstance(data, dict) or data.get("version") != VERSION:
@@ -81,11 +82,12 @@ class ClaimRecord(Value):
         return record
 
     def render(self) -> bytes:
-        data = {name: getattr(self, name) for name in self.__slots__}
         owner = self.owner
-        data["owner"] = {"pid": owner.pid, "started": owner.started, "host": owner.host}
+        data = {name: getattr(self, name) for name in self.__slots__}
+        data["owner"] = {"host": owner.host, "pid": owner.pid, "started": owner.started}
         data["version"] = VERSION
-        return (json.dumps(data, sort_keys=True) + "\n").encode()
+        # json.dumps(data, sort_keys=True), without the json module (core/jsonline)
+        return (dumps({key: data[key] for key in sorted(data)}) + "\n").encode()
 
     @property
     def expires_at(self) -> float:

@@ -9,10 +9,9 @@ are kept as written, so a person's additions survive every rewrite.
 
 from __future__ import annotations
 
-from enum import Enum
-
 from worktree_tools.core import times
 from worktree_tools.core.agent import valid_name
+from worktree_tools.core.enums import Word
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.tasks.values import Value
 
@@ -41,7 +40,7 @@ class CorruptTask(InvalidInput):
     """A task file that cannot be read: reported, never overwritten."""
 
 
-class TaskState(str, Enum):
+class TaskState(Word):
     OPEN = "open"
     CLAIMED = "claimed"
     BLOCKED = "blocked"
