@@ -24,7 +24,14 @@ from worktree_tools.tasks.values import Value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Protocol
+
     from worktree_tools.core.repo import Worktree
+
+    class Digest(Protocol):
+        def hexdigest(self) -> str: ...
+
 
 _TYPES = {"40000": "tree", "160000": "commit"}  # any other mode names a blob
 
@@ -244,10 +251,24 @@ def cat_blob(wt: Worktree, oid: str) -> bytes | None:
 
 def blob_id(data: bytes, oid_len: int) -> str:
     """The id git gives `data` as a blob, in a repository whose ids are `oid_len` bytes."""
-    import hashlib  # 3 ms (OpenSSL): only a write needs it
+    return _hash(oid_len)(b"blob %d\0" % len(data) + data).hexdigest()
 
-    algo = hashlib.sha1 if oid_len == 20 else hashlib.sha256
-    return algo(b"blob %d\0" % len(data) + data).hexdigest()
+
+def _hash(oid_len: int) -> Callable[[bytes], Digest]:
+    """SHA-1 or SHA-256 from CPython's own C modules, which `hashlib` falls back to as well:
+    importing `hashlib` loads OpenSSL's, ~2.5 ms of a claim's CPU (docs/hot-path.md). The
+    digests are the same (tests/tasks/test_objects.py); hashlib where the modules are absent."""
+    # Python 3.12 moved sha256 from _sha256 to _sha2.
+    names = [("_sha1", "sha1")] if oid_len == 20 else [("_sha2", "sha256"), ("_sha256", "sha256")]
+    for module, attr in names:
+        try:
+            algo: Callable[[bytes], Digest] = getattr(__import__(module), attr)
+        except (ImportError, AttributeError):
+            continue
+        return algo
+    import hashlib
+
+    return hashlib.sha1 if oid_len == 20 else hashlib.sha256
 
 
 class BlobWriter:
