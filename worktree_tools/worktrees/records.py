@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field, replace
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from worktree_tools.core import atomic, fields, times
+from worktree_tools.core.enums import Word
 from worktree_tools.core.errors import CorruptState, InvalidInput
 from worktree_tools.core.statefiles import HANDOFF_JSON as HANDOFF_JSON
 from worktree_tools.core.statefiles import OWNER_JSON as OWNER_JSON
@@ -26,7 +26,7 @@ class CorruptRecord(CorruptState):
     """A record on disk cannot be parsed: nothing is changed until a person looks at it."""
 
 
-class RecordState(str, Enum):
+class RecordState(Word):
     """What the owner last declared (stored); the lease state is derived from it."""
 
     ACTIVE = "active"
@@ -35,7 +35,7 @@ class RecordState(str, Enum):
     BLOCKED = "blocked"
 
 
-class LeaseState(str, Enum):
+class LeaseState(Word):
     ACTIVE = "active"
     EXPIRED = "expired"
     OWNER_DEAD = "owner_dead"
