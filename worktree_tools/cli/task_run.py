@@ -55,7 +55,7 @@ class Run:
         from worktree_tools.tasks.store import open_store, settings
 
         self.wt = discover(os.getcwd())
-        name, source = agent_mod.resolve(agent, self.wt.gitdir)
+        name, source = agent_mod.resolve(agent, self.wt.gitdir_str)
         if holder and source == "fallback":
             raise InvalidInput(
                 "a claim needs a named agent, not the user@host fallback every process here shares",

@@ -89,7 +89,7 @@ def _round(ctx: Ctx, decide: Decide, round_: int) -> tuple[bool, Result | None]:
     faults.point("task-after-swap")
     for action, fields in decision.events:
         events.append(
-            ctx.store.wt.state_dir,
+            ctx.store.wt.state_dir_str,
             action,
             ctx.agent,
             where=ctx.where,

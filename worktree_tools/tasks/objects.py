@@ -327,9 +327,9 @@ _PIPE_SAFE = 4096  # bytes any pipe buffers
 
 def _scratch(wt: Worktree) -> str:
     """A new private directory under the state dir (tempfile's, without importing it)."""
-    wt.state_dir.mkdir(parents=True, exist_ok=True)
+    os.makedirs(wt.state_dir_str, exist_ok=True)
     while True:
-        path = os.path.join(wt.state_dir, f"task-blobs-{os.getpid()}-{os.urandom(6).hex()}")
+        path = os.path.join(wt.state_dir_str, f"task-blobs-{os.getpid()}-{os.urandom(6).hex()}")
         try:
             os.mkdir(path, 0o700)
         except FileExistsError:

@@ -142,7 +142,10 @@ class LocalStore:
 
             return contextlib.nullcontext()
         return RecordedLock(
-            self.wt.state_dir / TURN_LOCK, "task board lock", Holder.me(self.agent), deadline
+            os.path.join(self.wt.state_dir_str, TURN_LOCK),
+            "task board lock",
+            Holder.me(self.agent),
+            deadline,
         )
 
     def swap(self, updates: list[RefUpdate], deadline: float) -> bool:
