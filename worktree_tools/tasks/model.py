@@ -171,16 +171,19 @@ class Task(Value):
             raise ValueError("its front matter has no closing '---' line") from None
         values: dict[str, Any] = {}
         extra: list[tuple[str, str]] = []
+        seen: set[str] = set()
         for number, raw in enumerate(lines[1:end], start=2):
             line = raw.rstrip("\r")
-            if not line.strip() or line.lstrip().startswith("#"):
+            content = line.lstrip()
+            if not content or content[0] == "#":
                 continue
             match = _key_line(line)
             if match is None:
                 raise ValueError(f"line {number} is not `key: value`: {line[:60]!r}")
             key, rest = match[0], match[1].strip()
-            if key in values or any(k == key for k, _ in extra):
+            if key in seen:
                 raise ValueError(f"key {key!r} appears twice")
+            seen.add(key)
             if key in _FIELDS:
                 values[key] = _value(rest, key)
             else:
