@@ -82,15 +82,19 @@ def test_popen_communicate_says_what_subprocess_says(
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         args = _alias(ending)
-        streams = {"stdin": subprocess.PIPE, "stdout": stdout, "stderr": stderr}
-        with gitcmd.popen(args, cwd=tmp, bufsize=bufsize, **streams) as ours:
+        pipe = subprocess.PIPE
+        with gitcmd.popen(
+            args, cwd=tmp, bufsize=bufsize, stdin=pipe, stdout=stdout, stderr=stderr
+        ) as ours:
             got = ours.communicate(input)
         with subprocess.Popen(
-            ["git", *args], cwd=tmp, env=gitcmd.clean_env(), bufsize=bufsize, **streams
-        ) as theirs:
+            ["git", *args], cwd=tmp, env=gitcmd.clean_env(), bufsize=bufsize,
+            stdin=pipe, stdout=stdout, stderr=stderr,
+        ) as theirs:  # fmt: skip
             want = theirs.communicate(input)
         if stderr == subprocess.STDOUT:  # tee's two copies interleave as its reads happen
-            got, want = (sorted(got[0] or b""), None), (sorted(want[0] or b""), None)
+            assert sorted(got[0] or b"") == sorted(want[0] or b"")
+            got, want = (None, got[1]), (None, want[1])
         assert (ours.returncode, got) == (theirs.returncode, want)
 
 
