@@ -6,11 +6,12 @@ import os
 import sys
 
 from worktree_tools.core.errors import GitError
-from worktree_tools.core.spawn import DEVNULL, PIPE, Process
+from worktree_tools.core.spawn import DEVNULL, LAYOUT, PIPE, Process
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
 
     from worktree_tools.core.spawn import Stream
 
@@ -170,32 +171,39 @@ def popen(
     it), nor can any command on Python 3.10: those are tied with Linux PR_SET_PDEATHSIG
     instead (see `tied`)."""
     env = env if env is not None else clean_env()
-    # `git -C DIR` is `cwd=DIR` (posix_spawn cannot change a child's directory); a directory
-    # that is not there fails here, as subprocess fails.
-    where = os.fspath(cwd)
-    if not os.path.isdir(where):
-        os.stat(where)  # FileNotFoundError, PermissionError...
-        raise NotADirectoryError(20, "Not a directory", where)
-    argv = ["git", "-C", where, *args]
+    streams = (stdin, stdout, stderr, bufsize)
     if sys.version_info >= (3, 11) and os.name == "posix" and _local(args):
         group = _watchdog()
         if group is not None:
             try:
-                return Process(
-                    argv, env=env, stdin=stdin, stdout=stdout, stderr=stderr, bufsize=bufsize,
-                    setpgroup=group,
-                )  # fmt: skip
+                return _start(["git", *args], cwd, env, streams, group, None)
             except PermissionError:
                 pass  # the watchdog's group is gone or out of reach (another session)
-    argv, preexec = tied(argv)
-    if preexec is None:
-        return Process(argv, env=env, stdin=stdin, stdout=stdout, stderr=stderr, bufsize=bufsize)
-    import subprocess  # only here: the child must run Python before git (prctl)
+    argv, preexec = tied(["git", *args])
+    return _start(argv, cwd, env, streams, None, preexec)
 
+
+def _start(
+    argv: list[str],
+    cwd: str | os.PathLike[str],
+    env: Mapping[str, str],
+    streams: tuple[Stream, Stream, Stream, int],
+    group: int | None,
+    preexec: Callable[[], None] | None,
+) -> Process:
+    stdin, stdout, stderr, bufsize = streams
+    if LAYOUT is not None:
+        return Process(
+            argv, cwd=cwd, env=env, stdin=stdin, stdout=stdout, stderr=stderr, bufsize=bufsize,
+            process_group=group, preexec_fn=preexec,
+        )  # fmt: skip
+    import subprocess  # only on a Python whose fork_exec core.spawn does not know
+
+    grouped: Any = {} if group is None else {"process_group": group}  # Python >= 3.11
     return Process.adopt(
         subprocess.Popen(
-            argv, env=env, stdin=stdin, stdout=stdout, stderr=stderr, bufsize=bufsize,
-            preexec_fn=preexec,
+            argv, cwd=cwd, env=env, stdin=stdin, stdout=stdout, stderr=stderr, bufsize=bufsize,
+            preexec_fn=preexec, **grouped,
         )
     )  # fmt: skip
 

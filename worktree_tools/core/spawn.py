@@ -1,34 +1,36 @@
-"""A lean `subprocess.Popen` for git: `os.posix_spawn` and `select.poll`, nothing else loaded.
+"""A lean `subprocess.Popen` for git: the same C call to start a child, without the import.
 
-`import subprocess` costs a wt-commit ~14 ms of CPU (locale, re, enum, threading, selectors)
-for the dozen git processes a commit starts. `Process` is the part of `subprocess.Popen` the
-package uses, with its semantics: pipes as buffered file objects (`bufsize` as Popen's), PIPE,
-DEVNULL, STDOUT or a file descriptor per stream; `communicate` writes the input and reads both
-pipes without deadlock, ignoring a broken pipe on input; `returncode` negative for a signal;
-the signals Python ignores (SIGPIPE, SIGXFSZ) back to their default in the child, as
-`restore_signals`; the executable found on the child environment's PATH.
+`import subprocess` costs a wt-commit ~14 ms of CPU (locale, re, enum, threading, selectors,
+signal) for the dozen git processes a commit starts. `Process` is the part of
+`subprocess.Popen` the package uses, with its semantics: the child is started by the call
+`subprocess.Popen` makes (`_posixsubprocess.fork_exec`, a C module loaded at start-up, vfork
+where it can) with the same arguments (close_fds, restore_signals, the working directory, a
+process group, a preexec_fn; the executable looked up on the child environment's PATH; a
+failure to start raised as the same OSError); pipes are buffered file objects (`bufsize` as
+Popen's); PIPE, DEVNULL, STDOUT or a file descriptor per stream; `communicate` writes the input
+and reads both pipes without deadlock (select.poll), ignoring a broken pipe on input;
+`returncode` is negative for a signal. Only `communicate(timeout=)`/`wait(timeout=)` import
+subprocess, for its TimeoutExpired; a Python whose fork_exec this module does not know starts
+its children through subprocess itself (`Process.adopt`).
 
-The differences: a working directory is the caller's business (gitcmd passes `git -C DIR`:
-posix_spawn cannot change it in the child), and there is no `preexec_fn` (gitcmd falls back to
-subprocess itself for that). Only `communicate(timeout=)`/`wait(timeout=)` import subprocess,
-for its TimeoutExpired.
-
-On wt-commit's hot path: imports only what the interpreter has already loaded.
+On wt-commit's hot path: imports only what the interpreter has already loaded (and select).
 """
 
 from __future__ import annotations
 
+import _posixsubprocess
 import _signal  # type: ignore[import-not-found]  # loaded at start-up; signal loads enum
-import fcntl
+import builtins
 import os
 import select
+import sys
 import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
-    from collections.abc import Mapping, Sequence
-    from typing import IO
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import IO, Any
 
     Stream = int | IO[bytes] | None
 
@@ -37,27 +39,40 @@ STDOUT = -2
 DEVNULL = -3
 _CHUNK = 32768
 _PIPE_BUF = getattr(select, "PIPE_BUF", 512)  # as subprocess: such a write never blocks
-_RESTORED = tuple(
-    getattr(_signal, name) for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(_signal, name)
-)
-_FOUND: dict[tuple[str, str], str] = {}  # (name, PATH) -> the executable found
+
+# fork_exec's parameters as subprocess passes them: 3.10 has neither a process group nor
+# allow_vfork; 3.11 and later have both (3.12+ say so in their signature, checked below).
+_LAYOUT_3_11 = (
+    "args", "executable_list", "close_fds", "pass_fds", "cwd", "env", "p2cread", "p2cwrite",
+    "c2pread", "c2pwrite", "errread", "errwrite", "errpipe_read", "errpipe_write",
+    "restore_signals", "call_setsid", "pgid_to_set", "gid", "extra_groups", "uid",
+    "child_umask", "preexec_fn", "allow_vfork",
+)  # fmt: skip
 
 
-def find(name: str, env: Mapping[str, str]) -> str:
-    """The executable `name` on the PATH of `env` (as subprocess looks for it: the first entry
-    that can be executed); FileNotFoundError when there is none."""
-    if os.sep in name:
-        return name
-    path = env.get("PATH", os.defpath)
-    found = _FOUND.get((name, path))
-    if found is not None:
-        return found
-    for entry in os.get_exec_path({"PATH": path}):
-        candidate = os.path.join(entry, name)
-        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
-            _FOUND[(name, path)] = candidate
-            return candidate
-    raise FileNotFoundError(2, "No such file or directory", name)
+def _layout() -> str | None:
+    """Which fork_exec this Python has: "3.10", "3.11" (3.11 and later), or None (unknown:
+    start children through subprocess)."""
+    if sys.version_info[:2] == (3, 10):
+        return "3.10"
+    if sys.version_info[:2] == (3, 11):
+        return "3.11"
+    text = getattr(_posixsubprocess.fork_exec, "__text_signature__", None) or ""
+    names = tuple(n.strip() for n in text.strip("()").replace("\n", " ").split(",") if n.strip())
+    return "3.11" if names[1:] == _LAYOUT_3_11 and names[:1] == ("$module",) else None
+
+
+LAYOUT = _layout()
+_fork_exec: Any = _posixsubprocess.fork_exec  # its parameters depend on the version (above)
+
+
+def executables(name: str, env: Mapping[str, str] | None) -> tuple[bytes, ...]:
+    """Where the child may find `name`, in order, as subprocess lists them (the PATH of the
+    child's environment)."""
+    executable = os.fsencode(name)
+    if os.path.dirname(executable):
+        return (executable,)
+    return tuple(os.path.join(os.fsencode(d), executable) for d in os.get_exec_path(env))
 
 
 class Process:
@@ -70,75 +85,111 @@ class Process:
         args: Sequence[str],
         *,
         env: Mapping[str, str],
+        cwd: str | os.PathLike[str] | None = None,
         stdin: Stream = None,
         stdout: Stream = None,
         stderr: Stream = None,
         bufsize: int = -1,
-        setpgroup: int | None = None,
+        process_group: int | None = None,
+        preexec_fn: Callable[[], object] | None = None,
     ) -> None:
+        if LAYOUT is None or (process_group is not None and LAYOUT == "3.10"):
+            raise NotImplementedError("this Python starts children through subprocess")
         self.args = list(args)
         self.stdin: IO[bytes] | None = None
         self.stdout: IO[bytes] | None = None
         self.stderr: IO[bytes] | None = None
-        self.returncode: int | None = None
+        # typed as typeshed types Popen's: None until the process is known to have ended
+        self.returncode: int | Any = None
         self._started = False  # communicate() began (subprocess's _communication_started)
         self._sub: subprocess.Popen[bytes] | None = None
-        actions: list[tuple[int, ...] | tuple[int, int, str, int, int]] = []
-        mine: list[int] = []  # our ends of the pipes
-        theirs: list[int] = []  # the child's ends, closed here once it started
+        ours: list[int] = []  # our ends of the pipes: file objects once the child runs
+        theirs: list[int] = []  # what we opened for the child: closed once it runs
         try:
-            ends = []
-            for target, spec in ((0, stdin), (1, stdout), (2, stderr)):
-                if spec is None:
-                    ends.append(-1)
-                    continue
-                if spec == DEVNULL:
-                    mode = os.O_RDONLY if target == 0 else os.O_WRONLY
-                    actions.append((os.POSIX_SPAWN_OPEN, target, os.devnull, mode, 0))
-                    ends.append(-1)
-                    continue
-                if spec == STDOUT:
-                    if target != 2:
-                        raise ValueError("STDOUT is only for stderr")
-                    actions.append((os.POSIX_SPAWN_DUP2, 1, 2))
-                    ends.append(-1)
-                    continue
-                if spec == PIPE:
-                    read, write = os.pipe()
-                    ours, child = (write, read) if target == 0 else (read, write)
-                    mine.append(ours)
-                    theirs.append(child)
-                    ends.append(ours)
-                else:
-                    child = spec if isinstance(spec, int) else spec.fileno()
-                    ends.append(-1)
-                if child < 3:  # a dup2 onto a standard stream must not undo another one
-                    child = fcntl.fcntl(child, fcntl.F_DUPFD_CLOEXEC, 3)
-                    theirs.append(child)
-                actions.append((os.POSIX_SPAWN_DUP2, child, target))
-            path = find(self.args[0], env)
-            if setpgroup is None:
-                self.pid = os.posix_spawn(
-                    path, self.args, env, file_actions=actions, setsigdef=_RESTORED
-                )
+            p2cread, p2cwrite = _handle(stdin, True, ours, theirs)
+            c2pread, c2pwrite = _handle(stdout, False, ours, theirs)
+            if stderr == STDOUT:
+                errread, errwrite = -1, c2pwrite if c2pwrite != -1 else _stdout_fd()
             else:
-                self.pid = os.posix_spawn(
-                    path, self.args, env, file_actions=actions, setsigdef=_RESTORED,
-                    setpgroup=setpgroup,
-                )  # fmt: skip
+                errread, errwrite = _handle(stderr, False, ours, theirs)
+            self.pid = self._fork_exec(
+                env, cwd, p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite,
+                process_group, preexec_fn,
+            )  # fmt: skip
         except BaseException:
-            for fd in mine:
+            for fd in ours:
                 os.close(fd)
             raise
         finally:
             for fd in theirs:
                 os.close(fd)
-        if ends[0] >= 0:
+        ends = (p2cwrite, c2pread, errread)
+        if ends[0] != -1:
             self.stdin = open(ends[0], "wb", bufsize)  # noqa: SIM115 (closed by the caller)
-        if ends[1] >= 0:
+        if ends[1] != -1:
             self.stdout = open(ends[1], "rb", bufsize)  # noqa: SIM115
-        if ends[2] >= 0:
+        if ends[2] != -1:
             self.stderr = open(ends[2], "rb", bufsize)  # noqa: SIM115
+
+    def _fork_exec(
+        self,
+        env: Mapping[str, str],
+        cwd: str | os.PathLike[str] | None,
+        p2cread: int,
+        p2cwrite: int,
+        c2pread: int,
+        c2pwrite: int,
+        errread: int,
+        errwrite: int,
+        process_group: int | None,
+        preexec_fn: Callable[[], object] | None,
+    ) -> int:
+        """subprocess.Popen._execute_child, for an argument list and an environment."""
+        executable = self.args[0]
+        sys.audit("subprocess.Popen", executable, self.args, cwd, env)
+        env_list = []
+        for k, v in env.items():
+            key = os.fsencode(k)
+            if b"=" in key:
+                raise ValueError("illegal environment variable name")
+            env_list.append(key + b"=" + os.fsencode(v))
+        # For an exec that failed in the child: "exception name:hex errno:description".
+        errpipe_read, errpipe_write = os.pipe()
+        low: list[int] = []
+        while errpipe_write < 3:  # not 0, 1 or 2: the child dups the standard streams there
+            low.append(errpipe_write)
+            errpipe_write = os.dup(errpipe_write)
+        for fd in low:
+            os.close(fd)
+        try:
+            try:
+                common = (
+                    self.args, executables(executable, env), True, (), cwd, env_list,
+                    p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite,
+                    errpipe_read, errpipe_write, True, False,
+                )  # fmt: skip
+                if LAYOUT == "3.10":
+                    pid: int = _fork_exec(*common, None, None, None, -1, preexec_fn)
+                else:
+                    group = -1 if process_group is None else process_group
+                    pid = _fork_exec(*common, group, None, None, None, -1, preexec_fn, True)
+            finally:
+                os.close(errpipe_write)
+            data = bytearray()
+            while True:  # empty at once when the exec succeeded (the pipe is close-on-exec)
+                part = os.read(errpipe_read, 50000)
+                data += part
+                if not part or len(data) > 50000:
+                    break
+        finally:
+            os.close(errpipe_read)
+        if data:
+            try:  # noqa: SIM105 (no contextlib on the hot path)
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            _raise_child_error(bytes(data), cwd, executable)
+        return pid
 
     @classmethod
     def adopt(cls, sub: subprocess.Popen[bytes]) -> Process:
@@ -230,13 +281,14 @@ class Process:
 
     def communicate(
         self, input: bytes | None = None, timeout: float | None = None
-    ) -> tuple[bytes | None, bytes | None]:
+    ) -> tuple[bytes, bytes]:  # as typeshed types Popen's: None for a stream not piped
         """Write `input` (then close stdin), read stdout and stderr to their end, wait."""
         if self._started and input:
             raise ValueError("Cannot send input after starting communication")
         streams = (self.stdin, self.stdout, self.stderr)
+        out: Any = None  # bytes, or None for a stream not piped
+        err: Any = None
         if timeout is None and not self._started and streams.count(None) >= 2:
-            out = err = None
             if self.stdin:
                 self._write_all(input)
             elif self.stdout:
@@ -266,11 +318,11 @@ class Process:
                 self.stdin.write(data)
         except BrokenPipeError:
             pass
-        _close(self.stdin)
+        close_pipe(self.stdin)
 
     def _exchange(
         self, input: bytes | None, end: float | None, timeout: float | None
-    ) -> tuple[bytes | None, bytes | None]:
+    ) -> tuple[Any, Any]:
         stdin = self.stdin
         if stdin and not self._started:
             try:  # noqa: SIM105 (no contextlib on the hot path)
@@ -278,7 +330,7 @@ class Process:
             except BrokenPipeError:
                 pass
             if not input:
-                _close(stdin)
+                close_pipe(stdin)
         chunks: dict[IO[bytes], list[bytes]] = {}  # as subprocess: a stream closed by the
         for stream in (self.stdout, self.stderr):  # caller reads as b""
             if stream:
@@ -313,7 +365,7 @@ class Process:
                     if offset >= len(view):
                         poller.unregister(fd)
                         del files[fd]
-                        _close(stdin)
+                        close_pipe(stdin)
                 else:
                     data = os.read(fd, _CHUNK)
                     if not data:
@@ -326,7 +378,56 @@ class Process:
         return out, err
 
 
-def _close(stream: IO[bytes]) -> None:
+def _stdout_fd() -> int:
+    out = sys.__stdout__
+    return out.fileno() if out is not None else 1
+
+
+def _handle(spec: Stream, for_stdin: bool, ours: list[int], theirs: list[int]) -> tuple[int, int]:
+    """(read end, write end) of one standard stream, as subprocess's _get_handles: -1 where
+    there is none."""
+    if spec is None:
+        return -1, -1
+    if spec == PIPE:
+        read, write = os.pipe()
+        ours.append(write if for_stdin else read)
+        theirs.append(read if for_stdin else write)
+        return read, write
+    if spec == DEVNULL:
+        fd = os.open(os.devnull, os.O_RDWR)
+        theirs.append(fd)
+        return (fd, -1) if for_stdin else (-1, fd)
+    if spec == STDOUT:
+        raise ValueError("STDOUT is only for stderr")
+    fd = spec if isinstance(spec, int) else spec.fileno()
+    return (fd, -1) if for_stdin else (-1, fd)
+
+
+def _raise_child_error(data: bytes, cwd: object, executable: str) -> None:
+    """The error the child reported, raised as subprocess raises it."""
+    try:
+        name, hex_errno, raw = data.split(b":", 2)
+        message = raw.decode()
+    except ValueError:
+        name, hex_errno = b"SubprocessError", b"0"
+        message = f"Bad exception data from child: {data!r}"
+    kind = getattr(builtins, name.decode("ascii"), None)
+    if kind is None or not (isinstance(kind, type) and issubclass(kind, BaseException)):
+        import subprocess  # only here: an error subprocess would raise as its own
+
+        kind = subprocess.SubprocessError
+    if issubclass(kind, OSError) and hex_errno:
+        errno_num = int(hex_errno, 16)
+        filename = cwd if message == "noexec" else executable  # noexec: chdir(cwd) failed
+        if message == "noexec":
+            message = ""
+        if errno_num != 0:
+            message = os.strerror(errno_num)
+        raise kind(errno_num, message, filename)
+    raise kind(message)
+
+
+def close_pipe(stream: IO[bytes]) -> None:
     """Close a pipe to the child; a child that has gone is no error (as subprocess)."""
     try:
         stream.close()
