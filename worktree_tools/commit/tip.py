@@ -45,7 +45,7 @@ def tip_entries(
     by `objects`: no process); a named directory, or many paths, are listed by `git ls-tree`."""
     if tip is None:
         return {}
-    if "." in rels or len(rels) > PATHSPEC_LIMIT:
+    if not rels or "." in rels or len(rels) > PATHSPEC_LIMIT:
         return tree_entries(wt, tip, rels)
     found, rest = named_entries(objects, tree, rels)
     out = {path: Entry(mode, oid) for path, (mode, oid) in found.items()}
