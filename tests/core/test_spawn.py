@@ -126,6 +126,7 @@ def test_a_process_spoken_to_line_by_line(repo: Path, lines: list[bytes]) -> Non
     assert proc.returncode == 0
 
 
+@pytest.mark.skipif(spawn.LAYOUT is None, reason="this Python starts children via subprocess")
 def test_signals_python_ignores_are_restored_in_the_child() -> None:
     """Python ignores SIGPIPE, and an ignored signal is inherited: without restore_signals,
     `yes` gets EPIPE and says so on stderr instead of dying quietly of SIGPIPE. (Of the
@@ -199,3 +200,47 @@ def test_git_is_found_on_the_childs_path(repo: Path, tmp_path: Path) -> None:
     env = {**gitcmd.clean_env(), "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
     assert gitcmd.git(["status"], cwd=repo, env=env).out == "fake git\n"
     assert "fake" not in gitcmd.git(["version"], cwd=repo).out
+
+
+@pytest.mark.skipif(spawn.LAYOUT is None, reason="this Python starts children via subprocess")
+def test_a_preexec_fn_runs_in_the_child_as_subprocess_runs_it() -> None:
+    """The prctl tie (no setpriv) runs Python in the child before exec, as subprocess does;
+    a preexec_fn that raises fails the start with subprocess's own error."""
+    argv = ["sh", "-c", "umask"]
+
+    def tighten() -> None:
+        os.umask(0o077)
+
+    with spawn.Process(argv, env=dict(os.environ), stdout=spawn.PIPE, preexec_fn=tighten) as ours:
+        out, _ = ours.communicate()
+    want = subprocess.run(argv, stdout=subprocess.PIPE, preexec_fn=tighten, check=True).stdout
+    assert out == want == b"0077\n"
+
+    def fail() -> None:
+        raise RuntimeError("no")
+
+    with pytest.raises(subprocess.SubprocessError) as theirs:
+        subprocess.run(argv, preexec_fn=fail, check=False)
+    with pytest.raises(subprocess.SubprocessError) as raised:
+        spawn.Process(argv, env=dict(os.environ), preexec_fn=fail)
+    assert str(raised.value) == str(theirs.value)
+
+
+def test_a_missing_executable_fails_as_subprocess_fails(tmp_path: Path) -> None:
+    env = {"PATH": os.fspath(tmp_path)}
+    with pytest.raises(FileNotFoundError) as theirs:
+        subprocess.run(["no-such-program"], env=env, check=False)
+    with pytest.raises(FileNotFoundError) as ours:
+        spawn.Process(["no-such-program"], env=env)
+    assert (ours.value.errno, ours.value.filename) == (theirs.value.errno, theirs.value.filename)
+
+
+def test_a_process_subprocess_started_is_adopted(repo: Path) -> None:
+    sub = subprocess.Popen(
+        ["git", "cat-file", "--batch-check"], cwd=repo, stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    proc = spawn.Process.adopt(sub)
+    out, _ = proc.communicate(b"HEAD\n")
+    assert out.endswith(b" commit 0\n") is False and b" commit " in out
+    assert proc.returncode == sub.returncode == 0

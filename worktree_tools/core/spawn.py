@@ -162,9 +162,9 @@ class Process:
         for fd in low:
             os.close(fd)
         try:
-            try:
+            try:  # close_fds: all but the standard streams and errpipe_write (pass_fds)
                 common = (
-                    self.args, executables(executable, env), True, (), cwd, env_list,
+                    self.args, executables(executable, env), True, (errpipe_write,), cwd, env_list,
                     p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite,
                     errpipe_read, errpipe_write, True, False,
                 )  # fmt: skip

@@ -21,8 +21,12 @@ from worktree_tools.core import commits
 from worktree_tools.core.errors import GitError, Rejected
 from worktree_tools.core.gitcmd import popen
 from worktree_tools.core.repo import Worktree
-from worktree_tools.core.spawn import PIPE, Process
+from worktree_tools.core.spawn import PIPE
 from worktree_tools.tasks.model import TASKS_DIR
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from worktree_tools.core.spawn import Process
 
 _TYPES = {"40000": "tree", "160000": "commit"}  # any other mode names a blob
 
