@@ -41,7 +41,7 @@ _CHUNK = 32768
 _PIPE_BUF = getattr(select, "PIPE_BUF", 512)  # as subprocess: such a write never blocks
 
 # fork_exec's parameters as subprocess passes them: 3.10 has neither a process group nor
-# allow_vfork; 3.11 and later have both (3.12+ say so in their signature, checked below).
+# allow_vfork; 3.11 and later have both (3.12 and 3.13 say so in their signature, checked).
 _LAYOUT_3_11 = (
     "args", "executable_list", "close_fds", "pass_fds", "cwd", "env", "p2cread", "p2cwrite",
     "c2pread", "c2pwrite", "errread", "errwrite", "errpipe_read", "errpipe_write",
@@ -58,8 +58,9 @@ def _layout() -> str | None:
     if sys.version_info[:2] == (3, 11):
         return "3.11"
     text = getattr(_posixsubprocess.fork_exec, "__text_signature__", None) or ""
-    names = tuple(n.strip() for n in text.strip("()").replace("\n", " ").split(",") if n.strip())
-    return "3.11" if names[1:] == _LAYOUT_3_11 and names[:1] == ("$module",) else None
+    names = tuple(n.strip() for n in text.strip("()").split(","))
+    known = names[:1] == ("$module",) and names[1:] in (_LAYOUT_3_11, (*_LAYOUT_3_11, "/"))
+    return "3.11" if known else None
 
 
 LAYOUT = _layout()
@@ -418,11 +419,15 @@ def _raise_child_error(data: bytes, cwd: object, executable: str) -> None:
         kind = subprocess.SubprocessError
     if issubclass(kind, OSError) and hex_errno:
         errno_num = int(hex_errno, 16)
-        filename = cwd if message == "noexec" else executable  # noexec: chdir(cwd) failed
-        if message == "noexec":
+        filename: object = executable
+        if message in ("noexec", "noexec:chdir"):  # not exec: chdir(cwd) (3.13 says which)
+            chdir = message == "noexec:chdir" or sys.version_info < (3, 13)
+            filename = cwd if chdir else None
             message = ""
         if errno_num != 0:
             message = os.strerror(errno_num)
+        if filename is None:
+            raise kind(errno_num, message)
         raise kind(errno_num, message, filename)
     raise kind(message)
 
