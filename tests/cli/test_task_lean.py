@@ -87,10 +87,8 @@ def test_a_refusal_reads_the_same_both_ways(repo: Path) -> None:
 
 
 # What the modules of `next`/`claim` may import when they load (docs/hot-path.md): the free
-# modules and project modules. Not yet: subprocess (for subprocess.PIPE, until core.gitcmd's
-# lean popen has its own).
+# modules and project modules.
 LEAN_AT_IMPORT = {"__future__", "os", "sys", "stat", "time", "errno", "fcntl", "io", "select"}
-NOT_YET = {"worktree_tools.tasks.objects": {"subprocess"}}
 
 
 def test_next_and_claim_load_task_modules_that_import_only_lean_modules(repo: Path) -> None:
@@ -119,7 +117,7 @@ def test_next_and_claim_load_task_modules_that_import_only_lean_modules(repo: Pa
                 heavy |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module:
                 heavy.add(node.module.split(".")[0])
-        heavy -= LEAN_AT_IMPORT | {"worktree_tools"} | NOT_YET.get(name, set())
+        heavy -= LEAN_AT_IMPORT | {"worktree_tools"}
         if heavy:
             found[name] = sorted(heavy)
     assert found == {}

@@ -14,11 +14,11 @@ No pygit2 here: it cannot open SHA-256 repositories.
 from __future__ import annotations
 
 import os
-import subprocess
 
 from worktree_tools.core import commits
 from worktree_tools.core.errors import GitError, Rejected
 from worktree_tools.core.gitcmd import popen
+from worktree_tools.core.spawn import PIPE
 from worktree_tools.tasks.model import TASKS_DIR
 from worktree_tools.tasks.values import Value
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from typing import Protocol
 
     from worktree_tools.core.repo import Worktree
+    from worktree_tools.core.spawn import Process
 
     class Digest(Protocol):
         def hexdigest(self) -> str: ...
@@ -106,11 +107,17 @@ def _names_only(wt: Worktree, board_ref: str, claim_prefix: str) -> Listing:
 # ---- reading objects ---------------------------------------------------------------------
 
 
-def _start(wt: Worktree, args: list[str], bufsize: int = -1) -> subprocess.Popen[bytes]:
+def _start(wt: Worktree, args: list[str], bufsize: int = -1) -> Process:
     """A git process of this repository talked to through pipes (it dies with us)."""
-    pipe = subprocess.PIPE
+    pipe = PIPE
     return popen(
-        args, cwd=wt.toplevel, env=wt.env(), stdin=pipe, stdout=pipe, stderr=pipe, bufsize=bufsize
+        args,
+        cwd=wt.toplevel_str,
+        env=wt.env(),
+        stdin=pipe,
+        stdout=pipe,
+        stderr=pipe,
+        bufsize=bufsize,
     )
 
 
