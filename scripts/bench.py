@@ -350,6 +350,7 @@ def _latency(
     size = (
         "a 30-file repository" if not large else f"a {len(_tracked(repo, ctx)):,}-file repository"
     )
+    imports = [] if large else _hot_imports(figures, targets)
     return Section(
         name=name,
         title=BENCHMARKS[name][0],
@@ -365,8 +366,36 @@ def _latency(
             "PATH'`, the shell wrapper agent fleets use; `python -I -c pass` is interpreter "
             "start-up alone. CPU is user + system time of the command and its children.",
             f"Load average during the run: {', '.join(f'{x:.1f}' for x in os.getloadavg())}.",
+            *imports,
         ],
     )
+
+
+def _hot_imports(figures: dict[str, Any], targets: list[Target]) -> list[str]:
+    """What `python scripts/hot_imports.py` finds, added to the latency section: the project
+    modules a plain commit loads and the heavy modules (docs/hot-path.md) it imports, in all
+    and per project module. Returns the section's notes about it."""
+    from hot_imports import measure
+
+    found = measure()
+    heavy: list[str] = found["whole_run"]
+    by_module = {m: h for m, h in found["modules"].items() if h}
+    figures["hot_path_project_modules"] = len(found["modules"])
+    figures["hot_path_heavy_modules"] = heavy
+    figures["hot_path_heavy_by_module"] = by_module
+    targets += [
+        Target("project modules a plain commit loads", len(found["modules"]), ""),
+        Target("heavy modules a plain commit imports (hot_imports.py)", len(heavy), "", "==", 0),
+    ]
+    notes = [
+        f"A plain commit loads {len(found['modules'])} project modules; heavy modules "
+        f"imported: {' '.join(heavy) or 'none'} (python scripts/hot_imports.py, "
+        "docs/hot-path.md)."
+    ]
+    if by_module:
+        names = " ".join(m.removeprefix("worktree_tools.") for m in by_module)
+        notes.append(f"Not lean yet ({len(by_module)} of {len(found['modules'])}): {names}.")
+    return notes
 
 
 def _tracked(repo: Path, ctx: Context) -> list[str]:

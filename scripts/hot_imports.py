@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from typing import Any
 
 # Standard-library and third-party modules a plain commit must not import: each costs 1-20 ms
 # of CPU at start-up (measured on the 2-core bench machine; see docs/hot-path.md).
@@ -54,7 +55,9 @@ def heavy_of(module: str) -> list[str]:
     return proc.stdout.split() if proc.returncode == 0 else [f"<import failed: {proc.stderr}>"]
 
 
-def main() -> int:
+def measure() -> dict[str, Any]:
+    """{"whole_run": [heavy modules], "modules": {project module: [heavy modules importing it
+    alone pulls in]}} for a plain commit in a scratch repository (also scripts/bench's)."""
     with tempfile.TemporaryDirectory() as repo:
         git = ["git", "-C", repo]
         subprocess.run([*git, "init", "-q"], check=True, env=ENV)
@@ -67,12 +70,21 @@ def main() -> int:
             f.write("a\n")
         modules = loaded_by_commit(repo)
     ours = [m for m in modules if m.startswith("worktree_tools")]
-    report = {m: heavy_of(m) for m in ours}
-    whole = sorted(m for m in HEAVY if m in modules)
+    return {
+        "whole_run": sorted(m for m in HEAVY if m in modules),
+        "modules": {m: heavy_of(m) for m in ours},
+    }
+
+
+def main() -> int:
+    found = measure()
+    whole, report = found["whole_run"], found["modules"]
     if "--json" in sys.argv:
-        print(json.dumps({"whole_run": whole, "modules": report}, indent=2))
+        print(json.dumps(found, indent=2))
     else:
-        print(f"a plain commit loads {len(ours)} project modules; heavy: {' '.join(whole) or '-'}")
+        print(
+            f"a plain commit loads {len(report)} project modules; heavy: {' '.join(whole) or '-'}"
+        )
         for m, heavy in report.items():
             print(f"  {m}: {' '.join(heavy) or 'lean'}")
     return 1 if whole else 0

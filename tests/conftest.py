@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -200,6 +201,21 @@ def run_in_fresh_python(
         f"print({report})\n"
     )
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True)
+
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def copy_project(dest: Path, *extra: str) -> Path:
+    """What a source distribution of this project holds (plus the top-level files `extra`),
+    copied to `dest` so that a build or a pip install writes nothing into the checkout."""
+    dest.mkdir()
+    for name in ("pyproject.toml", "README.md", *extra):
+        shutil.copy2(PROJECT / name, dest / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("bin", "man", "worktree_tools"):  # launchers, manual pages, the package
+        shutil.copytree(PROJECT / name, dest / name, ignore=ignore)
+    return dest
 
 
 def run_all(procs: Sequence[subprocess.Popen[Any]], timeout: float = 120) -> list[int]:

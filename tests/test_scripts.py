@@ -58,3 +58,5 @@ def test_bench_only_selects_one_section() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "(latency)" in proc.stdout
     assert "(concurrency)" not in proc.stdout
+    assert "info     project modules a plain commit loads: " in proc.stdout  # hot_imports.py
+    assert "heavy modules a plain commit imports (hot_imports.py): " in proc.stdout

@@ -84,3 +84,40 @@ def test_a_refusal_reads_the_same_both_ways(repo: Path) -> None:
         k: v for k, v in two.items() if k != "error"
     }
     assert lean.stderr.splitlines()[-1] == by_click.stderr.splitlines()[-1]  # the fix line
+
+
+# What the modules of `next`/`claim` may import when they load (docs/hot-path.md): the free
+# modules and project modules.
+LEAN_AT_IMPORT = {"__future__", "os", "sys", "stat", "time", "errno", "fcntl", "io", "select"}
+
+
+def test_next_and_claim_load_task_modules_that_import_only_lean_modules(repo: Path) -> None:
+    """Every task module `next` and `claim` load imports, at module level, only free modules
+    and project modules; the rest inside the functions that use them. Fails on the code
+    before (dataclasses, typing, contextlib, hashlib, random, pathlib at import)."""
+    import ast
+    import importlib.util
+
+    git_wt(repo, "task", "add", "one", "--agent", "a1")
+    argvs = [["git-wt", "task", "next", "--agent", "a1", "--json"]]
+    ours = ("worktree_tools.tasks", "worktree_tools.cli.task")
+    report = f"sorted(m for m in sys.modules if m.startswith({ours!r}))"
+    proc = run_in_fresh_python(repo, "git_wt_main", argvs, report)
+    assert proc.returncode == 0, proc.stderr
+    loaded = ast.literal_eval(proc.stdout.strip().splitlines()[-1])
+    assert "worktree_tools.tasks.claiming" in loaded, loaded
+    found = {}
+    for name in loaded:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None, name
+        tree = ast.parse(Path(spec.origin).read_text())
+        heavy = set()
+        for node in tree.body:  # module level only: `if TYPE_CHECKING:` blocks are not run
+            if isinstance(node, ast.Import):
+                heavy |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                heavy.add(node.module.split(".")[0])
+        heavy -= LEAN_AT_IMPORT | {"worktree_tools"}
+        if heavy:
+            found[name] = sorted(heavy)
+    assert found == {}

@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from conftest import BIN, git, head, write
+from conftest import BIN, copy_project, git, head, write
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "ci" / "verify-journal.sh"
@@ -65,16 +64,7 @@ def test_ci_script_fails_on_a_force_push_and_a_missing_tip(tmp_path: Path) -> No
 def test_pre_commit_framework_hooks(tmp_path: Path) -> None:
     """The hooks as a pre-commit user gets them: installed from a repository by rev, by a
     regular (not editable) pip install of this project, so it also proves the packaging."""
-    hooks_repo = tmp_path / "hooks-repo"
-    hooks_repo.mkdir()
-    for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
-        shutil.copy(ROOT / name, hooks_repo / name)
-    shutil.copytree(ROOT / "man", hooks_repo / "man")  # the manual pages pip installs
-    shutil.copytree(
-        ROOT / "worktree_tools",
-        hooks_repo / "worktree_tools",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
+    hooks_repo = copy_project(tmp_path / "hooks-repo", ".pre-commit-hooks.yaml")
     git(hooks_repo, "init", "-q")
     git(hooks_repo, "add", ".")
     git(hooks_repo, "commit", "-qm", "hooks")

@@ -3,10 +3,16 @@ and a board that a hand edit made odd (extra top-level files, a subdirectory in 
 
 from __future__ import annotations
 
+import hashlib
+import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import git, git_wt
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from worktree_tools.tasks.objects import blob_id
 
 from .helpers import board_file, seed, task
 
@@ -88,3 +94,20 @@ def test_a_claim_ref_naming_a_missing_object_is_reported(repo: Path) -> None:
     assert any(missing in e["fix"] for e in listed["errors"]), listed["errors"]
     got = task(repo, "next", agent="a2")
     assert got["exit"] == 0 and got["task_id"] == "T0001"
+
+
+@given(st.binary(max_size=4096))
+@example(b"")
+def test_blob_ids_are_what_hashlib_and_git_compute(data: bytes) -> None:
+    """blob_id hashes with CPython's C modules instead of hashlib's OpenSSL ones."""
+    header = b"blob %d\0" % len(data)
+    assert blob_id(data, 20) == hashlib.sha1(header + data).hexdigest()
+    assert blob_id(data, 32) == hashlib.sha256(header + data).hexdigest()
+
+
+def test_a_blob_id_is_gits(tmp_path: Path) -> None:
+    blob = tmp_path / "blob"
+    for data in (b"", b"x\n", bytes(range(256)) * 40):
+        blob.write_bytes(data)
+        want = subprocess.run(["git", "hash-object", str(blob)], capture_output=True, text=True)
+        assert blob_id(data, 20) == want.stdout.strip()

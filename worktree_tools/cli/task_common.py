@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from worktree_tools.cli._common import PID, SECONDS, TTL, timeout_option
-from worktree_tools.cli.task_run import Body, execute
+from worktree_tools.cli.task_run import execute
+
+if TYPE_CHECKING:
+    from worktree_tools.cli.task_run import Body
 
 
 def opts(*, holder: bool = False, writes: bool = True) -> Callable[[Any], Any]:

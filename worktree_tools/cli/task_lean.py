@@ -10,10 +10,14 @@ argv: usage errors and help come from click, word for word.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from worktree_tools.cli.task_run import claim_body, execute, next_body
 
-from worktree_tools.cli.task_run import Body, claim_body, execute, next_body
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    from worktree_tools.cli.task_run import Body
 
 COMMANDS: dict[str, tuple[int, Body]] = {"next": (0, next_body), "claim": (1, claim_body)}
 VALUED = {"--agent": "agent", "--remote": "remote"}

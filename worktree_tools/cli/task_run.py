@@ -4,15 +4,18 @@ commands (cli/task_common.py) and the lean reader of `next`/`claim` (cli/task_le
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+import os
 
 from worktree_tools.cli._output import emit, run_guarded
 
-PREFIX = "wt:"
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
-Body = Callable[..., "tuple[Any, str]"]
+    Body = Callable[..., "tuple[Any, str]"]
+
+PREFIX = "wt:"
 
 
 def execute(
@@ -51,8 +54,8 @@ class Run:
         from worktree_tools.tasks.engine import Ctx
         from worktree_tools.tasks.store import open_store, settings
 
-        self.wt = discover(Path.cwd())
-        name, source = agent_mod.resolve(agent, self.wt.gitdir)
+        self.wt = discover(os.getcwd())
+        name, source = agent_mod.resolve(agent, self.wt.gitdir_str)
         if holder and source == "fallback":
             raise InvalidInput(
                 "a claim needs a named agent, not the user@host fallback every process here shares",

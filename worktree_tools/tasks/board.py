@@ -9,14 +9,16 @@ on the same task, a loser picks among the equally urgent ready tasks at random (
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
-from typing import Any
-
 from worktree_tools.tasks.claims import ClaimRecord, Lease, claim_ref, judge
 from worktree_tools.tasks.model import HUMAN, CorruptTask, Task, TaskState, check_id, task_path
-from worktree_tools.tasks.store import Snapshot
+from worktree_tools.tasks.values import Value
 from worktree_tools.worktrees.records import LeaseState
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from worktree_tools.tasks.store import Snapshot
 
 SPREAD = 8  # after a lost swap, choose among this many equally urgent tasks
 
@@ -36,14 +38,24 @@ def _parse(oid: str, raw: bytes, path: str) -> Task:
     return task
 
 
-@dataclass(frozen=True)
-class Board:
-    snap: Snapshot
-    tasks: dict[str, Task]
-    corrupt: dict[str, CorruptTask]  # task id (file stem) -> why
-    claims: dict[str, ClaimRecord]  # task id -> record
-    bad_claims: dict[str, str]  # task id -> record oid, for records that cannot be read
-    now: float
+class Board(Value):
+    __slots__ = ("bad_claims", "claims", "corrupt", "now", "snap", "tasks")
+
+    def __init__(
+        self,
+        snap: Snapshot,
+        tasks: dict[str, Task],
+        corrupt: dict[str, CorruptTask],  # task id (file stem) -> why
+        claims: dict[str, ClaimRecord],  # task id -> record
+        bad_claims: dict[str, str],  # task id -> record oid, for records that cannot be read
+        now: float,
+    ) -> None:
+        self.snap = snap
+        self.tasks = tasks
+        self.corrupt = corrupt
+        self.claims = claims
+        self.bad_claims = bad_claims
+        self.now = now
 
     @classmethod
     def of(cls, snap: Snapshot, now: float) -> Board:
@@ -145,6 +157,8 @@ class Board:
         if round_ == 0:
             return ready[0]
         same = [t for t in ready[:SPREAD] if t.priority == ready[0].priority]
+        import random
+
         return random.choice(same)
 
     def held_by(self, agent: str) -> list[Task]:

@@ -17,15 +17,22 @@ taken over, the old holder's token is refused.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
-from typing import Any
 
 from worktree_tools.core.errors import InvalidInput, Outcome, Rejected
-from worktree_tools.tasks.board import Board
-from worktree_tools.tasks.claims import ClaimRecord, Lease, check_ttl
-from worktree_tools.tasks.engine import Ctx, Result, Write, mutate
-from worktree_tools.tasks.model import Task, TaskState, check_id, now_iso
-from worktree_tools.worktrees.records import LeaseState, Owner
+from worktree_tools.tasks.claims import ClaimRecord, check_ttl
+from worktree_tools.tasks.engine import Result, Write, mutate
+from worktree_tools.tasks.model import TaskState, check_id, now_iso
+from worktree_tools.worktrees.records import LeaseState
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from worktree_tools.tasks.board import Board
+    from worktree_tools.tasks.claims import Lease
+    from worktree_tools.tasks.engine import Ctx
+    from worktree_tools.tasks.model import Task
+    from worktree_tools.worktrees.records import Owner
 
 
 def _view(task: Task, record: ClaimRecord | None, now: float) -> dict[str, Any]:
@@ -87,7 +94,7 @@ def _take(
         if mine and lease.record is not None:
             # My own claim, its owner gone or its lease run out, and nobody took it over: the
             # agent came back, and renews it under the same token.
-            record = replace(lease.record, owner=owner, heartbeat=now, ttl=ttl)
+            record = lease.record.replace(owner=owner, heartbeat=now, ttl=ttl)
             return Write(
                 tasks=(),
                 claims=(record,),
@@ -233,7 +240,7 @@ def heartbeat(
             changes["ttl"] = ttl
         if owner is not None or lease.state is LeaseState.OWNER_DEAD:
             changes["owner"] = owner or record.owner
-        new = replace(record, **changes)
+        new = record.replace(**changes)
         evs: tuple[tuple[str, dict[str, Any]], ...] = ()
         if lease.state is not LeaseState.ACTIVE or ttl is not None or "owner" in changes:
             fields = {"task": task_id, "token": record.token, "ttl": new.ttl}
@@ -269,7 +276,7 @@ def release(ctx: Ctx, task_id: str, token: int | None, handoff: dict[str, Any]) 
             next_action=handoff.get("next_step") or task.next_action,
             updated=now_iso(board.now),
         )
-        record = replace(lease.record, released=True)
+        record = lease.record.replace(released=True)
         return Write(
             tasks=(new,),
             claims=(record,),
@@ -299,7 +306,7 @@ def done(ctx: Ctx, task_id: str, token: int) -> Result:
         from worktree_tools.tasks.edits import opened  # here: claim and next never need it
 
         freed = [opened(t) for t in board.blocked_by_task(task_id)]
-        record = replace(lease.record, released=True)
+        record = lease.record.replace(released=True)
         evs: list[tuple[str, dict[str, Any]]] = [("task_done", {"task": task_id, "token": token})]
         evs += [("task_unblock", {"task": t.id, "was_on": task_id}) for t in freed]
         return Write(

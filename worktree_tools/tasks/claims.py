@@ -13,13 +13,15 @@ owner on this host whose pid is gone, or reused, is dead; one elsewhere is judge
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
-from typing import Any
-
+from worktree_tools.core.jsonline import dumps
 from worktree_tools.tasks.model import Task, TaskState
+from worktree_tools.tasks.values import Value
 from worktree_tools.worktrees.lease import owner_alive
 from worktree_tools.worktrees.records import LeaseState, Owner
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 CLAIM_PREFIX = "refs/wt/claims/"
 VERSION = 1
@@ -31,20 +33,34 @@ def claim_ref(task_id: str) -> str:
     return CLAIM_PREFIX + task_id
 
 
-@dataclass(frozen=True)
-class ClaimRecord:
-    task: str
-    agent: str
-    token: int
-    owner: Owner
-    claimed_at: float  # epoch seconds, the writer's clock
-    heartbeat: float
-    ttl: float
-    released: bool = False
+class ClaimRecord(Value):
+    __slots__ = ("agent", "claimed_at", "heartbeat", "owner", "released", "task", "token", "ttl")
+
+    def __init__(
+        self,
+        task: str,
+        agent: str,
+        token: int,
+        owner: Owner,
+        claimed_at: float,  # epoch seconds, the writer's clock
+        heartbeat: float,
+        ttl: float,
+        released: bool = False,
+    ) -> None:
+        self.task = task
+        self.agent = agent
+        self.token = token
+        self.owner = owner
+        self.claimed_at = claimed_at
+        self.heartbeat = heartbeat
+        self.ttl = ttl
+        self.released = released
 
     @classmethod
     def parse(cls, raw: bytes) -> ClaimRecord:
         """From a claim blob; ValueError when it is not one."""
+        import json  # json.loads imports re: a reader of its own would spare it (hot-path.md)
+
         try:
             data = json.loads(raw.decode("utf-8"))
             if not isinstance(data, dict) or data.get("version") != VERSION:
@@ -66,9 +82,12 @@ class ClaimRecord:
         return record
 
     def render(self) -> bytes:
-        data = asdict(self)
+        owner = self.owner
+        data = {name: getattr(self, name) for name in self.__slots__}
+        data["owner"] = {"host": owner.host, "pid": owner.pid, "started": owner.started}
         data["version"] = VERSION
-        return (json.dumps(data, sort_keys=True) + "\n").encode()
+        # json.dumps(data, sort_keys=True), without the json module (core/jsonline)
+        return (dumps({key: data[key] for key in sorted(data)}) + "\n").encode()
 
     @property
     def expires_at(self) -> float:
@@ -95,13 +114,15 @@ class ClaimRecord:
         }
 
 
-@dataclass(frozen=True)
-class Lease:
+class Lease(Value):
     """How a claimed task's claim stands now."""
 
-    state: LeaseState  # active, expired, owner_dead (released: the task is not claimed)
-    record: ClaimRecord | None
-    why: str
+    __slots__ = ("record", "state", "why")
+
+    def __init__(self, state: LeaseState, record: ClaimRecord | None, why: str) -> None:
+        self.state = state  # active, expired, owner_dead (released: the task is not claimed)
+        self.record = record
+        self.why = why
 
     @property
     def takeable(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from worktree_tools.core.errors import InvalidInput, Outcome, RefMoved, Rejected
 from worktree_tools.tasks.board import Board
@@ -247,7 +247,7 @@ def block(ctx: Ctx, task_id: str, on: str, reason: str | None) -> Result:
                     holder=task.assigned_to,
                 )
             if lease.record is not None and not lease.record.released:
-                claims = (replace(lease.record, released=True),)
+                claims = (lease.record.replace(released=True),)
         new = task.with_changes(
             state=TaskState.BLOCKED,
             blocked_on=on,

@@ -10,11 +10,7 @@ at most those lines (the board's history still has the commit).
 
 from __future__ import annotations
 
-import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from worktree_tools.core import events, faults
 from worktree_tools.core.errors import Outcome, RefMoved
@@ -23,36 +19,56 @@ from worktree_tools.tasks.board import Board
 from worktree_tools.tasks.claims import ClaimRecord, claim_ref
 from worktree_tools.tasks.model import Task
 from worktree_tools.tasks.objects import BlobWriter, write_board
-from worktree_tools.tasks.store import BoardStore, Snapshot, oid_length
+from worktree_tools.tasks.store import oid_length
+from worktree_tools.tasks.values import Value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from worktree_tools.tasks.store import BoardStore, Snapshot
+
+    Decide = Callable[[Board, int], "Result | Write"]
 
 
-@dataclass(frozen=True)
-class Result:
-    outcome: Outcome
-    data: dict[str, Any]
+class Result(Value):
+    __slots__ = ("data", "outcome")
+
+    def __init__(self, outcome: Outcome, data: dict[str, Any]) -> None:
+        self.outcome = outcome
+        self.data = data
 
 
-@dataclass(frozen=True)
-class Write:
-    tasks: tuple[Task, ...]
-    message: str
-    result: Result
-    claims: tuple[ClaimRecord, ...] = ()
-    events: tuple[tuple[str, dict[str, Any]], ...] = field(default=())
+class Write(Value):
+    __slots__ = ("claims", "events", "message", "result", "tasks")
+
+    def __init__(
+        self,
+        tasks: tuple[Task, ...],
+        message: str,
+        result: Result,
+        claims: tuple[ClaimRecord, ...] = (),
+        events: tuple[tuple[str, dict[str, Any]], ...] = (),
+    ) -> None:
+        self.tasks = tasks
+        self.message = message
+        self.result = result
+        self.claims = claims
+        self.events = events
 
 
-@dataclass(frozen=True)
-class Ctx:
-    store: BoardStore
-    agent: str
-    deadline: float  # time.monotonic() value: stop retrying a contended swap after it
+class Ctx(Value):
+    __slots__ = ("agent", "deadline", "store")
+
+    def __init__(self, store: BoardStore, agent: str, deadline: float) -> None:
+        self.store = store
+        self.agent = agent
+        self.deadline = deadline  # time.monotonic() value: stop retrying a contended swap after it
 
     @property
     def where(self) -> str:
         return self.store.where
-
-
-Decide = Callable[[Board, int], "Result | Write"]
 
 
 def read(ctx: Ctx) -> Board:
@@ -73,7 +89,7 @@ def _round(ctx: Ctx, decide: Decide, round_: int) -> tuple[bool, Result | None]:
     faults.point("task-after-swap")
     for action, fields in decision.events:
         events.append(
-            ctx.store.wt.state_dir,
+            ctx.store.wt.state_dir_str,
             action,
             ctx.agent,
             where=ctx.where,
@@ -129,5 +145,7 @@ def mutate(ctx: Ctx, decide: Decide) -> Result:
         # Jitter spreads the agents that lost the same swap, so they do not collide in step;
         # it grows with the cost of a round (a push to a remote is far slower than a local
         # swap), so that slow rounds are spread over as much time as they take.
+        import random
+
         unit = max(0.004, time.monotonic() - started)
         time.sleep(random.uniform(0, unit * min(2**round_, 8)))

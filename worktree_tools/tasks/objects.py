@@ -13,39 +13,54 @@ No pygit2 here: it cannot open SHA-256 repositories.
 
 from __future__ import annotations
 
-import hashlib
 import os
-from dataclasses import dataclass
 
 from worktree_tools.core import commits
 from worktree_tools.core.errors import GitError, Rejected
 from worktree_tools.core.gitcmd import popen
-from worktree_tools.core.repo import Worktree
 from worktree_tools.core.spawn import PIPE
 from worktree_tools.tasks.model import TASKS_DIR
+from worktree_tools.tasks.values import Value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Protocol
+
+    from worktree_tools.core.repo import Worktree
     from worktree_tools.core.spawn import Process
+
+    class Digest(Protocol):
+        def hexdigest(self) -> str: ...
+
 
 _TYPES = {"40000": "tree", "160000": "commit"}  # any other mode names a blob
 
 
-@dataclass(frozen=True)
-class Entry:
-    mode: str
-    type: str
-    oid: str
-    name: str
+class Entry(Value):
+    __slots__ = ("mode", "name", "oid", "type")
+
+    def __init__(self, mode: str, type: str, oid: str, name: str) -> None:
+        self.mode = mode
+        self.type = type
+        self.oid = oid
+        self.name = name
 
 
-@dataclass(frozen=True)
-class Listing:
+class Listing(Value):
     """What one `for-each-ref` says about a board: its tip, its tree, its claim records."""
 
-    tip: str | None
-    claims: dict[str, str]  # task id -> claim ref's object id
-    blobs: dict[str, bytes]  # oid -> content, for the claim refs that name blobs
+    __slots__ = ("blobs", "claims", "tip")
+
+    def __init__(
+        self,
+        tip: str | None,
+        claims: dict[str, str],  # task id -> claim ref's object id
+        blobs: dict[str, bytes],  # oid -> content, for the claim refs that name blobs
+    ) -> None:
+        self.tip = tip
+        self.claims = claims
+        self.blobs = blobs
 
 
 def list_refs(wt: Worktree, board_ref: str, claim_prefix: str) -> Listing:
@@ -96,7 +111,13 @@ def _start(wt: Worktree, args: list[str], bufsize: int = -1) -> Process:
     """A git process of this repository talked to through pipes (it dies with us)."""
     pipe = PIPE
     return popen(
-        args, cwd=wt.toplevel, env=wt.env(), stdin=pipe, stdout=pipe, stderr=pipe, bufsize=bufsize
+        args,
+        cwd=wt.toplevel_str,
+        env=wt.env(),
+        stdin=pipe,
+        stdout=pipe,
+        stderr=pipe,
+        bufsize=bufsize,
     )
 
 
@@ -237,8 +258,24 @@ def cat_blob(wt: Worktree, oid: str) -> bytes | None:
 
 def blob_id(data: bytes, oid_len: int) -> str:
     """The id git gives `data` as a blob, in a repository whose ids are `oid_len` bytes."""
-    algo = hashlib.sha1 if oid_len == 20 else hashlib.sha256
-    return algo(b"blob %d\0" % len(data) + data).hexdigest()
+    return _hash(oid_len)(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _hash(oid_len: int) -> Callable[[bytes], Digest]:
+    """SHA-1 or SHA-256 from CPython's own C modules, which `hashlib` falls back to as well:
+    importing `hashlib` loads OpenSSL's, ~2.5 ms of a claim's CPU (docs/hot-path.md). The
+    digests are the same (tests/tasks/test_objects.py); hashlib where the modules are absent."""
+    # Python 3.12 moved sha256 from _sha256 to _sha2.
+    names = [("_sha1", "sha1")] if oid_len == 20 else [("_sha2", "sha256"), ("_sha256", "sha256")]
+    for module, attr in names:
+        try:
+            algo: Callable[[bytes], Digest] = getattr(__import__(module), attr)
+        except (ImportError, AttributeError):
+            continue
+        return algo
+    import hashlib
+
+    return hashlib.sha1 if oid_len == 20 else hashlib.sha256
 
 
 class BlobWriter:
@@ -297,9 +334,9 @@ _PIPE_SAFE = 4096  # bytes any pipe buffers
 
 def _scratch(wt: Worktree) -> str:
     """A new private directory under the state dir (tempfile's, without importing it)."""
-    wt.state_dir.mkdir(parents=True, exist_ok=True)
+    os.makedirs(wt.state_dir_str, exist_ok=True)
     while True:
-        path = os.path.join(wt.state_dir, f"task-blobs-{os.getpid()}-{os.urandom(6).hex()}")
+        path = os.path.join(wt.state_dir_str, f"task-blobs-{os.getpid()}-{os.urandom(6).hex()}")
         try:
             os.mkdir(path, 0o700)
         except FileExistsError:

@@ -11,17 +11,23 @@ locks are the only arbiter, so two machines never both win).
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass
-from typing import Protocol
+import os
 
 from worktree_tools.core import refs
 from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
 from worktree_tools.core.locks import TASKS_LOCK
-from worktree_tools.core.refs import RefUpdate
-from worktree_tools.core.repo import Worktree
 from worktree_tools.tasks.claims import CLAIM_PREFIX
-from worktree_tools.tasks.objects import Entry, Listing, list_refs, read_tree
+from worktree_tools.tasks.objects import list_refs, read_tree
+from worktree_tools.tasks.values import Value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import contextlib
+    from typing import Protocol
+
+    from worktree_tools.core.refs import RefUpdate
+    from worktree_tools.core.repo import Worktree
+    from worktree_tools.tasks.objects import Entry, Listing
 
 DEFAULT_BRANCH = "wt/tasks"
 TURN_LOCK = TASKS_LOCK  # agents of this machine take turns (core.locks.LOCK_ORDER)
@@ -29,31 +35,43 @@ CACHE_PREFIX = "refs/wt/task-cache/"  # the last board tip seen on each remote (
 READ_ATTEMPTS = 5
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(Value):
     """The board as read at one moment: what every decision is made on and swapped against."""
 
-    tip: str | None
-    root: tuple[Entry, ...]  # the tip's top-level entries other than tasks/
-    files: dict[str, Entry]  # name under tasks/ -> entry
-    claims: dict[str, str]  # task id -> claim blob oid
-    blobs: dict[str, bytes]  # oid -> content, for task files and claim records
+    __slots__ = ("blobs", "claims", "files", "root", "tip")
+
+    def __init__(
+        self,
+        tip: str | None,
+        root: tuple[Entry, ...],  # the tip's top-level entries other than tasks/
+        files: dict[str, Entry],  # name under tasks/ -> entry
+        claims: dict[str, str],  # task id -> claim blob oid
+        blobs: dict[str, bytes],  # oid -> content, for task files and claim records
+    ) -> None:
+        self.tip = tip
+        self.root = root
+        self.files = files
+        self.claims = claims
+        self.blobs = blobs
 
 
-class BoardStore(Protocol):
-    where: str
-    ref: str
-    wt: Worktree
+if TYPE_CHECKING:  # a typing.Protocol class costs ~1 ms to create: for mypy only
 
-    def read(self) -> Snapshot:
-        """The board and every claim record now."""
+    class BoardStore(Protocol):
+        where: str
+        ref: str
+        wt: Worktree
 
-    def swap(self, updates: list[RefUpdate], deadline: float) -> bool:
-        """Move every ref from its `old` to its `new`, or none; False when one had moved."""
+        def read(self) -> Snapshot:
+            """The board and every claim record now."""
 
-    def turn(self, deadline: float) -> contextlib.AbstractContextManager[object]:
-        """Held around one read-decide-swap round: agents of one machine take turns instead
-        of all losing the same swap. Correctness never rests on it (the swap decides)."""
+        def swap(self, updates: list[RefUpdate], deadline: float) -> bool:
+            """Move every ref from its `old` to its `new`, or none; False when one had moved."""
+
+        def turn(self, deadline: float) -> contextlib.AbstractContextManager[object]:
+            """Held around one read-decide-swap round: agents of one machine take turns
+            instead of all losing the same swap. Correctness never rests on it (the swap
+            decides)."""
 
 
 def board_ref(branch: str) -> str:
@@ -120,9 +138,14 @@ class LocalStore:
         from worktree_tools.core.locks import Holder, RecordedLock
 
         if not self.turns:
+            import contextlib
+
             return contextlib.nullcontext()
         return RecordedLock(
-            self.wt.state_dir / TURN_LOCK, "task board lock", Holder.me(self.agent), deadline
+            os.path.join(self.wt.state_dir_str, TURN_LOCK),
+            "task board lock",
+            Holder.me(self.agent),
+            deadline,
         )
 
     def swap(self, updates: list[RefUpdate], deadline: float) -> bool:
@@ -138,16 +161,21 @@ class LocalStore:
     def _refuse_if_checked_out(self) -> None:
         """Moving a branch under its own checkout makes that worktree's next commit undo the
         change (R10): the board is changed only while no worktree has it checked out."""
-        heads = [self.wt.commondir / "HEAD"]
-        with contextlib.suppress(OSError):
-            heads += [d / "HEAD" for d in (self.wt.commondir / "worktrees").iterdir()]
+        common = self.wt.commondir_str
+        heads = [os.path.join(common, "HEAD")]
+        try:
+            others = os.listdir(os.path.join(common, "worktrees"))
+        except OSError:
+            others = []
+        heads += [os.path.join(common, "worktrees", name, "HEAD") for name in sorted(others)]
         for head in heads:
             try:
-                text = head.read_text(encoding="utf-8").strip()
-            except OSError:
+                with open(head, encoding="utf-8") as fh:
+                    text = fh.read().strip()
+            except (OSError, UnicodeDecodeError):
                 continue
             if text == f"ref: {self.ref}":
-                where = head.parent
+                where = os.path.dirname(head)
                 raise Rejected(
                     f"the task board branch {self.ref} is checked out ({where}); moving it "
                     "would make that worktree undo the change; nothing was changed",

@@ -7,17 +7,13 @@ file that is fsynced and renamed over the target, so a crash never leaves half a
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import shlex
-import shutil
 from dataclasses import asdict, dataclass, field, replace
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from worktree_tools.core import atomic, fields, times
+from worktree_tools.core.enums import Word
 from worktree_tools.core.errors import CorruptState, InvalidInput
 from worktree_tools.core.statefiles import HANDOFF_JSON as HANDOFF_JSON
 from worktree_tools.core.statefiles import OWNER_JSON as OWNER_JSON
@@ -30,7 +26,7 @@ class CorruptRecord(CorruptState):
     """A record on disk cannot be parsed: nothing is changed until a person looks at it."""
 
 
-class RecordState(str, Enum):
+class RecordState(Word):
     """What the owner last declared (stored); the lease state is derived from it."""
 
     ACTIVE = "active"
@@ -39,7 +35,7 @@ class RecordState(str, Enum):
     BLOCKED = "blocked"
 
 
-class LeaseState(str, Enum):
+class LeaseState(Word):
     ACTIVE = "active"
     EXPIRED = "expired"
     OWNER_DEAD = "owner_dead"
@@ -250,6 +246,8 @@ def _list_of_dicts(value: Any) -> list[dict[str, str]]:
 
 
 def _corrupt(where: Path, exc: Exception) -> CorruptRecord:
+    import shlex  # an error message: off the task commands' hot path (docs/hot-path.md)
+
     quoted = shlex.quote(os.fspath(where))
     return CorruptRecord(
         os.fspath(where),
@@ -273,6 +271,8 @@ def agent_dir(state_dir: Path, agent: str) -> Path:
 
 def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
     """Write `data` to `path` so that readers see the old or the new file, never a mix."""
+    import json
+
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
     atomic.write_bytes(path, payload, durable=True, fault="wt-record-written")
@@ -373,6 +373,9 @@ def rename(state_dir: Path, old: str, new: str) -> None:
 def delete(state_dir: Path, agent: str) -> None:
     """Drop an agent's records. Renamed aside first, so a crash leaves no half-deleted record."""
     src = agent_dir(state_dir, agent)
+    import contextlib
+    import shutil
+
     trash = records_root(state_dir) / f".deleted-{agent}-{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
         os.rename(src, trash)
