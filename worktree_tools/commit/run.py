@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from worktree_tools.commit import message, paths
 from worktree_tools.commit.build import Settings, read_config, truthy
 from worktree_tools.commit.staging import private_index, stage_paths
-from worktree_tools.commit.swap import Landing, Moved, land, replay
+from worktree_tools.commit.swap import Moved, land, replay
 from worktree_tools.commit.tip import journal_gate, read_tip
 from worktree_tools.core import agent as agent_mod
 from worktree_tools.core import commits, events, faults, notices, statefiles
@@ -40,41 +37,92 @@ from worktree_tools.core.scratch import remove_tree
 from worktree_tools.core.statefiles import COMMIT_TMP as TMP_DIR
 from worktree_tools.core.statefiles import JOURNAL_CONFIG as JOURNAL_CONFIG
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+    from worktree_tools.commit.swap import Landing
+
 MAX_REPLAYS = 5
 HOOK_MODES = ("auto", "isolated", "in-place")  # hookstage.HookMode, without importing it
 COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg")  # hooks.run's, likewise
 
 
-@dataclass(frozen=True)
 class CommitRequest:
-    paths: tuple[str, ...]
-    cwd: Path
-    messages: tuple[str, ...] = ()
-    message_file: str | None = None
-    agent: str | None = None
-    lock_timeout: float = 30.0
-    no_verify: bool = False
-    whole_tree: bool = False
-    sign: str | None = None  # None: as configured; "": default key; "KEY"; "no": never
-    hooks: str | None = None  # auto | isolated | in-place; None: config wt.hooks, else auto
-    revalidate: bool = False  # re-run pre-commit when the commit is replayed on a moved branch
+    """What to commit, and how. (A class with slots, not a dataclass: `dataclasses` costs
+    every commit ~19 ms of start-up; issue 17.)"""
+
+    __slots__ = (
+        "agent", "cwd", "hooks", "lock_timeout", "message_file", "messages", "no_verify",
+        "paths", "revalidate", "sign", "whole_tree",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        paths: tuple[str, ...],
+        cwd: str | os.PathLike[str],
+        messages: tuple[str, ...] = (),
+        message_file: str | None = None,
+        agent: str | None = None,
+        lock_timeout: float = 30.0,
+        no_verify: bool = False,
+        whole_tree: bool = False,
+        sign: str | None = None,
+        hooks: str | None = None,
+        revalidate: bool = False,
+    ) -> None:
+        self.paths = paths
+        self.cwd = cwd
+        self.messages = messages
+        self.message_file = message_file
+        self.agent = agent
+        self.lock_timeout = lock_timeout
+        self.no_verify = no_verify
+        self.whole_tree = whole_tree
+        self.sign = sign  # None: as configured; "": default key; "KEY"; "no": never
+        self.hooks = hooks  # auto | isolated | in-place; None: config wt.hooks, else auto
+        self.revalidate = revalidate  # re-run pre-commit when replayed on a moved branch
 
 
-@dataclass
 class CommitResult:
-    outcome: Outcome
-    agent: str
-    branch: str | None = None
-    commit: str | None = None
-    parent: str | None = None
-    paths: list[str] = field(default_factory=list)
-    lock_wait_ms: float = 0.0
-    lock_hold_ms: float = 0.0
-    worktree_lock_wait_ms: float = 0.0
-    duration_ms: float = 0.0
-    replays: int = 0
-    hook_mode: str | None = None
-    warnings: list[str] = field(default_factory=list)
+    """What a commit did (to_json: the object `wt-commit --json` prints)."""
+
+    __slots__ = (
+        "agent", "branch", "commit", "duration_ms", "hook_mode", "lock_hold_ms",
+        "lock_wait_ms", "outcome", "parent", "paths", "replays", "warnings",
+        "worktree_lock_wait_ms",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        outcome: Outcome,
+        agent: str,
+        branch: str | None = None,
+        commit: str | None = None,
+        parent: str | None = None,
+        paths: list[str] | None = None,
+        lock_wait_ms: float = 0.0,
+        lock_hold_ms: float = 0.0,
+        worktree_lock_wait_ms: float = 0.0,
+        duration_ms: float = 0.0,
+        replays: int = 0,
+        hook_mode: str | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.outcome = outcome
+        self.agent = agent
+        self.branch = branch
+        self.commit = commit
+        self.parent = parent
+        self.paths: list[str] = [] if paths is None else paths
+        self.lock_wait_ms = lock_wait_ms
+        self.lock_hold_ms = lock_hold_ms
+        self.worktree_lock_wait_ms = worktree_lock_wait_ms
+        self.duration_ms = duration_ms
+        self.replays = replays
+        self.hook_mode = hook_mode
+        self.warnings: list[str] = [] if warnings is None else warnings
 
     def add_landing(self, landing: Landing) -> None:
         self.lock_wait_ms += landing.wait_ms
@@ -125,7 +173,7 @@ def run(req: CommitRequest) -> CommitResult:
 def _log(wt: Worktree, result: CommitResult, *, outcome: Outcome, error: str | None = None) -> None:
     fields: dict[str, Any] = {
         "outcome": outcome.value,
-        "worktree": os.fspath(wt.toplevel),
+        "worktree": wt.toplevel_str,
         "branch": result.branch,
         "commit": result.commit,
         "parent": result.parent,
@@ -143,13 +191,15 @@ def _log(wt: Worktree, result: CommitResult, *, outcome: Outcome, error: str | N
 def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: CommitResult) -> None:
     try:
         rels = paths.normalize(
-            list(req.paths), cwd=req.cwd, toplevel=wt.toplevel, whole_tree=req.whole_tree
+            list(req.paths), cwd=req.cwd, toplevel=wt.toplevel_str, whole_tree=req.whole_tree
         )
     except PathRefused as err:
         if err.details.get("kind") in ("no_paths", "whole_tree"):
+            from pathlib import Path
+
             from worktree_tools.guard.suggest import suggest_fix
 
-            suggest_fix(err, wt, req.messages, req.message_file, req.cwd)
+            suggest_fix(err, wt, req.messages, req.message_file, Path(req.cwd))
         raise
     result.paths = rels
     ref = wt.committable_branch()  # checked again under the locks, before anything moves
@@ -173,12 +223,12 @@ def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: Commit
 def _reap_orphaned_hooks(wt: Worktree, agent: str) -> None:
     """A wt-commit killed mid-hook leaves its hook running (RACES R2): end it before we start.
     We hold the worktree lock the dead committer held, so no live commit owns that hook."""
-    record = wt.gitdir / statefiles.HOOK_RECORD
-    if not record.exists():
+    record = os.path.join(wt.gitdir_str, statefiles.HOOK_RECORD)
+    if not os.path.exists(record):
         return
     from worktree_tools.hooks import run as hookrun
 
-    reaped = hookrun.reap_orphans(record)
+    reaped = hookrun.reap_orphans(wt.gitdir / statefiles.HOOK_RECORD)
     if reaped is not None:
         notices.say(
             f"ended {len(reaped.pids)} orphaned {reaped.hook} hook process(es) "
@@ -217,7 +267,7 @@ def _commit_locked(
         return
 
     stage = None
-    if _any_hook(wt.hooks_dir, COMMIT_HOOKS):
+    if _any_hook(wt.hooks_dir_str, COMMIT_HOOKS):
         from worktree_tools.hooks import stage as hookstage  # only a commit with hooks pays for it
 
         stage = hookstage.prepare(
@@ -289,7 +339,7 @@ def _commit_locked(
     result.commit = new
     result.parent = tip
     faults.point("landed")
-    if _any_hook(wt.hooks_dir, ("post-commit",)):
+    if _any_hook(wt.hooks_dir_str, ("post-commit",)):
         from worktree_tools.hooks import run as hookrun
 
         post = hookrun.run(wt.hooks_dir, "post-commit", [], cwd=wt.toplevel, env=_post_env())
@@ -297,7 +347,7 @@ def _commit_locked(
             result.warnings.append(f"post-commit hook exited {post.returncode}")
 
 
-def _any_hook(hooks_dir: Path, names: tuple[str, ...]) -> bool:
+def _any_hook(hooks_dir: str, names: tuple[str, ...]) -> bool:
     """Whether one of the hooks `names` is installed (hooks.run.find: an executable file), with
     no import of the hook machinery when none is."""
     for name in names:
@@ -347,7 +397,7 @@ def _fresh_tmp_dir(wt: Worktree) -> Path:
     # We hold the worktree lock, so anything left here is from a wt-commit that was killed.
     tmp = wt.gitdir / TMP_DIR / str(os.getpid())
     remove_tree(wt.gitdir / TMP_DIR)
-    tmp.mkdir(parents=True)
+    os.makedirs(tmp)
     return tmp
 
 
