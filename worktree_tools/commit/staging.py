@@ -152,7 +152,7 @@ def private_index(wt: Worktree, priv: Path, tree: str) -> None:
 
 def _listing(
     wt: Worktree, empty: str, tip: str | None, rels: list[str]
-) -> tuple[dict[str, Entry], Listed | None]:
+) -> tuple[dict[str, Entry], _Listed | None]:
     """The tip's entries covering `rels`; with few paths also what `git add` would find
     untracked at or under them (else None: `_untracked` lists them for the directories).
 
@@ -164,16 +164,16 @@ def _listing(
     head = tree_entries(wt, tip, rels)
     asked = [r for r in rels if r not in head]
     if not asked:
-        return head, Listed([], asked)
+        return head, _Listed([], asked)
     res = wt.git(
         ["ls-files", "-z", "--others", "--exclude-standard", "--", *asked],
         index=empty,
         literal=True,
     )
-    return head, Listed(_not_tracked(res.stdout, head), asked)
+    return head, _Listed(_not_tracked(res.stdout, head), asked)
 
 
-class Listed:
+class _Listed:
     """What `ls-files --others` found untracked at or under the named paths `asked`."""
 
     __slots__ = ("asked", "others")
@@ -202,7 +202,7 @@ def _collect(
     empty: str,
     tree: SafeTree,
     head: dict[str, Entry],
-    listed: Listed | None,
+    listed: _Listed | None,
     rels: list[str],
 ) -> dict[str, Found]:
     """What each path git would stage is now: its bytes, or MISSING (to be removed)."""
