@@ -17,21 +17,22 @@ On wt-commit's hot path: os only.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shlex
-from collections.abc import Callable, Iterable
-from pathlib import Path
-from typing import TypeVar
 
 from worktree_tools.core import faults
 from worktree_tools.core.errors import CorruptState
 
-T = TypeVar("T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import TypeVar
+
+    T = TypeVar("T")
+    StrPath = str | os.PathLike[str]
 
 
 def write_bytes(
-    path: Path,
+    path: StrPath,
     data: bytes,
     *,
     durable: bool,
@@ -45,14 +46,14 @@ def write_bytes(
     _write(path, (data,), durable=durable, mode=mode, fault=fault, sync_dir=sync_dir)
 
 
-def copy_file(src: Path, dst: Path, *, durable: bool, mode: int | None = None) -> None:
+def copy_file(src: StrPath, dst: StrPath, *, durable: bool, mode: int | None = None) -> None:
     """Replace `dst` with a copy of `src`'s bytes (`mode` as in write_bytes)."""
     with open(src, "rb") as fh:
         _write(dst, iter(lambda: fh.read(1 << 20), b""), durable=durable, mode=mode)
 
 
 def _write(
-    path: Path,
+    path: StrPath,
     chunks: Iterable[bytes],
     *,
     durable: bool,
@@ -77,27 +78,35 @@ def _write(
         faults.point(fault)
     os.replace(tmp, path)
     if durable if sync_dir is None else sync_dir:
-        fsync_dir(path.parent)
+        fsync_dir(parent(path))
 
 
-def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def parent(path: StrPath) -> str:
+    """`Path(path).parent`: the directory holding `path` ("." for a bare name)."""
+    return os.path.dirname(os.fspath(path).rstrip("/")) or "."
 
 
-def symlink(link: Path, target: Path | str, *, durable: bool = False) -> None:
+def _tmp(path: StrPath) -> str:
+    head, name = os.path.split(os.fspath(path).rstrip("/"))
+    return os.path.join(head, f".{name}.{os.getpid()}.tmp")
+
+
+def symlink(link: StrPath, target: StrPath, *, durable: bool = False) -> None:
     """Make `link` a symbolic link to `target`, replacing whatever file or link is there in one
     rename (a reader follows the old link or the new one, never none)."""
     tmp = _tmp(link)
-    with contextlib.suppress(FileNotFoundError):
+    try:  # noqa: SIM105 - contextlib costs the hot path start-up
         os.unlink(tmp)  # left by a killed run with this pid
+    except FileNotFoundError:
+        pass
     os.symlink(target, tmp, target_is_directory=True)
     os.replace(tmp, link)
     if durable:
-        fsync_dir(link.parent)
+        fsync_dir(parent(link))
 
 
 def write_text(
-    path: Path,
+    path: StrPath,
     text: str,
     *,
     durable: bool,
@@ -108,7 +117,7 @@ def write_text(
     write_bytes(path, text.encode(encoding), durable=durable, mode=mode, fault=fault)
 
 
-def fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: StrPath) -> None:
     """Make a rename or a new entry in `directory` survive a crash."""
     dfd = os.open(directory, os.O_RDONLY)
     try:
@@ -117,12 +126,13 @@ def fsync_dir(directory: Path) -> None:
         os.close(dfd)
 
 
-def read_state(path: Path, parse: Callable[[bytes], T], remove_when: str) -> T | None:
+def read_state(path: StrPath, parse: Callable[[bytes], T], remove_when: str) -> T | None:
     """`parse(bytes of path)`; None when the file does not exist. A file that cannot be read or
     parsed is CorruptState (never taken as absent), whose fix removes it `remove_when` (e.g.
     "when nobody holds the lock")."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            raw = fh.read()
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -130,6 +140,8 @@ def read_state(path: Path, parse: Callable[[bytes], T], remove_when: str) -> T |
     try:
         return parse(raw)
     except ValueError as exc:
+        import shlex
+
         raise CorruptState(
             os.fspath(path),
             str(exc),

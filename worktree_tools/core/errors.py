@@ -6,12 +6,14 @@ and a JSON object. Agents branch on the exit codes, so they never change.
 
 from __future__ import annotations
 
-import shlex
-from enum import Enum
-from typing import Any, ClassVar
+from worktree_tools.core.enums import Word
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
-class Outcome(str, Enum):
+class Outcome(Word):
     COMMITTED = "committed"
     UNCHANGED = "unchanged"
     OK = "ok"
@@ -108,6 +110,8 @@ class CorruptState(InvalidInput):
 
 
 def _q(path: str) -> str:
+    import shlex
+
     return shlex.quote(path)
 
 

@@ -7,24 +7,29 @@ concurrent writers in any worktree never interleave or tear a line.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
-import shlex
 import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-from worktree_tools.core import fields, times
+from worktree_tools.core import fields, jsonline, times
 from worktree_tools.core.procs import HOST
 from worktree_tools.core.statefiles import EVENTS_LOG as LOG_NAME
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+    from typing import Any
 
-def log_path(state_dir: Path) -> Path:
-    return state_dir / LOG_NAME
+    StrPath = str | os.PathLike[str]
 
 
-def append(state_dir: Path, action: str, agent: str, **fields: Any) -> dict[str, Any]:
+def log_path(state_dir: StrPath) -> Path:
+    from pathlib import Path
+
+    return Path(state_dir) / LOG_NAME
+
+
+def append(state_dir: StrPath, action: str, agent: str, **fields: Any) -> dict[str, Any]:
     """Append one event and return it. Timestamps are core.times' one format."""
     event: dict[str, Any] = {
         "ts": times.now_iso(),
@@ -34,11 +39,11 @@ def append(state_dir: Path, action: str, agent: str, **fields: Any) -> dict[str,
         "host": HOST,
         **fields,
     }
-    line = (json.dumps(event, ensure_ascii=False, default=str) + "\n").encode(
+    line = (jsonline.dumps(event, ensure_ascii=False, default=str) + "\n").encode(
         "utf-8", "surrogateescape"
     )
-    state_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(log_path(state_dir), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    os.makedirs(state_dir, exist_ok=True)
+    fd = os.open(os.path.join(state_dir, LOG_NAME), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         view = memoryview(line)
@@ -65,11 +70,11 @@ def parse_line(raw: bytes) -> dict[str, Any]:
     return data
 
 
-def read(state_dir: Path) -> Iterator[dict[str, Any]]:
+def read(state_dir: StrPath) -> Iterator[dict[str, Any]]:
     """Every event, oldest first. A line that is not a valid event (a crash mid-write on a
     filesystem without atomic appends, or a hand edit) is yielded as `{"corrupt": text,
     "line": n, "why": ..., "path": ..., "fix": ...}` rather than hidden."""
-    path = log_path(state_dir)
+    path = os.path.join(state_dir, LOG_NAME)
     try:
         fh = open(path, "rb")  # noqa: SIM115 - a generator owns it
     except FileNotFoundError:
@@ -82,13 +87,15 @@ def read(state_dir: Path) -> Iterator[dict[str, Any]]:
             try:
                 yield parse_line(line)
             except ValueError as exc:
+                import shlex
+
                 yield {
                     "corrupt": line.decode("utf-8", "backslashreplace"),
                     "line": number,
                     "why": str(exc),
-                    "path": os.fspath(path),
+                    "path": path,
                     "fix": f"the log is append-only history: leave line {number} as it is, "
-                    f"or look at it with: sed -n {number}p {shlex.quote(os.fspath(path))}",
+                    f"or look at it with: sed -n {number}p {shlex.quote(path)}",
                 }
 
 

@@ -10,7 +10,6 @@ act inside a race window without sleeping and hoping.
 from __future__ import annotations
 
 import os
-import signal
 import time
 
 _TARGET = os.environ.get("WT_FAULT", "")
@@ -19,6 +18,8 @@ _PAUSE = os.environ.get("WT_FAULT_PAUSE", "")
 
 def point(name: str) -> None:
     if _TARGET and name == _TARGET:
+        import signal
+
         os.kill(os.getpid(), signal.SIGKILL)
     if _PAUSE and name == _PAUSE:
         where = os.environ.get("WT_FAULT_DIR", "")

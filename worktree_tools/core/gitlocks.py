@@ -8,41 +8,47 @@ our pid, which is proof enough; for git's own we scan processes (psutil) and req
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import shlex
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from types import TracebackType
-from typing import Any
 
-from worktree_tools.core import fields, times
+from worktree_tools.core import fields, jsonline, times
 from worktree_tools.core.errors import LockTimeout
 from worktree_tools.core.procs import HOST
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from types import TracebackType
+    from typing import Any
+
+    StrPath = str | os.PathLike[str]
+    StaleReport = Callable[[dict[str, Any]], None]
+else:
+    StaleReport = "Callable[[dict[str, Any]], None]"  # importers use it in annotations only
 
 MARKER_TOOL = "worktree-tools"
 # A git lock younger than this is presumed busy: its holder may be a process just starting.
 STALE_GRACE_SECONDS = 2.0
 
-StaleReport = Callable[[dict[str, Any]], None]
-
 
 def _marker() -> bytes:
-    return json.dumps(
+    return jsonline.dumps(
         {"tool": MARKER_TOOL, "pid": os.getpid(), "host": HOST, "created": time.time()}
     ).encode()
 
 
-@dataclass(frozen=True)
 class Marker:
     """What a lock we created says about its creator."""
 
-    pid: int
-    host: str
-    created: float
+    __slots__ = ("created", "host", "pid")
+
+    def __init__(self, pid: int, host: str, created: float) -> None:
+        self.pid = pid
+        self.host = host
+        self.created = created
+
+    def __repr__(self) -> str:
+        return f"Marker(pid={self.pid!r}, host={self.host!r}, created={self.created!r})"
 
     @classmethod
     def parse(cls, raw: bytes) -> Marker | None:
@@ -63,10 +69,11 @@ class Marker:
         )
 
 
-def _read_marker(lock_path: Path) -> Marker | str | None:
+def _read_marker(lock_path: StrPath) -> Marker | str | None:
     """The marker; None for a lock without one; a string saying why a marker is corrupt."""
     try:
-        raw = lock_path.read_bytes()[:4096]
+        with open(lock_path, "rb") as fh:
+            raw = fh.read()[:4096]
     except OSError:
         return None
     try:
@@ -76,19 +83,22 @@ def _read_marker(lock_path: Path) -> Marker | str | None:
 
 
 def holders(
-    lock_path: Path, search_dirs: list[Path], exclude: Sequence[Path] = ()
+    lock_path: StrPath, search_dirs: Sequence[StrPath], exclude: Sequence[StrPath] = ()
 ) -> tuple[bool, str]:
     """(possibly_held, description). False only on proof that nobody holds the lock."""
     try:
-        age = time.time() - lock_path.stat().st_mtime
+        age = time.time() - os.stat(lock_path).st_mtime
     except FileNotFoundError:
         return False, "gone"
     marker = _read_marker(lock_path)
     if isinstance(marker, str):
+        import shlex
+
         # Unreadable counts as alive: a person must look (we never write such a marker).
+        quoted = shlex.quote(os.fspath(lock_path))
         return True, (
             f"an unknown process: its worktree-tools marker is corrupt ({marker}); "
-            f"if no git or wt-commit is running there, remove it: rm {shlex.quote(str(lock_path))}"
+            f"if no git or wt-commit is running there, remove it: rm {quoted}"
         )
     if marker is not None:
         from worktree_tools.core.procs import alive_before
@@ -110,31 +120,36 @@ def holders(
 
 
 def remove_if_stale(
-    lock_path: Path, search_dirs: list[Path], report: StaleReport, exclude: Sequence[Path] = ()
+    lock_path: StrPath,
+    search_dirs: Sequence[StrPath],
+    report: StaleReport,
+    exclude: Sequence[StrPath] = (),
 ) -> bool:
     """Remove `lock_path` if (and only if) no live process can hold it. True if it is gone.
 
     The file judged must be the file removed: it is renamed aside first (atomic), and if what
     was renamed is not the judged inode (someone replaced the lock meanwhile), it is put back."""
     try:
-        before = lock_path.stat()
+        before = os.stat(lock_path)
     except FileNotFoundError:
         return True
     held, who = holders(lock_path, search_dirs, exclude)
     if held:
         return False
-    aside = lock_path.with_name(f"{lock_path.name}.stale-{os.getpid()}")
+    aside = f"{os.fspath(lock_path).rstrip('/')}.stale-{os.getpid()}"
     try:
         os.rename(lock_path, aside)
     except FileNotFoundError:
         return True
-    moved = aside.stat()
+    moved = os.stat(aside)
     if (moved.st_ino, moved.st_mtime_ns) != (before.st_ino, before.st_mtime_ns):
-        with contextlib.suppress(FileExistsError):  # a newer lock already stands there
+        try:  # noqa: SIM105 - contextlib costs the hot path start-up
             os.link(aside, lock_path)  # a live lock: put it back
-        aside.unlink()
+        except FileExistsError:  # a newer lock already stands there
+            pass
+        os.unlink(aside)
         return False
-    aside.unlink()
+    os.unlink(aside)
     report(
         {"lock": os.fspath(lock_path), "size": before.st_size, "mtime": times.iso(before.st_mtime),
          "mtime_epoch": before.st_mtime, "why": who}
@@ -143,15 +158,15 @@ def remove_if_stale(
 
 
 def wait_until_free(
-    lock_path: Path,
-    search_dirs: list[Path],
+    lock_path: StrPath,
+    search_dirs: Sequence[StrPath],
     deadline: float,
     report: StaleReport,
-    exclude: Sequence[Path] = (),
+    exclude: Sequence[StrPath] = (),
 ) -> None:
     """Wait for someone else's git lock to go away (removing it if proven stale)."""
     delay = 0.002
-    while lock_path.exists():
+    while os.path.exists(lock_path):
         if remove_if_stale(lock_path, search_dirs, report, exclude):
             continue
         if time.monotonic() >= deadline:
@@ -173,14 +188,14 @@ class GitFileLock:
 
     def __init__(
         self,
-        target: Path,
-        search_dirs: list[Path],
+        target: StrPath,
+        search_dirs: Sequence[StrPath],
         deadline: float,
         report: StaleReport,
-        exclude: Sequence[Path] = (),
+        exclude: Sequence[StrPath] = (),
     ) -> None:
         self.target = target
-        self.lock_path = target.with_name(target.name + ".lock")
+        self.lock_path = os.fspath(target).rstrip("/") + ".lock"
         self.search_dirs = search_dirs
         self.exclude = exclude
         self.deadline = deadline

@@ -16,22 +16,23 @@ so no two commands ever wait on each other in a circle. A test keeps the two lis
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
-import json
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from types import TracebackType
-from typing import Any
 
-from worktree_tools.core import atomic, fields, times
+from worktree_tools.core import atomic, fields, jsonline, times
 from worktree_tools.core.errors import CorruptState, InvalidInput, LockTimeout
 from worktree_tools.core.procs import HOST
 from worktree_tools.core.statefiles import EVENTS_LOG
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any
+
+    StrPath = str | os.PathLike[str]
 
 EVENTS_LOCK = EVENTS_LOG  # the event log is its own lock file (flock on the log)
 POLL_SECONDS = 0.002
@@ -50,13 +51,15 @@ INDEX_LOCK = "index.lock"  # <worktree git dir>/: git's own, taken the way git d
 TASKS_LOCK = "tasks.lock"  # <common git dir>/wt/: the task board's turns (tasks.store)
 
 
-@dataclass(frozen=True)
 class LockSpec:
     """One row of the lock-order table."""
 
-    name: str
-    where: str
-    held_for: str
+    __slots__ = ("held_for", "name", "where")
+
+    def __init__(self, name: str, where: str, held_for: str) -> None:
+        self.name = name
+        self.where = where
+        self.held_for = held_for
 
 
 # Outermost first. Holding one, take only those below it. docs/locks.md mirrors this table.
@@ -116,13 +119,31 @@ def lock_timeout(given: float | None, default: float = DEFAULT_TIMEOUT) -> float
         raise InvalidInput(str(exc)) from None
 
 
-@dataclass(frozen=True)
 class Holder:
-    agent: str
-    pid: int
-    host: str
-    acquired_at: float
-    command: str
+    """Who holds a lock: the `<lock>.json` record beside it."""
+
+    __slots__ = ("acquired_at", "agent", "command", "host", "pid")
+
+    def __init__(self, agent: str, pid: int, host: str, acquired_at: float, command: str) -> None:
+        self.agent = agent
+        self.pid = pid
+        self.host = host
+        self.acquired_at = acquired_at
+        self.command = command
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.record().items())
+        return f"Holder({shown})"
+
+    def record(self) -> dict[str, Any]:
+        """The `<lock>.json` record (`dataclasses.asdict` of the holder, as 0.1.0 wrote it)."""
+        return {
+            "agent": self.agent,
+            "pid": self.pid,
+            "host": self.host,
+            "acquired_at": self.acquired_at,
+            "command": self.command,
+        }
 
     @classmethod
     def me(cls, agent: str) -> Holder:
@@ -160,21 +181,22 @@ class Holder:
         )
 
 
-def read_holder(lock_path: Path) -> Holder | None:
+def read_holder(lock_path: StrPath) -> Holder | None:
     """The holder record beside `lock_path`; None when there is none (the lock is free, or its
     holder has not written it yet); CorruptState when it cannot be read as one."""
-    when = f"when nobody holds {lock_path.name}, remove the record"
+    name = os.path.basename(os.fspath(lock_path).rstrip("/"))
+    when = f"when nobody holds {name}, remove the record"
     return atomic.read_state(_record_path(lock_path), Holder.parse, when)
 
 
-def _record_path(lock_path: Path) -> Path:
-    return lock_path.with_name(lock_path.name + ".json")
+def _record_path(lock_path: StrPath) -> str:
+    return os.fspath(lock_path).rstrip("/") + ".json"
 
 
 _BUSY = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES})
 
 
-def _flock(path: Path, deadline: float) -> int | None:
+def _flock(path: StrPath, deadline: float) -> int | None:
     """An open descriptor of `path` holding its exclusive flock, or None once `deadline` (a
     time.monotonic() value) has passed. The file is created if missing and never unlinked."""
     flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -195,9 +217,15 @@ def _flock(path: Path, deadline: float) -> int | None:
                 return None
             time.sleep(POLL_SECONDS)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.close(fd)
+        _close_quietly(fd)
         raise
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        return
 
 
 class RecordedLock:
@@ -205,7 +233,7 @@ class RecordedLock:
     (a time.monotonic() value), then raise LockTimeout naming the holder. Take locks only in
     the order of LOCK_ORDER (docs/locks.md)."""
 
-    def __init__(self, path: Path, what: str, holder: Holder, deadline: float) -> None:
+    def __init__(self, path: StrPath, what: str, holder: Holder, deadline: float) -> None:
         self.path = path
         self.what = what
         self.holder = holder
@@ -216,7 +244,7 @@ class RecordedLock:
         self._acquired = 0.0
 
     def __enter__(self) -> RecordedLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(atomic.parent(self.path), exist_ok=True)
         start = time.monotonic()
         self._fd = _flock(self.path, self.deadline)
         if self._fd is None:
@@ -229,7 +257,7 @@ class RecordedLock:
         )
         # No fsync: the record is advisory (the flock is the truth) and sits on the hot path.
         record = _record_path(self.path)
-        atomic.write_text(record, json.dumps(asdict(holder)), durable=False)
+        atomic.write_text(record, jsonline.dumps(holder.record()), durable=False)
         return self
 
     def __exit__(
@@ -238,8 +266,10 @@ class RecordedLock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            _record_path(self.path).unlink()
+        try:  # noqa: SIM105 - contextlib costs the hot path start-up
+            os.unlink(_record_path(self.path))
+        except FileNotFoundError:
+            pass
         fd, self._fd = self._fd, None
         if fd is not None:
             try:

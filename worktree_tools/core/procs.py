@@ -6,11 +6,13 @@ Anything we cannot read counts as alive: a lock is judged stale only on proof.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    StrPath = str | os.PathLike[str]
 
 # What socket.gethostname() returns, without importing socket on the commit hot path.
 HOST = os.uname().nodename
@@ -54,18 +56,25 @@ def alive_before(pid: int, moment: float) -> bool:
     return actual < 0 or actual <= moment + 1.0
 
 
-@dataclass(frozen=True)
 class ProcRef:
-    pid: int
-    name: str
-    cmdline: str
+    """A live process found holding or using something."""
+
+    __slots__ = ("cmdline", "name", "pid")
+
+    def __init__(self, pid: int, name: str, cmdline: str) -> None:
+        self.pid = pid
+        self.name = name
+        self.cmdline = cmdline
+
+    def __repr__(self) -> str:
+        return f"ProcRef(pid={self.pid!r}, name={self.name!r}, cmdline={self.cmdline!r})"
 
     def describe(self) -> str:
         return f"pid {self.pid} ({self.cmdline or self.name})"
 
 
 def git_processes_in(
-    dirs: list[Path], lock_path: Path, exclude: Sequence[Path] = ()
+    dirs: Sequence[StrPath], lock_path: StrPath, exclude: Sequence[StrPath] = ()
 ) -> list[ProcRef]:
     """Live processes that may hold a git lock: those with it open, and git processes whose
     working directory is inside one of `dirs` (git chdirs to the worktree or git dir, and may
@@ -104,11 +113,11 @@ def git_processes_in(
     return found
 
 
-def _slash(path: Path | str) -> str:
+def _slash(path: StrPath) -> str:
     return os.fspath(path).rstrip("/") + "/"
 
 
-def processes_in(root: Path) -> list[ProcRef]:
+def processes_in(root: StrPath) -> list[ProcRef]:
     """Live processes (but this one) whose working directory, root or an open file or
     directory is `root` or inside it: they may still write there, whatever its name becomes.
     Another user's processes cannot be read and are not counted."""
@@ -126,8 +135,10 @@ def processes_in(root: Path) -> list[ProcRef]:
             if os.path.isdir(fds):
                 paths.append(os.readlink(f"/proc/{proc.pid}/root"))
                 for fd in os.listdir(fds):
-                    with contextlib.suppress(OSError):
+                    try:
                         paths.append(os.readlink(f"{fds}/{fd}"))
+                    except OSError:
+                        continue
             else:
                 paths += [f.path for f in proc.open_files()]
         except (psutil.Error, OSError):

@@ -6,22 +6,30 @@ through core.atomic.copy_file.
 from __future__ import annotations
 
 import os
-from contextlib import suppress
-from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from os import PathLike
 
 
-def remove_tree(path: Path) -> None:
+def remove_tree(path: str | PathLike[str]) -> None:
     """`shutil.rmtree(path, ignore_errors=True)`: a link inside is removed, never followed."""
     for root, dirs, files in os.walk(path, topdown=False):
         for name in files:
-            with suppress(OSError):
+            try:
                 os.unlink(os.path.join(root, name))
+            except OSError:
+                continue
         for name in dirs:
             full = os.path.join(root, name)
-            with suppress(OSError):
+            try:
                 if os.path.islink(full):
                     os.unlink(full)
                 else:
                     os.rmdir(full)
-    with suppress(OSError):
+            except OSError:
+                continue
+    try:
         os.rmdir(path)
+    except OSError:
+        return
