@@ -18,7 +18,6 @@ from worktree_tools.core.scratch import remove_tree
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
     from worktree_tools.commit.build import Settings
 
@@ -140,7 +139,7 @@ def stage_through_git(
 
             raise InvalidInput(f"git refused the paths: {without_hints(res.err)}")
     finally:
-        remove_tree(_path(snap))  # lean: the str once core/scratch takes it
+        remove_tree(snap)
     staged = index_entries(wt, index)
     from contextlib import suppress  # a path git converts only: not at import time
 
@@ -150,12 +149,6 @@ def stage_through_git(
     if missed:
         raise InvalidInput("git did not stage: " + ", ".join(repr(p) for p in missed[:10]))
     return [(p, staged[p]) for p in files]
-
-
-def _path(location: str) -> Path:
-    from pathlib import Path
-
-    return Path(location)
 
 
 def _write(root: str, rel: str, found: Found) -> None:

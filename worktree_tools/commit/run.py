@@ -39,7 +39,6 @@ from worktree_tools.core.statefiles import JOURNAL_CONFIG as JOURNAL_CONFIG
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import Any
 
     from worktree_tools.commit.swap import Landing
@@ -154,7 +153,7 @@ def run(req: CommitRequest) -> CommitResult:
     # Read the message first: -F - consumes stdin, and bad input must fail before any lock.
     raw_message = message.compose(req.messages, req.message_file, req.cwd)
     wt = discover(req.cwd)
-    name, _source = agent_mod.resolve(req.agent, wt.gitdir)
+    name, _source = agent_mod.resolve(req.agent, wt.gitdir_str)
     result = CommitResult(Outcome.COMMITTED, agent=name)
     try:
         _commit(wt, req, raw_message, result)
@@ -185,7 +184,7 @@ def _log(wt: Worktree, result: CommitResult, *, outcome: Outcome, error: str | N
     }
     if error is not None:
         fields["error"] = error
-    events.append(wt.state_dir, "commit", result.agent, **fields)
+    events.append(wt.state_dir_str, "commit", result.agent, **fields)
 
 
 def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: CommitResult) -> None:
@@ -210,7 +209,8 @@ def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: Commit
         raise InvalidInput(f"unknown hook mode {mode!r} (wt.hooks): use {', '.join(HOOK_MODES)}")
     deadline = time.monotonic() + req.lock_timeout
     holder = Holder.me(result.agent)
-    with RecordedLock(wt.gitdir / WORKTREE_LOCK, "worktree lock", holder, deadline) as wlock:
+    lock_path = os.path.join(wt.gitdir_str, WORKTREE_LOCK)
+    with RecordedLock(lock_path, "worktree lock", holder, deadline) as wlock:
         result.worktree_lock_wait_ms = wlock.wait_ms
         _reap_orphaned_hooks(wt, result.agent)
         tmp = _fresh_tmp_dir(wt)
@@ -226,9 +226,11 @@ def _reap_orphaned_hooks(wt: Worktree, agent: str) -> None:
     record = os.path.join(wt.gitdir_str, statefiles.HOOK_RECORD)
     if not os.path.exists(record):
         return
+    from pathlib import Path
+
     from worktree_tools.hooks import run as hookrun
 
-    reaped = hookrun.reap_orphans(wt.gitdir / statefiles.HOOK_RECORD)
+    reaped = hookrun.reap_orphans(Path(record))
     if reaped is not None:
         notices.say(
             f"ended {len(reaped.pids)} orphaned {reaped.hook} hook process(es) "
@@ -237,7 +239,7 @@ def _reap_orphaned_hooks(wt: Worktree, agent: str) -> None:
                if reaped.unproven else "")
         )  # fmt: skip
         events.append(
-            wt.state_dir, "orphan_hook_ended", agent, hook=reaped.hook, pids=reaped.pids,
+            wt.state_dir_str, "orphan_hook_ended", agent, hook=reaped.hook, pids=reaped.pids,
             committer_pid=reaped.committer_pid, unproven=reaped.unproven,
         )  # fmt: skip
 
@@ -252,13 +254,15 @@ def _commit_locked(
     config: dict[str, str],
     mode: str,
     deadline: float,
-    tmp: Path,
+    tmp: str,
 ) -> None:
     tip, tip_tree, journal_config = read_tip(wt, ref)
-    priv = tmp / "index"
+    priv = os.path.join(tmp, "index")
     # Another commit's hooks in this worktree (plain `git commit` through the installed shim)
     # may have hidden files (pre-commit's stash-and-restore): read only once they are back.
-    hook_lock = RecordedLock(wt.gitdir / HOOK_LOCK, "hook lock", Holder.me(result.agent), deadline)
+    hook_lock = RecordedLock(
+        os.path.join(wt.gitdir_str, HOOK_LOCK), "hook lock", Holder.me(result.agent), deadline
+    )
     with hook_lock:
         tree = stage_paths(wt, tip, tip_tree, rels, Settings.parse(config), tmp)
     faults.point("staged")
@@ -268,10 +272,12 @@ def _commit_locked(
 
     stage = None
     if _any_hook(wt.hooks_dir_str, COMMIT_HOOKS):
-        from worktree_tools.hooks import stage as hookstage  # only a commit with hooks pays for it
+        from pathlib import Path  # only a commit with hooks pays for these
+
+        from worktree_tools.hooks import stage as hookstage
 
         stage = hookstage.prepare(
-            wt, hookstage.HookMode.parse(mode), result.agent, priv, tip, tree, deadline
+            wt, hookstage.HookMode.parse(mode), result.agent, Path(priv), tip, tree, deadline
         )
         if stage.checkout is None:  # hooks in place see the commit in the private index
             private_index(wt, priv, tree)
@@ -286,26 +292,30 @@ def _commit_locked(
             _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)
             return
     journal_gate(wt, tip, tree, rels, journal_config)
-    msg_file = tmp / "COMMIT_EDITMSG"
-    msg_file.write_bytes(raw_message)
+    msg_file = os.path.join(tmp, "COMMIT_EDITMSG")
+    _write(msg_file, raw_message)
     if stage is not None:
-        stage.run("prepare-commit-msg", [os.fspath(msg_file), "message"])
+        stage.run("prepare-commit-msg", [msg_file, "message"])
         if not req.no_verify:
-            stage.run("commit-msg", [os.fspath(msg_file)])
+            stage.run("commit-msg", [msg_file])
+    with open(msg_file, "rb") as f:
+        edited = f.read()
     cleaned = message.cleanup(
-        msg_file.read_bytes(),
+        edited,
         config.get("commit.cleanup", "default"),
         config.get("core.commentchar", "#"),
     )
     if not cleaned:
         raise InvalidInput("aborting commit due to empty commit message")
-    msg_file.write_bytes(cleaned)
+    _write(msg_file, cleaned)
     reason = f"wt-commit ({result.agent}): {message.subject(cleaned)}"
     sign = req.sign
     if sign is None and truthy(config.get("commit.gpgsign", "")):
         sign = ""  # commit-tree (plumbing) ignores commit.gpgSign; git commit honours it
 
-    new = commits.build(wt, tree, [tip], msg_file, sign=sign)
+    from pathlib import Path  # lean: until core/commits takes a str
+
+    new = commits.build(wt, tree, [tip], Path(msg_file), sign=sign)
     faults.point("built")
     for attempt in range(MAX_REPLAYS + 1):
         try:
@@ -324,14 +334,16 @@ def _commit_locked(
                 return
             assert moved.current is not None
             if req.revalidate and stage is not None and not req.no_verify:
+                from pathlib import Path
+
                 stage = hookstage.prepare(
-                    wt, stage.mode, result.agent, priv, moved.current, replayed, deadline
+                    wt, stage.mode, result.agent, Path(priv), moved.current, replayed, deadline
                 )
                 _revalidate(stage, priv, moved.current, replayed, wt)
             journal_gate(wt, moved.current, replayed, rels)
             tip, new = (
                 moved.current,
-                commits.build(wt, replayed, [moved.current], msg_file, sign=sign),
+                commits.build(wt, replayed, [moved.current], Path(msg_file), sign=sign),
             )
             continue
         break
@@ -375,7 +387,7 @@ def _only_named_paths_restaged(wt: Worktree, before: str, after: str, rels: list
         )
 
 
-def _revalidate(stage: Any, priv: Path, tip: str, tree: str, wt: Worktree) -> None:
+def _revalidate(stage: Any, priv: str, tip: str, tree: str, wt: Worktree) -> None:
     """Run pre-commit again against the replayed tree; it must not change anything now."""
     if stage.checkout is None:
         private_index(wt, priv, tree)
@@ -393,12 +405,17 @@ def _post_env() -> dict[str, str]:
     return clean_env()
 
 
-def _fresh_tmp_dir(wt: Worktree) -> Path:
+def _fresh_tmp_dir(wt: Worktree) -> str:
     # We hold the worktree lock, so anything left here is from a wt-commit that was killed.
-    tmp = wt.gitdir / TMP_DIR / str(os.getpid())
-    remove_tree(wt.gitdir / TMP_DIR)
+    tmp = os.path.join(wt.gitdir_str, TMP_DIR, str(os.getpid()))
+    remove_tree(os.path.join(wt.gitdir_str, TMP_DIR))
     os.makedirs(tmp)
     return tmp
+
+
+def _write(path: str, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
 
 
 def _finish_unchanged(
@@ -408,7 +425,7 @@ def _finish_unchanged(
     ref: str,
     tip: str | None,
     deadline: float,
-    tmp: Path,
+    tmp: str,
 ) -> None:
     """Nothing to commit: still make the index show the paths clean (a retry after a crash)."""
     result.outcome = Outcome.UNCHANGED

@@ -32,7 +32,6 @@ from worktree_tools.core.repo import Worktree
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from pathlib import Path
 
     from worktree_tools.commit.build import Settings
 
@@ -45,7 +44,7 @@ def stage_paths(
     tip_tree: str,
     rels: list[str],
     settings: Settings,
-    tmp: Path,  # lean: str | os.PathLike[str] once commit/blobs takes it
+    tmp: str | os.PathLike[str],
 ) -> str:
     """The tree to commit: the tip's tree with the named paths as they are on disk."""
     # An index file never written: git's listings then know no tracked file (those come from
@@ -56,7 +55,9 @@ def stage_paths(
         found = _collect(wt, empty, tree, head, listed, rels)
         converted = convert.converted(wt, tree, head, found, settings)
         plain = [(p, f) for p, f in found.items() if f.kind != Kind.MISSING and p not in converted]
-        oids = blobs.write_blobs(wt, [f.data for _, f in plain], tmp)
+        from pathlib import Path  # lean: until commit/blobs takes a str
+
+        oids = blobs.write_blobs(wt, [f.data for _, f in plain], Path(tmp))
         changes: list[tuple[str, Entry | None]] = []
         for (path, f), oid in zip(plain, oids, strict=True):
             changes.append((path, Entry(_mode(f, head.get(path), settings), oid)))
@@ -131,7 +132,7 @@ def _entry_count(index: str | os.PathLike[str]) -> int | None:
     return int.from_bytes(header[8:12], "big")
 
 
-def private_index(wt: Worktree, priv: Path, tree: str) -> None:
+def private_index(wt: Worktree, priv: str | os.PathLike[str], tree: str) -> None:
     """`priv` holding exactly `tree`, for hooks that run in place. Started from a copy of the
     worktree's index by `git read-tree -m -i TREE` (one tree: the entries are the tree's, and an
     unchanged one keeps its stat data, so the hook's first `git diff` or `git status` does not
@@ -139,14 +140,15 @@ def private_index(wt: Worktree, priv: Path, tree: str) -> None:
     used (absent, unmerged, unreadable)."""
     try:
         # a copy: a hook's tool may write it in place
-        atomic.copy_file(wt.index_path, priv, durable=False)
+        atomic.copy_file(wt.index_str, priv, durable=False)
     except OSError:
         pass
     else:
         # -i: the worktree's files are not this index's business (the named ones differ)
         if wt.git(["read-tree", "-m", "-i", tree], index=priv, check=False).returncode == 0:
             return
-    priv.unlink(missing_ok=True)
+    if os.path.lexists(priv):
+        os.unlink(priv)
     wt.git(["read-tree", tree], index=priv)
 
 

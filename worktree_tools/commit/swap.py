@@ -27,7 +27,6 @@ from worktree_tools.core.repo import Worktree
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import Any
 
     from worktree_tools.core.gitlocks import StaleReport
@@ -56,17 +55,17 @@ class Moved(Exception):
         self.landing = Landing(0.0, 0.0)
 
 
-def index_search(wt: Worktree) -> tuple[list[Path], list[Path]]:
+def index_search(wt: Worktree) -> tuple[list[str], list[str]]:
     """(dirs, exclude) for this worktree's index.lock: git working in this worktree, not in
     the worktrees worktree-tools nests under `<common git dir>/wt/` (agent trees, hook
     checkouts), which have their own index."""
-    return [wt.toplevel, wt.gitdir], [wt.state_dir]
+    return [wt.toplevel_str, wt.gitdir_str], [wt.state_dir_str]
 
 
 def stale_reporter(wt: Worktree, agent: str) -> StaleReport:
     def report(info: dict[str, Any]) -> None:
         notices.say(f"removed stale lock {info['lock']} ({info['why']})")
-        events.append(wt.state_dir, "stale_lock_removed", agent, **info)
+        events.append(wt.state_dir_str, "stale_lock_removed", agent, **info)
 
     return report
 
@@ -92,11 +91,13 @@ def land(
     report = stale_reporter(wt, agent)
     holder = Holder.me(agent)
     dirs, exclude = index_search(wt)
-    lock = RecordedLock(wt.state_dir / REPO_LOCK, "repository lock", holder, deadline)
+    lock = RecordedLock(
+        os.path.join(wt.state_dir_str, REPO_LOCK), "repository lock", holder, deadline
+    )
     # The ref move's git starts once index.lock is ours (judging a stale index.lock counts the
     # git processes working here), while the index is prepared: under the repository lock it
     # only prepares and commits its transaction (see refs.Pending).
-    with GitFileLock(wt.index_path, dirs, deadline, report, exclude):
+    with GitFileLock(wt.index_str, dirs, deadline, report, exclude):
         if new is None:
             _land_locked(wt, rels, ref, expected, new, deadline, tmp, lock, None, report)
         else:
@@ -189,7 +190,7 @@ def _start_from(index: str, staged: str) -> None:
     try:
         os.link(index, staged)
     except OSError:
-        atomic.copy_file(_path(index), _path(staged), durable=False)  # lean: str once it takes it
+        atomic.copy_file(index, staged, durable=False)
 
 
 def _differs(a: str, b: str) -> bool:
@@ -251,12 +252,6 @@ def _swap(
             else:
                 os.unlink(index)
         raise
-
-
-def _path(location: str) -> Path:
-    from pathlib import Path
-
-    return Path(location)
 
 
 def still_on_branch(wt: Worktree, ref: str) -> None:
