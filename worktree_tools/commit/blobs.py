@@ -9,19 +9,22 @@ over private copies, as loose objects; more stream into one `git fast-import`, a
 from __future__ import annotations
 
 import os
-import subprocess
-from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from worktree_tools.core.errors import GitError
 from worktree_tools.core.gitcmd import popen
-from worktree_tools.core.repo import Worktree
 from worktree_tools.core.scratch import remove_tree
+from worktree_tools.core.spawn import DEVNULL, PIPE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from worktree_tools.core.repo import Worktree
 
 LOOSE_LIMIT = 100  # fast-import's own fastimport.unpackLimit: below it, it unpacks too
 
 
-def write_blobs(wt: Worktree, blobs: Sequence[bytes], tmp: Path) -> list[str]:
+def write_blobs(wt: Worktree, blobs: Sequence[bytes], tmp: str | os.PathLike[str]) -> list[str]:
     """The object ids of `blobs`, in order, after writing them to the object store."""
     if not blobs:
         return []
@@ -30,13 +33,18 @@ def write_blobs(wt: Worktree, blobs: Sequence[bytes], tmp: Path) -> list[str]:
     return _fast_import(wt, blobs, tmp)
 
 
-def _hash_objects(wt: Worktree, blobs: Sequence[bytes], tmp: Path) -> list[str]:
-    copies = tmp / "blobs"
-    copies.mkdir(exist_ok=True)
+def _hash_objects(wt: Worktree, blobs: Sequence[bytes], tmp: str | os.PathLike[str]) -> list[str]:
+    copies = os.path.join(tmp, "blobs")
+    try:
+        os.mkdir(copies)
+    except FileExistsError:
+        if not os.path.isdir(copies):
+            raise
     names = []
     for i, data in enumerate(blobs):
-        path = copies / str(i)
-        path.write_bytes(data)
+        path = os.path.join(copies, str(i))
+        with open(path, "wb") as f:
+            f.write(data)
         names.append(os.fsencode(path) + b"\n")
     try:
         res = wt.git(["hash-object", "-w", "--no-filters", "--stdin-paths"], input=b"".join(names))
@@ -45,17 +53,10 @@ def _hash_objects(wt: Worktree, blobs: Sequence[bytes], tmp: Path) -> list[str]:
     return res.out.split()
 
 
-def _fast_import(wt: Worktree, blobs: Iterable[bytes], tmp: Path) -> list[str]:
-    marks = tmp / "blob-marks"
+def _fast_import(wt: Worktree, blobs: Iterable[bytes], tmp: str | os.PathLike[str]) -> list[str]:
+    marks = os.path.join(tmp, "blob-marks")
     args = ["fast-import", "--quiet", "--done", f"--export-marks={marks}"]
-    proc = popen(
-        args,
-        cwd=wt.toplevel,
-        env=wt.env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    proc = popen(args, cwd=wt.toplevel_str, env=wt.env(), stdin=PIPE, stdout=DEVNULL, stderr=PIPE)
     assert proc.stdin is not None and proc.stderr is not None
     count = 0
     try:
@@ -72,13 +73,15 @@ def _fast_import(wt: Worktree, blobs: Iterable[bytes], tmp: Path) -> list[str]:
         proc.wait()
         raise
     err = proc.stderr.read()
-    if proc.wait() != 0:
-        raise GitError(args, proc.returncode, err.decode("utf-8", "replace"))
+    code = proc.wait()
+    if code != 0:
+        raise GitError(args, code, err.decode("utf-8", "replace"))
     if count == 0:
         return []
     oids = [""] * count
-    for line in marks.read_text(encoding="ascii").splitlines():
-        mark, oid = line.split(" ")
-        oids[int(mark[1:]) - 1] = oid
-    marks.unlink()
+    with open(marks, encoding="ascii") as f:
+        for line in f.read().splitlines():
+            mark, oid = line.split(" ")
+            oids[int(mark[1:]) - 1] = oid
+    os.unlink(marks)
     return oids

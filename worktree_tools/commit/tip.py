@@ -1,27 +1,57 @@
-"""What the branch tip says before a commit: its commit and tree, and whether the append-only
-journal's rules apply to the named paths (the journal gate), in as few git processes as can
-tell."""
+"""What the branch tip says before a commit: its commit and tree, whether the append-only
+journal's rules apply to the named paths (the journal gate), and the tip's entries for the
+named paths: all read by one `git cat-file --batch` (core/catfile), which the tree edit then
+reads the same directories from."""
 
 from __future__ import annotations
 
-from worktree_tools.core.repo import Worktree, empty_tree
+import os
+
+from worktree_tools.core.catfile import CatFile, named_entries
+from worktree_tools.core.entries import PATHSPEC_LIMIT, Entry, tree_entries
+from worktree_tools.core.repo import empty_tree
 from worktree_tools.core.statefiles import JOURNAL_CONFIG
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from worktree_tools.core.repo import Worktree
 
-def read_tip(wt: Worktree, ref: str) -> tuple[str | None, str, bool | None]:
-    """(tip commit or None when unborn, its tree, whether it holds a `.wtjournal`) in one git
-    process; the last is None when that could not be told (then the journal gate asks git)."""
-    query = f"{ref}\n{ref}^{{tree}}\n{ref}:{JOURNAL_CONFIG}\n".encode()
-    res = wt.git(["cat-file", "--batch-check=%(objectname) %(objecttype)"], input=query)
-    lines = res.out.splitlines()
-    if len(lines) == 3:
-        commit, tree, config = (line.split(" ") for line in lines)
-        if commit[-1:] == ["commit"] and tree[-1:] == ["tree"] and len(config) == 2:
-            present = None if config[1] == "ambiguous" else config[1] != "missing"
-            return commit[0], tree[0], present
+_CONFIG_NAME = os.fsencode(JOURNAL_CONFIG)
+
+
+def read_tip(
+    wt: Worktree, ref: str, objects: CatFile | None = None
+) -> tuple[str | None, str, bool | None]:
+    """(tip commit or None when unborn, its tree, whether it holds a `.wtjournal`), asked of
+    `objects` (else of a cat-file started here); the last is None when that could not be told
+    (then the journal gate asks git)."""
+    if objects is None:
+        with CatFile(wt) as own:
+            return read_tip(wt, ref, own)
+    got = objects.get(ref)
+    if got is not None and got[1] == "commit" and got[2].startswith(b"tree "):
+        tree = got[2][5 : got[2].find(b"\n")].decode("ascii")
+        return got[0], tree, _CONFIG_NAME in objects.tree(tree)
     base = wt.resolve(ref)  # unborn, or anything unusual: as before
     tip, tip_tree = base if base else (None, empty_tree(wt))
     return tip, tip_tree, None
+
+
+def tip_entries(
+    wt: Worktree, objects: CatFile, tip: str | None, tree: str, rels: list[str]
+) -> dict[str, Entry]:
+    """`tree_entries(wt, tip, rels)`: every blob, link and gitlink of the tip's tree at or under
+    `rels`, in ls-tree's order. A named file is looked up in the directories on its way (read
+    by `objects`: no process); a named directory, or many paths, are listed by `git ls-tree`."""
+    if tip is None:
+        return {}
+    if not rels or "." in rels or len(rels) > PATHSPEC_LIMIT:
+        return tree_entries(wt, tip, rels)
+    found, rest = named_entries(objects, tree, rels)
+    out = {path: Entry(mode, oid) for path, (mode, oid) in found.items()}
+    if rest:
+        out.update(tree_entries(wt, tree, rest))
+    return dict(sorted(out.items(), key=lambda item: os.fsencode(item[0])))
 
 
 def journal_gate(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from worktree_tools.core.errors import GitError
+from worktree_tools.core.spawn import DEVNULL, LAYOUT, PIPE, Process
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
+
+    from worktree_tools.core.spawn import Stream
 
 # `git rev-parse --local-env-vars`: these tie a process to one repository. We strip them before
 # running git so an inherited GIT_INDEX_FILE (say, from inside a hook) never redirects our writes.
@@ -42,11 +44,18 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-@dataclass(frozen=True)
 class GitResult:
-    returncode: int
-    stdout: bytes
-    stderr: bytes
+    """What a git process said: its exit code and both outputs."""
+
+    __slots__ = ("returncode", "stderr", "stdout")
+
+    def __init__(self, returncode: int, stdout: bytes, stderr: bytes) -> None:
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def __repr__(self) -> str:
+        return f"GitResult({self.returncode!r}, {self.stdout!r}, {self.stderr!r})"
 
     @property
     def out(self) -> str:
@@ -111,8 +120,10 @@ def _watchdog() -> int | None:
     # Our watchdog is gone, or we are a forked child: the write end we hold would keep the
     # parent's watchdog waiting as long as we live, and that one guards the parent's git.
     while _WRITE_ENDS:
-        with contextlib.suppress(OSError):
+        try:
             os.close(_WRITE_ENDS.pop())
+        except OSError:
+            continue
     _watchdog_state = None
     read_end, write_end = os.pipe()  # both close-on-exec: no git child holds the write end
     try:
@@ -140,22 +151,61 @@ def _watchdog() -> int | None:
 _WRITE_ENDS: list[int] = []
 
 
-def _tie(args: Sequence[str]) -> tuple[list[str], dict[str, Any]]:
-    """(argv, Popen keywords) that make `git ARGS` die with this process: a wt-commit killed
-    with SIGKILL runs no cleanup and must not leave a git it started working on.
+def popen(
+    args: Sequence[str],
+    *,
+    cwd: str | os.PathLike[str],
+    env: Mapping[str, str] | None = None,
+    stdin: Stream = None,
+    stdout: Stream = None,
+    stderr: Stream = None,
+    bufsize: int = -1,
+) -> Process:
+    """Start `git ARGS` in `cwd`, tied to this process (it dies with us); the caller waits for
+    it. The streams take PIPE, DEVNULL, STDOUT (core.spawn's or subprocess's) or a descriptor.
 
-    A local command (_local) joins the watchdog's process group (Python >= 3.11: no fork of
-    this process, nothing run in front of git). Any other command may prompt at the terminal,
-    and cannot sit in another process group (a read from the terminal would stop it), nor can
-    any command on Python 3.10: those are tied with Linux PR_SET_PDEATHSIG instead, through
-    `setpriv --pdeathsig` when it exists (no fork of Python), else prctl in a preexec_fn."""
-    argv = ["git", *args]
+    A git killed with this process (SIGKILL included: it runs no cleanup) must not go on
+    working. A local command (_local) joins the watchdog's process group (Python >= 3.11: no
+    fork of this process, nothing run in front of git). Any other command may prompt at the
+    terminal, and cannot sit in another process group (a read from the terminal would stop
+    it), nor can any command on Python 3.10: those are tied with Linux PR_SET_PDEATHSIG
+    instead (see `tied`)."""
+    env = env if env is not None else clean_env()
+    streams = (stdin, stdout, stderr, bufsize)
     if sys.version_info >= (3, 11) and os.name == "posix" and _local(args):
         group = _watchdog()
         if group is not None:
-            return argv, {"process_group": group}
-    argv, preexec = tied(argv)
-    return argv, {"preexec_fn": preexec}
+            try:
+                return _start(["git", *args], cwd, env, streams, group, None)
+            except PermissionError:
+                pass  # the watchdog's group is gone or out of reach (another session)
+    argv, preexec = tied(["git", *args])
+    return _start(argv, cwd, env, streams, None, preexec)
+
+
+def _start(
+    argv: list[str],
+    cwd: str | os.PathLike[str],
+    env: Mapping[str, str],
+    streams: tuple[Stream, Stream, Stream, int],
+    group: int | None,
+    preexec: Callable[[], None] | None,
+) -> Process:
+    stdin, stdout, stderr, bufsize = streams
+    if LAYOUT is not None:
+        return Process(
+            argv, cwd=cwd, env=env, stdin=stdin, stdout=stdout, stderr=stderr, bufsize=bufsize,
+            process_group=group, preexec_fn=preexec,
+        )  # fmt: skip
+    import subprocess  # only on a Python whose fork_exec core.spawn does not know
+
+    grouped: Any = {} if group is None else {"process_group": group}  # Python >= 3.11
+    return Process.adopt(
+        subprocess.Popen(
+            argv, cwd=cwd, env=env, stdin=stdin, stdout=stdout, stderr=stderr, bufsize=bufsize,
+            preexec_fn=preexec, **grouped,
+        )
+    )  # fmt: skip
 
 
 def tied(argv: list[str]) -> tuple[list[str], Callable[[], None] | None]:
@@ -171,13 +221,14 @@ def tied(argv: list[str]) -> tuple[list[str], Callable[[], None] | None]:
         return [_SETPRIV, "--pdeathsig", "KILL", "--", *argv], None
     if sys.platform != "linux":
         return argv, None
+    import _signal  # type: ignore[import-not-found]
     import ctypes  # only here: ~5 ms
 
     prctl = ctypes.CDLL(None, use_errno=True).prctl
     parent = os.getpid()
 
     def child() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        prctl(_PR_SET_PDEATHSIG, _signal.SIGKILL)
         if os.getppid() != parent:  # we died before prctl took effect
             os._exit(1)
 
@@ -186,26 +237,6 @@ def tied(argv: list[str]) -> tuple[list[str], Callable[[], None] | None]:
 
 _PR_SET_PDEATHSIG = 1
 _SETPRIV: str | None = None
-
-
-def popen(
-    args: Sequence[str],
-    *,
-    cwd: str | os.PathLike[str],
-    env: Mapping[str, str] | None = None,
-    **kwargs: Any,
-) -> subprocess.Popen[bytes]:
-    """Start `git ARGS` tied to this process (it dies with us); the caller waits for it."""
-    argv, tie = _tie(args)
-    env = env if env is not None else clean_env()
-    try:
-        return subprocess.Popen(argv, cwd=cwd, env=env, **tie, **kwargs)
-    except PermissionError:
-        if "process_group" not in tie:
-            raise
-        # The watchdog's group is gone or out of reach (another session): tie as on 3.10.
-        argv, preexec = tied(["git", *args])
-        return subprocess.Popen(argv, cwd=cwd, env=env, preexec_fn=preexec, **kwargs)
 
 
 def git(
@@ -221,14 +252,14 @@ def git(
         args,
         cwd=cwd,
         env=env,
-        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdin=PIPE if input is not None else DEVNULL,
+        stdout=PIPE,
+        stderr=PIPE,
     ) as proc:
         stdout, stderr = proc.communicate(input)
-    result = GitResult(proc.returncode, stdout, stderr)
-    if check and proc.returncode != 0:
-        raise GitError(list(args), proc.returncode, result.err or result.out)
+    result = GitResult(proc.wait(), stdout or b"", stderr or b"")
+    if check and result.returncode != 0:
+        raise GitError(list(args), result.returncode, result.err or result.out)
     return result
 
 

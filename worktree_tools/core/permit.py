@@ -12,20 +12,31 @@ This module is on wt-commit's hot path: os only, no psutil.
 from __future__ import annotations
 
 import os
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from pathlib import Path
 
 from worktree_tools.core import atomic
-from worktree_tools.core.repo import Worktree
 from worktree_tools.core.statefiles import GUARD_PASSES as PASS_DIR
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from worktree_tools.core.repo import Worktree
 
 PASS_PREFIX = "pass-"
 
 
-def pass_path(state_dir: Path, pid: int) -> Path:
-    return state_dir / PASS_DIR / f"{PASS_PREFIX}{pid}"
+def pass_path(state_dir: str | os.PathLike[str], pid: int) -> str:
+    return os.path.join(state_dir, PASS_DIR, f"{PASS_PREFIX}{pid}")
+
+
+def _ps(field: str, pid: int) -> str:
+    """`ps -o FIELD= -p PID` (where there is no /proc)."""
+    import subprocess  # only here: no /proc
+
+    res = subprocess.run(
+        ["ps", "-o", f"{field}=", "-p", str(pid)], capture_output=True, text=True, check=False
+    )
+    return res.stdout
 
 
 def start_token(pid: int) -> str | None:
@@ -37,10 +48,7 @@ def start_token(pid: int) -> str | None:
     except FileNotFoundError:
         if os.path.isdir("/proc/self"):
             return None
-        res = subprocess.run(
-            ["ps", "-o", "lstart=", "-p", str(pid)], capture_output=True, text=True, check=False
-        )
-        token = "_".join(res.stdout.split())
+        token = "_".join(_ps("lstart", pid).split())
         return token or None
     except OSError:
         return None
@@ -55,29 +63,39 @@ def parent_of(pid: int) -> int | None:
         return int(stat[stat.rfind(")") + 2 :].split()[1])
     except (OSError, ValueError, IndexError):
         pass
-    res = subprocess.run(
-        ["ps", "-o", "ppid=", "-p", str(pid)], capture_output=True, text=True, check=False
-    )
     try:
-        return int(res.stdout.strip())
+        return int(_ps("ppid", pid).strip())
     except ValueError:
         return None
 
 
-@contextmanager
-def granted(wt: Worktree) -> Iterator[None]:
+class granted:  # lower case: used as the context manager function it was
     """Let the git processes this process starts inside the block move refs past the guard."""
-    me = os.getpid()
-    token = start_token(me) or "unknown"
-    path = pass_path(wt.state_dir, me)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Not durable: a pass is worthless after a crash (its pid is gone).
-    atomic.write_text(path, f"{me} {token}\n", durable=False, encoding="ascii")
-    try:
-        yield
-    finally:
-        with suppress(FileNotFoundError):
-            path.unlink()
+
+    __slots__ = ("_path", "wt")
+
+    def __init__(self, wt: Worktree) -> None:
+        self.wt = wt
+        self._path = ""
+
+    def __enter__(self) -> None:
+        me = os.getpid()
+        token = start_token(me) or "unknown"
+        path = self._path = pass_path(self.wt.state_dir_str, me)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        # Not durable: a pass is worthless after a crash (its pid is gone).
+        atomic.write_text(path, f"{me} {token}\n", durable=False, encoding="ascii")
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            os.unlink(self._path)
+        except FileNotFoundError:
+            return
 
 
 def _comm(pid: int) -> str | None:
@@ -88,7 +106,7 @@ def _comm(pid: int) -> str | None:
         return None
 
 
-def holds_pass(state_dir: Path, git_pid: int) -> bool:
+def holds_pass(state_dir: str | os.PathLike[str], git_pid: int) -> bool:
     """Whether the git process `git_pid` was started by a live pass holder, directly or through
     one git process (`git worktree add` runs `git update-ref` itself)."""
     owner = parent_of(git_pid)
@@ -102,9 +120,10 @@ def holds_pass(state_dir: Path, git_pid: int) -> bool:
     return grand is not None and grand > 1 and _valid(state_dir, grand)
 
 
-def _valid(state_dir: Path, owner: int) -> bool:
+def _valid(state_dir: str | os.PathLike[str], owner: int) -> bool:
     try:
-        text = pass_path(state_dir, owner).read_text(encoding="ascii")
+        with open(pass_path(state_dir, owner), encoding="ascii") as fh:
+            text = fh.read()
     except (OSError, UnicodeDecodeError):
         return False
     parts = text.split()

@@ -26,20 +26,26 @@ On wt-commit's hot path: no pygit2, no psutil.
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
+import os
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from types import TracebackType
-from typing import Any
 
 from worktree_tools.core import permit
 from worktree_tools.core.errors import RefMoved, Rejected
-from worktree_tools.core.gitcmd import GitResult, popen
-from worktree_tools.core.gitlocks import StaleReport, wait_until_free
-from worktree_tools.core.repo import Worktree, null_oid
+from worktree_tools.core.gitcmd import popen
+from worktree_tools.core.repo import null_oid
+from worktree_tools.core.spawn import DEVNULL, PIPE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+    from types import TracebackType
+    from typing import Any
+
+    from worktree_tools.core.gitcmd import GitResult
+    from worktree_tools.core.gitlocks import StaleReport
+    from worktree_tools.core.repo import Worktree
+    from worktree_tools.core.spawn import Process
 
 
 def reflog(tool: str, agent: str, what: str | None = None) -> str:
@@ -78,13 +84,16 @@ def currents(wt: Worktree, names: Sequence[str]) -> dict[str, str]:
     return out
 
 
-@dataclass(frozen=True)
 class RefUpdate:
     """One ref of a transaction: from `old` (None: must not exist) to `new` (None: delete)."""
 
-    ref: str
-    new: str | None
-    old: str | None
+    __slots__ = ("new", "old", "ref")
+
+    def __init__(self, ref: str, new: str | None, old: str | None) -> None:
+        self.ref, self.new, self.old = ref, new, old
+
+    def __repr__(self) -> str:
+        return f"RefUpdate(ref={self.ref!r}, new={self.new!r}, old={self.old!r})"
 
     def line(self) -> str:
         """The `git update-ref --stdin` command for it."""
@@ -145,10 +154,10 @@ def transaction(
     _run(wt, args, data, [(u.ref, u.old) for u in updates], deadline, report, permitted)
 
 
-def _lock_of(wt: Worktree, ref: str) -> Path:
+def _lock_of(wt: Worktree, ref: str) -> str:
     if ref == "HEAD" or not ref.startswith("refs/"):
-        return wt.gitdir / (ref + ".lock")
-    return wt.commondir / (ref + ".lock")
+        return os.path.join(wt.gitdir_str, ref + ".lock")
+    return os.path.join(wt.commondir_str, ref + ".lock")
 
 
 def _run(
@@ -173,9 +182,13 @@ def _run(
             now = now_at.get(ref) if ref.startswith("refs/") else current(wt, ref)
             if now != old:
                 raise _moved(ref, now, old)
-        held = next((lock for n in names if (lock := _lock_of(wt, n)).exists()), None)
+        held = next((lock for n in names if os.path.exists(lock := _lock_of(wt, n))), None)
         if held is not None:
-            wait_until_free(held, search_dirs(wt), stop, reporter)  # LockTimeout at `stop`
+            from pathlib import Path  # only here: a ref lock another git holds
+
+            from worktree_tools.core.gitlocks import wait_until_free
+
+            wait_until_free(Path(held), search_dirs(wt), stop, reporter)  # LockTimeout at `stop`
             continue
         raise Rejected(f"git refused to move {', '.join(names)}: {res.err.strip()}")
 
@@ -214,7 +227,7 @@ class Pending:
     def __init__(self, wt: Worktree, ref: str, new: str, expected: str | None, message: str):
         self.wt, self.ref, self.new, self.expected, self.message = wt, ref, new, expected, message
         self._permit = permit.granted(wt)
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: Process | None = None
         self._ready = False
 
     def __enter__(self) -> Pending:
@@ -223,11 +236,11 @@ class Pending:
         try:
             proc = popen(
                 ["update-ref", "-m", self.message, "--stdin"],
-                cwd=self.wt.toplevel,
+                cwd=self.wt.toplevel_str,
                 env=self.wt.env(),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
+                stdin=PIPE,
+                stdout=PIPE,
+                stderr=DEVNULL,
             )
         except OSError:
             return self  # finish() falls back to move()
@@ -286,8 +299,10 @@ class Pending:
             return
         for stream in (proc.stdin, proc.stdout):
             if stream is not None:
-                with contextlib.suppress(OSError):
+                try:
                     stream.close()
+                except OSError:
+                    continue
         proc.wait()
 
     def __exit__(

@@ -3,7 +3,8 @@
 Staging N paths through an index costs three passes over every entry of the repository
 (`read-tree`, `update-index`, `write-tree`), whatever N: at 100,000 files most of a small
 commit. Here only the directories that hold a changed path are read (one `git cat-file --batch`,
-asked one directory at a time), changed in memory, and written bottom-up by one `git mktree
+asked one directory at a time: the caller's, core/catfile, when it has one open), changed in
+memory, and written bottom-up by one `git mktree
 --batch` (which sorts the entries and checks that each object exists with the type its mode
 says): the cost follows the changed paths and the size of their directories.
 
@@ -17,31 +18,45 @@ On wt-commit's hot path: no pygit2, no psutil.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import subprocess
-from collections.abc import Iterable
-from typing import IO
 
-from worktree_tools.core.entries import Entry
+from worktree_tools.core.catfile import CatFile, is_tree
 from worktree_tools.core.errors import GitError
 from worktree_tools.core.gitcmd import popen
-from worktree_tools.core.repo import Worktree
+from worktree_tools.core.spawn import PIPE, close_pipe
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import IO
+
+    from worktree_tools.core.catfile import Listing as _Listing
+    from worktree_tools.core.entries import Entry
+    from worktree_tools.core.repo import Worktree
 
 TREE = "40000"  # as git writes a directory's mode in a tree object
-_Listing = dict[bytes, tuple[str, str]]  # name -> (mode as written, hex oid)
 
 
-def edit(wt: Worktree, base: str, changes: Iterable[tuple[str, Entry | None]]) -> str:
+def edit(
+    wt: Worktree,
+    base: str,
+    changes: Iterable[tuple[str, Entry | None]],
+    objects: CatFile | None = None,
+) -> str:
     """The id of `base` (a tree) with each (path, entry) set, or removed where entry is None.
+    `objects`: an open cat-file to read the directories with (else one is started here).
 
     Changes are applied in index order (bytewise by path), as one `update-index --index-info`
     applies them."""
     ordered = sorted(((os.fsencode(p), e) for p, e in changes), key=lambda c: c[0])
     if not ordered:
         return base
-    with _Reader(wt, base) as reader:
-        dirs = reader.load({_parent(path) for path, _ in ordered})
+    wanted = {_parent(path) for path, _ in ordered}
+    if objects is not None:
+        dirs = _load(objects, base, wanted)
+    else:
+        with CatFile(wt) as own:
+            dirs = _load(own, base, wanted)
     dirty: set[bytes] = set()
     for path, entry in ordered:
         if entry is None:
@@ -55,10 +70,30 @@ def _parent(path: bytes) -> bytes:
     return path.rpartition(b"/")[0]
 
 
+def _load(objects: CatFile, base: str, wanted: set[bytes]) -> dict[bytes, _Listing]:
+    """The listing of every directory of `base` on the way to `wanted` (those that exist as
+    directories there), from the top down: copies, to be changed."""
+    need = {b""}
+    for d in wanted:
+        while d:
+            need.add(d)
+            d = _parent(d)
+    dirs: dict[bytes, _Listing] = {b"": dict(objects.tree(base))}
+    for d in sorted(need, key=lambda d: d.count(b"/") if d else -1):
+        if not d:
+            continue
+        parent, _, name = d.rpartition(b"/")
+        up = dirs.get(parent)
+        entry = up.get(name) if up is not None else None
+        if entry is not None and is_tree(entry[0]):
+            dirs[d] = dict(objects.tree(entry[1]))
+    return dirs
+
+
 def _remove(dirs: dict[bytes, _Listing], dirty: set[bytes], path: bytes) -> None:
     parent, _, name = path.rpartition(b"/")
     listing = dirs.get(parent)  # absent: a file (or nothing) is on the way, so is not `path`
-    if listing is None or name not in listing or _is_tree(listing[name][0]):
+    if listing is None or name not in listing or is_tree(listing[name][0]):
         return
     del listing[name]
     dirty.add(parent)
@@ -71,7 +106,7 @@ def _set(dirs: dict[bytes, _Listing], dirty: set[bytes], path: bytes, entry: Ent
         listing = dirs[here]
         below = b"/".join(parts[: i + 1])
         if i == len(parts) - 1:
-            if name in listing and _is_tree(listing[name][0]):  # a directory in its place goes
+            if name in listing and is_tree(listing[name][0]):  # a directory in its place goes
                 _drop(dirs, below)
             listing[name] = (entry.mode, entry.oid)
             dirty.add(here)
@@ -113,123 +148,51 @@ def _write(wt: Worktree, dirs: dict[bytes, _Listing], dirty: set[bytes], base: s
     raise AssertionError("the root is always written last")  # pragma: no cover
 
 
-class _Process:
-    """One long-lived git process spoken to line by line (it dies with us)."""
+class _Maker:
+    """`git mktree -z --batch`: one tree per request, answered with its id (it dies with us)."""
 
-    def __init__(self, wt: Worktree, args: list[str]) -> None:
-        self.args = args
+    _ARGS = ("mktree", "-z", "--batch")
+
+    def __init__(self, wt: Worktree) -> None:
         self.proc = popen(
-            args,
-            cwd=wt.toplevel,
+            list(self._ARGS),
+            cwd=wt.toplevel_str,
             env=wt.env(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdin=PIPE,
+            stdout=PIPE,
+            stderr=PIPE,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.stdin: IO[bytes] = self.proc.stdin
         self.stdout: IO[bytes] = self.proc.stdout
 
-    def __enter__(self) -> _Process:
+    def __enter__(self) -> _Maker:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        with contextlib.suppress(BrokenPipeError):
-            self.stdin.close()
+        close_pipe(self.stdin)
         self.stdout.close()
         self.proc.wait()
         if self.proc.stderr is not None:
             self.proc.stderr.close()
-
-    def ask(self, request: bytes) -> bytes:
-        """Send `request`, return the first line of the answer (GitError if git died)."""
-        with contextlib.suppress(BrokenPipeError):  # git died: its stderr says why
-            self.stdin.write(request)
-            self.stdin.flush()
-        line = self.stdout.readline()
-        if not line.endswith(b"\n"):
-            self.fail()
-        return line[:-1]
-
-    def fail(self, why: str = "") -> None:
-        self.stdin.close()
-        err = self.proc.stderr.read() if self.proc.stderr is not None else b""
-        code = self.proc.wait()
-        raise GitError(self.args, code, why or err.decode("utf-8", "replace"))
-
-
-class _Reader(_Process):
-    """`git cat-file --batch`: the directories of the base tree that changes reach."""
-
-    def __init__(self, wt: Worktree, base: str) -> None:
-        super().__init__(wt, ["cat-file", "--batch"])
-        self.base = base
-        self.raw = len(base) // 2  # bytes of an object id inside a tree object
-
-    def __enter__(self) -> _Reader:
-        return self
-
-    def load(self, wanted: set[bytes]) -> dict[bytes, _Listing]:
-        """The listing of every directory of the base on the way to `wanted` (those that
-        exist as directories there), from the top down."""
-        need = {b""}
-        for d in wanted:
-            while d:
-                need.add(d)
-                d = _parent(d)
-        dirs: dict[bytes, _Listing] = {b"": self.read(self.base)}
-        for d in sorted(need, key=lambda d: d.count(b"/") if d else -1):
-            if not d:
-                continue
-            parent, _, name = d.rpartition(b"/")
-            up = dirs.get(parent)
-            entry = up.get(name) if up is not None else None
-            if entry is not None and _is_tree(entry[0]):
-                dirs[d] = self.read(entry[1])
-        return dirs
-
-    def read(self, oid: str) -> _Listing:
-        header = self.ask(oid.encode() + b"\n").split(b" ")
-        if len(header) != 3 or header[1] != b"tree":
-            self.fail(f"{oid} is not a tree: {b' '.join(header).decode('utf-8', 'replace')}")
-        size = int(header[2])
-        data = self.stdout.read(size + 1)
-        if len(data) != size + 1:
-            self.fail()
-        return _parse_tree(data[:size], self.raw)
-
-
-def _parse_tree(data: bytes, raw: int) -> _Listing:
-    out: _Listing = {}
-    at = 0
-    while at < len(data):
-        space = data.index(b" ", at)
-        nul = data.index(b"\0", space)
-        mode = data[at:space].decode("ascii")
-        out[data[space + 1 : nul]] = (mode, data[nul + 1 : nul + 1 + raw].hex())
-        at = nul + 1 + raw
-    return out
-
-
-class _Maker(_Process):
-    """`git mktree -z --batch`: one tree per request, answered with its id."""
-
-    def __init__(self, wt: Worktree) -> None:
-        super().__init__(wt, ["mktree", "-z", "--batch"])
-
-    def __enter__(self) -> _Maker:
-        return self
 
     def make(self, listing: _Listing) -> str:
         lines = [
             f"{mode} {_kind(mode)} {oid}\t".encode() + name + b"\0"
             for name, (mode, oid) in listing.items()
         ]
-        return self.ask(b"".join(lines) + b"\0").decode("ascii")
-
-
-def _is_tree(mode: str) -> bool:
-    return int(mode, 8) == 0o40000
+        try:
+            self.stdin.write(b"".join(lines) + b"\0")
+            self.stdin.flush()
+        except BrokenPipeError:
+            pass  # git died: its stderr says why
+        line = self.stdout.readline()
+        if not line.endswith(b"\n"):
+            self.stdin.close()
+            err = self.proc.stderr.read() if self.proc.stderr is not None else b""
+            code = self.proc.wait()
+            raise GitError(list(self._ARGS), code, err.decode("utf-8", "replace"))
+        return line[:-1].decode("ascii")
 
 
 def _kind(mode: str) -> str:

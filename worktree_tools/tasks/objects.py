@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from dataclasses import dataclass
 
 from worktree_tools.core import commits
 from worktree_tools.core.errors import GitError, Rejected
 from worktree_tools.core.gitcmd import popen
 from worktree_tools.core.repo import Worktree
+from worktree_tools.core.spawn import PIPE
 from worktree_tools.tasks.model import TASKS_DIR
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from worktree_tools.core.spawn import Process
 
 _TYPES = {"40000": "tree", "160000": "commit"}  # any other mode names a blob
 
@@ -88,9 +92,9 @@ def _names_only(wt: Worktree, board_ref: str, claim_prefix: str) -> Listing:
 # ---- reading objects ---------------------------------------------------------------------
 
 
-def _start(wt: Worktree, args: list[str], bufsize: int = -1) -> subprocess.Popen[bytes]:
+def _start(wt: Worktree, args: list[str], bufsize: int = -1) -> Process:
     """A git process of this repository talked to through pipes (it dies with us)."""
-    pipe = subprocess.PIPE
+    pipe = PIPE
     return popen(
         args, cwd=wt.toplevel, env=wt.env(), stdin=pipe, stdout=pipe, stderr=pipe, bufsize=bufsize
     )
