@@ -199,3 +199,37 @@ def test_the_message_file_is_read_relative_to_the_directory(tmp_path: Path) -> N
     write(tmp_path, "sub/msg", "from a file\n")
     assert message.compose((), "sub/msg", tmp_path) == b"from a file\n"
     assert message.compose((), os.fspath(tmp_path / "sub/msg"), "/") == b"from a file\n"
+
+
+def test_the_named_files_entries_come_from_the_cat_file_of_the_tree_edit(
+    repo: Path, tmp_path: Path
+) -> None:
+    """A commit of files the tip tracks reads their entries from the directories the tree edit
+    reads anyway (one `cat-file --batch`): no `ls-tree`. Fails on the code before (ls-tree,
+    and a cat-file of the tree edit's own)."""
+    write(repo, "src/app.py", "print('v2')\n")
+    write(repo, "README", "changed\n")
+    trace = tmp_path / "trace"
+    proc = wt_commit(repo, "-m", "m", "--", "src/app.py", "README", env={"GIT_TRACE": str(trace)})
+    assert proc.returncode == 0, proc.stderr
+    ran = _git_commands(trace)
+    assert not [c for c in ran if c.startswith("ls-tree")], ran
+    assert ran.count("cat-file --batch") == 1, ran
+    assert committed_files(repo) == ["README", "src/app.py"]
+
+
+def test_a_named_directory_is_still_listed_whole(repo: Path) -> None:
+    """A named directory of the tip: its files' entries (a deleted one removed) come from
+    `ls-tree`, as before."""
+    write(repo, "src/lib.py", "lib\n")
+    git(repo, "add", "src/lib.py")
+    git(repo, "commit", "-qm", "lib")
+    (repo / "src" / "lib.py").unlink()
+    write(repo, "src/app.py", "print('v3')\n")
+    write(repo, "src/new.py", "new\n")
+    proc = wt_commit(repo, "-m", "m", "--", "src")
+    assert proc.returncode == 0, proc.stderr
+    assert committed_files(repo) == ["src/app.py", "src/lib.py", "src/new.py"]
+    assert git(repo, "ls-tree", "-r", "--name-only", "HEAD").split() == [
+        "README", "src/app.py", "src/new.py",
+    ]  # fmt: skip

@@ -22,6 +22,7 @@ from worktree_tools.commit.swap import Moved, land, replay
 from worktree_tools.commit.tip import journal_gate, read_tip
 from worktree_tools.core import agent as agent_mod
 from worktree_tools.core import commits, events, faults, notices, statefiles
+from worktree_tools.core.catfile import CatFile
 from worktree_tools.core.entries import covered
 from worktree_tools.core.errors import (
     HookFailed,
@@ -256,15 +257,18 @@ def _commit_locked(
     deadline: float,
     tmp: str,
 ) -> None:
-    tip, tip_tree, journal_config = read_tip(wt, ref)
     priv = os.path.join(tmp, "index")
     # Another commit's hooks in this worktree (plain `git commit` through the installed shim)
     # may have hidden files (pre-commit's stash-and-restore): read only once they are back.
     hook_lock = RecordedLock(
         os.path.join(wt.gitdir_str, HOOK_LOCK), "hook lock", Holder.me(result.agent), deadline
     )
-    with hook_lock:
-        tree = stage_paths(wt, tip, tip_tree, rels, Settings.parse(config), tmp)
+    # One cat-file reads the tip, the named paths' entries and the directories the tree edit
+    # rewrites (core/catfile); it ends once the tree is built.
+    with CatFile(wt) as objects:
+        tip, tip_tree, journal_config = read_tip(wt, ref, objects)
+        with hook_lock:
+            tree = stage_paths(wt, tip, tip_tree, rels, Settings.parse(config), tmp, objects)
     faults.point("staged")
     if tree == tip_tree:
         _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)
@@ -313,9 +317,7 @@ def _commit_locked(
     if sign is None and truthy(config.get("commit.gpgsign", "")):
         sign = ""  # commit-tree (plumbing) ignores commit.gpgSign; git commit honours it
 
-    from pathlib import Path  # lean: until core/commits takes a str
-
-    new = commits.build(wt, tree, [tip], Path(msg_file), sign=sign)
+    new = commits.build(wt, tree, [tip], msg_file, sign=sign)
     faults.point("built")
     for attempt in range(MAX_REPLAYS + 1):
         try:
@@ -343,7 +345,7 @@ def _commit_locked(
             journal_gate(wt, moved.current, replayed, rels)
             tip, new = (
                 moved.current,
-                commits.build(wt, replayed, [moved.current], Path(msg_file), sign=sign),
+                commits.build(wt, replayed, [moved.current], msg_file, sign=sign),
             )
             continue
         break

@@ -15,6 +15,7 @@ import os
 
 from worktree_tools.commit import blobs, convert
 from worktree_tools.commit.read import MISSING, Found, Kind, SafeTree
+from worktree_tools.commit.tip import tip_entries
 from worktree_tools.core import atomic, treeedit
 from worktree_tools.core.entries import (
     GITLINK,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from worktree_tools.commit.build import Settings
+    from worktree_tools.core.catfile import CatFile
 
 LINK = "120000"
 
@@ -45,19 +47,19 @@ def stage_paths(
     rels: list[str],
     settings: Settings,
     tmp: str | os.PathLike[str],
+    objects: CatFile,
 ) -> str:
-    """The tree to commit: the tip's tree with the named paths as they are on disk."""
+    """The tree to commit: the tip's tree with the named paths as they are on disk. `objects`
+    reads the tip's trees: the named paths' entries, then the directories the edit rewrites."""
     # An index file never written: git's listings then know no tracked file (those come from
     # the tip's tree), and nothing reads the 100,000 entries of a large repository's index.
     empty = os.path.join(tmp, "empty-index")
-    head, listed = _listing(wt, empty, tip, rels)
+    head, listed = _listing(wt, empty, objects, tip, tip_tree, rels)
     with SafeTree(wt.toplevel_str) as tree:
         found = _collect(wt, empty, tree, head, listed, rels)
         converted = convert.converted(wt, tree, head, found, settings)
         plain = [(p, f) for p, f in found.items() if f.kind != Kind.MISSING and p not in converted]
-        from pathlib import Path  # lean: until commit/blobs takes a str
-
-        oids = blobs.write_blobs(wt, [f.data for _, f in plain], Path(tmp))
+        oids = blobs.write_blobs(wt, [f.data for _, f in plain], tmp)
         changes: list[tuple[str, Entry | None]] = []
         for (path, f), oid in zip(plain, oids, strict=True):
             changes.append((path, Entry(_mode(f, head.get(path), settings), oid)))
@@ -68,7 +70,7 @@ def stage_paths(
             changes += convert.stage_through_git(
                 wt, tip, tip_tree, tree, ours, head, changes, rels, tmp
             )
-    return treeedit.edit(wt, tip_tree, changes)
+    return treeedit.edit(wt, tip_tree, changes, objects)
 
 
 def _refuse_invalid_names(
@@ -153,7 +155,7 @@ def private_index(wt: Worktree, priv: str | os.PathLike[str], tree: str) -> None
 
 
 def _listing(
-    wt: Worktree, empty: str, tip: str | None, rels: list[str]
+    wt: Worktree, empty: str, objects: CatFile, tip: str | None, tip_tree: str, rels: list[str]
 ) -> tuple[dict[str, Entry], _Listed | None]:
     """The tip's entries covering `rels`; with few paths also what `git add` would find
     untracked at or under them (else None: `_untracked` lists them for the directories).
@@ -163,7 +165,7 @@ def _listing(
     `ls-files` at all."""
     if "." in rels or len(rels) > PATHSPEC_LIMIT:
         return tree_entries(wt, tip), None
-    head = tree_entries(wt, tip, rels)
+    head = tip_entries(wt, objects, tip, tip_tree, rels)
     asked = [r for r in rels if r not in head]
     if not asked:
         return head, _Listed([], asked)
