@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from worktree_tools.core import gitcmd, spawn
+from worktree_tools.core import forkexec, gitcmd, spawn
 from worktree_tools.core.errors import GitError
 
 SETTINGS = settings(
@@ -126,7 +126,7 @@ def test_a_process_spoken_to_line_by_line(repo: Path, lines: list[bytes]) -> Non
     assert proc.returncode == 0
 
 
-@pytest.mark.skipif(spawn.LAYOUT is None, reason="this Python starts children via subprocess")
+@pytest.mark.skipif(forkexec.LAYOUT is None, reason="this Python starts children via subprocess")
 def test_signals_python_ignores_are_restored_in_the_child() -> None:
     """Python ignores SIGPIPE, and an ignored signal is inherited: without restore_signals,
     `yes` gets EPIPE and says so on stderr instead of dying quietly of SIGPIPE. (Of the
@@ -202,7 +202,7 @@ def test_git_is_found_on_the_childs_path(repo: Path, tmp_path: Path) -> None:
     assert "fake" not in gitcmd.git(["version"], cwd=repo).out
 
 
-@pytest.mark.skipif(spawn.LAYOUT is None, reason="this Python starts children via subprocess")
+@pytest.mark.skipif(forkexec.LAYOUT is None, reason="this Python starts children via subprocess")
 def test_a_preexec_fn_runs_in_the_child_as_subprocess_runs_it() -> None:
     """The prctl tie (no setpriv) runs Python in the child before exec, as subprocess does;
     a preexec_fn that raises fails the start with subprocess's own error."""

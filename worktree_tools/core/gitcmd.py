@@ -6,7 +6,8 @@ import os
 import sys
 
 from worktree_tools.core.errors import GitError
-from worktree_tools.core.spawn import DEVNULL, LAYOUT, PIPE, Process
+from worktree_tools.core.forkexec import LAYOUT
+from worktree_tools.core.spawn import DEVNULL, PIPE, Process
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
