@@ -5,8 +5,8 @@ their functions, so `wt-commit` loads only what committing needs (no pygit2, no 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import click
 

@@ -5,14 +5,15 @@ No click here: `wt-commit`'s hot path prints through this module without importi
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import sys
-from collections.abc import Callable
-from typing import Any
 
 from worktree_tools.core.errors import WtError, exit_code
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 
 def echo(text: str, err: bool = False) -> None:
@@ -37,6 +38,8 @@ def echo(text: str, err: bool = False) -> None:
 def json_line(payload: Any) -> str:
     """One JSON document that is valid UTF-8 whatever it holds: a file name that is not UTF-8
     (decoded by Python with surrogate escapes) is shown with its bytes escaped as `\\xNN`."""
+    import json  # only for --json: a plain commit prints a line of text
+
     return json.dumps(printable(payload), ensure_ascii=False, default=_default)
 
 
@@ -52,8 +55,11 @@ def printable(value: Any) -> Any:
         return {printable(str(k)): printable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [printable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None  # NaN and infinity are not JSON
+    if isinstance(value, float):
+        import math  # a float is printed only under --json
+
+        if not math.isfinite(value):
+            return None  # NaN and infinity are not JSON
     return value
 
 

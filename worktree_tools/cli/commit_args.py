@@ -9,15 +9,18 @@ help and every usage error (exit 2, one JSON object under --json) come from clic
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import Enum
-from typing import Any
-
 from worktree_tools.core.fields import MAX_INT, MAX_WAIT
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
-class Kind(str, Enum):
+
+class Kind:
+    """How an option takes its value (Opt.kind): one of these words. Plain str constants, not
+    an Enum: this module is on wt-commit's hot path (issue 17)."""
+
     FLAG = "flag"
     VALUE = "value"
     MULTIPLE = "multiple"  # repeatable; a tuple of values
@@ -26,20 +29,41 @@ class Kind(str, Enum):
     REFUSE = "refuse"  # accepted by click only to refuse it with a usage error
 
 
-@dataclass(frozen=True)
 class Opt:
-    decls: tuple[str, ...]
-    dest: str
-    kind: Kind
-    help: str = ""
-    default: Any = None
-    choices: tuple[str, ...] = ()
-    number: type[int] | type[float] = float
-    hi: float = MAX_WAIT
-    unit: str = "seconds"
-    metavar: str | None = None
-    show_default: str | bool | None = None
-    hidden: bool = False
+    """One option: its spellings, the name of its value, its kind, and what click shows."""
+
+    __slots__ = (
+        "choices", "decls", "default", "dest", "help", "hi", "hidden", "kind", "metavar",
+        "number", "show_default", "unit",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        decls: tuple[str, ...],
+        dest: str,
+        kind: str,
+        help: str = "",
+        default: Any = None,
+        choices: tuple[str, ...] = (),
+        number: type[int] | type[float] = float,
+        hi: float = MAX_WAIT,
+        unit: str = "seconds",
+        metavar: str | None = None,
+        show_default: str | bool | None = None,
+        hidden: bool = False,
+    ) -> None:
+        self.decls = decls
+        self.dest = dest
+        self.kind = kind
+        self.help = help
+        self.default = default
+        self.choices = choices
+        self.number = number
+        self.hi = hi
+        self.unit = unit
+        self.metavar = metavar
+        self.show_default = show_default
+        self.hidden = hidden
 
 
 WHOLE_TREE_REFUSAL = (
@@ -144,7 +168,7 @@ _BY_NAME = {decl: opt for opt in OPTIONS for decl in opt.decls}
 def parse(argv: Sequence[str]) -> dict[str, Any] | None:
     """The values click would pass to the command for `argv` (option dests plus `paths`), or
     None when click must see it (help, or anything it would refuse)."""
-    values: dict[str, Any] = {o.dest: o.default for o in OPTIONS if o.kind is not Kind.REFUSE}
+    values: dict[str, Any] = {o.dest: o.default for o in OPTIONS if o.kind != Kind.REFUSE}
     multiple: dict[str, list[str]] = {}
     paths: list[str] = []
     args = list(argv)
@@ -163,8 +187,8 @@ def parse(argv: Sequence[str]) -> dict[str, Any] | None:
             opt = _BY_NAME.get(name)
             if opt is None or name in HELP:
                 return None
-            if opt.kind is Kind.FLAG or opt.kind is Kind.REFUSE:
-                if eq or opt.kind is Kind.REFUSE:
+            if opt.kind == Kind.FLAG or opt.kind == Kind.REFUSE:
+                if eq or opt.kind == Kind.REFUSE:
                     return None
                 values[opt.dest] = True
                 continue
@@ -178,10 +202,10 @@ def parse(argv: Sequence[str]) -> dict[str, Any] | None:
         j = 1  # a cluster of short options: -nS, -mMSG, -nm MSG
         while j < len(token):
             opt = _BY_NAME.get("-" + token[j])
-            if opt is None or opt.kind is Kind.REFUSE or "-" + token[j] in HELP:
+            if opt is None or opt.kind == Kind.REFUSE or "-" + token[j] in HELP:
                 return None
             j += 1
-            if opt.kind is Kind.FLAG:
+            if opt.kind == Kind.FLAG:
                 values[opt.dest] = True
                 continue
             if j < len(token):
@@ -200,13 +224,13 @@ def parse(argv: Sequence[str]) -> dict[str, Any] | None:
 
 
 def _store(opt: Opt, value: str, values: dict[str, Any], multiple: dict[str, list[str]]) -> bool:
-    if opt.kind is Kind.MULTIPLE:
+    if opt.kind == Kind.MULTIPLE:
         multiple.setdefault(opt.dest, []).append(value)
-    elif opt.kind is Kind.CHOICE:
+    elif opt.kind == Kind.CHOICE:
         if value not in opt.choices:
             return False
         values[opt.dest] = value
-    elif opt.kind is Kind.NUMBER:
+    elif opt.kind == Kind.NUMBER:
         number = _number(opt, value)
         if number is None:
             return False

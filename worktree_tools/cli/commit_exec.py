@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import os
 
 from worktree_tools.cli._output import echo, emit, run_guarded
 from worktree_tools.core.errors import Outcome, exit_code
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def execute(values: dict[str, Any]) -> int:
@@ -28,7 +31,7 @@ def _commit(v: dict[str, Any], as_json: bool) -> int:
         sign = ""
     req = CommitRequest(
         paths=tuple(v["paths"]),
-        cwd=Path.cwd(),
+        cwd=os.getcwd(),
         messages=tuple(v["messages"]),
         message_file=v["message_file"],
         agent=v["agent"],

@@ -4,8 +4,6 @@ does them), and the configuration wt-commit reads once. Staging is in staging.py
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from worktree_tools.core.repo import Worktree
 
 
@@ -32,13 +30,17 @@ def truthy(value: str) -> bool:
     return value.strip().lower() in ("true", "yes", "on", "1")
 
 
-@dataclass(frozen=True)
 class Settings:
     """The configuration that decides how a file becomes an index entry."""
 
-    filemode: bool = True
-    autocrlf: str = "false"
-    attributes_file: str | None = None
+    __slots__ = ("attributes_file", "autocrlf", "filemode")
+
+    def __init__(
+        self, filemode: bool = True, autocrlf: str = "false", attributes_file: str | None = None
+    ) -> None:
+        self.filemode = filemode
+        self.autocrlf = autocrlf
+        self.attributes_file = attributes_file
 
     @classmethod
     def parse(cls, config: dict[str, str]) -> Settings:

@@ -7,16 +7,19 @@ a byte from outside the worktree.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
-from worktree_tools.commit.build import Settings
 from worktree_tools.commit.read import Found, Kind, SafeTree
 from worktree_tools.core.entries import Entry, apply, covered, index_entries, tree_entries
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.repo import Worktree
 from worktree_tools.core.scratch import remove_tree
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from worktree_tools.commit.build import Settings
 
 ATTRS = ("filter", "text", "eol", "crlf", "ident", "working-tree-encoding")
 ATTRIBUTES_FILE = ".gitattributes"
@@ -29,7 +32,7 @@ def converted(
     found: dict[str, Found],
     settings: Settings,
 ) -> set[str]:
-    files = [p for p, f in found.items() if f.kind is Kind.FILE]
+    files = [p for p, f in found.items() if f.kind == Kind.FILE]
     if not files or not _may_convert(wt, tree, head, found, settings):
         return set()
     res = wt.git(["check-attr", "-z", "--stdin", *ATTRS], input=nul_join(files))
@@ -67,17 +70,20 @@ def _may_convert(
     if settings.autocrlf in ("true", "input"):
         return True
     home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.environ.get("HOME", "/"), ".config")
-    sources = [wt.commondir / "info" / "attributes", Path(home) / "git" / "attributes"]
+    sources = [
+        os.path.join(wt.commondir_str, "info", "attributes"),
+        os.path.join(home, "git", "attributes"),
+    ]
     if settings.attributes_file:
-        sources.append(Path(os.path.expanduser(settings.attributes_file)))
+        sources.append(os.path.expanduser(settings.attributes_file))
     if not os.environ.get("GIT_ATTR_NOSYSTEM"):
-        sources += [Path("/etc/gitattributes"), Path("/usr/etc/gitattributes")]
-    if any(s.exists() for s in sources):
+        sources += ["/etc/gitattributes", "/usr/etc/gitattributes"]
+    if any(os.path.exists(s) for s in sources):
         return True
     if any(p.rpartition("/")[2] == ATTRIBUTES_FILE for p in (*head, *found)):
         return True
     dirs = {p.rpartition("/")[0] for p in found}
-    return any(tree.read(_join(d, ATTRIBUTES_FILE)).kind is Kind.FILE for d in _with_parents(dirs))
+    return any(tree.read(_join(d, ATTRIBUTES_FILE)).kind == Kind.FILE for d in _with_parents(dirs))
 
 
 def stage_through_git(
@@ -89,7 +95,7 @@ def stage_through_git(
     head: dict[str, Entry],
     changes: list[tuple[str, Entry | None]],
     rels: list[str],
-    tmp: Path,
+    tmp: str | os.PathLike[str],
 ) -> list[tuple[str, Entry | None]]:
     """The entries `git add` makes of `files` over a private copy (the bytes we read, plus the
     .gitattributes files that apply), so git's own conversion runs and nothing outside the
@@ -98,8 +104,8 @@ def stage_through_git(
     git adds them to an index seeded with what it would consult there: the files' entries in
     the tip (a kept mode when core.fileMode is false) and the .gitattributes on their way, as
     this commit leaves them (git reads one from the index when the worktree has none)."""
-    snap = tmp / "snapshot"
-    index = tmp / "convert-index"
+    snap = os.path.join(tmp, "snapshot")
+    index = os.path.join(tmp, "convert-index")
     attrs = [
         _join(d, ATTRIBUTES_FILE) for d in _with_parents({p.rpartition("/")[0] for p in files})
     ]
@@ -116,12 +122,12 @@ def stage_through_git(
     try:
         for a in attrs:
             found = tree.read(a)
-            if found.kind is Kind.FILE:
+            if found.kind == Kind.FILE:
                 _write(snap, a, found)
         for path, f in files.items():
             _write(snap, path, f)
         res = wt.git(
-            ["--work-tree", os.fspath(snap), "add", "--pathspec-from-file=-",
+            ["--work-tree", snap, "add", "--pathspec-from-file=-",
              "--pathspec-file-nul"],
             index=index,
             input=nul_join(list(files)),
@@ -135,18 +141,22 @@ def stage_through_git(
     finally:
         remove_tree(snap)
     staged = index_entries(wt, index)
-    index.unlink(missing_ok=True)
+    from contextlib import suppress  # a path git converts only: not at import time
+
+    with suppress(FileNotFoundError):
+        os.unlink(index)
     missed = [p for p in files if staged.get(p) is None]
     if missed:
         raise InvalidInput("git did not stage: " + ", ".join(repr(p) for p in missed[:10]))
     return [(p, staged[p]) for p in files]
 
 
-def _write(root: Path, rel: str, found: Found) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(found.data)
-    path.chmod(0o755 if found.executable else 0o644)
+def _write(root: str, rel: str, found: Found) -> None:
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(found.data)
+    os.chmod(path, 0o755 if found.executable else 0o644)
 
 
 def _join(d: str, name: str) -> str:

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import re
+import os
 import sys
-from pathlib import Path
 
 from worktree_tools.core.errors import InvalidInput
 
 CLEANUP_MODES = ("default", "whitespace", "strip", "verbatim", "scissors")
 
 
-def compose(messages: tuple[str, ...], message_file: str | None, cwd: Path) -> bytes:
+def compose(
+    messages: tuple[str, ...], message_file: str | None, cwd: str | os.PathLike[str]
+) -> bytes:
     if messages and message_file is not None:
         raise InvalidInput("give either -m or -F, not both")
     if message_file is not None:
         if message_file == "-":
             return sys.stdin.buffer.read()
         try:
-            return (cwd / message_file).read_bytes()
+            with open(os.path.join(cwd, message_file), "rb") as f:
+                return f.read()
         except OSError as exc:
             raise InvalidInput(f"cannot read message file {message_file!r}: {exc}") from None
     if not messages:
@@ -39,7 +41,7 @@ def cleanup(raw: bytes, mode: str, comment_char: str = "#") -> bytes:
         lines = [line for line in lines if not line.startswith(comment_char)]
     out: list[str] = []
     for line in lines:
-        line = re.sub(r"[ \t\r\f\v]+$", "", line)
+        line = line.rstrip(" \t\r\f\v")  # as re.sub(r"[ \t\r\f\v]+$", "", line)
         if line == "" and (not out or out[-1] == ""):
             continue
         out.append(line)

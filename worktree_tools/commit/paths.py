@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 
 from worktree_tools.core.errors import PathRefused
 
 WHOLE_TREE_FLAG = "--commit-whole-tree"
 
 
-def normalize(raw_paths: list[str], *, cwd: Path, toplevel: Path, whole_tree: bool) -> list[str]:
+def normalize(
+    raw_paths: list[str],
+    *,
+    cwd: str | os.PathLike[str],
+    toplevel: str | os.PathLike[str],
+    whole_tree: bool,
+) -> list[str]:
     """Validated, de-duplicated repo-relative paths (posix, '.' for the whole tree)."""
     if not raw_paths:
         raise PathRefused(
@@ -33,7 +38,9 @@ def normalize(raw_paths: list[str], *, cwd: Path, toplevel: Path, whole_tree: bo
     return out
 
 
-def _one(raw: str, *, cwd: Path, toplevel: Path, whole_tree: bool) -> str:
+def _one(
+    raw: str, *, cwd: str | os.PathLike[str], toplevel: str | os.PathLike[str], whole_tree: bool
+) -> str:
     if raw == "":
         raise PathRefused("an empty path was given")
     if "\0" in raw:

@@ -12,32 +12,36 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass
-from enum import Enum
-from pathlib import Path
-from types import TracebackType
 
 from worktree_tools.core.errors import PathRefused
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 MAX_OPEN_DIRS = 256  # descriptors kept open at once (the soft limit is often 1024)
 
 
-class Kind(str, Enum):
+class Kind:
+    """What a path is (Found.kind): one of these words, compared with `is`."""
+
     FILE = "file"
     LINK = "link"
     DIR = "dir"
     MISSING = "missing"
 
 
-@dataclass(frozen=True)
 class Found:
     """What is at a path: a file's bytes (and exec bit), a link's target, or a directory."""
 
-    kind: Kind
-    data: bytes = b""
-    executable: bool = False
+    __slots__ = ("data", "executable", "kind")
+
+    def __init__(self, kind: str, data: bytes = b"", executable: bool = False) -> None:
+        self.kind = kind
+        self.data = data
+        self.executable = executable
 
 
 MISSING = Found(Kind.MISSING)
@@ -47,12 +51,12 @@ class SafeTree:
     """`with SafeTree(top) as tree: tree.read("a/b.txt")` — descriptors are cached per directory
     (many paths share a few directories) and closed on exit."""
 
-    def __init__(self, top: Path) -> None:
-        self.top = top
+    def __init__(self, top: str | os.PathLike[str]) -> None:
+        self.top = os.fspath(top)
         self._dirs: dict[str, int | None] = {}
 
     def __enter__(self) -> SafeTree:
-        self._dirs[""] = os.open(os.fspath(self.top), _DIR_FLAGS)
+        self._dirs[""] = os.open(self.top, _DIR_FLAGS)
         return self
 
     def __exit__(

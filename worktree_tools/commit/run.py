@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from worktree_tools.commit import message, paths
 from worktree_tools.commit.build import Settings, read_config, truthy
 from worktree_tools.commit.staging import private_index, stage_paths
-from worktree_tools.commit.swap import Landing, Moved, land, replay
+from worktree_tools.commit.swap import Moved, land, replay
 from worktree_tools.commit.tip import journal_gate, read_tip
 from worktree_tools.core import agent as agent_mod
 from worktree_tools.core import commits, events, faults, notices, statefiles
+from worktree_tools.core.catfile import CatFile
 from worktree_tools.core.entries import covered
 from worktree_tools.core.errors import (
     HookFailed,
@@ -40,41 +38,91 @@ from worktree_tools.core.scratch import remove_tree
 from worktree_tools.core.statefiles import COMMIT_TMP as TMP_DIR
 from worktree_tools.core.statefiles import JOURNAL_CONFIG as JOURNAL_CONFIG
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from worktree_tools.commit.swap import Landing
+
 MAX_REPLAYS = 5
 HOOK_MODES = ("auto", "isolated", "in-place")  # hookstage.HookMode, without importing it
 COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg")  # hooks.run's, likewise
 
 
-@dataclass(frozen=True)
 class CommitRequest:
-    paths: tuple[str, ...]
-    cwd: Path
-    messages: tuple[str, ...] = ()
-    message_file: str | None = None
-    agent: str | None = None
-    lock_timeout: float = 30.0
-    no_verify: bool = False
-    whole_tree: bool = False
-    sign: str | None = None  # None: as configured; "": default key; "KEY"; "no": never
-    hooks: str | None = None  # auto | isolated | in-place; None: config wt.hooks, else auto
-    revalidate: bool = False  # re-run pre-commit when the commit is replayed on a moved branch
+    """What to commit, and how. (A class with slots, not a dataclass: `dataclasses` costs
+    every commit ~19 ms of start-up; issue 17.)"""
+
+    __slots__ = (
+        "agent", "cwd", "hooks", "lock_timeout", "message_file", "messages", "no_verify",
+        "paths", "revalidate", "sign", "whole_tree",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        paths: tuple[str, ...],
+        cwd: str | os.PathLike[str],
+        messages: tuple[str, ...] = (),
+        message_file: str | None = None,
+        agent: str | None = None,
+        lock_timeout: float = 30.0,
+        no_verify: bool = False,
+        whole_tree: bool = False,
+        sign: str | None = None,
+        hooks: str | None = None,
+        revalidate: bool = False,
+    ) -> None:
+        self.paths = paths
+        self.cwd = cwd
+        self.messages = messages
+        self.message_file = message_file
+        self.agent = agent
+        self.lock_timeout = lock_timeout
+        self.no_verify = no_verify
+        self.whole_tree = whole_tree
+        self.sign = sign  # None: as configured; "": default key; "KEY"; "no": never
+        self.hooks = hooks  # auto | isolated | in-place; None: config wt.hooks, else auto
+        self.revalidate = revalidate  # re-run pre-commit when replayed on a moved branch
 
 
-@dataclass
 class CommitResult:
-    outcome: Outcome
-    agent: str
-    branch: str | None = None
-    commit: str | None = None
-    parent: str | None = None
-    paths: list[str] = field(default_factory=list)
-    lock_wait_ms: float = 0.0
-    lock_hold_ms: float = 0.0
-    worktree_lock_wait_ms: float = 0.0
-    duration_ms: float = 0.0
-    replays: int = 0
-    hook_mode: str | None = None
-    warnings: list[str] = field(default_factory=list)
+    """What a commit did (to_json: the object `wt-commit --json` prints)."""
+
+    __slots__ = (
+        "agent", "branch", "commit", "duration_ms", "hook_mode", "lock_hold_ms",
+        "lock_wait_ms", "outcome", "parent", "paths", "replays", "warnings",
+        "worktree_lock_wait_ms",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        outcome: Outcome,
+        agent: str,
+        branch: str | None = None,
+        commit: str | None = None,
+        parent: str | None = None,
+        paths: list[str] | None = None,
+        lock_wait_ms: float = 0.0,
+        lock_hold_ms: float = 0.0,
+        worktree_lock_wait_ms: float = 0.0,
+        duration_ms: float = 0.0,
+        replays: int = 0,
+        hook_mode: str | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.outcome = outcome
+        self.agent = agent
+        self.branch = branch
+        self.commit = commit
+        self.parent = parent
+        self.paths: list[str] = [] if paths is None else paths
+        self.lock_wait_ms = lock_wait_ms
+        self.lock_hold_ms = lock_hold_ms
+        self.worktree_lock_wait_ms = worktree_lock_wait_ms
+        self.duration_ms = duration_ms
+        self.replays = replays
+        self.hook_mode = hook_mode
+        self.warnings: list[str] = [] if warnings is None else warnings
 
     def add_landing(self, landing: Landing) -> None:
         self.lock_wait_ms += landing.wait_ms
@@ -106,7 +154,7 @@ def run(req: CommitRequest) -> CommitResult:
     # Read the message first: -F - consumes stdin, and bad input must fail before any lock.
     raw_message = message.compose(req.messages, req.message_file, req.cwd)
     wt = discover(req.cwd)
-    name, _source = agent_mod.resolve(req.agent, wt.gitdir)
+    name, _source = agent_mod.resolve(req.agent, wt.gitdir_str)
     result = CommitResult(Outcome.COMMITTED, agent=name)
     try:
         _commit(wt, req, raw_message, result)
@@ -125,7 +173,7 @@ def run(req: CommitRequest) -> CommitResult:
 def _log(wt: Worktree, result: CommitResult, *, outcome: Outcome, error: str | None = None) -> None:
     fields: dict[str, Any] = {
         "outcome": outcome.value,
-        "worktree": os.fspath(wt.toplevel),
+        "worktree": wt.toplevel_str,
         "branch": result.branch,
         "commit": result.commit,
         "parent": result.parent,
@@ -137,19 +185,21 @@ def _log(wt: Worktree, result: CommitResult, *, outcome: Outcome, error: str | N
     }
     if error is not None:
         fields["error"] = error
-    events.append(wt.state_dir, "commit", result.agent, **fields)
+    events.append(wt.state_dir_str, "commit", result.agent, **fields)
 
 
 def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: CommitResult) -> None:
     try:
         rels = paths.normalize(
-            list(req.paths), cwd=req.cwd, toplevel=wt.toplevel, whole_tree=req.whole_tree
+            list(req.paths), cwd=req.cwd, toplevel=wt.toplevel_str, whole_tree=req.whole_tree
         )
     except PathRefused as err:
         if err.details.get("kind") in ("no_paths", "whole_tree"):
+            from pathlib import Path
+
             from worktree_tools.guard.suggest import suggest_fix
 
-            suggest_fix(err, wt, req.messages, req.message_file, req.cwd)
+            suggest_fix(err, wt, req.messages, req.message_file, Path(req.cwd))
         raise
     result.paths = rels
     ref = wt.committable_branch()  # checked again under the locks, before anything moves
@@ -160,7 +210,8 @@ def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: Commit
         raise InvalidInput(f"unknown hook mode {mode!r} (wt.hooks): use {', '.join(HOOK_MODES)}")
     deadline = time.monotonic() + req.lock_timeout
     holder = Holder.me(result.agent)
-    with RecordedLock(wt.gitdir / WORKTREE_LOCK, "worktree lock", holder, deadline) as wlock:
+    lock_path = os.path.join(wt.gitdir_str, WORKTREE_LOCK)
+    with RecordedLock(lock_path, "worktree lock", holder, deadline) as wlock:
         result.worktree_lock_wait_ms = wlock.wait_ms
         _reap_orphaned_hooks(wt, result.agent)
         tmp = _fresh_tmp_dir(wt)
@@ -173,12 +224,14 @@ def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: Commit
 def _reap_orphaned_hooks(wt: Worktree, agent: str) -> None:
     """A wt-commit killed mid-hook leaves its hook running (RACES R2): end it before we start.
     We hold the worktree lock the dead committer held, so no live commit owns that hook."""
-    record = wt.gitdir / statefiles.HOOK_RECORD
-    if not record.exists():
+    record = os.path.join(wt.gitdir_str, statefiles.HOOK_RECORD)
+    if not os.path.exists(record):
         return
+    from pathlib import Path
+
     from worktree_tools.hooks import run as hookrun
 
-    reaped = hookrun.reap_orphans(record)
+    reaped = hookrun.reap_orphans(Path(record))
     if reaped is not None:
         notices.say(
             f"ended {len(reaped.pids)} orphaned {reaped.hook} hook process(es) "
@@ -187,7 +240,7 @@ def _reap_orphaned_hooks(wt: Worktree, agent: str) -> None:
                if reaped.unproven else "")
         )  # fmt: skip
         events.append(
-            wt.state_dir, "orphan_hook_ended", agent, hook=reaped.hook, pids=reaped.pids,
+            wt.state_dir_str, "orphan_hook_ended", agent, hook=reaped.hook, pids=reaped.pids,
             committer_pid=reaped.committer_pid, unproven=reaped.unproven,
         )  # fmt: skip
 
@@ -202,26 +255,33 @@ def _commit_locked(
     config: dict[str, str],
     mode: str,
     deadline: float,
-    tmp: Path,
+    tmp: str,
 ) -> None:
-    tip, tip_tree, journal_config = read_tip(wt, ref)
-    priv = tmp / "index"
+    priv = os.path.join(tmp, "index")
     # Another commit's hooks in this worktree (plain `git commit` through the installed shim)
     # may have hidden files (pre-commit's stash-and-restore): read only once they are back.
-    hook_lock = RecordedLock(wt.gitdir / HOOK_LOCK, "hook lock", Holder.me(result.agent), deadline)
-    with hook_lock:
-        tree = stage_paths(wt, tip, tip_tree, rels, Settings.parse(config), tmp)
+    hook_lock = RecordedLock(
+        os.path.join(wt.gitdir_str, HOOK_LOCK), "hook lock", Holder.me(result.agent), deadline
+    )
+    # One cat-file reads the tip, the named paths' entries and the directories the tree edit
+    # rewrites (core/catfile); it ends once the tree is built.
+    with CatFile(wt) as objects:
+        tip, tip_tree, journal_config = read_tip(wt, ref, objects)
+        with hook_lock:
+            tree = stage_paths(wt, tip, tip_tree, rels, Settings.parse(config), tmp, objects)
     faults.point("staged")
     if tree == tip_tree:
         _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)
         return
 
     stage = None
-    if _any_hook(wt.hooks_dir, COMMIT_HOOKS):
-        from worktree_tools.hooks import stage as hookstage  # only a commit with hooks pays for it
+    if _any_hook(wt.hooks_dir_str, COMMIT_HOOKS):
+        from pathlib import Path  # only a commit with hooks pays for these
+
+        from worktree_tools.hooks import stage as hookstage
 
         stage = hookstage.prepare(
-            wt, hookstage.HookMode.parse(mode), result.agent, priv, tip, tree, deadline
+            wt, hookstage.HookMode.parse(mode), result.agent, Path(priv), tip, tree, deadline
         )
         if stage.checkout is None:  # hooks in place see the commit in the private index
             private_index(wt, priv, tree)
@@ -236,20 +296,22 @@ def _commit_locked(
             _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)
             return
     journal_gate(wt, tip, tree, rels, journal_config)
-    msg_file = tmp / "COMMIT_EDITMSG"
-    msg_file.write_bytes(raw_message)
+    msg_file = os.path.join(tmp, "COMMIT_EDITMSG")
+    _write(msg_file, raw_message)
     if stage is not None:
-        stage.run("prepare-commit-msg", [os.fspath(msg_file), "message"])
+        stage.run("prepare-commit-msg", [msg_file, "message"])
         if not req.no_verify:
-            stage.run("commit-msg", [os.fspath(msg_file)])
+            stage.run("commit-msg", [msg_file])
+    with open(msg_file, "rb") as f:
+        edited = f.read()
     cleaned = message.cleanup(
-        msg_file.read_bytes(),
+        edited,
         config.get("commit.cleanup", "default"),
         config.get("core.commentchar", "#"),
     )
     if not cleaned:
         raise InvalidInput("aborting commit due to empty commit message")
-    msg_file.write_bytes(cleaned)
+    _write(msg_file, cleaned)
     reason = f"wt-commit ({result.agent}): {message.subject(cleaned)}"
     sign = req.sign
     if sign is None and truthy(config.get("commit.gpgsign", "")):
@@ -274,8 +336,10 @@ def _commit_locked(
                 return
             assert moved.current is not None
             if req.revalidate and stage is not None and not req.no_verify:
+                from pathlib import Path
+
                 stage = hookstage.prepare(
-                    wt, stage.mode, result.agent, priv, moved.current, replayed, deadline
+                    wt, stage.mode, result.agent, Path(priv), moved.current, replayed, deadline
                 )
                 _revalidate(stage, priv, moved.current, replayed, wt)
             journal_gate(wt, moved.current, replayed, rels)
@@ -289,7 +353,7 @@ def _commit_locked(
     result.commit = new
     result.parent = tip
     faults.point("landed")
-    if _any_hook(wt.hooks_dir, ("post-commit",)):
+    if _any_hook(wt.hooks_dir_str, ("post-commit",)):
         from worktree_tools.hooks import run as hookrun
 
         post = hookrun.run(wt.hooks_dir, "post-commit", [], cwd=wt.toplevel, env=_post_env())
@@ -297,7 +361,7 @@ def _commit_locked(
             result.warnings.append(f"post-commit hook exited {post.returncode}")
 
 
-def _any_hook(hooks_dir: Path, names: tuple[str, ...]) -> bool:
+def _any_hook(hooks_dir: str, names: tuple[str, ...]) -> bool:
     """Whether one of the hooks `names` is installed (hooks.run.find: an executable file), with
     no import of the hook machinery when none is."""
     for name in names:
@@ -325,7 +389,7 @@ def _only_named_paths_restaged(wt: Worktree, before: str, after: str, rels: list
         )
 
 
-def _revalidate(stage: Any, priv: Path, tip: str, tree: str, wt: Worktree) -> None:
+def _revalidate(stage: Any, priv: str, tip: str, tree: str, wt: Worktree) -> None:
     """Run pre-commit again against the replayed tree; it must not change anything now."""
     if stage.checkout is None:
         private_index(wt, priv, tree)
@@ -343,12 +407,17 @@ def _post_env() -> dict[str, str]:
     return clean_env()
 
 
-def _fresh_tmp_dir(wt: Worktree) -> Path:
+def _fresh_tmp_dir(wt: Worktree) -> str:
     # We hold the worktree lock, so anything left here is from a wt-commit that was killed.
-    tmp = wt.gitdir / TMP_DIR / str(os.getpid())
-    remove_tree(wt.gitdir / TMP_DIR)
-    tmp.mkdir(parents=True)
+    tmp = os.path.join(wt.gitdir_str, TMP_DIR, str(os.getpid()))
+    remove_tree(os.path.join(wt.gitdir_str, TMP_DIR))
+    os.makedirs(tmp)
     return tmp
+
+
+def _write(path: str, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
 
 
 def _finish_unchanged(
@@ -358,7 +427,7 @@ def _finish_unchanged(
     ref: str,
     tip: str | None,
     deadline: float,
-    tmp: Path,
+    tmp: str,
 ) -> None:
     """Nothing to commit: still make the index show the paths clean (a retry after a crash)."""
     result.outcome = Outcome.UNCHANGED

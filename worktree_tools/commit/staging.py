@@ -12,13 +12,10 @@ staged by git itself (see convert).
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterable
-from pathlib import Path
 
 from worktree_tools.commit import blobs, convert
-from worktree_tools.commit.build import Settings
 from worktree_tools.commit.read import MISSING, Found, Kind, SafeTree
+from worktree_tools.commit.tip import tip_entries
 from worktree_tools.core import atomic, treeedit
 from worktree_tools.core.entries import (
     GITLINK,
@@ -33,42 +30,54 @@ from worktree_tools.core.errors import InvalidInput, PathRefused
 from worktree_tools.core.gitcmd import nul_join
 from worktree_tools.core.repo import Worktree
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from worktree_tools.commit.build import Settings
+    from worktree_tools.core.catfile import CatFile
+
 LINK = "120000"
 
 
 def stage_paths(
-    wt: Worktree, tip: str | None, tip_tree: str, rels: list[str], settings: Settings, tmp: Path
+    wt: Worktree,
+    tip: str | None,
+    tip_tree: str,
+    rels: list[str],
+    settings: Settings,
+    tmp: str | os.PathLike[str],
+    objects: CatFile,
 ) -> str:
-    """The tree to commit: the tip's tree with the named paths as they are on disk."""
+    """The tree to commit: the tip's tree with the named paths as they are on disk. `objects`
+    reads the tip's trees: the named paths' entries, then the directories the edit rewrites."""
     # An index file never written: git's listings then know no tracked file (those come from
     # the tip's tree), and nothing reads the 100,000 entries of a large repository's index.
-    empty = tmp / "empty-index"
-    head, others = _listing(wt, empty, tip, rels)
-    with SafeTree(wt.toplevel) as tree:
-        found = _collect(wt, empty, tree, head, others, rels)
+    empty = os.path.join(tmp, "empty-index")
+    head, listed = _listing(wt, empty, objects, tip, tip_tree, rels)
+    with SafeTree(wt.toplevel_str) as tree:
+        found = _collect(wt, empty, tree, head, listed, rels)
         converted = convert.converted(wt, tree, head, found, settings)
-        plain = [
-            (p, f) for p, f in found.items() if f.kind is not Kind.MISSING and p not in converted
-        ]
+        plain = [(p, f) for p, f in found.items() if f.kind != Kind.MISSING and p not in converted]
         oids = blobs.write_blobs(wt, [f.data for _, f in plain], tmp)
         changes: list[tuple[str, Entry | None]] = []
         for (path, f), oid in zip(plain, oids, strict=True):
             changes.append((path, Entry(_mode(f, head.get(path), settings), oid)))
-        changes += [(p, None) for p, f in found.items() if f.kind is Kind.MISSING]
+        changes += [(p, None) for p, f in found.items() if f.kind == Kind.MISSING]
         _refuse_invalid_names(wt, head, changes, tmp, len(tip_tree))
         if converted:
             ours = {p: found[p] for p in converted}
             changes += convert.stage_through_git(
                 wt, tip, tip_tree, tree, ours, head, changes, rels, tmp
             )
-    return treeedit.edit(wt, tip_tree, changes)
+    return treeedit.edit(wt, tip_tree, changes, objects)
 
 
 def _refuse_invalid_names(
     wt: Worktree,
     head: dict[str, Entry],
     changes: list[tuple[str, Entry | None]],
-    tmp: Path,
+    tmp: str | os.PathLike[str],
     oid_len: int,
 ) -> None:
     """Refuse, as `git add` does, a name git will not put in a tree (`GIT~1` or `.git.` under
@@ -82,7 +91,7 @@ def _refuse_invalid_names(
     ]
     if not new:
         return
-    scratch = tmp / "names-index"
+    scratch = os.path.join(tmp, "names-index")
     apply(wt, scratch, new, oid_len)
     if _entry_count(scratch) == len(new):
         return
@@ -99,19 +108,24 @@ def _refuse_invalid_names(
 
 # Every rule of git's verify_path (`.git`, `..`, NTFS `.git.`/`git~1`/backslash segments, HFS
 # ignorable characters before `.git`) needs a leading dot, a `~`, a backslash or a character
-# outside ASCII in some component: a name without them passes it.
-_PLAIN_COMPONENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*\Z", re.ASCII)
+# outside ASCII in some component: a name without them passes it. A plain component is
+# `[A-Za-z0-9_][A-Za-z0-9_.+-]*` (ASCII), tested with str methods: no `re` on the hot path.
+_PLAIN_FIRST = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
+_PLAIN_REST = _PLAIN_FIRST + ".+-"
 
 
 def plainly_valid(path: str) -> bool:
     """Whether git's path check is sure to accept `path` as a file's name (not a link's)."""
-    return all(_PLAIN_COMPONENT.match(part) for part in path.split("/"))
+    for part in path.split("/"):
+        if not part or part[0] not in _PLAIN_FIRST or part.strip(_PLAIN_REST):
+            return False
+    return True
 
 
-def _entry_count(index: Path) -> int | None:
+def _entry_count(index: str | os.PathLike[str]) -> int | None:
     """The number of entries an index file declares (its header), None if it has none."""
     try:
-        with index.open("rb") as f:
+        with open(index, "rb") as f:
             header = f.read(12)
     except OSError:
         return None
@@ -120,7 +134,7 @@ def _entry_count(index: Path) -> int | None:
     return int.from_bytes(header[8:12], "big")
 
 
-def private_index(wt: Worktree, priv: Path, tree: str) -> None:
+def private_index(wt: Worktree, priv: str | os.PathLike[str], tree: str) -> None:
     """`priv` holding exactly `tree`, for hooks that run in place. Started from a copy of the
     worktree's index by `git read-tree -m -i TREE` (one tree: the entries are the tree's, and an
     unchanged one keeps its stat data, so the hook's first `git diff` or `git status` does not
@@ -128,31 +142,49 @@ def private_index(wt: Worktree, priv: Path, tree: str) -> None:
     used (absent, unmerged, unreadable)."""
     try:
         # a copy: a hook's tool may write it in place
-        atomic.copy_file(wt.index_path, priv, durable=False)
+        atomic.copy_file(wt.index_str, priv, durable=False)
     except OSError:
         pass
     else:
         # -i: the worktree's files are not this index's business (the named ones differ)
         if wt.git(["read-tree", "-m", "-i", tree], index=priv, check=False).returncode == 0:
             return
-    priv.unlink(missing_ok=True)
+    if os.path.lexists(priv):
+        os.unlink(priv)
     wt.git(["read-tree", tree], index=priv)
 
 
 def _listing(
-    wt: Worktree, empty: Path, tip: str | None, rels: list[str]
-) -> tuple[dict[str, Entry], list[str] | None]:
+    wt: Worktree, empty: str, objects: CatFile, tip: str | None, tip_tree: str, rels: list[str]
+) -> tuple[dict[str, Entry], _Listed | None]:
     """The tip's entries covering `rels`; with few paths also what `git add` would find
-    untracked at or under them (else None: `_untracked` lists them for the directories)."""
+    untracked at or under them (else None: `_untracked` lists them for the directories).
+
+    Only the paths the tip does not have are listed: a tracked file needs no ignore check
+    (`git add -A` stages it whatever .gitignore says), so a commit of modified files runs no
+    `ls-files` at all."""
     if "." in rels or len(rels) > PATHSPEC_LIMIT:
         return tree_entries(wt, tip), None
-    head = tree_entries(wt, tip, rels)
+    head = tip_entries(wt, objects, tip, tip_tree, rels)
+    asked = [r for r in rels if r not in head]
+    if not asked:
+        return head, _Listed([], asked)
     res = wt.git(
-        ["ls-files", "-z", "--others", "--exclude-standard", "--", *rels],
+        ["ls-files", "-z", "--others", "--exclude-standard", "--", *asked],
         index=empty,
         literal=True,
     )
-    return head, _not_tracked(res.stdout, head)
+    return head, _Listed(_not_tracked(res.stdout, head), asked)
+
+
+class _Listed:
+    """What `ls-files --others` found untracked at or under the named paths `asked`."""
+
+    __slots__ = ("asked", "others")
+
+    def __init__(self, others: list[str], asked: list[str]) -> None:
+        self.others = others
+        self.asked = frozenset(asked)
 
 
 def _not_tracked(listing: bytes, head: dict[str, Entry]) -> list[str]:
@@ -171,10 +203,10 @@ def _not_tracked(listing: bytes, head: dict[str, Entry]) -> list[str]:
 
 def _collect(
     wt: Worktree,
-    empty: Path,
+    empty: str,
     tree: SafeTree,
     head: dict[str, Entry],
-    others: list[str] | None,
+    listed: _Listed | None,
     rels: list[str],
 ) -> dict[str, Found]:
     """What each path git would stage is now: its bytes, or MISSING (to be removed)."""
@@ -183,9 +215,9 @@ def _collect(
     missing: list[str] = []
     for rel in rels:
         what = Found(Kind.DIR) if rel == "." else tree.read(rel)
-        if what.kind is Kind.DIR:
+        if what.kind == Kind.DIR:
             dirs.append(rel)
-        elif what.kind is Kind.MISSING and rel not in head:
+        elif what.kind == Kind.MISSING and rel not in head:
             missing.append(rel)
         else:
             found[rel] = what
@@ -196,8 +228,11 @@ def _collect(
         for path, entry in head.items():
             if entry.mode != GITLINK and path not in found and covered(path, named):
                 found[path] = _as_entry(tree.read(path))
-        under = [p for p in others if covered(p.rstrip("/"), named)] if others is not None else None
-        for path in under if under is not None else _untracked(wt, empty, head, dirs):
+        if listed is not None and listed.asked.issuperset(dirs):
+            under = [p for p in listed.others if covered(p.rstrip("/"), named)]
+        else:  # many paths, or a tracked file that is now a directory (a submodule's too)
+            under = _untracked(wt, empty, head, dirs)
+        for path in under:
             if path.endswith("/"):
                 raise PathRefused(
                     f"{path.rstrip('/')} is a git repository nested in this worktree; "
@@ -208,20 +243,18 @@ def _collect(
                 )
             found.setdefault(path, tree.read(path))
     given = set(rels)
-    new = [
-        p for p, f in found.items() if p in given and p not in head and f.kind is not Kind.MISSING
-    ]
-    if others is None:
+    new = [p for p, f in found.items() if p in given and p not in head and f.kind != Kind.MISSING]
+    if listed is None:
         _refuse_ignored(wt, empty, new)
-    else:
-        listed = set(others)
-        _refuse_listed_ignored([p for p in new if p not in listed])
+    else:  # every new path was asked about (the tip does not have it): not listed, ignored
+        untracked = set(listed.others)
+        _refuse_listed_ignored([p for p in new if p not in untracked])
     return found
 
 
 def _as_entry(found: Found) -> Found:
     # A tracked file that became a directory is removed (its files are untracked, listed apart).
-    return MISSING if found.kind is Kind.DIR else found
+    return MISSING if found.kind == Kind.DIR else found
 
 
 def _deleted_or_unknown(
@@ -234,7 +267,7 @@ def _deleted_or_unknown(
     dirs.extend(m for m in missing if m in head_dirs)
     rest = [m for m in missing if m not in head_dirs]
     if rest:
-        staged = index_entries(wt, wt.index_path, rest)
+        staged = index_entries(wt, wt.index_str, rest)
         staged_paths = set(staged) | _ancestors(staged)
         unknown = [m for m in rest if m not in staged_paths]
     if unknown:
@@ -254,7 +287,7 @@ def _ancestors(paths: Iterable[str]) -> set[str]:
     return out
 
 
-def _untracked(wt: Worktree, empty: Path, head: dict[str, Entry], dirs: list[str]) -> list[str]:
+def _untracked(wt: Worktree, empty: str, head: dict[str, Entry], dirs: list[str]) -> list[str]:
     """Files under `dirs` that HEAD does not track and no ignore rule hides (git add's view);
     a nested repository is listed as `dir/`."""
     res = wt.git(
@@ -263,7 +296,7 @@ def _untracked(wt: Worktree, empty: Path, head: dict[str, Entry], dirs: list[str
     return _not_tracked(res.stdout, head)
 
 
-def _refuse_ignored(wt: Worktree, empty: Path, named: list[str]) -> None:
+def _refuse_ignored(wt: Worktree, empty: str, named: list[str]) -> None:
     if not named:
         return
     res = wt.git(["check-ignore", "-z", "--stdin"], index=empty, input=nul_join(named), check=False)
@@ -281,7 +314,7 @@ def _refuse_listed_ignored(ignored: list[str]) -> None:
 
 
 def _mode(found: Found, head: Entry | None, settings: Settings) -> str:
-    if found.kind is Kind.LINK:
+    if found.kind == Kind.LINK:
         return LINK
     if not settings.filemode:  # core.fileMode false: the exec bit on disk means nothing
         return head.mode if head is not None and head.mode in ("100644", "100755") else "100644"

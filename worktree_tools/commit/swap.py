@@ -10,10 +10,6 @@ a conflict otherwise.
 from __future__ import annotations
 
 import os
-from contextlib import nullcontext
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from worktree_tools.core import atomic, events, faults, notices, refs, trees
 from worktree_tools.core.entries import (
@@ -25,21 +21,29 @@ from worktree_tools.core.entries import (
 )
 from worktree_tools.core.errors import InvalidInput, RefMoved
 from worktree_tools.core.gitcmd import nul_join
-from worktree_tools.core.gitlocks import GitFileLock, StaleReport
+from worktree_tools.core.gitlocks import GitFileLock
 from worktree_tools.core.locks import REPO_LOCK, Holder, RecordedLock
 from worktree_tools.core.repo import Worktree
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from worktree_tools.core.gitlocks import StaleReport
 
 # An index larger than this (about 10,000 entries) is not refreshed when the named paths are
 # synced: refreshing stats every tracked file.
 REFRESH_LIMIT = 1 << 20
 
 
-@dataclass(frozen=True)
 class Landing:
     """What one trip through the critical section cost."""
 
-    wait_ms: float
-    hold_ms: float
+    __slots__ = ("hold_ms", "wait_ms")
+
+    def __init__(self, wait_ms: float, hold_ms: float) -> None:
+        self.wait_ms = wait_ms
+        self.hold_ms = hold_ms
 
 
 class Moved(Exception):
@@ -51,17 +55,17 @@ class Moved(Exception):
         self.landing = Landing(0.0, 0.0)
 
 
-def index_search(wt: Worktree) -> tuple[list[Path], list[Path]]:
+def index_search(wt: Worktree) -> tuple[list[str], list[str]]:
     """(dirs, exclude) for this worktree's index.lock: git working in this worktree, not in
     the worktrees worktree-tools nests under `<common git dir>/wt/` (agent trees, hook
     checkouts), which have their own index."""
-    return [wt.toplevel, wt.gitdir], [wt.state_dir]
+    return [wt.toplevel_str, wt.gitdir_str], [wt.state_dir_str]
 
 
 def stale_reporter(wt: Worktree, agent: str) -> StaleReport:
     def report(info: dict[str, Any]) -> None:
         notices.say(f"removed stale lock {info['lock']} ({info['why']})")
-        events.append(wt.state_dir, "stale_lock_removed", agent, **info)
+        events.append(wt.state_dir_str, "stale_lock_removed", agent, **info)
 
     return report
 
@@ -74,7 +78,7 @@ def land(
     expected: str | None,
     new: str | None,
     deadline: float,
-    tmp: Path,
+    tmp: str | os.PathLike[str],
     reason: str,
 ) -> Landing:
     """Sync the index, then CAS the branch. With `new` None only the index is synced to
@@ -87,52 +91,77 @@ def land(
     report = stale_reporter(wt, agent)
     holder = Holder.me(agent)
     dirs, exclude = index_search(wt)
-    lock = RecordedLock(wt.state_dir / REPO_LOCK, "repository lock", holder, deadline)
+    lock = RecordedLock(
+        os.path.join(wt.state_dir_str, REPO_LOCK), "repository lock", holder, deadline
+    )
     # The ref move's git starts once index.lock is ours (judging a stale index.lock counts the
     # git processes working here), while the index is prepared: under the repository lock it
     # only prepares and commits its transaction (see refs.Pending).
-    ahead = refs.Pending(wt, ref, new, expected, reason) if new else nullcontext()
-    with GitFileLock(wt.index_path, dirs, deadline, report, exclude), ahead as pending:
-        prepared = _prepare_index(wt, rels, new or expected, tmp)
-        if pending is not None:
-            pending.ready()
-        try:
-            with lock:
-                faults.point("locked")
-                still_on_branch(wt, ref)
-                _swap(wt, ref, expected, new, prepared, pending, deadline, report)
-        except Moved as moved:
-            moved.landing = Landing(lock.wait_ms, lock.hold_ms)
-            raise
+    with GitFileLock(wt.index_str, dirs, deadline, report, exclude):
+        if new is None:
+            _land_locked(wt, rels, ref, expected, new, deadline, tmp, lock, None, report)
+        else:
+            with refs.Pending(wt, ref, new, expected, reason) as pending:
+                _land_locked(wt, rels, ref, expected, new, deadline, tmp, lock, pending, report)
     return Landing(lock.wait_ms, lock.hold_ms)
 
 
-@dataclass(frozen=True)
+def _land_locked(
+    wt: Worktree,
+    rels: list[str],
+    ref: str,
+    expected: str | None,
+    new: str | None,
+    deadline: float,
+    tmp: str | os.PathLike[str],
+    lock: RecordedLock,
+    pending: refs.Pending | None,
+    report: StaleReport,
+) -> None:
+    """land() once index.lock is ours (and the ref move's git started, with `new`)."""
+    prepared = _prepare_index(wt, rels, new or expected, tmp)
+    if pending is not None:
+        pending.ready()
+    try:
+        with lock:
+            faults.point("locked")
+            still_on_branch(wt, ref)
+            _swap(wt, ref, expected, new, prepared, pending, deadline, report)
+    except Moved as moved:
+        moved.landing = Landing(lock.wait_ms, lock.hold_ms)
+        raise
+
+
 class _Prepared:
     """A copy of the worktree's index with the named paths set to the target commit."""
 
-    staged: Path | None  # None: the index already says exactly that
-    had_index: bool
-    backup: Path
+    __slots__ = ("backup", "had_index", "staged")
+
+    def __init__(self, staged: str | None, had_index: bool, backup: str) -> None:
+        self.staged = staged  # None: the index already says exactly that
+        self.had_index = had_index
+        self.backup = backup
 
 
-def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path) -> _Prepared:
+def _prepare_index(
+    wt: Worktree, rels: list[str], target: str | None, tmp: str | os.PathLike[str]
+) -> _Prepared:
     """A copy of the index with every entry covered by `rels` set as in `target`: `git reset
     TARGET -- PATHS`, done as data for many paths (git matches each entry against each
     pathspec), so that the cost stays linear in the number of paths."""
-    index = wt.index_path
-    had_index = index.exists()
-    backup = tmp / "index-backup"
+    index = wt.index_str
+    had_index = os.path.exists(index)
+    backup = os.path.join(tmp, "index-backup")
     if target is None:
         return _Prepared(None, had_index, backup)
-    staged = tmp / "sync-index"
+    staged = os.path.join(tmp, "sync-index")
     if len(rels) <= PATHSPEC_LIMIT:  # few paths: git's own reset, one process
         if had_index:
             _start_from(index, staged)
         # A large index is not refreshed (a stat of every tracked file, most of reset's time
         # at 100,000 files): the named entries are then stat-dirty, as after the many-paths
         # branch below, until the next `git status` or `git add` refreshes them.
-        large = had_index and index.stat().st_size > REFRESH_LIMIT
+        large = had_index and os.stat(index).st_size > REFRESH_LIMIT
         refresh = ["--no-refresh"] if large else []
         wt.git(
             ["reset", "-q", *refresh, target, "--pathspec-from-file=-", "--pathspec-file-nul"],
@@ -141,7 +170,7 @@ def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path)
             literal=True,
         )
         if had_index and not _differs(index, staged):
-            staged.unlink()
+            os.unlink(staged)
             return _Prepared(None, had_index, backup)
         return _Prepared(staged, had_index, backup)
     want, have = tree_entries(wt, target, rels), index_entries(wt, index, rels)
@@ -154,7 +183,7 @@ def _prepare_index(wt: Worktree, rels: list[str], target: str | None, tmp: Path)
     return _Prepared(staged, had_index, backup)
 
 
-def _start_from(index: Path, staged: Path) -> None:
+def _start_from(index: str, staged: str) -> None:
     """`staged` as a copy of `index` for git to rewrite: a second link where the file system
     allows (git never writes an index in place: it writes `staged.lock` and renames it over
     `staged`, so the worktree's index is never touched), else a copy (8 MB at 100,000 files)."""
@@ -164,14 +193,14 @@ def _start_from(index: Path, staged: Path) -> None:
         atomic.copy_file(index, staged, durable=False)
 
 
-def _differs(a: Path, b: Path) -> bool:
+def _differs(a: str, b: str) -> bool:
     """Whether two index files differ. An index ends with the hash of all that precedes it:
     equal sizes and equal trailers mean equal files, without reading 2 x 8 MB at 100,000
     files (unless the trailer is zeros: index.skipHash wrote no hash)."""
-    size = a.stat().st_size
-    if size != b.stat().st_size:
+    size = os.stat(a).st_size
+    if size != os.stat(b).st_size:
         return True
-    with a.open("rb") as fa, b.open("rb") as fb:
+    with open(a, "rb") as fa, open(b, "rb") as fb:
         tail = min(size, 32)
         fa.seek(size - tail)
         fb.seek(size - tail)
@@ -180,7 +209,9 @@ def _differs(a: Path, b: Path) -> bool:
             return True
         if ta[-20:].strip(b"\0"):
             return False
-    return a.read_bytes() != b.read_bytes()
+        fa.seek(0)
+        fb.seek(0)
+        return fa.read() != fb.read()
 
 
 def _swap(
@@ -194,7 +225,7 @@ def _swap(
     report: StaleReport,
 ) -> None:
     """Under the repository lock: the index first, then the branch; undo the index on failure."""
-    index = wt.index_path
+    index = wt.index_str
     if new is None:
         now = wt.resolve(ref)
         if (now[0] if now else None) != expected:
@@ -219,7 +250,7 @@ def _swap(
             if prepared.had_index:
                 os.replace(prepared.backup, index)
             else:
-                index.unlink()
+                os.unlink(index)
         raise
 
 

@@ -8,11 +8,12 @@ by one `git update-index --index-info`, never a process or a pathspec per path.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from pathlib import Path
-from typing import NamedTuple
 
 from worktree_tools.core.repo import Worktree
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # Above this many paths, list everything and select in Python (linear) rather than hand git
 # pathspecs (each listed entry is matched against each pathspec).
@@ -20,9 +21,28 @@ PATHSPEC_LIMIT = 64
 GITLINK = "160000"
 
 
-class Entry(NamedTuple):
-    mode: str  # "100644", "100755", "120000", "160000"; "conflict" for an unmerged path
-    oid: str
+class Entry(tuple[str, str]):
+    """(mode, oid): mode "100644", "100755", "120000", "160000"; "conflict" for an unmerged
+    path. A tuple, as typing.NamedTuple made it, without importing typing (issue 17)."""
+
+    __slots__ = ()
+
+    def __new__(cls, mode: str, oid: str) -> Entry:
+        return tuple.__new__(cls, (mode, oid))
+
+    @property
+    def mode(self) -> str:
+        return self[0]
+
+    @property
+    def oid(self) -> str:
+        return self[1]
+
+    def __getnewargs__(self) -> tuple[str, str]:  # copy and pickle, as a NamedTuple's
+        return (self[0], self[1])
+
+    def __repr__(self) -> str:
+        return f"Entry(mode={self[0]!r}, oid={self[1]!r})"
 
 
 def covered(path: str, named: frozenset[str]) -> bool:
@@ -62,9 +82,11 @@ def tree_entries(
     return out
 
 
-def index_entries(wt: Worktree, index: Path, rels: Iterable[str] | None = None) -> dict[str, Entry]:
+def index_entries(
+    wt: Worktree, index: str | os.PathLike[str], rels: Iterable[str] | None = None
+) -> dict[str, Entry]:
     """The entries of `index` (covering `rels`, if given); an unmerged path is one 'conflict'."""
-    if not index.exists():
+    if not os.path.exists(index):
         return {}
     res = wt.git(["ls-files", "-s", "-z", *_limit(rels)], index=index, literal=True)
     out: dict[str, Entry] = {}
@@ -97,7 +119,12 @@ def index_info(changes: Iterable[tuple[str, Entry | None]], oid_len: int = 40) -
     return b"".join(lines)
 
 
-def apply(wt: Worktree, index: Path, changes: list[tuple[str, Entry | None]], oid_len: int) -> None:
+def apply(
+    wt: Worktree,
+    index: str | os.PathLike[str],
+    changes: list[tuple[str, Entry | None]],
+    oid_len: int,
+) -> None:
     """Set (or remove) `changes` in `index` with one git process."""
     if changes:
         changes.sort(key=lambda c: os.fsencode(c[0]))  # index order: inserts stay cheap
