@@ -1,6 +1,7 @@
-"""What wt-commit's hot path imports: a plain commit in a scratch repository, run in a fresh
-interpreter, then each project module it loaded imported alone in another. Prints, per module,
-the expensive modules (HEAVY) importing it pulls in; exit 1 if any does.
+"""What wt-commit's hot path imports: two plain commits (one with --json) in a scratch
+repository, each run in a fresh interpreter, then each project module they loaded imported alone
+in another. Prints, per module, the expensive modules (HEAVY) importing it pulls in; exit 1
+if any does.
 
     python scripts/hot_imports.py          # the report
     python scripts/hot_imports.py --json   # {module: [heavy modules it imports]}
@@ -32,12 +33,12 @@ ENV = {
 }  # fmt: skip
 
 
-def loaded_by_commit(repo: str) -> list[str]:
-    """Every module a plain `wt-commit -m x a.txt` has loaded when it exits."""
+def loaded_by_commit(repo: str, argv: list[str]) -> list[str]:
+    """Every module `wt-commit ARGV` has loaded when it exits."""
     code = (
-        "import sys, atexit, json\n"
-        "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
-        "sys.argv = ['wt-commit', '-m', 'x', 'a.txt']\n"
+        "import sys, atexit\n"  # atexit is built in: the harness itself loads nothing heavy
+        "atexit.register(lambda: print(' '.join(sorted(sys.modules)), file=sys.stderr))\n"
+        f"sys.argv = {['wt-commit', *argv]!r}\n"
         "from worktree_tools.cli import wt_commit_main\n"
         "wt_commit_main()\n"
     )
@@ -46,7 +47,7 @@ def loaded_by_commit(repo: str) -> list[str]:
     )
     if proc.returncode != 0:
         sys.exit(f"wt-commit failed: {proc.stderr}")
-    return list(json.loads(proc.stderr.strip().splitlines()[-1]))
+    return proc.stderr.strip().splitlines()[-1].split()
 
 
 def heavy_of(module: str) -> list[str]:
@@ -57,7 +58,8 @@ def heavy_of(module: str) -> list[str]:
 
 def measure() -> dict[str, Any]:
     """{"whole_run": [heavy modules], "modules": {project module: [heavy modules importing it
-    alone pulls in]}} for a plain commit in a scratch repository (also scripts/bench's)."""
+    alone pulls in]}} for two plain commits in a scratch repository, one with --json (also
+    scripts/bench's)."""
     with tempfile.TemporaryDirectory() as repo:
         git = ["git", "-C", repo]
         subprocess.run([*git, "init", "-q"], check=True, env=ENV)
@@ -66,10 +68,17 @@ def measure() -> dict[str, Any]:
                 f.write(f"{i}\n")
         subprocess.run([*git, "add", "."], check=True, env=ENV)
         subprocess.run([*git, "commit", "-qm", "init"], check=True, env=ENV)
-        with open(os.path.join(repo, "a.txt"), "w") as f:
-            f.write("a\n")
-        modules = loaded_by_commit(repo)
-    ours = [m for m in modules if m.startswith("worktree_tools")]
+        modules: set[str] = set()
+        # a new file as a person commits it, then a tracked one in a directory as agents and
+        # scripts/bench do (--json, --agent)
+        for rel, argv in (
+            ("a.txt", ["-m", "x", "a.txt"]),
+            ("f1.txt", ["--json", "--agent", "bench", "-m", "y", "--", "f1.txt"]),
+        ):
+            with open(os.path.join(repo, rel), "a") as f:
+                f.write("a\n")
+            modules.update(loaded_by_commit(repo, argv))
+    ours = sorted(m for m in modules if m.startswith("worktree_tools"))
     return {
         "whole_run": sorted(m for m in HEAVY if m in modules),
         "modules": {m: heavy_of(m) for m in ours},

@@ -5,8 +5,11 @@ processes a plain commit runs to find untracked files, and the hand-written repl
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -233,3 +236,18 @@ def test_a_named_directory_is_still_listed_whole(repo: Path) -> None:
     assert git(repo, "ls-tree", "-r", "--name-only", "HEAD").split() == [
         "README", "src/app.py", "src/new.py",
     ]  # fmt: skip
+
+
+def test_a_whole_commit_imports_nothing_heavy_with_or_without_json() -> None:
+    """scripts/hot_imports.py: a plain commit and a --json one (as agents and the bench run it)
+    load no module of its HEAVY list, and no project module pulls one in when imported alone."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "hot_imports.py"), "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    found = json.loads(proc.stdout)
+    assert found["whole_run"] == []
+    assert {m: h for m, h in found["modules"].items() if h} == {}
+    assert "worktree_tools.cli._output" in found["modules"]

@@ -38,9 +38,9 @@ def echo(text: str, err: bool = False) -> None:
 def json_line(payload: Any) -> str:
     """One JSON document that is valid UTF-8 whatever it holds: a file name that is not UTF-8
     (decoded by Python with surrogate escapes) is shown with its bytes escaped as `\\xNN`."""
-    import json  # only for --json: a plain commit prints a line of text
+    from worktree_tools.core import jsonline  # json.dumps's output, without json's `re`
 
-    return json.dumps(printable(payload), ensure_ascii=False, default=_default)
+    return jsonline.dumps(printable(payload), ensure_ascii=False, default=_default)
 
 
 def printable(value: Any) -> Any:
