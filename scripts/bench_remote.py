@@ -77,7 +77,8 @@ def git_daemon(base: Path, env: dict[str, str]) -> Iterator[int]:
 
 def machine(clone: Path, name: str, commits: int, start_file: Path) -> None:
     """One machine (run in its own process): wait for the start file, then commit and push."""
-    from worktree_tools.commit.run import CommitRequest, run
+    from worktree_tools.commit.request import CommitRequest
+    from worktree_tools.commit.run import run
     from worktree_tools.core.repo import discover
     from worktree_tools.remote.push import push_commit
 

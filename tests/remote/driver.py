@@ -35,7 +35,7 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
 
     def one(message: str) -> dict[str, Any]:
-        from worktree_tools.commit.run import CommitRequest
+        from worktree_tools.commit.request import CommitRequest
         from worktree_tools.remote.commit import RemoteOptions, commit_and_push
 
         req = CommitRequest(

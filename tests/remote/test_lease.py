@@ -125,7 +125,8 @@ def test_fenced_push_is_atomic_with_the_lease(
 ) -> None:
     """The fence passes its check, then the lease changes hands before the push: the server
     refuses the branch update together with the lease update, and the commit stays local."""
-    from worktree_tools.commit.run import CommitRequest, run
+    from worktree_tools.commit.request import CommitRequest
+    from worktree_tools.commit.run import run
     from worktree_tools.core.repo import discover
     from worktree_tools.remote import push as push_mod
     from worktree_tools.remote.fence import Fence, StaleFence, verify

@@ -13,7 +13,7 @@ from conftest import git, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from worktree_tools.commit.run import CommitRequest
+from worktree_tools.commit.request import CommitRequest
 from worktree_tools.commit.run import run as commit_run
 from worktree_tools.core.errors import WtError
 from worktree_tools.worktrees import alloc, gc, handoff, lease

@@ -20,7 +20,8 @@ def execute(values: dict[str, Any]) -> int:
 
 
 def _commit(v: dict[str, Any], as_json: bool) -> int:
-    from worktree_tools.commit.run import CommitRequest, run
+    from worktree_tools.commit.request import CommitRequest
+    from worktree_tools.commit.run import run
 
     sign: str | None = None
     if v["no_gpg_sign"]:

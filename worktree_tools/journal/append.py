@@ -99,7 +99,8 @@ def append(
 ) -> AppendResult:
     """Write `text` to the agent's entry (a new file, or today's for the same topic) and commit
     exactly that file through wt-commit. On failure the file is put back as it was."""
-    from worktree_tools.commit.run import CommitRequest, run
+    from worktree_tools.commit.request import CommitRequest
+    from worktree_tools.commit.run import run
 
     data = prepare_text(text)
     wt = discover(cwd)

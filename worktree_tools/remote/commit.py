@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from worktree_tools.commit.run import CommitRequest, CommitResult, run
+from worktree_tools.commit.request import CommitRequest, CommitResult
+from worktree_tools.commit.run import run
 from worktree_tools.core.errors import InvalidInput
 from worktree_tools.remote.push import PushOutcome
 
