@@ -1,4 +1,4 @@
-"""tasks.model reads task files with str methods instead of `re`: each reader gives the answer
+"""tasks.frontmatter reads task files with str methods instead of `re`: each reader gives the answer
 of the pattern it replaced (written here, as it was in the module), on many lines."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from worktree_tools.tasks import model
+from worktree_tools.tasks import frontmatter
 
 BARE = re.compile(r"^[A-Za-z0-9_./@](?:[A-Za-z0-9_./@:+ -]*[A-Za-z0-9_./@:+-])?$")
 INT = re.compile(r"^-?[0-9]{1,18}$")
@@ -35,7 +35,7 @@ tricky = st.text(
 def test_key_line_matches_the_key_pattern(line: str) -> None:
     match = KEY.match(line)
     want = None if match is None else (match[1], match[2] or "")
-    assert model._key_line(line) == want
+    assert frontmatter.key_line(line) == want
 
 
 @given(tricky)
@@ -47,7 +47,7 @@ def test_key_line_matches_the_key_pattern(line: str) -> None:
 @example("١")
 @example("²")
 def test_is_int_matches_the_int_pattern(text: str) -> None:
-    assert model._is_int(text) == bool(INT.match(text))
+    assert frontmatter.is_int(text) == bool(INT.match(text))
 
 
 @given(tricky)
@@ -60,4 +60,4 @@ def test_is_int_matches_the_int_pattern(text: str) -> None:
 @example("a:")
 @example("2026-11-29T20:50:24.918255Z")
 def test_is_bare_matches_the_bare_pattern(value: str) -> None:
-    assert model._is_bare(value) == bool(BARE.match(value))
+    assert frontmatter.is_bare(value) == bool(BARE.match(value))

@@ -13,6 +13,7 @@ from worktree_tools.core import times
 from worktree_tools.core.agent import valid_name
 from worktree_tools.core.enums import Word
 from worktree_tools.core.errors import InvalidInput
+from worktree_tools.tasks import frontmatter
 from worktree_tools.tasks.values import Value
 
 TYPE_CHECKING = False
@@ -24,16 +25,6 @@ HUMAN = "human"
 DEFAULT_PRIORITY = 2  # 0 is the most urgent
 MAX_PRIORITY = 9
 MAX_FILE_BYTES = 256 * 1024
-
-# What a bare (unquoted) value may hold: its first character, its last, any between. The
-# readers below are str methods with the answers of these patterns (tests/tasks/test_model.py
-# checks them against the patterns): `re` costs every `git wt task next` ~6 ms of start-up.
-#   bare   ^[A-Za-z0-9_./@](?:[A-Za-z0-9_./@:+ -]*[A-Za-z0-9_./@:+-])?$
-#   int    ^-?[0-9]{1,18}$
-#   key    ^([a-z_][a-z0-9_]*):(?: (.*))?$
-_BARE_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./@")
-_BARE_LAST = _BARE_FIRST | frozenset(":+-")
-_BARE_INNER = _BARE_LAST | {" "}
 
 
 class CorruptTask(InvalidInput):
@@ -177,7 +168,7 @@ class Task(Value):
             content = line.lstrip()
             if not content or content[0] == "#":
                 continue
-            match = _key_line(line)
+            match = frontmatter.key_line(line)
             if match is None:
                 raise ValueError(f"line {number} is not `key: value`: {line[:60]!r}")
             key, rest = match[0], match[1].strip()
@@ -185,28 +176,29 @@ class Task(Value):
                 raise ValueError(f"key {key!r} appears twice")
             seen.add(key)
             if key in _FIELDS:
-                values[key] = _value(rest, key)
+                values[key] = frontmatter.read_value(rest, key)
             else:
                 extra.append((key, rest))
         body = "\n".join(lines[end + 1 :])
         stem = path.rsplit("/", 1)[-1].removesuffix(".md")
         task = cls(
-            id=_req_str(values, "id"),
-            title=_req_str(values, "title"),
-            state=TaskState(_opt_str(values, "state") or "open"),
-            priority=_int(values.get("priority", DEFAULT_PRIORITY), "priority"),
-            assigned_to=_opt_str(values, "assigned_to"),
-            token=_int(values.get("token") or 0, "token"),
-            depends_on=tuple(_str_list(values.get("depends_on"), "depends_on")),
-            blocked_on=_opt_str(values, "blocked_on"),
-            block_reason=_opt_str(values, "block_reason"),
-            blocked_at=_opt_str(values, "blocked_at"),
-            next_action=_opt_str(values, "next_action"),
-            claimed_at=_opt_str(values, "claimed_at"),
-            took_over_from=_opt_str(values, "took_over_from"),
-            created=_req_str(values, "created"),
-            updated=_opt_str(values, "updated") or _req_str(values, "created"),
-            handoff=_opt_dict(values.get("handoff"), "handoff"),
+            id=frontmatter.req_str(values, "id"),
+            title=frontmatter.req_str(values, "title"),
+            state=TaskState(frontmatter.opt_str(values, "state") or "open"),
+            priority=frontmatter.int_field(values.get("priority", DEFAULT_PRIORITY), "priority"),
+            assigned_to=frontmatter.opt_str(values, "assigned_to"),
+            token=frontmatter.int_field(values.get("token") or 0, "token"),
+            depends_on=tuple(frontmatter.str_list(values.get("depends_on"), "depends_on")),
+            blocked_on=frontmatter.opt_str(values, "blocked_on"),
+            block_reason=frontmatter.opt_str(values, "block_reason"),
+            blocked_at=frontmatter.opt_str(values, "blocked_at"),
+            next_action=frontmatter.opt_str(values, "next_action"),
+            claimed_at=frontmatter.opt_str(values, "claimed_at"),
+            took_over_from=frontmatter.opt_str(values, "took_over_from"),
+            created=frontmatter.req_str(values, "created"),
+            updated=frontmatter.opt_str(values, "updated")
+            or frontmatter.req_str(values, "created"),
+            handoff=frontmatter.opt_dict(values.get("handoff"), "handoff"),
             body=body,
             extra=tuple(extra),
         )
@@ -246,22 +238,22 @@ class Task(Value):
 
     def render(self) -> str:
         rows: list[tuple[str, str]] = [
-            ("id", _emit(self.id)),
-            ("title", _emit(self.title)),
+            ("id", frontmatter.emit(self.id)),
+            ("title", frontmatter.emit(self.title)),
             ("state", self.state.value),
             ("priority", str(self.priority)),
-            ("assigned_to", _emit(self.assigned_to)),
+            ("assigned_to", frontmatter.emit(self.assigned_to)),
             ("token", str(self.token)),
-            ("depends_on", "[" + ", ".join(_emit(d) for d in self.depends_on) + "]"),
-            ("blocked_on", _emit(self.blocked_on)),
-            ("block_reason", _emit(self.block_reason)),
-            ("blocked_at", _emit(self.blocked_at)),
-            ("next_action", _emit(self.next_action)),
-            ("claimed_at", _emit(self.claimed_at)),
-            ("took_over_from", _emit(self.took_over_from)),
-            ("created", _emit(self.created)),
-            ("updated", _emit(self.updated)),
-            ("handoff", "null" if self.handoff is None else _json(self.handoff)),
+            ("depends_on", "[" + ", ".join(frontmatter.emit(d) for d in self.depends_on) + "]"),
+            ("blocked_on", frontmatter.emit(self.blocked_on)),
+            ("block_reason", frontmatter.emit(self.block_reason)),
+            ("blocked_at", frontmatter.emit(self.blocked_at)),
+            ("next_action", frontmatter.emit(self.next_action)),
+            ("claimed_at", frontmatter.emit(self.claimed_at)),
+            ("took_over_from", frontmatter.emit(self.took_over_from)),
+            ("created", frontmatter.emit(self.created)),
+            ("updated", frontmatter.emit(self.updated)),
+            ("handoff", "null" if self.handoff is None else frontmatter.json_text(self.handoff)),
             *self.extra,
         ]
         head = "\n".join(f"{k}: {v}" if v else f"{k}:" for k, v in rows)
@@ -311,135 +303,3 @@ _FIELDS = {
     "updated",
     "handoff",
 }
-
-
-def _value(rest: str, key: str) -> Any:
-    if rest in ("", "null", "~"):
-        return None
-    if rest.startswith(("{", '"')):
-        import json  # only a value that needs it: a plain task file has none
-
-        return json.loads(rest)
-    if rest.startswith("["):
-        if not rest.endswith("]"):
-            raise ValueError(f"{key}: a list must end with ']'")
-        inner = rest[1:-1].strip()
-        if not inner:
-            return []
-        import json
-
-        try:
-            return json.loads(rest)
-        except ValueError:
-            return [_scalar(item.strip(), key) for item in inner.split(",")]
-    return _scalar(rest, key)
-
-
-def _scalar(text: str, key: str) -> Any:
-    if text.startswith('"'):
-        import json
-
-        return json.loads(text)
-    if len(text) >= 2 and text[0] == text[-1] == "'":
-        return text[1:-1].replace("''", "'")
-    if _is_int(text):
-        return int(text)
-    if not text:
-        raise ValueError(f"{key}: empty list item")
-    return text
-
-
-def _emit(value: str | None) -> str:
-    if value is None:
-        return "null"
-    if _is_bare(value) and value not in ("null", "true", "false", "~"):
-        try:
-            float(value)  # "7", "0.0", "1e5", "nan" would read back as numbers: quote them
-        except ValueError:
-            return value
-    return _json(value)
-
-
-def _json(value: Any) -> str:
-    import json  # only a value that cannot be written bare
-
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _dollar(text: str) -> str:
-    """`text` as a pattern's `$` sees it: a final newline may stand after the end."""
-    return text[:-1] if text.endswith("\n") else text
-
-
-def _key_line(line: str) -> tuple[str, str] | None:
-    """(key, the rest after `: `) of a `key: value` line, or None (the key pattern above)."""
-    key, colon, after = line.partition(":")
-    if not colon or not key.isascii() or not key.isidentifier() or key != key.lower():
-        return None
-    if "\n" in after:
-        after = _dollar(after)
-        if "\n" in after:
-            return None
-    if not after:
-        return key, ""
-    return (key, after[1:]) if after[0] == " " else None
-
-
-def _is_int(text: str) -> bool:
-    digits = _dollar(text)
-    digits = digits[1:] if digits.startswith("-") else digits
-    return 1 <= len(digits) <= 18 and digits.isascii() and digits.isdigit()
-
-
-def _is_bare(value: str) -> bool:
-    text = _dollar(value)
-    if not text or text[0] not in _BARE_FIRST:
-        return False
-    if len(text) > 1 and text[-1] not in _BARE_LAST:
-        return False
-    return all(c in _BARE_INNER for c in text[1:-1])
-
-
-def _req_str(values: dict[str, Any], key: str) -> str:
-    value = values.get(key)
-    if not isinstance(value, (str, int)) or isinstance(value, bool) or str(value) == "":
-        raise ValueError(f"{key} is missing")
-    return str(value)
-
-
-def _opt_str(values: dict[str, Any], key: str) -> str | None:
-    value = values.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise TypeError(f"{key} must be a string")
-    return str(value)
-
-
-def _int(value: Any, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{key} must be an integer, not {value!r}")
-    return value
-
-
-def _str_list(value: Any, key: str) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, (str, int)) and not isinstance(value, bool):
-        value = [value]
-    if not isinstance(value, list):
-        raise TypeError(f"{key} must be a list")
-    out = []
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, (str, int)):
-            raise TypeError(f"{key} items must be task ids")
-        out.append(str(item))
-    return out
-
-
-def _opt_dict(value: Any, key: str) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise TypeError(f"{key} must be a JSON object")
-    return value
