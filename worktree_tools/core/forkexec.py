@@ -77,12 +77,7 @@ def start(
     the child's pid, or the OSError the child reported."""
     executable = args[0]
     sys.audit("subprocess.Popen", executable, args, cwd, env)
-    env_list = []
-    for k, v in env.items():
-        key = os.fsencode(k)
-        if b"=" in key:
-            raise ValueError("illegal environment variable name")
-        env_list.append(key + b"=" + os.fsencode(v))
+    env_list = _encoded(env)
     # For an exec that failed in the child: "exception name:hex errno:description".
     errpipe_read, errpipe_write = os.pipe()
     low: list[int] = []
@@ -173,3 +168,22 @@ def _raise_child_error(data: bytes, cwd: object, executable: str) -> None:
             raise kind(errno_num, message)
         raise kind(errno_num, message, filename)
     raise kind(message)
+
+
+def _encoded(env: Mapping[str, str]) -> list[bytes]:
+    """`env` as the child's `KEY=VALUE` byte strings, as subprocess encodes them; the last
+    environment's encoding is kept, since a commit starts each git with the same one."""
+    global _last_env
+    if _last_env is not None and _last_env[0] == env:
+        return _last_env[1]
+    env_list = []
+    for k, v in env.items():
+        key = os.fsencode(k)
+        if b"=" in key:
+            raise ValueError("illegal environment variable name")
+        env_list.append(key + b"=" + os.fsencode(v))
+    _last_env = (dict(env), env_list)
+    return env_list
+
+
+_last_env: tuple[dict[str, str], list[bytes]] | None = None

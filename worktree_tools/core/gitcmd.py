@@ -38,11 +38,25 @@ LOCAL_ENV_VARS = (
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The current environment minus git's repository-local variables, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if k not in LOCAL_ENV_VARS}
+    """The current environment minus git's repository-local variables, plus `extra`.
+
+    A commit asks for it once per git process: the filtered copy is kept while the environment
+    is unchanged (its raw bytes compare equal, one C-level dict comparison), instead of decoding
+    every variable again each time."""
+    global _clean
+    raw = getattr(os.environ, "_data", None)  # CPython's bytes -> bytes store behind os.environ
+    if raw is not None and _clean is not None and _clean[0] == raw:
+        filtered = _clean[1]
+    else:
+        filtered = {k: v for k, v in os.environ.items() if k not in LOCAL_ENV_VARS}
+        _clean = (dict(raw), filtered) if raw is not None else None
+    env = dict(filtered)
     if extra:
         env.update(extra)
     return env
+
+
+_clean: tuple[dict[bytes, bytes], dict[str, str]] | None = None
 
 
 class GitResult:
