@@ -4,26 +4,53 @@ does them), and the configuration wt-commit reads once. Staging is in staging.py
 
 from __future__ import annotations
 
-from worktree_tools.core.repo import Worktree
+from worktree_tools.core.gitcmd import popen
+from worktree_tools.core.spawn import DEVNULL, PIPE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from worktree_tools.core.repo import Worktree
+
+
+_CONFIG = [
+    "config",
+    "-z",
+    "--get-regexp",
+    r"^(commit\.cleanup|commit\.gpgsign|core\.commentchar|wt\.hooks"
+    r"|core\.filemode|core\.autocrlf|core\.attributesfile)$",
+]
+
+
+class PendingConfig:
+    """Every key wt-commit reads, in one `git config`, started as soon as the worktree is known
+    and read when first needed: git looks the keys up while wt-commit checks the paths and the
+    branch (one process fewer on the critical path of a commit's wall time)."""
+
+    __slots__ = ("_proc", "_values")
+
+    def __init__(self, wt: Worktree) -> None:
+        self._values: dict[str, str] | None = None
+        self._proc = popen(
+            _CONFIG, cwd=wt.toplevel_str, env=wt.env(), stdin=DEVNULL, stdout=PIPE, stderr=PIPE
+        )
+
+    def read(self) -> dict[str, str]:
+        """The values (keys lower-cased); waits for git the first time. Exit 1 (no key set)
+        is no error, as `git config --get-regexp` says it."""
+        if self._values is None:
+            with self._proc:
+                stdout, _stderr = self._proc.communicate()
+            out: dict[str, str] = {}
+            for item in (stdout or b"").decode("utf-8", "surrogateescape").split("\0"):
+                if "\n" in item:
+                    key, value = item.split("\n", 1)
+                    out[key.lower()] = value
+            self._values = out
+        return self._values
 
 
 def read_config(wt: Worktree) -> dict[str, str]:
-    res = wt.git(
-        [
-            "config",
-            "-z",
-            "--get-regexp",
-            r"^(commit\.cleanup|commit\.gpgsign|core\.commentchar|wt\.hooks"
-            r"|core\.filemode|core\.autocrlf|core\.attributesfile)$",
-        ],
-        check=False,
-    )
-    out: dict[str, str] = {}
-    for item in res.out.split("\0"):
-        if "\n" in item:
-            key, value = item.split("\n", 1)
-            out[key.lower()] = value
-    return out
+    return PendingConfig(wt).read()
 
 
 def truthy(value: str) -> bool:

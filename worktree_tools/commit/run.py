@@ -16,7 +16,7 @@ import os
 import time
 
 from worktree_tools.commit import message, paths
-from worktree_tools.commit.build import Settings, read_config, truthy
+from worktree_tools.commit.build import PendingConfig, Settings, truthy
 from worktree_tools.commit.request import CommitRequest, CommitResult
 from worktree_tools.commit.staging import private_index, stage_paths
 from worktree_tools.commit.swap import Moved, land, replay
@@ -90,22 +90,27 @@ def _log(wt: Worktree, result: CommitResult, *, outcome: Outcome, error: str | N
 
 
 def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: CommitResult) -> None:
+    pending = PendingConfig(wt)  # git reads the keys while the paths and the branch are checked
     try:
-        rels = paths.normalize(
-            list(req.paths), cwd=req.cwd, toplevel=wt.toplevel_str, whole_tree=req.whole_tree
-        )
-    except PathRefused as err:
-        if err.details.get("kind") in ("no_paths", "whole_tree"):
-            from pathlib import Path
+        try:
+            rels = paths.normalize(
+                list(req.paths), cwd=req.cwd, toplevel=wt.toplevel_str, whole_tree=req.whole_tree
+            )
+        except PathRefused as err:
+            if err.details.get("kind") in ("no_paths", "whole_tree"):
+                from pathlib import Path
 
-            from worktree_tools.guard.suggest import suggest_fix
+                from worktree_tools.guard.suggest import suggest_fix
 
-            suggest_fix(err, wt, req.messages, req.message_file, Path(req.cwd))
+                suggest_fix(err, wt, req.messages, req.message_file, Path(req.cwd))
+            raise
+        result.paths = rels
+        ref = wt.committable_branch()  # checked again under the locks, before anything moves
+        result.branch = ref.removeprefix("refs/heads/")
+    except BaseException:
+        pending.read()  # reaped, whatever went wrong
         raise
-    result.paths = rels
-    ref = wt.committable_branch()  # checked again under the locks, before anything moves
-    result.branch = ref.removeprefix("refs/heads/")
-    config = read_config(wt)
+    config = pending.read()
     mode = req.hooks or config.get("wt.hooks") or "auto"
     if mode not in HOOK_MODES:
         raise InvalidInput(f"unknown hook mode {mode!r} (wt.hooks): use {', '.join(HOOK_MODES)}")
