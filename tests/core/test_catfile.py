@@ -129,3 +129,14 @@ def test_not_a_tree_is_a_git_error(repo: Path) -> None:
     blob = git(repo, "rev-parse", "HEAD:README").strip()
     with CatFile(wt) as objects, pytest.raises(GitError, match="is not a tree"):
         objects.tree(blob)
+
+
+def test_a_missing_name_with_a_space_and_an_abbreviated_tree_id(repo: Path) -> None:
+    """`NAME missing` where NAME holds a space is missing, not a crash; a tree asked for by an
+    abbreviated id is read with the id length of the repository's format."""
+    tree = git(repo, "rev-parse", "HEAD^{tree}").strip()
+    wt = discover(repo)
+    with CatFile(wt) as objects:
+        assert objects.get("no such thing") is None
+        assert objects.tree(tree[:12]) == objects.tree(tree)
+        assert len(objects.tree(tree[:12])) == 2  # README and src

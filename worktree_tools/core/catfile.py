@@ -88,8 +88,8 @@ class CatFile:
         if not header.endswith(b"\n"):
             self._fail()
         parts = header[:-1].split(b" ")
-        if len(parts) != 3:
-            return None  # "NAME missing", "NAME ambiguous"
+        if len(parts) != 3 or parts[2] in (b"missing", b"ambiguous"):
+            return None  # "NAME missing", "NAME ambiguous" (a NAME may hold a space)
         size = int(parts[2])
         data = proc.stdout.read(size + 1)
         if len(data) != size + 1:
@@ -105,7 +105,8 @@ class CatFile:
             if got is None or got[1] != "tree":
                 what = got[1] if got is not None else "missing"
                 raise GitError(_ARGS, 128, f"{oid} is not a tree: {what}")
-            cached = self._trees[oid] = parse_tree(got[2], len(oid) // 2)
+            # the id length of the format from the id git reports (`oid` may be abbreviated)
+            cached = self._trees[oid] = parse_tree(got[2], len(got[0]) // 2)
         return cached
 
     def _fail(self) -> None:

@@ -174,8 +174,9 @@ def _encoded(env: Mapping[str, str]) -> list[bytes]:
     """`env` as the child's `KEY=VALUE` byte strings, as subprocess encodes them; the last
     environment's encoding is kept, since a commit starts each git with the same one."""
     global _last_env
-    if _last_env is not None and _last_env[0] == env:
-        return _last_env[1]
+    last = _last_env  # one read of the global: another thread may replace it meanwhile
+    if last is not None and last[0] == env:
+        return last[1]
     env_list = []
     for k, v in env.items():
         key = os.fsencode(k)

@@ -45,8 +45,9 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     every variable again each time."""
     global _clean
     raw = getattr(os.environ, "_data", None)  # CPython's bytes -> bytes store behind os.environ
-    if raw is not None and _clean is not None and _clean[0] == raw:
-        filtered = _clean[1]
+    cached = _clean  # one read of the global: another thread may replace it meanwhile
+    if raw is not None and cached is not None and cached[0] == raw:
+        filtered = cached[1]
     else:
         filtered = {k: v for k, v in os.environ.items() if k not in LOCAL_ENV_VARS}
         _clean = (dict(raw), filtered) if raw is not None else None
