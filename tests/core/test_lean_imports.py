@@ -1,23 +1,35 @@
 """The core modules a plain wt-commit loads import nothing heavy at import time (issue 17):
-each is imported alone in a fresh interpreter, which must not have loaded any of HEAVY."""
+each is imported alone in a fresh interpreter, which must not have loaded any module of
+scripts/hot_imports.py's HEAVY list (tests/commit/test_hot_path.py runs the whole script)."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-HEAVY = (
-    "typing", "dataclasses", "pathlib", "enum", "re", "json", "subprocess", "shlex",
-    "contextlib", "functools", "collections", "datetime", "signal", "inspect", "threading",
-    "locale", "tempfile", "shutil", "urllib", "ipaddress", "ast", "tokenize", "selectors",
-    "click", "filelock", "pygit2", "psutil", "hashlib", "ctypes", "weakref",
-)  # fmt: skip
+
+def _heavy() -> tuple[str, ...]:
+    path = Path(__file__).resolve().parents[2] / "scripts" / "hot_imports.py"
+    spec = importlib.util.spec_from_file_location("hot_imports", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    heavy: tuple[str, ...] = module.HEAVY
+    return heavy
+
+
+HEAVY = _heavy()
 
 LEAN = (
+    # the state modules
     "locks", "gitlocks", "events", "fields", "times", "atomic", "procs", "agent", "faults",
     "notices", "scratch", "statefiles", "errors", "enums", "jsonline",
+    # the git runner and the modules that run a commit's git processes (subprocess included)
+    "gitcmd", "spawn", "forkexec", "catfile", "refs", "permit", "treeedit", "commits",
 )  # fmt: skip
 
 
