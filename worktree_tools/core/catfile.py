@@ -23,6 +23,8 @@ from worktree_tools.core.spawn import PIPE, close_pipe
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from worktree_tools.core.repo import Worktree
     from worktree_tools.core.spawn import Process
 
@@ -123,16 +125,19 @@ class CatFile:
 
 
 def parse_tree(data: bytes, raw: int) -> Listing:
-    """A tree object's entries (`MODE NAME\\0<id: raw bytes>`, repeated) by name."""
-    out: Listing = {}
+    """A tree object's entries by name."""
+    return {name: (mode.decode("ascii"), oid) for name, mode, oid in tree_items(data, raw)}
+
+
+def tree_items(data: bytes, raw: int) -> Iterator[tuple[bytes, bytes, str]]:
+    """(name, mode, hex id) of each entry of a tree object's content (`MODE NAME\\0<id: `raw`
+    bytes>`, repeated), in the tree's order: the one reader of the format."""
     at = 0
     while at < len(data):
         space = data.index(b" ", at)
         nul = data.index(b"\0", space)
-        mode = data[at:space].decode("ascii")
-        out[data[space + 1 : nul]] = (mode, data[nul + 1 : nul + 1 + raw].hex())
+        yield data[space + 1 : nul], data[at:space], data[nul + 1 : nul + 1 + raw].hex()
         at = nul + 1 + raw
-    return out
 
 
 def is_tree(mode: str) -> bool:

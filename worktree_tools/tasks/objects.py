@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 
 from worktree_tools.core import commits
+from worktree_tools.core.catfile import tree_items
 from worktree_tools.core.errors import GitError, Rejected
 from worktree_tools.core.gitcmd import popen
 from worktree_tools.core.spawn import PIPE
@@ -182,17 +183,11 @@ class Batch:
 
 
 def parse_tree(raw: bytes, oid_len: int) -> list[Entry]:
-    """The entries of a tree object's content (`MODE NAME\\0<binary id>`, repeated)."""
+    """The entries of a tree object's content, in the tree's order (core.catfile reads it)."""
     entries = []
-    pos = 0
-    while pos < len(raw):
-        space = raw.index(b" ", pos)
-        nul = raw.index(b"\0", space)
-        mode = raw[pos:space].decode()
-        oid = raw[nul + 1 : nul + 1 + oid_len].hex()
-        kind = _TYPES.get(mode, "blob")
-        entries.append(Entry(mode.rjust(6, "0"), kind, oid, os.fsdecode(raw[space + 1 : nul])))
-        pos = nul + 1 + oid_len
+    for name, raw_mode, oid in tree_items(raw, oid_len):
+        mode = raw_mode.decode()
+        entries.append(Entry(mode.rjust(6, "0"), _TYPES.get(mode, "blob"), oid, os.fsdecode(name)))
     return entries
 
 
