@@ -49,10 +49,6 @@ class PendingConfig:
         return self._values
 
 
-def read_config(wt: Worktree) -> dict[str, str]:
-    return PendingConfig(wt).read()
-
-
 def truthy(value: str) -> bool:
     return value.strip().lower() in ("true", "yes", "on", "1")
 
