@@ -1,9 +1,10 @@
-"""Write many blobs with one git process, from bytes we already read.
+"""Write a commit's blobs, from bytes we already read.
 
 The bytes are stored as given (no clean filter, no end-of-line conversion): callers send only
 paths that git would not convert, and stage the others through git's own `add`. Up to
-`LOOSE_LIMIT` blobs (a usual commit) go through `git hash-object -w --no-filters --stdin-paths`
-over private copies, as loose objects; more stream into one `git fast-import`, as one pack.
+`LOOSE_LIMIT` blobs (a usual commit) are loose objects: written by this process (core/loose)
+when the caller passes a writer, else by `git hash-object -w --no-filters --stdin-paths` over
+private copies; more stream into one `git fast-import`, as one pack.
 """
 
 from __future__ import annotations
@@ -19,16 +20,25 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from worktree_tools.core.loose import LooseObjects
     from worktree_tools.core.repo import Worktree
 
 LOOSE_LIMIT = 100  # fast-import's own fastimport.unpackLimit: below it, it unpacks too
 
 
-def write_blobs(wt: Worktree, blobs: Sequence[bytes], tmp: str | os.PathLike[str]) -> list[str]:
-    """The object ids of `blobs`, in order, after writing them to the object store."""
+def write_blobs(
+    wt: Worktree,
+    blobs: Sequence[bytes],
+    tmp: str | os.PathLike[str],
+    store: LooseObjects | None = None,
+) -> list[str]:
+    """The object ids of `blobs`, in order, after writing them to the object store (`store`:
+    written by this process, when it takes them)."""
     if not blobs:
         return []
     if len(blobs) <= LOOSE_LIMIT:
+        if store is not None and store.takes([len(b) for b in blobs]):
+            return [store.write(b"blob", data) for data in blobs]
         return _hash_objects(wt, blobs, tmp)
     return _fast_import(wt, blobs, tmp)
 

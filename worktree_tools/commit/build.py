@@ -1,10 +1,11 @@
-"""The commit object, made by `git commit-tree` (identity, dates, encoding and signing as git
-does them), and the configuration wt-commit reads once. Staging is in staging.py.
+"""The configuration wt-commit reads once, and what it decides: how a file becomes an index
+entry (Settings). The commit object is core/commits', staging is staging.py.
 """
 
 from __future__ import annotations
 
 from worktree_tools.core.gitcmd import popen
+from worktree_tools.core.loose import CONFIG_KEYS
 from worktree_tools.core.spawn import DEVNULL, PIPE
 
 TYPE_CHECKING = False
@@ -12,12 +13,23 @@ if TYPE_CHECKING:
     from worktree_tools.core.repo import Worktree
 
 
+# Every key wt-commit reads, lower-case as git prints them: its own, then core/loose's (whether
+# this process may write the commit's objects itself).
+KEYS = (
+    "commit.cleanup",
+    "commit.gpgsign",
+    "core.commentchar",
+    "wt.hooks",
+    "core.filemode",
+    "core.autocrlf",
+    "core.attributesfile",
+    *CONFIG_KEYS,
+)
 _CONFIG = [
     "config",
     "-z",
     "--get-regexp",
-    r"^(commit\.cleanup|commit\.gpgsign|core\.commentchar|wt\.hooks"
-    r"|core\.filemode|core\.autocrlf|core\.attributesfile)$",
+    "^(" + "|".join(key.replace(".", "\\.") for key in KEYS) + ")$",
 ]
 
 
@@ -36,7 +48,8 @@ class PendingConfig:
 
     def read(self) -> dict[str, str]:
         """The values (keys lower-cased); waits for git the first time. Exit 1 (no key set)
-        is no error, as `git config --get-regexp` says it."""
+        is no error, as `git config --get-regexp` says it. A key set without a value
+        (`[core] sharedRepository`) reads `true`, what git makes of it as a boolean."""
         if self._values is None:
             with self._proc:
                 stdout, _stderr = self._proc.communicate()
@@ -45,6 +58,8 @@ class PendingConfig:
                 if "\n" in item:
                     key, value = item.split("\n", 1)
                     out[key.lower()] = value
+                elif item:
+                    out[item.lower()] = "true"
             self._values = out
         return self._values
 

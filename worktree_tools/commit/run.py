@@ -34,6 +34,7 @@ from worktree_tools.core.errors import (
     WtError,
 )
 from worktree_tools.core.locks import HOOK_LOCK, WORKTREE_LOCK, Holder, RecordedLock
+from worktree_tools.core.loose import LooseObjects
 from worktree_tools.core.repo import Worktree, discover
 from worktree_tools.core.scratch import remove_tree
 from worktree_tools.core.statefiles import COMMIT_TMP as TMP_DIR
@@ -173,8 +174,14 @@ def _commit_locked(
     # rewrites (core/catfile); it ends once the tree is built.
     with CatFile(wt) as objects:
         tip, tip_tree, journal_config = read_tip(wt, ref, objects)
+        # blobs and trees written by this process, as git would, unless the configuration
+        # asks for what only git does (core/loose)
+        store = LooseObjects.for_config(
+            os.path.join(wt.commondir_str, "objects"), config, len(tip_tree)
+        )
         with hook_lock:
-            tree = stage_paths(wt, tip, tip_tree, rels, Settings.parse(config), tmp, objects)
+            settings = Settings.parse(config)
+            tree = stage_paths(wt, tip, tip_tree, rels, settings, tmp, objects, store)
     faults.point("staged")
     if tree == tip_tree:
         _finish_unchanged(wt, result, rels, ref, tip, deadline, tmp)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from worktree_tools.commit.build import Settings
     from worktree_tools.core.catfile import CatFile
+    from worktree_tools.core.loose import LooseObjects
 
 LINK = "120000"
 
@@ -48,9 +49,11 @@ def stage_paths(
     settings: Settings,
     tmp: str | os.PathLike[str],
     objects: CatFile,
+    store: LooseObjects | None = None,
 ) -> str:
     """The tree to commit: the tip's tree with the named paths as they are on disk. `objects`
-    reads the tip's trees: the named paths' entries, then the directories the edit rewrites."""
+    reads the tip's trees: the named paths' entries, then the directories the edit rewrites;
+    `store` writes the blobs and trees in this process (else git does)."""
     # An index file never written: git's listings then know no tracked file (those come from
     # the tip's tree), and nothing reads the 100,000 entries of a large repository's index.
     empty = os.path.join(tmp, "empty-index")
@@ -59,7 +62,7 @@ def stage_paths(
         found = _collect(wt, empty, tree, head, listed, rels)
         converted = convert.converted(wt, tree, head, found, settings)
         plain = [(p, f) for p, f in found.items() if f.kind != Kind.MISSING and p not in converted]
-        oids = blobs.write_blobs(wt, [f.data for _, f in plain], tmp)
+        oids = blobs.write_blobs(wt, [f.data for _, f in plain], tmp, store)
         changes: list[tuple[str, Entry | None]] = []
         for (path, f), oid in zip(plain, oids, strict=True):
             changes.append((path, Entry(_mode(f, head.get(path), settings), oid)))
@@ -70,7 +73,7 @@ def stage_paths(
             changes += convert.stage_through_git(
                 wt, tip, tip_tree, tree, ours, head, changes, rels, tmp
             )
-    return treeedit.edit(wt, tip_tree, changes, objects)
+    return treeedit.edit(wt, tip_tree, changes, objects, store)
 
 
 def _refuse_invalid_names(

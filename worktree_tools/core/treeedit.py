@@ -4,9 +4,10 @@ Staging N paths through an index costs three passes over every entry of the repo
 (`read-tree`, `update-index`, `write-tree`), whatever N: at 100,000 files most of a small
 commit. Here only the directories that hold a changed path are read (one `git cat-file --batch`,
 asked one directory at a time: the caller's, core/catfile, when it has one open), changed in
-memory, and written bottom-up by one `git mktree
---batch` (which sorts the entries and checks that each object exists with the type its mode
-says): the cost follows the changed paths and the size of their directories.
+memory, and written bottom-up: by this process when the caller passes a core/loose writer (a
+commit's hot path), else by one `git mktree --batch` (which sorts the entries and checks that
+each object exists with the type its mode says): the cost follows the changed paths and the size
+of their directories.
 
 The result is the tree `git update-index --index-info` + `git write-tree` would give over an
 index holding the base tree: setting a path replaces a file on its way (or a directory in its
@@ -23,6 +24,7 @@ import os
 from worktree_tools.core.catfile import CatFile, is_tree
 from worktree_tools.core.errors import GitError
 from worktree_tools.core.gitcmd import popen
+from worktree_tools.core.loose import tree_content
 from worktree_tools.core.spawn import PIPE, close_pipe
 
 TYPE_CHECKING = False
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
     from worktree_tools.core.catfile import Listing as _Listing
     from worktree_tools.core.entries import Entry
+    from worktree_tools.core.loose import LooseObjects
     from worktree_tools.core.repo import Worktree
 
 TREE = "40000"  # as git writes a directory's mode in a tree object
@@ -42,9 +45,11 @@ def edit(
     base: str,
     changes: Iterable[tuple[str, Entry | None]],
     objects: CatFile | None = None,
+    store: LooseObjects | None = None,
 ) -> str:
     """The id of `base` (a tree) with each (path, entry) set, or removed where entry is None.
-    `objects`: an open cat-file to read the directories with (else one is started here).
+    `objects`: an open cat-file to read the directories with (else one is started here);
+    `store`: where to write the new trees in this process (else `git mktree` writes them).
 
     Changes are applied in index order (bytewise by path), as one `update-index --index-info`
     applies them."""
@@ -63,7 +68,7 @@ def edit(
             _remove(dirs, dirty, path)
         else:
             _set(dirs, dirty, path, entry)
-    return _write(wt, dirs, dirty, base)
+    return _write(wt, store, dirs, dirty, base)
 
 
 def _parent(path: bytes) -> bytes:
@@ -124,7 +129,13 @@ def _drop(dirs: dict[bytes, _Listing], top: bytes) -> None:
         del dirs[d]
 
 
-def _write(wt: Worktree, dirs: dict[bytes, _Listing], dirty: set[bytes], base: str) -> str:
+def _write(
+    wt: Worktree,
+    store: LooseObjects | None,
+    dirs: dict[bytes, _Listing],
+    dirty: set[bytes],
+    base: str,
+) -> str:
     """Write the changed directories, deepest first, each parent after its children."""
     todo = set(dirty)
     for d in dirty:
@@ -133,7 +144,7 @@ def _write(wt: Worktree, dirs: dict[bytes, _Listing], dirty: set[bytes], base: s
             todo.add(d)
     if not todo:
         return base
-    with _Maker(wt) as maker:
+    with Written(store) if store is not None else _Maker(wt) as maker:
         for d in sorted(todo, key=lambda d: (-d.count(b"/") if d else 1, d)):
             listing = dirs.get(d)
             if listing is None:  # replaced by a file meanwhile
@@ -146,6 +157,24 @@ def _write(wt: Worktree, dirs: dict[bytes, _Listing], dirty: set[bytes], base: s
             else:  # an index cannot hold an empty directory: write-tree would leave it out
                 del dirs[parent][name]
     raise AssertionError("the root is always written last")  # pragma: no cover
+
+
+class Written:
+    """Trees written by this process (core/loose), one per request, as git mktree writes them."""
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: LooseObjects) -> None:
+        self.store = store
+
+    def __enter__(self) -> Written:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def make(self, listing: _Listing) -> str:
+        return self.store.write(b"tree", tree_content(listing))
 
 
 class _Maker:
