@@ -4,8 +4,8 @@ entry (Settings). The commit object is core/commits', staging is staging.py.
 
 from __future__ import annotations
 
+from worktree_tools.core import discovery, loose
 from worktree_tools.core.gitcmd import popen
-from worktree_tools.core.loose import CONFIG_KEYS
 from worktree_tools.core.spawn import DEVNULL, PIPE
 
 TYPE_CHECKING = False
@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from worktree_tools.core.repo import Worktree
 
 
-# Every key wt-commit reads, lower-case as git prints them: its own, then core/loose's (whether
-# this process may write the commit's objects itself).
+# Every key wt-commit reads, lower-case as git prints them: its own, then core/discovery's (the
+# worktree found without rev-parse stands) and core/loose's (this process writes the objects).
 KEYS = (
     "commit.cleanup",
     "commit.gpgsign",
@@ -23,7 +23,8 @@ KEYS = (
     "core.filemode",
     "core.autocrlf",
     "core.attributesfile",
-    *CONFIG_KEYS,
+    *discovery.CONFIG_KEYS,
+    *loose.CONFIG_KEYS,
 )
 _CONFIG = [
     "config",
@@ -38,10 +39,11 @@ class PendingConfig:
     and read when first needed: git looks the keys up while wt-commit checks the paths and the
     branch (one process fewer on the critical path of a commit's wall time)."""
 
-    __slots__ = ("_proc", "_values")
+    __slots__ = ("_proc", "_values", "succeeded")
 
     def __init__(self, wt: Worktree) -> None:
         self._values: dict[str, str] | None = None
+        self.succeeded = False  # once read: git exited 0 or 1 (no key set)
         self._proc = popen(
             _CONFIG, cwd=wt.toplevel_str, env=wt.env(), stdin=DEVNULL, stdout=PIPE, stderr=PIPE
         )
@@ -53,6 +55,7 @@ class PendingConfig:
         if self._values is None:
             with self._proc:
                 stdout, _stderr = self._proc.communicate()
+            self.succeeded = self._proc.returncode in (0, 1)
             out: dict[str, str] = {}
             for item in (stdout or b"").decode("utf-8", "surrogateescape").split("\0"):
                 if "\n" in item:

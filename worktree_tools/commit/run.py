@@ -22,7 +22,7 @@ from worktree_tools.commit.staging import private_index, stage_paths
 from worktree_tools.commit.swap import Moved, land, replay
 from worktree_tools.commit.tip import journal_gate, read_tip
 from worktree_tools.core import agent as agent_mod
-from worktree_tools.core import commits, events, faults, notices, statefiles
+from worktree_tools.core import commits, discovery, events, faults, notices, statefiles
 from worktree_tools.core.catfile import CatFile
 from worktree_tools.core.entries import covered
 from worktree_tools.core.errors import (
@@ -55,11 +55,11 @@ def run(req: CommitRequest) -> CommitResult:
     start = time.monotonic()
     # Read the message first: -F - consumes stdin, and bad input must fail before any lock.
     raw_message = message.compose(req.messages, req.message_file, req.cwd)
-    wt = discover(req.cwd)
+    wt, config = _locate(req.cwd)
     name, _source = agent_mod.resolve(req.agent, wt.gitdir_str)
     result = CommitResult(Outcome.COMMITTED, agent=name)
     try:
-        _commit(wt, req, raw_message, result)
+        _commit(wt, req, raw_message, result, config)
     except WtError as err:
         result.duration_ms = (time.monotonic() - start) * 1000
         for key in ("branch", "paths", "lock_wait_ms", "lock_hold_ms"):
@@ -90,28 +90,43 @@ def _log(wt: Worktree, result: CommitResult, *, outcome: Outcome, error: str | N
     events.append(wt.state_dir_str, "commit", result.agent, **fields)
 
 
-def _commit(wt: Worktree, req: CommitRequest, raw_message: bytes, result: CommitResult) -> None:
-    pending = PendingConfig(wt)  # git reads the keys while the paths and the branch are checked
+def _locate(cwd: str | os.PathLike[str]) -> tuple[Worktree, dict[str, str]]:
+    """The worktree around `cwd` and the configuration wt-commit reads there (one `git
+    config`). Found without git where the case is plain (core/discovery), as that
+    configuration confirms; else as `git rev-parse` finds it, as before."""
+    found = discovery.guess(cwd)
+    if found is not None:
+        pending = PendingConfig(discovery.provisional(found))
+        config = pending.read()
+        wt = discovery.settle(found, config) if pending.succeeded else None
+        if wt is not None:
+            return wt, config
+    wt = discover(cwd)
+    return wt, PendingConfig(wt).read()
+
+
+def _commit(
+    wt: Worktree,
+    req: CommitRequest,
+    raw_message: bytes,
+    result: CommitResult,
+    config: dict[str, str],
+) -> None:
     try:
-        try:
-            rels = paths.normalize(
-                list(req.paths), cwd=req.cwd, toplevel=wt.toplevel_str, whole_tree=req.whole_tree
-            )
-        except PathRefused as err:
-            if err.details.get("kind") in ("no_paths", "whole_tree"):
-                from pathlib import Path
+        rels = paths.normalize(
+            list(req.paths), cwd=req.cwd, toplevel=wt.toplevel_str, whole_tree=req.whole_tree
+        )
+    except PathRefused as err:
+        if err.details.get("kind") in ("no_paths", "whole_tree"):
+            from pathlib import Path
 
-                from worktree_tools.guard.suggest import suggest_fix
+            from worktree_tools.guard.suggest import suggest_fix
 
-                suggest_fix(err, wt, req.messages, req.message_file, Path(req.cwd))
-            raise
-        result.paths = rels
-        ref = wt.committable_branch()  # checked again under the locks, before anything moves
-        result.branch = ref.removeprefix("refs/heads/")
-    except BaseException:
-        pending.read()  # reaped, whatever went wrong
+            suggest_fix(err, wt, req.messages, req.message_file, Path(req.cwd))
         raise
-    config = pending.read()
+    result.paths = rels
+    ref = wt.committable_branch()  # checked again under the locks, before anything moves
+    result.branch = ref.removeprefix("refs/heads/")
     mode = req.hooks or config.get("wt.hooks") or "auto"
     if mode not in HOOK_MODES:
         raise InvalidInput(f"unknown hook mode {mode!r} (wt.hooks): use {', '.join(HOOK_MODES)}")
