@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import WT_COMMIT, git, write
 
-from tests.conftest import WT_COMMIT, git, write
 from worktree_tools.commit.build import PendingConfig
 from worktree_tools.core import discovery
 from worktree_tools.core.repo import Worktree, discover

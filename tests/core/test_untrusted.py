@@ -15,7 +15,7 @@ from conftest import git, git_wt, head, write, wt_commit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from worktree_tools.core import events
+from worktree_tools.core import events, fields
 from worktree_tools.core.gitlocks import Marker
 from worktree_tools.core.identity import Baseline
 from worktree_tools.core.locks import Holder
@@ -219,3 +219,9 @@ def test_a_corrupt_lock_holder_record_is_reported_by_watch(repo: Path) -> None:
     (found,) = [f for f in json.loads(proc.stdout)["findings"] if f["kind"] == "corrupt_record"]
     assert found["subject"] == os.fspath(record) and found["fix"].startswith("when nobody holds")
     git(repo, "status")  # the repository itself is untouched
+
+
+@given(st.one_of(st.floats(), st.integers(min_value=-(10**300), max_value=10**300)))
+def test_finite_is_math_isfinite(value: float) -> None:
+    """fields' finiteness check, written without importing math, is math.isfinite's."""
+    assert fields._finite(value) == math.isfinite(value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from worktree_tools.core import atomic, events, faults, notices, refs, trees
+from worktree_tools.core import atomic, events, faults, notices, refs
 from worktree_tools.core.entries import (
     PATHSPEC_LIMIT,
     apply,
@@ -307,6 +307,8 @@ def replay(
             f"{ref} was created or deleted while committing",
             fix="inspect `git log` and run the same wt-commit again",
         )
+    from worktree_tools.core import trees  # only a commit whose branch moved replays
+
     names = trees.changed(wt, base, current, rels)
     if names:
         raise RefMoved(

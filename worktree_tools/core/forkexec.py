@@ -57,7 +57,10 @@ def executables(name: str, env: Mapping[str, str] | None) -> tuple[bytes, ...]:
     executable = os.fsencode(name)
     if os.path.dirname(executable):
         return (executable,)
-    return tuple(os.path.join(os.fsencode(d), executable) for d in os.get_exec_path(env))
+    # os.get_exec_path(env), which imports `warnings` (a start-up cost) for bytes environments
+    path = (env if env is not None else os.environ).get("PATH")
+    dirs = (os.defpath if path is None else path).split(os.pathsep)
+    return tuple(os.path.join(os.fsencode(d), executable) for d in dirs)
 
 
 def start(

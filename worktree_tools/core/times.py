@@ -5,7 +5,6 @@ beside it: `X_at` -> `X_epoch` (`expires_at`, `expires_epoch`), any other time k
 
 from __future__ import annotations
 
-import math
 import time
 
 TYPE_CHECKING = False
@@ -30,7 +29,10 @@ def iso(epoch: float) -> str:
     commit hot path ~2 ms): microseconds rounded half to even, as datetime rounds them."""
     if not _FIRST <= epoch < _END - 1:
         return _iso_by_datetime(epoch)  # datetime's own errors and extremes
-    frac, whole = math.modf(epoch)  # datetime's own steps (_PyTime_DoubleToDenominator)
+    # math.modf, without the import (datetime's own steps: _PyTime_DoubleToDenominator); exact,
+    # as x - trunc(x) is for any float; only the sign of a zero `whole` may differ
+    whole = float(int(epoch))
+    frac = epoch - whole
     micros = round(frac * 1e6)
     if micros >= 1000000:
         whole, micros = whole + 1, micros - 1000000
