@@ -65,6 +65,7 @@ _LEFT_TO_GIT = (
 _UMASK_ONLY = ("umask", "0", "00", "000", "0000", "false", "no", "off")
 BIG_FILE = 512 << 20  # git's core.bigFileThreshold default
 _DEFAULT_LEVEL = 1  # Z_BEST_SPEED: git's core.looseCompression default
+_LEVELS = frozenset(("-1", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"))
 
 
 class LooseObjects:
@@ -164,20 +165,21 @@ def _finalize(tmp: str, path: str) -> None:
 
 
 def _level(config: Mapping[str, str]) -> int | None:
-    """The zlib level for loose objects (git_default_core_config); None if git would reject it."""
+    """The zlib level for loose objects (git_default_core_config): core.looseCompression, else
+    core.compression, else 1. None when either is not a plain level git takes (-1 to 9, in
+    decimal): git checks every one it reads, and this leaves odd spellings (`010`, `0x5`,
+    `1k`) to it."""
+    levels = []
     for key in ("core.loosecompression", "core.compression"):
         value = config.get(key)
         if value is None:
             continue
         text = value.strip()
-        digits = text[1:] if text.startswith(("-", "+")) else text
-        if not digits.isdigit() or not digits.isascii():
+        if text not in _LEVELS:
             return None
-        level = int(text)
-        if level == -1:
-            return zlib.Z_DEFAULT_COMPRESSION
-        return level if 0 <= level <= 9 else None
-    return _DEFAULT_LEVEL
+        levels.append(int(text))
+    level = levels[0] if levels else _DEFAULT_LEVEL
+    return zlib.Z_DEFAULT_COMPRESSION if level == -1 else level
 
 
 def _hasher(hex_len: int) -> Callable[[bytes], _Hash]:
