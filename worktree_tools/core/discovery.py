@@ -94,6 +94,8 @@ def _at(top: str) -> Found | None:
         if not is_git_directory(dotgit):
             return None
         gitdir, owned = dotgit, (top, dotgit)
+        if os.path.islink(dotgit):
+            gitdir = os.path.realpath(dotgit)
     elif st.st_mode & 0o170000 == 0o100000:
         gitdir = os.path.realpath(_read_gitfile(dotgit))
         owned = (top, dotgit, gitdir)
@@ -102,8 +104,8 @@ def _at(top: str) -> Found | None:
     uid = os.geteuid()
     if any(os.lstat(path).st_uid != uid for path in owned):
         raise _GitDecides("safe.directory")
-    real = os.path.realpath(gitdir)
-    return os.path.realpath(top), real, _common_dir(real)
+    # `top` is a real path (guess walks up from one), and so is `gitdir` by now
+    return top, gitdir, _common_dir(gitdir)
 
 
 def _read_gitfile(path: str) -> str:
