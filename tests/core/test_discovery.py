@@ -14,19 +14,16 @@ from pathlib import Path
 import pytest
 from conftest import WT_COMMIT, git, write
 
-from worktree_tools.commit.build import PendingConfig
+from worktree_tools.commit.run import locate_plain
 from worktree_tools.core import discovery
 from worktree_tools.core.repo import Worktree, discover
 
 
-def _fast(cwd: Path) -> Worktree | None:
-    found = discovery.guess(cwd)
-    if found is None:
-        return None
-    pending = PendingConfig(discovery.provisional(found))
-    config = pending.read()
-    assert pending.succeeded
-    return discovery.settle(found, config)
+def _fast(cwd: Path | str) -> Worktree | None:
+    """The worktree wt-commit takes without rev-parse (commit/run.locate_plain); None: it asks
+    git."""
+    plain = locate_plain(cwd)
+    return None if plain is None else plain[0]
 
 
 def _key(wt: Worktree) -> tuple[str, str, str, str]:

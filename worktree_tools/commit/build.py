@@ -4,8 +4,11 @@ entry (Settings). The commit object is core/commits', staging is staging.py.
 
 from __future__ import annotations
 
+import os
+
 from worktree_tools.core import discovery, loose
 from worktree_tools.core.gitcmd import popen
+from worktree_tools.core.repo import discovery_env
 from worktree_tools.core.spawn import DEVNULL, PIPE
 
 TYPE_CHECKING = False
@@ -36,34 +39,45 @@ _CONFIG = [
 
 class PendingConfig:
     """Every key wt-commit reads, in one `git config`, started as soon as the worktree is known
-    and read when first needed: git looks the keys up while wt-commit checks the paths and the
-    branch (one process fewer on the critical path of a commit's wall time)."""
+    (or, `cwd` given instead, for git to find it from there, as it finds it for `git commit`)
+    and read when first needed."""
 
-    __slots__ = ("_proc", "_values", "succeeded")
+    __slots__ = ("_proc", "_values", "succeeded", "valueless")
 
-    def __init__(self, wt: Worktree) -> None:
+    def __init__(
+        self, wt: Worktree | None = None, *, cwd: str | os.PathLike[str] | None = None
+    ) -> None:
         self._values: dict[str, str] | None = None
-        self.succeeded = False  # once read: git exited 0 or 1 (no key set)
-        self._proc = popen(
-            _CONFIG, cwd=wt.toplevel_str, env=wt.env(), stdin=DEVNULL, stdout=PIPE, stderr=PIPE
-        )
+        self.succeeded = False  # once read: git exited 0 or 1 (no key set) and said nothing
+        self.valueless: frozenset[str] = frozenset()  # keys set without a value
+        if wt is not None:
+            where, env = wt.toplevel_str, wt.env()
+        else:  # git finds the repository, as for `git commit` (GIT_DIR/GIT_WORK_TREE honoured)
+            where, env = os.fspath(cwd or "."), discovery_env()
+        self._proc = popen(_CONFIG, cwd=where, env=env, stdin=DEVNULL, stdout=PIPE, stderr=PIPE)
 
     def read(self) -> dict[str, str]:
         """The values (keys lower-cased); waits for git the first time. Exit 1 (no key set)
         is no error, as `git config --get-regexp` says it. A key set without a value
-        (`[core] sharedRepository`) reads `true`, what git makes of it as a boolean."""
+        (`[core] sharedRepository`) reads `true`, what git makes of it as a boolean, and is
+        listed in `valueless`. A warning (a repository format git will not read: it then
+        reads none of the repository's configuration) leaves `succeeded` false."""
         if self._values is None:
             with self._proc:
-                stdout, _stderr = self._proc.communicate()
-            self.succeeded = self._proc.returncode in (0, 1)
+                stdout, stderr = self._proc.communicate()
+            self.succeeded = self._proc.returncode in (0, 1) and not stderr
             out: dict[str, str] = {}
+            bare = set()
             for item in (stdout or b"").decode("utf-8", "surrogateescape").split("\0"):
                 if "\n" in item:
                     key, value = item.split("\n", 1)
                     out[key.lower()] = value
+                    bare.discard(key.lower())
                 elif item:
                     out[item.lower()] = "true"
+                    bare.add(item.lower())
             self._values = out
+            self.valueless = frozenset(bare)
         return self._values
 
 

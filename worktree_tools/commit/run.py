@@ -90,19 +90,34 @@ def _log(wt: Worktree, result: CommitResult, *, outcome: Outcome, error: str | N
     events.append(wt.state_dir_str, "commit", result.agent, **fields)
 
 
-def _locate(cwd: str | os.PathLike[str]) -> tuple[Worktree, dict[str, str]]:
-    """The worktree around `cwd` and the configuration wt-commit reads there (one `git
-    config`). Found without git where the case is plain (core/discovery), as that
-    configuration confirms; else as `git rev-parse` finds it, as before."""
+def locate_plain(cwd: str | os.PathLike[str]) -> tuple[Worktree, dict[str, str]] | None:
+    """The worktree around `cwd` and the configuration wt-commit reads there, found without
+    `git rev-parse` (core/discovery) and confirmed by the one `git config`, which git runs
+    from `cwd` as it would for `git commit` (so `includeIf "gitdir:..."` sees what git sees);
+    None when git must decide."""
     found = discovery.guess(cwd)
-    if found is not None:
-        pending = PendingConfig(discovery.provisional(found))
-        config = pending.read()
-        wt = discovery.settle(found, config) if pending.succeeded else None
-        if wt is not None:
-            return wt, config
-    wt = discover(cwd)
-    return wt, PendingConfig(wt).read()
+    if found is None:
+        return None
+    pending = PendingConfig(cwd=cwd)
+    config = pending.read()
+    if not pending.succeeded:
+        return None
+    wt = discovery.settle(found, config, pending.valueless)
+    return None if wt is None else (wt, config)
+
+
+def _locate(cwd: str | os.PathLike[str]) -> tuple[Worktree, dict[str, str]]:
+    """The worktree around `cwd` and its configuration: as locate_plain finds them, else as
+    `git rev-parse` finds it (the configuration read from `cwd` all the same)."""
+    plain = locate_plain(cwd)
+    if plain is not None:
+        return plain
+    pending = PendingConfig(cwd=cwd)  # git reads it while rev-parse looks
+    try:
+        wt = discover(cwd)
+    finally:
+        config = pending.read()  # reaped, whatever happened
+    return wt, config
 
 
 def _commit(

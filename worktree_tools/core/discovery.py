@@ -29,13 +29,14 @@ On wt-commit's hot path: os only.
 
 from __future__ import annotations
 
+import errno
 import os
 
 from worktree_tools.core.repo import Worktree
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Set
 
     Found = tuple[str, str, str]  # (work tree, git directory, common directory)
 
@@ -112,7 +113,7 @@ def _read_gitfile(path: str) -> str:
     """The git directory a `.git` file names (`gitdir: PATH`, relative to the file's
     directory); _GitDecides for anything git would refuse."""
     with open(path, "rb") as f:
-        data = f.read(1 << 16)
+        data = f.read()
     named = data[8:].rstrip(b"\r\n")
     if not data.startswith(b"gitdir: ") or not named or b"\0" in named:
         raise _GitDecides(path)
@@ -160,9 +161,12 @@ def _valid_head(path: str) -> bool:
     return False
 
 
-def settle(found: Found, config: Mapping[str, str]) -> Worktree | None:
+def settle(
+    found: Found, config: Mapping[str, str], valueless: Set[str] = frozenset()
+) -> Worktree | None:
     """The Worktree `guess` found, given the configuration git reads there (CONFIG_KEYS, keys
-    lower-case); None when that configuration means git must decide."""
+    lower-case; `valueless`: those set without a value); None when that configuration means
+    git must decide."""
     toplevel, gitdir, common = found
     if "core.worktree" in config:
         return None
@@ -172,14 +176,15 @@ def settle(found: Found, config: Mapping[str, str]) -> Worktree | None:
     hooks = config.get("core.hookspath")
     if hooks is None:
         hooks_dir = os.path.join(common, "hooks")
-    elif not hooks or hooks.startswith(("~", "%(")):
-        return None
+        if os.path.islink(hooks_dir):
+            hooks_dir = os.path.realpath(hooks_dir)
+    elif not hooks or "core.hookspath" in valueless or hooks.startswith(("~", "%(")):
+        return None  # git expands these, or refuses a hooksPath without a value
     else:
         hooks_dir = os.path.realpath(os.path.join(toplevel, hooks))
+    try:
+        os.stat(hooks_dir)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return None  # rev-parse refuses a path it cannot resolve; realpath does not
     return Worktree(toplevel, gitdir, common, hooks_dir)
-
-
-def provisional(found: Found) -> Worktree:
-    """A Worktree for `found` to ask git about before `settle` (its hooks directory unknown)."""
-    toplevel, gitdir, common = found
-    return Worktree(toplevel, gitdir, common, os.path.join(common, "hooks"))

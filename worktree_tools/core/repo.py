@@ -191,7 +191,7 @@ def empty_tree(wt: Worktree) -> str:
 
 def object_format(cwd: str | os.PathLike[str]) -> str:
     """`sha1` or `sha256`, as `git rev-parse --show-object-format` says."""
-    res = git(["rev-parse", "--show-object-format"], cwd=cwd, env=_discovery_env(), check=False)
+    res = git(["rev-parse", "--show-object-format"], cwd=cwd, env=discovery_env(), check=False)
     return res.out.strip() or "sha1"
 
 
@@ -207,7 +207,7 @@ def discover(
     unless the caller is the repair tool, which then works from `cwd`. `inherit_env` False: a
     directory we know (a hook checkout, a listed worktree), found without the caller's GIT_DIR
     and GIT_WORK_TREE."""
-    found = _rev_parse(cwd, _discovery_env() if inherit_env else clean_env())
+    found = _rev_parse(cwd, discovery_env() if inherit_env else clean_env())
     if inherit_env and _ENV_REPO.intersection(os.environ):
         _refuse_foreign_env(cwd, found)
     gitdir, commondir, toplevel, hooks = found
@@ -281,7 +281,7 @@ def _refuse_foreign_env(cwd: str | os.PathLike[str], found: tuple[str, str, str,
 _ENV_REPO = frozenset(("GIT_DIR", "GIT_WORK_TREE"))
 
 
-def _discovery_env() -> dict[str, str]:
+def discovery_env() -> dict[str, str]:
     # A user who sets GIT_DIR/GIT_WORK_TREE means it (checked by _refuse_foreign_env); an
     # inherited GIT_INDEX_FILE we ignore: the worktree's own index is the one we keep in sync.
     env = clean_env()
