@@ -18,11 +18,15 @@ case is plain, else None, and the caller asks rev-parse as before:
   `commondir` file in a linked worktree's git directory).
 
 What the walk cannot see is configuration, which wt-commit reads anyway in one `git config`
-(CONFIG_KEYS): `settle` takes it and refuses (None) a repository with core.worktree (a
-submodule's git directory has one) or a true core.bare, or a core.hooksPath it cannot resolve
-as git does (`~`, `%(prefix)`, empty); else the hooks directory is core.hooksPath, relative to
-the work tree, or `hooks` in the common directory. Paths are real paths, as rev-parse's
-absolute format prints them; tests/core/test_discovery.py compares both ways on many layouts.
+(CONFIG_KEYS), run from the same directory so that git finds the repository (and matches
+`includeIf "gitdir:..."`) as it does for `git commit`; a warning from it (a repository format git
+will not read) leaves the answer to rev-parse (commit/run.locate_plain). `settle` takes that
+configuration and refuses (None) a repository with core.worktree (a submodule's git directory has
+one) or a true core.bare, or a core.hooksPath git would expand or refuse (`~`, `%(prefix)`,
+empty, set without a value, a symbolic-link loop); else the hooks directory is core.hooksPath,
+relative to the work tree, or `hooks` in the common directory. Paths are real paths, as
+rev-parse's absolute format prints them. tests/core/test_discovery.py compares both ways on
+many layouts; tests/core/test_discovery_attack.py holds the divergences an attack found.
 
 On wt-commit's hot path: os only.
 """
