@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from worktree_tools.core import discovery, loose
+from worktree_tools.core import discovery, ident, loose
 from worktree_tools.core.gitcmd import popen
 from worktree_tools.core.repo import discovery_env
 from worktree_tools.core.spawn import DEVNULL, PIPE
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 
 # Every key wt-commit reads, lower-case as git prints them: its own, then core/discovery's (the
-# worktree found without rev-parse stands) and core/loose's (this process writes the objects).
+# worktree found without rev-parse stands), core/loose's (this process writes the objects) and
+# core/ident's (the commit's author and committer, written here when git's rules give them).
 KEYS = (
     "commit.cleanup",
     "commit.gpgsign",
@@ -28,6 +29,7 @@ KEYS = (
     "core.attributesfile",
     *discovery.CONFIG_KEYS,
     *loose.CONFIG_KEYS,
+    *ident.CONFIG_KEYS,
 )
 _CONFIG = [
     "config",
@@ -35,6 +37,16 @@ _CONFIG = [
     "--get-regexp",
     "^(" + "|".join(key.replace(".", "\\.") for key in KEYS) + ")$",
 ]
+
+
+class Config(dict[str, str]):
+    """The values git printed, by lower-case key, and the keys it printed without a value."""
+
+    __slots__ = ("valueless",)
+
+    def __init__(self, values: dict[str, str], valueless: frozenset[str] = frozenset()) -> None:
+        super().__init__(values)
+        self.valueless = valueless
 
 
 class PendingConfig:
@@ -47,7 +59,7 @@ class PendingConfig:
     def __init__(
         self, wt: Worktree | None = None, *, cwd: str | os.PathLike[str] | None = None
     ) -> None:
-        self._values: dict[str, str] | None = None
+        self._values: Config | None = None
         self.succeeded = False  # once read: git exited 0 or 1 (no key set) and said nothing
         self.valueless: frozenset[str] = frozenset()  # keys set without a value
         if wt is not None:
@@ -56,7 +68,7 @@ class PendingConfig:
             where, env = os.fspath(cwd or "."), discovery_env()
         self._proc = popen(_CONFIG, cwd=where, env=env, stdin=DEVNULL, stdout=PIPE, stderr=PIPE)
 
-    def read(self) -> dict[str, str]:
+    def read(self) -> Config:
         """The values (keys lower-cased); waits for git the first time. Exit 1 (no key set)
         is no error, as `git config --get-regexp` says it. A key set without a value
         (`[core] sharedRepository`) reads `true`, what git makes of it as a boolean, and is
@@ -76,8 +88,8 @@ class PendingConfig:
                 elif item:
                     out[item.lower()] = "true"
                     bare.add(item.lower())
-            self._values = out
             self.valueless = frozenset(bare)
+            self._values = Config(out, self.valueless)
         return self._values
 
 

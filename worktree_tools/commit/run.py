@@ -16,7 +16,7 @@ import os
 import time
 
 from worktree_tools.commit import message, paths
-from worktree_tools.commit.build import PendingConfig, Settings, truthy
+from worktree_tools.commit.build import Config, PendingConfig, Settings, truthy
 from worktree_tools.commit.request import CommitRequest, CommitResult
 from worktree_tools.commit.staging import private_index, stage_paths
 from worktree_tools.commit.swap import Moved, land, replay
@@ -90,7 +90,7 @@ def _log(wt: Worktree, result: CommitResult, *, outcome: Outcome, error: str | N
     events.append(wt.state_dir_str, "commit", result.agent, **fields)
 
 
-def locate_plain(cwd: str | os.PathLike[str]) -> tuple[Worktree, dict[str, str]] | None:
+def locate_plain(cwd: str | os.PathLike[str]) -> tuple[Worktree, Config] | None:
     """The worktree around `cwd` and the configuration wt-commit reads there, found without
     `git rev-parse` (core/discovery) and confirmed by the one `git config`, which git runs
     from `cwd` as it would for `git commit` (so `includeIf "gitdir:..."` sees what git sees);
@@ -102,11 +102,11 @@ def locate_plain(cwd: str | os.PathLike[str]) -> tuple[Worktree, dict[str, str]]
     config = pending.read()
     if not pending.succeeded:
         return None
-    wt = discovery.settle(found, config, pending.valueless)
+    wt = discovery.settle(found, config, config.valueless)
     return None if wt is None else (wt, config)
 
 
-def _locate(cwd: str | os.PathLike[str]) -> tuple[Worktree, dict[str, str]]:
+def _locate(cwd: str | os.PathLike[str]) -> tuple[Worktree, Config]:
     """The worktree around `cwd` and its configuration: as locate_plain finds them, else as
     `git rev-parse` finds it (the configuration read from `cwd` all the same)."""
     plain = locate_plain(cwd)
@@ -125,7 +125,7 @@ def _commit(
     req: CommitRequest,
     raw_message: bytes,
     result: CommitResult,
-    config: dict[str, str],
+    config: Config,
 ) -> None:
     try:
         rels = paths.normalize(
@@ -189,7 +189,7 @@ def _commit_locked(
     result: CommitResult,
     rels: list[str],
     ref: str,
-    config: dict[str, str],
+    config: Config,
     mode: str,
     deadline: float,
     tmp: str,
@@ -260,7 +260,9 @@ def _commit_locked(
     if sign is None and truthy(config.get("commit.gpgsign", "")):
         sign = ""  # commit-tree (plumbing) ignores commit.gpgSign; git commit honours it
 
-    new = commits.build(wt, tree, [tip], msg_file, sign=sign)
+    # the commit written here where git's rules give its identity (core/ident), else commit-tree
+    here = commits.Here(store, config, config.valueless) if store is not None else None
+    new = commits.build(wt, tree, [tip], msg_file, sign=sign, here=here)
     faults.point("built")
     for attempt in range(MAX_REPLAYS + 1):
         try:
@@ -288,7 +290,7 @@ def _commit_locked(
             journal_gate(wt, moved.current, replayed, rels)
             tip, new = (
                 moved.current,
-                commits.build(wt, replayed, [moved.current], msg_file, sign=sign),
+                commits.build(wt, replayed, [moved.current], msg_file, sign=sign, here=here),
             )
             continue
         break
