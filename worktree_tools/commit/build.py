@@ -72,7 +72,8 @@ class PendingConfig:
         """The values (keys lower-cased); waits for git the first time. Exit 1 (no key set)
         is no error, as `git config --get-regexp` says it. A key set without a value
         (`[core] sharedRepository`) reads `true`, what git makes of it as a boolean, and is
-        listed in `valueless`. A warning (a repository format git will not read: it then
+        listed in `valueless` (even if set again later: git refuses such a string key where
+        it reads it). A warning (a repository format git will not read: it then
         reads none of the repository's configuration) leaves `succeeded` false."""
         if self._values is None:
             with self._proc:
@@ -84,7 +85,6 @@ class PendingConfig:
                 if "\n" in item:
                     key, value = item.split("\n", 1)
                     out[key.lower()] = value
-                    bare.discard(key.lower())
                 elif item:
                     out[item.lower()] = "true"
                     bare.add(item.lower())
