@@ -44,6 +44,8 @@ class Here:
         """The id of the commit written here, or None when git must make it."""
         from worktree_tools.core import ident
 
+        if b"\0" in message:
+            return None  # git refuses it ("a NUL byte in commit log message not allowed")
         who = ident.lines(self.config, self.valueless)
         if who is None:
             return None

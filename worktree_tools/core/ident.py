@@ -8,14 +8,15 @@ What git does (ident.c, fmt_ident with IDENT_STRICT), kept here:
   user.email, and $EMAIL only when no *.email key is set at all;
 - each is written without "crud" at either end (bytes up to a space, and `.,:;<>"\\'`) and
   without any `<`, `>` or newline inside;
-- the date is now, in whole seconds, with the local offset from UTC as `+HHMM`, the same for
-  both lines.
+- the date is now, in whole seconds, with the local offset from UTC as git computes it
+  (`+HHMM`), the same for both lines.
 
 Left to git (`lines` answers None and the caller runs commit-tree): a name or email git would
 have to guess (the password database, the host name) or refuse (empty, only crud, a key set
 without a value), a date in the environment ($GIT_AUTHOR_DATE, $GIT_COMMITTER_DATE: git parses
 many formats), and a commit encoding other than UTF-8 (i18n.commitEncoding). The commit object's
-text must also be UTF-8 as git checks it (`valid_utf8`), else git would rewrite it as Latin-1.
+text must also be UTF-8 as git checks it (`valid_utf8`), else git would rewrite it as Latin-1,
+and hold no NUL byte (git refuses that message).
 tests/core/test_ident.py compares the lines with what `git commit-tree` writes.
 
 On wt-commit's hot path: os and time only.
@@ -77,28 +78,35 @@ def lines(
 
 def _name(role: str, config: Mapping[str, str], env: Mapping[str, str]) -> bytes | None:
     given = env.get(f"GIT_{role.upper()}_NAME")
-    if given is None:
-        given = config.get(f"{role}.name") or None
-    if given is None:
+    if given is not None:
+        return os.fsencode(given) or None  # the bytes of the environment; git refuses ""
+    named = config.get(f"{role}.name") or None
+    if named is None:
         # ident_default_name: user.name as set once any *.name key is set, else a guess
         if not any(key in config for key in ("user.name", "author.name", "committer.name")):
             return None
-        given = config.get("user.name", "")
-    return os.fsencode(given) if given else None
+        named = config.get("user.name", "")
+    return _config_bytes(named) or None
 
 
 def _email(role: str, config: Mapping[str, str], env: Mapping[str, str]) -> bytes | None:
     given = env.get(f"GIT_{role.upper()}_EMAIL")
-    if given is None:
-        given = config.get(f"{role}.email") or None
-    if given is None:
+    if given is not None:
+        return os.fsencode(given) or None
+    named = config.get(f"{role}.email") or None
+    if named is None:
         # ident_default_email: user.email as set once any *.email key is set, else $EMAIL,
         # else a guess from the host
-        if any(key in config for key in ("user.email", "author.email", "committer.email")):
-            given = config.get("user.email", "")
-        else:
-            given = env.get("EMAIL") or None
-    return os.fsencode(given) if given else None
+        if not any(key in config for key in ("user.email", "author.email", "committer.email")):
+            return os.fsencode(env.get("EMAIL", "")) or None
+        named = config.get("user.email", "")
+    return _config_bytes(named) or None
+
+
+def _config_bytes(value: str) -> bytes:
+    """The bytes git printed (PendingConfig decodes them as UTF-8 with surrogateescape, whatever
+    the locale)."""
+    return value.encode("utf-8", "surrogateescape")
 
 
 def _without_crud(text: bytes) -> bytes:
@@ -116,12 +124,34 @@ def _crud(c: int) -> bool:
 
 
 def _offset(seconds: int) -> bytes:
-    """The local offset from UTC at `seconds`, as git's local_tzoffset writes it (`%+05d` of
-    hours * 100 + minutes, truncated to whole minutes)."""
-    gmtoff = time.localtime(seconds).tm_gmtoff
-    minutes = abs(gmtoff) // 60
-    value = (minutes // 60) * 100 + minutes % 60
-    return b"%+05d" % (-value if gmtoff < 0 else value)
+    """The local offset from UTC at `seconds`, as git's local_time_tzoffset computes it: the
+    local broken-down time read back as if it were UTC (tm_to_time_t), less `seconds`, in whole
+    minutes, written `%+05d` of hours * 100 + minutes. In a zone that counts leap seconds
+    (`right/...`) this is not tm_gmtoff: git writes `+0159` in Berlin's summer."""
+    t_local = _tm_to_time_t(time.localtime(seconds))
+    if t_local == -1:
+        return b"+0000"  # git's "error; just use +0000"
+    minutes = abs(t_local - seconds) // 60
+    value = minutes % 60 + (minutes // 60) * 100
+    return b"%+05d" % (-value if t_local < seconds else value)
+
+
+_MONTH_DAYS = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+
+
+def _tm_to_time_t(tm: time.struct_time) -> int:
+    """git's tm_to_time_t (date.c): for 1970-2099 only, -1 outside."""
+    year = tm.tm_year - 1970
+    month = tm.tm_mon - 1
+    day = tm.tm_mday
+    if year < 0 or year > 129 or month < 0 or month > 11:
+        return -1
+    if month < 2 or (year + 2) % 4:
+        day -= 1
+    if tm.tm_hour < 0 or tm.tm_min < 0 or tm.tm_sec < 0:
+        return -1
+    days = year * 365 + (year + 1) // 4 + _MONTH_DAYS[month] + day
+    return days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec
 
 
 def valid_utf8(data: bytes) -> bool:
