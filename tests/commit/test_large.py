@@ -19,14 +19,15 @@ WHOLE_INDEX = ("read-tree", "write-tree", "add")
 INDEX_SIZES = ("read/cache_nr", "write/cache_nr")  # trace2 data: entries of an index read/written
 
 
-def _until_commit_tree(trace: Path) -> list[tuple[list[str], list[int]]]:
+def _until_landing(trace: Path) -> list[tuple[list[str], list[int]]]:
     """(argv, sizes of the index files it read or wrote) of each git process a run started
-    before `commit-tree`, from its GIT_TRACE2_EVENT file (git runs one at a time)."""
+    before the commit lands (`commit-tree` where git writes the commit, else the ref move's
+    `update-ref`), from its GIT_TRACE2_EVENT file (git runs one at a time)."""
     out: list[tuple[list[str], list[int]]] = []
     for line in trace.read_text().splitlines():
         event = json.loads(line)
         if event.get("event") == "start":
-            if event["argv"][1:2] == ["commit-tree"]:
+            if event["argv"][1:2] in (["commit-tree"], ["update-ref"]):
                 break
             out.append((event["argv"][1:], []))
         elif event.get("event") == "data" and event.get("key") in INDEX_SIZES:
@@ -52,7 +53,7 @@ def test_a_commit_without_hooks_runs_no_git_over_the_whole_index(
         env={"GIT_TRACE2_EVENT": os.fspath(trace)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    building = _until_commit_tree(trace)
+    building = _until_landing(trace)
     assert not {argv[0] for argv, _ in building} & set(WHOLE_INDEX), building
     assert all(size <= 2 for _, sizes in building for size in sizes), building
     assert git(repo, "diff-tree", "-r", "--name-status", "HEAD~1", "HEAD").split() == [
