@@ -353,9 +353,29 @@ def _post_env() -> dict[str, str]:
 
 
 def _fresh_tmp_dir(wt: Worktree) -> str:
-    # We hold the worktree lock, so anything left here is from a wt-commit that was killed.
-    tmp = os.path.join(wt.gitdir_str, TMP_DIR, str(os.getpid()))
-    remove_tree(os.path.join(wt.gitdir_str, TMP_DIR))
+    """This commit's scratch directory, `<worktree git dir>/wt-tmp/<pid>`. We hold the worktree
+    lock, so anything else in wt-tmp is from a wt-commit that was killed: removed (wt-tmp itself
+    stays: one directory made and removed fewer per commit)."""
+    top = os.path.join(wt.gitdir_str, TMP_DIR)
+    if os.path.islink(top):
+        os.unlink(top)  # never ours: nothing it points to is emptied
+    try:
+        leftovers = os.listdir(top)
+    except FileNotFoundError:
+        leftovers = []
+    except NotADirectoryError:
+        os.unlink(top)
+        leftovers = []
+    for name in leftovers:
+        path = os.path.join(top, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            remove_tree(path)
+        else:
+            try:  # noqa: SIM105 (no contextlib on the hot path)
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+    tmp = os.path.join(top, str(os.getpid()))
     os.makedirs(tmp)
     return tmp
 

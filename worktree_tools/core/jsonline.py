@@ -1,14 +1,14 @@
 """`dumps`: exactly what `json.dumps(value, ensure_ascii=..., default=...)` returns (default
 separators, keys in their order, NaN/Infinity written as json does, a circular reference a
 ValueError), without importing `json`: it imports `re`, which costs wt-commit's start-up ~9 ms.
-Strings are escaped by `_json`'s own C functions, the ones json itself uses. The event log and
+Strings are escaped by `_json`'s own C functions, the ones json itself uses, imported only for a
+string that needs escaping (a C extension: a load on every commit's start otherwise); one of
+printable ASCII without `"` or `\\` is written as it is, as they would write it. The event log and
 the lock holder records write through it; tests/core/test_jsonline.py compares it with json.dumps
 on many values.
 """
 
 from __future__ import annotations
-
-from _json import encode_basestring, encode_basestring_ascii
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,9 +20,30 @@ def dumps(
     value: Any, *, ensure_ascii: bool = True, default: Callable[[Any], Any] | None = None
 ) -> str:
     parts: list[str] = []
-    _encode(value, parts, encode_basestring_ascii if ensure_ascii else encode_basestring,
-            default, set())  # fmt: skip
+    _encode(value, parts, _quote_ascii if ensure_ascii else _quote, default, set())
     return "".join(parts)
+
+
+def _plain(text: str) -> bool:
+    """Whether json writes `text` between quotes as it is: printable (no control character,
+    which json escapes) and no quote or backslash."""
+    return text.isprintable() and '"' not in text and "\\" not in text
+
+
+def _quote_ascii(text: str) -> str:
+    if text.isascii() and _plain(text):
+        return '"' + text + '"'
+    from _json import encode_basestring_ascii
+
+    return encode_basestring_ascii(text)
+
+
+def _quote(text: str) -> str:
+    if _plain(text):
+        return '"' + text + '"'
+    from _json import encode_basestring
+
+    return encode_basestring(text)
 
 
 def _float(value: float) -> str:
