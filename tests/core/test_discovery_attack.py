@@ -17,32 +17,14 @@ from pathlib import Path
 import pytest
 from conftest import WT_COMMIT, git, write
 
-from worktree_tools.commit.run import locate_plain
 from worktree_tools.core import discovery
 from worktree_tools.core.errors import InvalidInput
-from worktree_tools.core.repo import Worktree, discover
+from worktree_tools.core.repo import discover
+
+from .test_discovery import _fast, _same
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="making files someone else's needs root")
 NOBODY = 65534
-
-
-def _fast(cwd: Path | str) -> Worktree | None:
-    """The worktree wt-commit takes without rev-parse (commit/run.locate_plain); None: it asks
-    git."""
-    plain = locate_plain(cwd)
-    return None if plain is None else plain[0]
-
-
-def _key(wt: Worktree) -> tuple[str, str, str, str]:
-    return (wt.toplevel_str, wt.gitdir_str, wt.commondir_str, wt.hooks_dir_str)
-
-
-def _same(cwd: Path | str) -> Worktree:
-    """The fast way answers, and as rev-parse does."""
-    fast = _fast(cwd)
-    assert fast is not None, f"no answer without git at {cwd}"
-    assert _key(fast) == _key(discover(cwd))
-    return fast
 
 
 def _refused(cwd: Path | str) -> None:

@@ -29,14 +29,7 @@ IDENT_ENV = (
     "GIT_AUTHOR_DATE",
     "GIT_COMMITTER_DATE",
 )
-CONFIG = (
-    "user.name",
-    "user.email",
-    "author.name",
-    "author.email",
-    "committer.name",
-    "committer.email",
-)
+CONFIG = ident.CONFIG_KEYS[:6]  # the name and email keys
 STAMP = re.compile(rb" (\d+) ([+-]\d{4})$")
 
 

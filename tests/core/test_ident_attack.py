@@ -20,6 +20,8 @@ from worktree_tools.commit.build import PendingConfig
 from worktree_tools.core import commits
 from worktree_tools.core.loose import LooseObjects
 
+from .test_ident import _git_commit as commit_tree
+
 STAMP = re.compile(rb" (\d+) ([+-]\d{4})$")
 ZONEINFO = Path("/usr/share/zoneinfo")
 
@@ -33,16 +35,7 @@ def _tip(repo: Path) -> tuple[str, str]:
 
 def _git_commit(repo: Path, message: bytes) -> bytes | None:
     """The commit object `git commit-tree` writes on HEAD's tree and HEAD (None: refused)."""
-    tree, parent = _tip(repo)
-    proc = subprocess.run(
-        ["git", "commit-tree", tree, "-p", parent, "-F", "-"],
-        cwd=repo,
-        input=message,
-        capture_output=True,
-    )
-    if proc.returncode != 0:
-        return None
-    return _cat(repo, proc.stdout.decode().strip())
+    return commit_tree(repo, *_tip(repo), message)
 
 
 def _ours(repo: Path, message: bytes) -> bytes | None:
