@@ -71,7 +71,7 @@ def _git_commit(repo: Path, tree: str, parent: str, message: bytes) -> bytes | N
 
 
 def _ours(repo: Path, tree: str, parent: str, message: bytes) -> bytes | None:
-    config = PendingConfig(cwd=repo).read()
+    config = PendingConfig(repo).read()
     store = LooseObjects(os.fspath(repo / ".git" / "objects"), len(tree))
     oid = commits.Here(store, config, config.valueless).commit(tree, [parent], message)
     if oid is None:
@@ -306,3 +306,23 @@ def test_a_date_from_the_environment_goes_through_commit_tree(repo: Path, tmp_pa
     commands = _traced(repo, tmp_path, env, "-m", "dated", "a.txt")
     assert "commit-tree" in commands
     assert git(repo, "log", "-1", "--format=%ad", "--date=raw").strip() == "1112904793 +0200"
+
+
+def test_use_config_only_refuses_email_from_the_environment(
+    identless: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """user.useConfigOnly: with no *.email key git refuses rather than take $EMAIL; so must
+    we (review finding: the commit was written as `Alice <env@mail>`)."""
+    repo = identless
+    git(repo, "config", "user.name", "Alice")
+    git(repo, "config", "user.useConfigOnly", "true")
+    monkeypatch.setenv("EMAIL", "env@mail")
+    tree = git(repo, "rev-parse", "HEAD^{tree}").strip()
+    parent = git(repo, "rev-parse", "HEAD").strip()
+    assert _git_commit(repo, tree, parent, b"m\n") is None  # git refuses
+    assert _ours(repo, tree, parent, b"m\n") is None
+    git(repo, "config", "user.useConfigOnly", "false")
+    ours = _ours(repo, tree, parent, b"m\n")
+    theirs = _git_commit(repo, tree, parent, b"m\n")
+    assert ours is not None and theirs is not None
+    _same_but_the_time(ours, theirs)

@@ -41,7 +41,7 @@ def _git_commit(repo: Path, message: bytes) -> bytes | None:
 def _ours(repo: Path, message: bytes) -> bytes | None:
     """The commit object Here writes (None: left to git)."""
     tree, parent = _tip(repo)
-    config = PendingConfig(cwd=repo).read()
+    config = PendingConfig(repo).read()
     objects = git(repo, "rev-parse", "--path-format=absolute", "--git-common-dir").strip()
     store = LooseObjects(os.path.join(objects, "objects"), len(tree))
     oid = commits.Here(store, config, config.valueless).commit(tree, [parent], message)
@@ -279,7 +279,7 @@ def test_a_key_without_a_value_set_again_later_writes_nothing(repo: Path) -> Non
         ["git", "commit-tree", tree, "-p", before, "-m", "m"], cwd=repo, capture_output=True
     )
     assert refused.returncode != 0
-    assert PendingConfig(cwd=repo).read().get("user.name") == "Later"
+    assert PendingConfig(repo).read().get("user.name") == "Later"
     write(repo, "a.txt", "a\n")
     proc = subprocess.run([WT_COMMIT, "-m", "x", "a.txt"], cwd=repo, capture_output=True)
     config.write_text(sane)

@@ -421,7 +421,7 @@ def test_a_valueless_key_leaves_it_to_git(repo: Path, key: str) -> None:
     reads it so, and for_config leaves the writing to git."""
     with (repo / ".git" / "config").open("a") as f:
         f.write(f"[core]\n\t{key}\n")
-    config = PendingConfig(discover(repo)).read()
+    config = PendingConfig(repo).read()
     assert config[f"core.{key.lower()}"] == "true"
     assert LooseObjects.for_config(_objects(repo), config, 40) is None
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +226,25 @@ def test_a_corrupt_lock_holder_record_is_reported_by_watch(repo: Path) -> None:
 def test_finite_is_math_isfinite(value: float) -> None:
     """fields' finiteness check, written without importing math, is math.isfinite's."""
     assert fields._finite(value) == math.isfinite(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["true", "TRUE", "yes", "On", "1", "-1", "+2", "42", "false", "No", "off", "0", "00", "",
+     "maybe", "1k", "0x1", " true", "tru"],
+)  # fmt: skip
+def test_git_bool_reads_a_value_as_git_does(tmp_path: Path, value: str) -> None:
+    """fields.git_bool against `git config --type=bool`: the same answer, or None where git
+    refuses (a unit suffix or hex git may take is refused here too: the callers then leave it
+    to git)."""
+    proc = subprocess.run(
+        ["git", "-c", f"x.y={value}", "config", "--type=bool", "x.y"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    ours = fields.git_bool(value)
+    if proc.returncode != 0:
+        assert ours is None
+    elif ours is not None:
+        assert ours == (proc.stdout.strip() == "true")

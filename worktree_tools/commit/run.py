@@ -16,7 +16,7 @@ import os
 import time
 
 from worktree_tools.commit import message, paths
-from worktree_tools.commit.build import Config, PendingConfig, Settings, truthy
+from worktree_tools.commit.build import Config, PendingConfig, Settings
 from worktree_tools.commit.request import CommitRequest, CommitResult
 from worktree_tools.commit.staging import private_index, stage_paths
 from worktree_tools.commit.swap import Moved, land, replay
@@ -33,6 +33,7 @@ from worktree_tools.core.errors import (
     RefMoved,
     WtError,
 )
+from worktree_tools.core.fields import git_bool
 from worktree_tools.core.locks import HOOK_LOCK, WORKTREE_LOCK, Holder, RecordedLock
 from worktree_tools.core.loose import LooseObjects
 from worktree_tools.core.repo import Worktree, discover
@@ -90,17 +91,18 @@ def _log(wt: Worktree, result: CommitResult, *, outcome: Outcome, error: str | N
     events.append(wt.state_dir_str, "commit", result.agent, **fields)
 
 
-def locate_plain(cwd: str | os.PathLike[str]) -> tuple[Worktree, Config] | None:
+def locate_plain(
+    cwd: str | os.PathLike[str], pending: PendingConfig | None = None
+) -> tuple[Worktree, Config] | None:
     """The worktree around `cwd` and the configuration wt-commit reads there, found without
-    `git rev-parse` (core/discovery) and confirmed by the one `git config`, which git runs
-    from `cwd` as it would for `git commit` (so `includeIf "gitdir:..."` sees what git sees);
-    None when git must decide."""
+    `git rev-parse` (core/discovery) and confirmed by the one `git config` (`pending`, else
+    started here), which git runs from `cwd` as for `git commit` (so `includeIf "gitdir:..."`
+    sees what git sees); None when git must decide."""
     found = discovery.guess(cwd)
     if found is None:
         return None
-    pending = PendingConfig(cwd=cwd)
-    config = pending.read()
-    if not pending.succeeded:
+    config = (pending if pending is not None else PendingConfig(cwd)).read()
+    if not config.succeeded:
         return None
     wt = discovery.settle(found, config, config.valueless)
     return None if wt is None else (wt, config)
@@ -108,15 +110,16 @@ def locate_plain(cwd: str | os.PathLike[str]) -> tuple[Worktree, Config] | None:
 
 def _locate(cwd: str | os.PathLike[str]) -> tuple[Worktree, Config]:
     """The worktree around `cwd` and its configuration: as locate_plain finds them, else as
-    `git rev-parse` finds it (the configuration read from `cwd` all the same)."""
-    plain = locate_plain(cwd)
-    if plain is not None:
-        return plain
-    pending = PendingConfig(cwd=cwd)  # git reads it while rev-parse looks
+    `git rev-parse` finds it, with the same one `git config` (started first: git reads it
+    while the worktree is looked for)."""
+    pending = PendingConfig(cwd)
     try:
+        plain = locate_plain(cwd, pending)
+        if plain is not None:
+            return plain
         wt = discover(cwd)
     finally:
-        config = pending.read()  # reaped, whatever happened
+        config = pending.read()  # reaped, whatever happened (read once)
     return wt, config
 
 
@@ -206,8 +209,12 @@ def _commit_locked(
         tip, tip_tree, journal_config = read_tip(wt, ref, objects)
         # blobs and trees written by this process, as git would, unless the configuration
         # asks for what only git does (core/loose)
-        store = LooseObjects.for_config(
-            os.path.join(wt.commondir_str, "objects"), config, len(tip_tree)
+        store = (
+            LooseObjects.for_config(
+                os.path.join(wt.commondir_str, "objects"), config, len(tip_tree)
+            )
+            if config.succeeded  # what git said in full, else git writes everything
+            else None
         )
         with hook_lock:
             settings = Settings.parse(config)
@@ -257,7 +264,7 @@ def _commit_locked(
     _write(msg_file, cleaned)
     reason = f"wt-commit ({result.agent}): {message.subject(cleaned)}"
     sign = req.sign
-    if sign is None and truthy(config.get("commit.gpgsign", "")):
+    if sign is None and git_bool(config.get("commit.gpgsign", "false")):
         sign = ""  # commit-tree (plumbing) ignores commit.gpgSign; git commit honours it
 
     # the commit written here where git's rules give its identity (core/ident), else commit-tree

@@ -36,6 +36,7 @@ from __future__ import annotations
 import errno
 import os
 
+from worktree_tools.core.fields import git_bool
 from worktree_tools.core.repo import Worktree
 
 TYPE_CHECKING = False
@@ -52,7 +53,6 @@ _GIT_DECIDES = (
     "GIT_DISCOVERY_ACROSS_FILESYSTEM",
     "GIT_TEST_ASSUME_DIFFERENT_OWNER",
 )
-_FALSE = ("false", "no", "off", "0")
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
@@ -175,7 +175,7 @@ def settle(
     if "core.worktree" in config:
         return None
     bare = config.get("core.bare")
-    if bare is not None and bare.strip().lower() not in _FALSE:
+    if bare is not None and git_bool(bare) is not False:
         return None
     hooks = config.get("core.hookspath")
     if hooks is None:

@@ -121,6 +121,21 @@ def bounded(value: float, what: str, *, lo: float, hi: float, lo_open: bool = Fa
     return value
 
 
+def git_bool(value: str) -> bool | None:
+    """A configuration value as git reads a boolean (git_parse_maybe_bool): true, yes, on or a
+    non-zero integer; false, no, off, empty or zero; None for anything git refuses. A key set
+    without a value is true (PendingConfig gives it as "true")."""
+    text = value.lower()
+    if text in ("true", "yes", "on"):
+        return True
+    if text in ("false", "no", "off", ""):
+        return False
+    digits = text[1:] if text[:1] in ("-", "+") else text
+    if digits.isdigit() and digits.isascii():
+        return int(text) != 0
+    return None
+
+
 def _finite(value: float) -> bool:
     """math.isfinite without the import (a C extension: a dlopen on every commit's start):
     inf - inf and nan - nan are nan, never 0. An int is finite (isfinite would overflow)."""

@@ -5,7 +5,8 @@ process fewer per commit (about 2 ms of CPU).
 What git does (ident.c, fmt_ident with IDENT_STRICT), kept here:
 - the name is $GIT_AUTHOR_NAME (or $GIT_COMMITTER_NAME), else a non-empty author.name (or
   committer.name), else user.name; the email likewise from $GIT_AUTHOR_EMAIL, author.email,
-  user.email, and $EMAIL only when no *.email key is set at all;
+  user.email, and $EMAIL only when no *.email key is set at all (and user.useConfigOnly is not
+  set: git then refuses);
 - each is written without "crud" at either end (bytes up to a space, and `.,:;<>"\\'`) and
   without any `<`, `>` or newline inside;
 - the date is now, in whole seconds, with the local offset from UTC as git computes it
@@ -27,6 +28,8 @@ from __future__ import annotations
 import os
 import time
 
+from worktree_tools.core.fields import git_bool
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Set
@@ -39,6 +42,7 @@ CONFIG_KEYS = (
     "author.email",
     "committer.name",
     "committer.email",
+    "user.useconfigonly",
     "i18n.commitencoding",
 )
 _CRUD = frozenset(b".,:;<>\"\\'")
@@ -98,6 +102,8 @@ def _email(role: str, config: Mapping[str, str], env: Mapping[str, str]) -> byte
         # ident_default_email: user.email as set once any *.email key is set, else $EMAIL,
         # else a guess from the host
         if not any(key in config for key in ("user.email", "author.email", "committer.email")):
+            if git_bool(config.get("user.useconfigonly", "false")) is not False:
+                return None  # git refuses: "no email was given and auto-detection is disabled"
             return os.fsencode(env.get("EMAIL", "")) or None
         named = config.get("user.email", "")
     return _config_bytes(named) or None

@@ -34,6 +34,8 @@ import errno
 import os
 import zlib
 
+from worktree_tools.core.fields import git_bool
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -62,7 +64,6 @@ _LEFT_TO_GIT = (
     "core.bigfilethreshold",
     "extensions.compatobjectformat",
 )
-_UMASK_ONLY = ("umask", "0", "00", "000", "0000", "false", "no", "off")
 BIG_FILE = 512 << 20  # git's core.bigFileThreshold default
 _DEFAULT_LEVEL = 1  # Z_BEST_SPEED: git's core.looseCompression default
 _LEVELS = frozenset(("-1", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"))
@@ -76,7 +77,7 @@ class LooseObjects:
     def __init__(self, directory: str, hex_len: int, level: int = _DEFAULT_LEVEL) -> None:
         self.directory = directory
         self.level = level
-        self._hash = _hasher(hex_len)
+        self._hash = hasher(hex_len)
 
     @classmethod
     def for_config(
@@ -87,8 +88,8 @@ class LooseObjects:
         if any(key in config for key in _LEFT_TO_GIT):
             return None
         shared = config.get("core.sharedrepository")
-        if shared is not None and shared.strip().lower() not in _UMASK_ONLY:
-            return None
+        if shared is not None and shared != "umask" and git_bool(shared) is not False:
+            return None  # git's group or world permissions (or a mode): git writes
         level = _level(config)
         if level is None or hex_len not in (40, 64):
             return None
@@ -182,7 +183,13 @@ def _level(config: Mapping[str, str]) -> int | None:
     return zlib.Z_DEFAULT_COMPRESSION if level == -1 else level
 
 
-def _hasher(hex_len: int) -> Callable[[bytes], _Hash]:
+def object_id(kind: bytes, content: bytes, hex_len: int) -> str:
+    """The id git gives `content` as an object of `kind`, in a repository whose ids have
+    `hex_len` hex digits (nothing written)."""
+    return hasher(hex_len)(b"%s %d\0" % (kind, len(content)) + content).hexdigest()
+
+
+def hasher(hex_len: int) -> Callable[[bytes], _Hash]:
     """The repository format's hash, from CPython's own C module: hashlib would load OpenSSL's
     bindings, milliseconds of start-up."""
     if hex_len == 64:

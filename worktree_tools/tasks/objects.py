@@ -19,20 +19,15 @@ from worktree_tools.core import commits
 from worktree_tools.core.catfile import tree_items
 from worktree_tools.core.errors import GitError, Rejected
 from worktree_tools.core.gitcmd import popen
+from worktree_tools.core.loose import object_id
 from worktree_tools.core.spawn import PIPE
 from worktree_tools.tasks.model import TASKS_DIR
 from worktree_tools.tasks.values import Value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Protocol
-
     from worktree_tools.core.repo import Worktree
     from worktree_tools.core.spawn import Process
-
-    class Digest(Protocol):
-        def hexdigest(self) -> str: ...
 
 
 _TYPES = {"40000": "tree", "160000": "commit"}  # any other mode names a blob
@@ -253,24 +248,7 @@ def cat_blob(wt: Worktree, oid: str) -> bytes | None:
 
 def blob_id(data: bytes, oid_len: int) -> str:
     """The id git gives `data` as a blob, in a repository whose ids are `oid_len` bytes."""
-    return _hash(oid_len)(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def _hash(oid_len: int) -> Callable[[bytes], Digest]:
-    """SHA-1 or SHA-256 from CPython's own C modules, which `hashlib` falls back to as well:
-    importing `hashlib` loads OpenSSL's, ~2.5 ms of a claim's CPU (docs/hot-path.md). The
-    digests are the same (tests/tasks/test_objects.py); hashlib where the modules are absent."""
-    # Python 3.12 moved sha256 from _sha256 to _sha2.
-    names = [("_sha1", "sha1")] if oid_len == 20 else [("_sha2", "sha256"), ("_sha256", "sha256")]
-    for module, attr in names:
-        try:
-            algo: Callable[[bytes], Digest] = getattr(__import__(module), attr)
-        except (ImportError, AttributeError):
-            continue
-        return algo
-    import hashlib
-
-    return hashlib.sha1 if oid_len == 20 else hashlib.sha256
+    return object_id(b"blob", data, oid_len * 2)
 
 
 class BlobWriter:

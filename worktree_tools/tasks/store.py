@@ -15,6 +15,7 @@ import os
 
 from worktree_tools.core import refs
 from worktree_tools.core.errors import InvalidInput, RefMoved, Rejected
+from worktree_tools.core.fields import git_bool
 from worktree_tools.core.locks import TASKS_LOCK
 from worktree_tools.tasks.claims import CLAIM_PREFIX
 from worktree_tools.tasks.objects import list_refs, read_tree
@@ -198,7 +199,7 @@ def open_store(
     ref = check_branch(wt, branch or conf.get("wt.task.branch") or DEFAULT_BRANCH)
     remote = remote or conf.get("wt.task.remote")
     if remote is None:
-        turns = conf.get("wt.task.turns", "true").lower() not in ("false", "no", "off", "0")
+        turns = git_bool(conf.get("wt.task.turns", "true")) is not False
         return LocalStore(wt, ref, agent, turns=turns)
     from worktree_tools.tasks.remote import RemoteBoard
 
