@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from conftest import WT_COMMIT, git, write
 
-from worktree_tools.commit.run import locate_plain
+from worktree_tools.commit.locate import locate_plain
 from worktree_tools.core import discovery
 from worktree_tools.core.repo import Worktree, discover
 
 
 def _fast(cwd: Path | str) -> Worktree | None:
-    """The worktree wt-commit takes without rev-parse (commit/run.locate_plain); None: it asks
+    """The worktree wt-commit takes without rev-parse (commit/locate.locate_plain); None: it asks
     git."""
     plain = locate_plain(cwd)
     return None if plain is None else plain[0]

@@ -16,13 +16,14 @@ import os
 import time
 
 from worktree_tools.commit import message, paths
-from worktree_tools.commit.build import Config, PendingConfig, Settings
+from worktree_tools.commit.build import Config, Settings
+from worktree_tools.commit.locate import locate
 from worktree_tools.commit.request import CommitRequest, CommitResult
 from worktree_tools.commit.staging import private_index, stage_paths
 from worktree_tools.commit.swap import Moved, land, replay
 from worktree_tools.commit.tip import journal_gate, read_tip
 from worktree_tools.core import agent as agent_mod
-from worktree_tools.core import commits, discovery, events, faults, notices, statefiles
+from worktree_tools.core import commits, events, faults, notices, statefiles
 from worktree_tools.core.catfile import CatFile
 from worktree_tools.core.entries import covered
 from worktree_tools.core.errors import (
@@ -36,7 +37,7 @@ from worktree_tools.core.errors import (
 from worktree_tools.core.fields import git_bool
 from worktree_tools.core.locks import HOOK_LOCK, WORKTREE_LOCK, Holder, RecordedLock
 from worktree_tools.core.loose import LooseObjects
-from worktree_tools.core.repo import Worktree, discover
+from worktree_tools.core.repo import Worktree
 from worktree_tools.core.scratch import remove_tree
 from worktree_tools.core.statefiles import COMMIT_TMP as TMP_DIR
 from worktree_tools.core.statefiles import JOURNAL_CONFIG as JOURNAL_CONFIG
@@ -56,7 +57,7 @@ def run(req: CommitRequest) -> CommitResult:
     start = time.monotonic()
     # Read the message first: -F - consumes stdin, and bad input must fail before any lock.
     raw_message = message.compose(req.messages, req.message_file, req.cwd)
-    wt, config = _locate(req.cwd)
+    wt, config = locate(req.cwd)
     name, _source = agent_mod.resolve(req.agent, wt.gitdir_str)
     result = CommitResult(Outcome.COMMITTED, agent=name)
     try:
@@ -89,38 +90,6 @@ def _log(wt: Worktree, result: CommitResult, *, outcome: Outcome, error: str | N
     if error is not None:
         fields["error"] = error
     events.append(wt.state_dir_str, "commit", result.agent, **fields)
-
-
-def locate_plain(
-    cwd: str | os.PathLike[str], pending: PendingConfig | None = None
-) -> tuple[Worktree, Config] | None:
-    """The worktree around `cwd` and the configuration wt-commit reads there, found without
-    `git rev-parse` (core/discovery) and confirmed by the one `git config` (`pending`, else
-    started here), which git runs from `cwd` as for `git commit` (so `includeIf "gitdir:..."`
-    sees what git sees); None when git must decide."""
-    found = discovery.guess(cwd)
-    if found is None:
-        return None
-    config = (pending if pending is not None else PendingConfig(cwd)).read()
-    if not config.succeeded:
-        return None
-    wt = discovery.settle(found, config, config.valueless)
-    return None if wt is None else (wt, config)
-
-
-def _locate(cwd: str | os.PathLike[str]) -> tuple[Worktree, Config]:
-    """The worktree around `cwd` and its configuration: as locate_plain finds them, else as
-    `git rev-parse` finds it, with the same one `git config` (started first: git reads it
-    while the worktree is looked for)."""
-    pending = PendingConfig(cwd)
-    try:
-        plain = locate_plain(cwd, pending)
-        if plain is not None:
-            return plain
-        wt = discover(cwd)
-    finally:
-        config = pending.read()  # reaped, whatever happened (read once)
-    return wt, config
 
 
 def _commit(

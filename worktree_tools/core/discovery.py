@@ -20,7 +20,7 @@ case is plain, else None, and the caller asks rev-parse as before:
 What the walk cannot see is configuration, which wt-commit reads anyway in one `git config`
 (CONFIG_KEYS), run from the same directory so that git finds the repository (and matches
 `includeIf "gitdir:..."`) as it does for `git commit`; a warning from it (a repository format git
-will not read) leaves the answer to rev-parse (commit/run.locate_plain). `settle` takes that
+will not read) leaves the answer to rev-parse (commit/locate.locate_plain). `settle` takes that
 configuration and refuses (None) a repository with core.worktree (a submodule's git directory has
 one) or a true core.bare, or a core.hooksPath git would expand or refuse (`~`, `%(prefix)`,
 empty, set without a value, a symbolic-link loop); else the hooks directory is core.hooksPath,
