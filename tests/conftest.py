@@ -119,6 +119,15 @@ def git_wt(
     return proc
 
 
+def git_commands(trace: Path) -> list[str]:
+    """Each git command line a run started, from its GIT_TRACE file (`built-in: git ...`)."""
+    return [
+        line.split("built-in: git ", 1)[1]
+        for line in trace.read_text().splitlines()
+        if "built-in: git " in line
+    ]
+
+
 def write(root: Path, rel: str, content: str | bytes) -> Path:
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import committed_files, git, write, wt_commit
+from conftest import committed_files, git, git_commands, write, wt_commit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -86,15 +86,6 @@ def test_a_hot_path_module_imports_only_free_modules_at_import_time(module: str)
 # -- untracked files: `ls-files --others` only for the named paths the tip does not have -------
 
 
-def _git_commands(trace: Path) -> list[str]:
-    """Each git command line a run started (GIT_TRACE: `built-in: git ...`)."""
-    return [
-        line.split("built-in: git ", 1)[1]
-        for line in trace.read_text().splitlines()
-        if "built-in: git " in line
-    ]
-
-
 def test_a_commit_of_tracked_files_runs_no_ls_files(repo: Path, tmp_path: Path) -> None:
     """A tracked file needs no ignore check (`git add -A` stages it whatever .gitignore says):
     fails on the code before, which listed untracked files for every commit."""
@@ -108,7 +99,7 @@ def test_a_commit_of_tracked_files_runs_no_ls_files(repo: Path, tmp_path: Path) 
     trace = tmp_path / "trace"
     proc = wt_commit(repo, "-m", "m", "--", "kept.log", "src/app.py", env={"GIT_TRACE": str(trace)})
     assert proc.returncode == 0, proc.stderr
-    ran = _git_commands(trace)
+    ran = git_commands(trace)
     assert not [c for c in ran if c.startswith("ls-files")], ran
     assert committed_files(repo) == ["kept.log", "src/app.py"]
 
@@ -121,7 +112,7 @@ def test_only_the_new_paths_are_listed(repo: Path, tmp_path: Path) -> None:
         repo, "-m", "m", "--", "src/app.py", "src/new.py", env={"GIT_TRACE": str(trace)}
     )
     assert proc.returncode == 0, proc.stderr
-    listings = [c for c in _git_commands(trace) if c.startswith("ls-files")]
+    listings = [c for c in git_commands(trace) if c.startswith("ls-files")]
     assert len(listings) == 1 and listings[0].endswith("-- src/new.py"), listings
     assert committed_files(repo) == ["src/app.py", "src/new.py"]
 
@@ -218,7 +209,7 @@ def test_the_named_files_entries_come_from_the_cat_file_of_the_tree_edit(
     trace = tmp_path / "trace"
     proc = wt_commit(repo, "-m", "m", "--", "src/app.py", "README", env={"GIT_TRACE": str(trace)})
     assert proc.returncode == 0, proc.stderr
-    ran = _git_commands(trace)
+    ran = git_commands(trace)
     assert not [c for c in ran if c.startswith("ls-tree")], ran
     assert ran.count("cat-file --batch") == 1, ran
     assert committed_files(repo) == ["README", "src/app.py"]

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import WT_COMMIT, git, write
+from conftest import WT_COMMIT, git, git_commands, write
 
 from worktree_tools.commit.locate import locate_plain
 from worktree_tools.core import discovery
@@ -217,11 +217,7 @@ def test_a_plain_commit_runs_no_rev_parse(repo: Path, tmp_path: Path) -> None:
     env = {**os.environ, "GIT_TRACE": os.fspath(trace)}
     out = subprocess.run([WT_COMMIT, "-m", "m", "f.txt"], cwd=repo, capture_output=True, env=env)
     assert out.returncode == 0, out.stderr
-    commands = [
-        line.split("built-in: git ", 1)[1].split()[0]
-        for line in trace.read_text().splitlines()
-        if "built-in: git " in line
-    ]
+    commands = [command.split()[0] for command in git_commands(trace)]
     assert "rev-parse" not in commands
     assert "config" in commands
     assert git(repo, "show", "HEAD:f.txt") == "one\n"

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import WT_COMMIT, git, write
+from conftest import WT_COMMIT, git, git_commands, write
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -274,11 +274,7 @@ def _traced(repo: Path, tmp_path: Path, env: dict[str, str], *args: str) -> list
         env={**os.environ, **env, "GIT_TRACE": os.fspath(trace)},
     )
     assert out.returncode == 0, out.stderr
-    return [
-        line.split("built-in: git ", 1)[1].split()[0]
-        for line in trace.read_text().splitlines()
-        if "built-in: git " in line
-    ]
+    return [command.split()[0] for command in git_commands(trace)]
 
 
 def test_wt_commit_writes_the_commit_itself_as_git_would(repo: Path, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import git, write, wt_commit
+from conftest import git, git_commands, write, wt_commit
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -429,15 +429,6 @@ def test_a_valueless_key_leaves_it_to_git(repo: Path, key: str) -> None:
 # -- end to end through wt-commit --------------------------------------------------------------
 
 
-def _git_commands(trace: Path) -> list[str]:
-    """Each git command line a run started (GIT_TRACE: `built-in: git ...`)."""
-    return [
-        line.split("built-in: git ", 1)[1]
-        for line in trace.read_text().splitlines()
-        if "built-in: git " in line
-    ]
-
-
 @pytest.fixture
 def umask_077() -> Iterator[None]:
     old = os.umask(0o077)
@@ -468,7 +459,7 @@ def test_wt_commit_writes_its_objects_itself_unless_shared(
     for path in paths:
         assert git(repo, "show", f"HEAD:{path}") == (repo / path).read_text()
     assert git(repo, "ls-tree", "--name-only", "HEAD").split() == ["README", "src.c", "src", "src0"]
-    ran = _git_commands(trace)
+    ran = git_commands(trace)
     writers = [c for c in ran if c.startswith(("hash-object", "mktree"))]
     if shared:
         assert {c.split()[0] for c in writers} == {"hash-object", "mktree"}, ran
@@ -489,7 +480,7 @@ def test_wt_commit_in_a_sha256_repository(sha256_repo: Path, tmp_path: Path) -> 
         root, "-m", "m", "--", "README", "a/b/c/new.txt", env={"GIT_TRACE": os.fspath(trace)}
     )
     assert proc.returncode == 0, proc.stderr
-    assert not [c for c in _git_commands(trace) if c.startswith(("hash-object", "mktree"))]
+    assert not [c for c in git_commands(trace) if c.startswith(("hash-object", "mktree"))]
     _fsck(root)
     listed = git(root, "ls-tree", "-r", "HEAD").splitlines()
     by_path = {line.split("\t")[1]: line.split("\t")[0].split() for line in listed}

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git, git_wt
+from conftest import git, git_commands, git_wt
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -23,12 +23,7 @@ def _git_commands(repo: Path, tmp_path: Path, *args: str) -> list[str]:
     trace.unlink(missing_ok=True)
     proc = git_wt(repo, "task", *args, "--json", env={"GIT_TRACE": str(trace)})
     assert proc.returncode == 0, proc.stderr
-    lines = trace.read_text().splitlines()
-    return [
-        line.split("built-in: git ", 1)[1].split(" ")[0]
-        for line in lines
-        if "built-in: git " in line
-    ]
+    return [command.split(" ")[0] for command in git_commands(trace)]
 
 
 def test_a_claim_runs_eight_git_processes(repo: Path, tmp_path: Path) -> None:
