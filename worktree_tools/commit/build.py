@@ -103,8 +103,9 @@ class Settings:
     @classmethod
     def parse(cls, config: dict[str, str]) -> Settings:
         def flag(key: str, default: bool) -> bool:
-            value = git_bool(config.get(key, ""))
-            return default if key not in config or value is None else value
+            value = config.get(key)
+            parsed = None if value is None else git_bool(value)
+            return default if parsed is None else parsed
 
         return cls(
             filemode=flag("core.filemode", True),

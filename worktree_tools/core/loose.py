@@ -101,7 +101,7 @@ class LooseObjects:
 
     def write(self, kind: bytes, content: bytes) -> str:
         """The id of the object (`blob`, `tree`, ...) holding `content`, now stored."""
-        raw = b"%s %d\0" % (kind, len(content)) + content
+        raw = _framed(kind, content)
         oid = self._hash(raw).hexdigest()
         folder = os.path.join(self.directory, oid[:2])
         path = os.path.join(folder, oid[2:])
@@ -186,7 +186,12 @@ def _level(config: Mapping[str, str]) -> int | None:
 def object_id(kind: bytes, content: bytes, hex_len: int) -> str:
     """The id git gives `content` as an object of `kind`, in a repository whose ids have
     `hex_len` hex digits (nothing written)."""
-    return hasher(hex_len)(b"%s %d\0" % (kind, len(content)) + content).hexdigest()
+    return hasher(hex_len)(_framed(kind, content)).hexdigest()
+
+
+def _framed(kind: bytes, content: bytes) -> bytes:
+    """`TYPE SIZE\\0CONTENT`: what git hashes and deflates for an object."""
+    return b"%s %d\0" % (kind, len(content)) + content
 
 
 def hasher(hex_len: int) -> Callable[[bytes], _Hash]:
